@@ -1,0 +1,85 @@
+// The route table as data: what translate() produces and what the primary sends to workers (it must
+// survive structured cloning, so no functions, classes or Maps). routing/compile.ts turns it into the
+// precompiled matcher that requests read.
+
+export type PathKind = 'Exact' | 'Prefix' | 'Regex';
+
+/** Upstream protocol of a backend (DESIGN.md: Service port appProtocol, or the backend-protocol annotation). */
+export type BackendProtocol = 'http' | 'https' | 'h2c' | 'grpc' | 'grpcs';
+
+export interface EndpointSpec {
+  address: string;
+  port: number;
+  /** false only for serving-but-terminating endpoints, used when no endpoint is ready (as kube-proxy does). */
+  ready: boolean;
+  /** "namespace/name" of the Pod, when the EndpointSlice says. */
+  target?: string;
+}
+
+export interface BackendSpec {
+  /** Unique key: "namespace/service:port" where port is the Service port number or name as written. */
+  key: string;
+  namespace: string;
+  service: string;
+  /** The Service port (number) the Ingress pointed at, after resolving a name. */
+  servicePort: number;
+  protocol: BackendProtocol;
+  /** Usable endpoints, in a stable order: ready ones, or (when none is ready) serving-terminating ones. */
+  endpoints: EndpointSpec[];
+}
+
+/** Per-route proxy settings from annotations (DESIGN.md contracts); all durations in milliseconds. */
+export interface RouteOptions {
+  connectTimeoutMs: number;
+  /** Time allowed for the upstream to send response headers, and the idle time between body reads. */
+  readTimeoutMs: number;
+  /** Max request body size in bytes; 0 means unlimited. */
+  maxBodyBytes: number;
+  /** Redirect plain HTTP to HTTPS with 308 (hosts listed in spec.tls unless ssl-redirect is "false"). */
+  sslRedirect: boolean;
+}
+
+/** Middleware configuration attached to a route, resolved at translate time (see middleware/). */
+export interface MiddlewareSpec {
+  /** Built-in type ("rate-limit", "basic-auth", ...) or a plugin-registered name. */
+  type: string;
+  /** "namespace/name" of the Middleware object, or "annotations" for annotation-made ones. */
+  source: string;
+  config: Record<string, unknown>;
+}
+
+export interface RouteSpec {
+  /** Stable id: "namespace/ingress#rule.path" (or "namespace/ingress#default" for spec.defaultBackend). */
+  id: string;
+  namespace: string;
+  ingress: string;
+  /** Host as written in the rule ("" for a rule without host), lower-cased. */
+  host: string;
+  /** Path as written (regex source for Regex); "" for default backends. */
+  path: string;
+  kind: PathKind;
+  /** Key into RouteTableSpec.backends; null when the backend could not be resolved (served as 503). */
+  backend: string | null;
+  options: RouteOptions;
+  middlewares: MiddlewareSpec[];
+}
+
+export interface TlsCertificateSpec {
+  /** Hosts this certificate serves (exact or "*.example.com"). */
+  hosts: string[];
+  /** "namespace/name" of the Secret. */
+  secret: string;
+  certPem: string;
+  keyPem: string;
+}
+
+export interface RouteTableSpec {
+  /** Assigned by the runtime when the snapshot is published; 0 until then. */
+  version: number;
+  /** Routes grouped by host; host "" holds rules without host. Order within a host is not significant. */
+  hosts: { host: string; routes: RouteSpec[] }[];
+  /** spec.defaultBackend of the winning Ingress: serves requests no rule matched. */
+  defaultRoute: RouteSpec | null;
+  backends: Record<string, BackendSpec>;
+  certificates: TlsCertificateSpec[];
+}

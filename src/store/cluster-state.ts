@@ -1,0 +1,17 @@
+import type { EndpointSlice, Ingress, IngressClass, Middleware, Secret, Service } from '../kube/types.ts';
+import type { Diagnostic } from '../kube/diagnostic.ts';
+
+/**
+ * Everything translate() reads: an immutable view of the objects a source has delivered, plus the
+ * diagnostics the sources themselves raised (unreadable files, objects that failed basic validation).
+ * Arrays are sorted by namespace/name so that translation is deterministic.
+ */
+export interface ClusterState {
+  ingresses: readonly Ingress[];
+  ingressClasses: readonly IngressClass[];
+  services: readonly Service[];
+  endpointSlices: readonly EndpointSlice[];
+  secrets: readonly Secret[];
+  middlewares: readonly Middleware[];
+  sourceDiagnostics: readonly Diagnostic[];
+}
