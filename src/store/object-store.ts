@@ -1,0 +1,152 @@
+// The control plane's one cache of Kubernetes objects, fed by the sources and read by translate().
+//
+// Objects are held per origin: a manifest file path for the files source, e.g. "kubernetes" for the API
+// source. That lets a source say "these are now all the objects of origin X" (a file was re-read) without
+// diffing, and lets two origins define the same object without one silently erasing the other when it
+// goes away. Listeners get batched, immutable snapshots (see ChangeBatcher).
+
+import { isDeepStrictEqual } from 'node:util';
+import type { AnyKubeObject, Kind } from '../kube/types.ts';
+import { objectKey, objectRef } from '../kube/types.ts';
+import type { Diagnostic } from '../kube/diagnostic.ts';
+import type { ClusterState } from './cluster-state.ts';
+import type { BatchOptions } from './change-batcher.ts';
+import { ChangeBatcher } from './change-batcher.ts';
+import type { OriginContents } from './snapshot.ts';
+import { buildClusterState } from './snapshot.ts';
+
+export type StateListener = (state: ClusterState) => void;
+
+interface Origin extends OriginContents {
+  readonly objects: Map<string, AnyKubeObject>;
+  diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Objects handed to the store must be normalized (normalizeObject) and are frozen in place: the store
+ * shares them with every snapshot, so nobody may change them afterwards.
+ */
+export class ObjectStore {
+  readonly #origins = new Map<string, Origin>();
+  readonly #batchers = new Set<ChangeBatcher>();
+  #snapshot: ClusterState | undefined;
+
+  /** Makes `objects` and `diagnostics` everything origin holds; an origin with neither is forgotten. */
+  replaceOrigin(origin: string, objects: readonly AnyKubeObject[], diagnostics: readonly Diagnostic[]): void {
+    const byKey = new Map<string, AnyKubeObject>();
+    const repeated: Diagnostic[] = [];
+    for (const object of objects) {
+      const key = keyOf(object);
+      // Later wins, as when the same document appears twice in one `kubectl apply -f`.
+      if (byKey.has(key)) repeated.push(repeatedWarning(object, origin));
+      byKey.set(key, deepFreeze(object));
+    }
+    const allDiagnostics = Object.freeze([...diagnostics, ...repeated]);
+    const current = this.#origins.get(origin);
+    if (current && isDeepStrictEqual(current.objects, byKey) && isDeepStrictEqual(current.diagnostics, allDiagnostics)) return;
+    if (!current && byKey.size === 0 && allDiagnostics.length === 0) return;
+    if (byKey.size === 0 && allDiagnostics.length === 0) this.#origins.delete(origin);
+    else this.#origins.set(origin, { objects: byKey, diagnostics: allDiagnostics });
+    this.#changed();
+  }
+
+  /** Adds or replaces one object of origin. */
+  upsert(origin: string, object: AnyKubeObject): void {
+    const entry = this.#entry(origin);
+    const key = keyOf(object);
+    if (isDeepStrictEqual(entry.objects.get(key), object)) return;
+    entry.objects.set(key, deepFreeze(object));
+    this.#changed();
+  }
+
+  /** Removes one object of origin; namespace is ignored for cluster-scoped kinds. */
+  remove(origin: string, kind: Kind, namespace: string | undefined, name: string): void {
+    const entry = this.#origins.get(origin);
+    if (!entry?.objects.delete(objectKey(kind, namespace, name))) return;
+    this.#forgetIfEmpty(origin, entry);
+    this.#changed();
+  }
+
+  /** Replaces the diagnostics of origin, keeping its objects. */
+  setOriginDiagnostics(origin: string, diagnostics: readonly Diagnostic[]): void {
+    const existing = this.#origins.get(origin);
+    if (isDeepStrictEqual(existing?.diagnostics ?? [], diagnostics)) return;
+    const entry = existing ?? this.#entry(origin);
+    entry.diagnostics = Object.freeze([...diagnostics]);
+    this.#forgetIfEmpty(origin, entry);
+    this.#changed();
+  }
+
+  /** The current objects, merged over origins. The same frozen object until the next change. */
+  state(): ClusterState {
+    this.#snapshot ??= buildClusterState(this.#origins);
+    return this.#snapshot;
+  }
+
+  /**
+   * Calls listener with state() after changes, batched (see BatchOptions). Returns the unsubscribe
+   * function. A listener that throws is treated like a throwing event listener: the error propagates.
+   */
+  subscribe(listener: StateListener, options?: BatchOptions): () => void {
+    const batcher = new ChangeBatcher(() => listener(this.state()), options);
+    this.#batchers.add(batcher);
+    return () => {
+      batcher.cancel();
+      this.#batchers.delete(batcher);
+    };
+  }
+
+  /** Delivers pending changes to every listener now (tests, shutdown, first snapshot at start). */
+  flush(): void {
+    let failure: { error: unknown } | undefined;
+    for (const batcher of this.#batchers) {
+      try {
+        batcher.flush();
+      } catch (error) {
+        failure ??= { error }; // the other listeners still get their delivery
+      }
+    }
+    if (failure) throw failure.error;
+  }
+
+  #entry(origin: string): Origin {
+    let entry = this.#origins.get(origin);
+    if (!entry) {
+      entry = { objects: new Map(), diagnostics: [] };
+      this.#origins.set(origin, entry);
+    }
+    return entry;
+  }
+
+  #forgetIfEmpty(origin: string, entry: Origin): void {
+    if (entry.objects.size === 0 && entry.diagnostics.length === 0) this.#origins.delete(origin);
+  }
+
+  #changed(): void {
+    this.#snapshot = undefined;
+    for (const batcher of this.#batchers) batcher.notify();
+  }
+}
+
+function keyOf(object: AnyKubeObject): string {
+  return objectKey(object.kind, object.metadata.namespace, object.metadata.name);
+}
+
+function repeatedWarning(object: AnyKubeObject, origin: string): Diagnostic {
+  return {
+    severity: 'warning',
+    kind: object.kind,
+    object: objectRef(object),
+    field: '',
+    message: `defined more than once in ${origin}; the last definition is used`,
+    reason: 'DuplicateObject',
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
