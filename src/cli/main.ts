@@ -1,1 +1,52 @@
-export {};
+// `tideway` command line: run the gateway (default) or `check` manifests offline.
+import { parseSettings, helpText, SettingsError } from '../settings/settings.ts';
+import { createLogger } from '../observability/logger.ts';
+import { Gateway } from '../runtime/gateway.ts';
+
+async function run(argv: string[]): Promise<number> {
+  let settings;
+  try {
+    settings = parseSettings(argv);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`tideway: ${error.message}\n\n${helpText()}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (settings.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return 0;
+  }
+  const logger = createLogger(settings.logLevel);
+  const gateway = new Gateway({ settings, logger });
+  let ports;
+  try {
+    ports = await gateway.start();
+  } catch (error) {
+    process.stderr.write(`tideway: ${(error as Error).message}\n`);
+    await gateway.stop(0).catch(() => {});
+    return 1;
+  }
+  logger.info({ httpPort: ports.http, adminPort: ports.admin }, 'tideway listening');
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info({ signal }, 'draining');
+      void gateway.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  logger.info('stopped');
+  return 0;
+}
+
+const [command, ...rest] = process.argv.slice(2);
+let exitCode: number;
+if (command === 'check') {
+  const { runCheck } = await import('./check.ts');
+  exitCode = await runCheck(rest);
+} else {
+  exitCode = await run(process.argv.slice(2));
+}
+process.exitCode = exitCode;

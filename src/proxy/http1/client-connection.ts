@@ -1,0 +1,240 @@
+// A client's HTTP/1.1 connection: feeds socket bytes to llhttp, turns parsed requests into exchanges,
+// runs them one at a time (pipelined requests wait in order), and enforces the server-side timeouts
+// through a deadline that the listener's sweep checks (one timer for all connections).
+import type net from 'node:net';
+import {
+  HTTPParser, LENIENT_NONE, METHODS, REQUEST, isLlhttpError, statusForParseError,
+  kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete,
+  type LlhttpParser,
+} from './llhttp.ts';
+import { Http1Exchange } from './exchange.ts';
+import { errorResponse } from '../error-responses.ts';
+import type { Http1Context } from './context.ts';
+
+interface ParserWithConn extends LlhttpParser {
+  conn: Http1ClientConnection;
+}
+
+/** What the connection is waiting for, which decides the deadline and the answer when it passes. */
+const PHASE = { IDLE: 0, HEAD: 1, BODY: 2, BUSY: 3 } as const;
+type Phase = (typeof PHASE)[keyof typeof PHASE];
+
+export class Http1ClientConnection {
+  readonly socket: net.Socket;
+  readonly ctx: Http1Context;
+  readonly remoteAddress: string;
+  /** The peer is a trusted proxy: its X-Forwarded-* headers are believed. */
+  readonly trusted: boolean;
+  private readonly parser: ParserWithConn;
+  private pendingHeaders: string[] = [];
+  private pendingUrl = '';
+  private active: Http1Exchange | null = null;
+  private parsing: Http1Exchange | null = null;
+  private queue: Http1Exchange[] | null = null;
+  private pauseCount = 0;
+  private closing = false;
+  private destroyed = false;
+  phase: Phase = PHASE.IDLE;
+  /** Date.now() value after which the sweep acts; 0 = no deadline. */
+  deadline = 0;
+
+  constructor(socket: net.Socket, ctx: Http1Context) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.trusted = ctx.trustedProxies.size > 0 && ctx.trustedProxies.contains(this.remoteAddress);
+    const parser = new HTTPParser() as ParserWithConn;
+    parser.initialize(REQUEST, {}, ctx.limits.maxHeaderBytes, LENIENT_NONE);
+    parser.conn = this;
+    parser[kOnMessageBegin] = onParserMessageBegin;
+    parser[kOnHeaders] = onParserHeaders;
+    parser[kOnHeadersComplete] = onParserHeadersComplete;
+    parser[kOnBody] = onParserBody;
+    parser[kOnMessageComplete] = onParserMessageComplete;
+    this.parser = parser;
+    this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.active?.onClientDrain());
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => this.destroy());
+  }
+
+  /**
+   * The client address as seen through trusted proxies: the right-most X-Forwarded-For entry that is not
+   * itself a trusted proxy (what ingress-nginx's real_ip_recursive does). Untrusted peers are taken as is.
+   */
+  clientAddressFor(forwardedFor: string | undefined): string {
+    if (!this.trusted || forwardedFor === undefined) return this.remoteAddress;
+    const hops = forwardedFor.split(',');
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i]!.trim();
+      if (hop && !this.ctx.trustedProxies.contains(hop)) return hop;
+    }
+    return hops[0]!.trim() || this.remoteAddress;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    const result = this.parser.execute(chunk);
+    if (isLlhttpError(result)) this.onParseError(result.code);
+  }
+
+  private onParseError(code: string): void {
+    // As node:http does: answer only if nothing was written for the current request, then close.
+    const active = this.active;
+    const answered = active !== null && active.hasResponseStarted;
+    this.closing = true;
+    if (!answered && this.socket.writable) this.socket.end(errorResponse(statusForParseError(code), true));
+    else this.destroy();
+    if (active !== null) active.abort();
+  }
+
+  private onEnd(): void {
+    // The client finished sending. Let an exchange in progress complete, then close.
+    if (this.active === null) this.socket.end();
+    else this.closing = true;
+  }
+
+  private onClose(): void {
+    this.destroyed = true;
+    this.active?.abort();
+    if (this.parsing !== null && this.parsing !== this.active) this.parsing.abort();
+    if (this.queue !== null) for (const ex of this.queue) ex.abort();
+    this.active = null;
+    this.queue = null;
+    this.parser.free();
+  }
+
+  /** Shutdown: close now if idle, else right after the current exchange. */
+  closeWhenDone(): void {
+    if (this.active === null && this.parsing === null) this.socket.end();
+    else this.closing = true;
+  }
+
+  destroy(): void {
+    if (!this.destroyed) this.socket.destroy();
+  }
+
+  pauseReading(): void {
+    if (this.pauseCount++ === 0) this.socket.pause();
+  }
+
+  resumeReading(): void {
+    if (--this.pauseCount === 0 && !this.destroyed) this.socket.resume();
+  }
+
+  /** Called by an exchange when both its request and its response are complete. */
+  exchangeFinished(exchange: Http1Exchange, close: boolean): void {
+    if (this.ctx.observer.enabled) exchange.report();
+    if (close || this.closing) {
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    const next = this.queue?.shift();
+    if (next !== undefined) {
+      this.active = next;
+      if (this.queue!.length === 0) this.resumeReading();
+      next.start();
+      return;
+    }
+    this.active = null;
+    if (this.parsing === null) {
+      this.phase = PHASE.IDLE;
+      this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+    }
+  }
+
+  /** The sweep found the deadline passed. */
+  onDeadline(): void {
+    const phase = this.phase;
+    this.deadline = 0;
+    if (phase === PHASE.IDLE) {
+      this.destroy();
+      return;
+    }
+    // Headers or body too slow: 408 if nothing has been answered on this request yet.
+    const active = this.active;
+    this.closing = true;
+    if ((active === null || !active.hasResponseStarted) && this.socket.writable) this.socket.end(errorResponse(408, true));
+    else this.destroy();
+    active?.abort();
+  }
+
+  handleMessageBegin(): void {
+    this.phase = PHASE.HEAD;
+    this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
+  }
+
+  handleHeaders(headers: string[], url: string): void {
+    for (let i = 0; i < headers.length; i++) this.pendingHeaders.push(headers[i]!);
+    this.pendingUrl += url;
+  }
+
+  handleHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
+    if (headers === undefined) {
+      headers = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    if (url === undefined) {
+      url = this.pendingUrl;
+    }
+    this.pendingUrl = '';
+    const exchange = new Http1Exchange(this, METHODS[method]!, url, versionMinor, headers, keepAlive, upgrade);
+    this.parsing = exchange;
+    this.phase = PHASE.BODY;
+    this.deadline = Date.now() + this.ctx.limits.requestTimeoutMs;
+    if (this.active === null) {
+      this.active = exchange;
+      exchange.start();
+    } else {
+      // Pipelined: answer in order. Stop reading until the queue drains.
+      if (this.queue === null) this.queue = [];
+      if (this.queue.length === 0) this.pauseReading();
+      this.queue.push(exchange);
+    }
+    return 0;
+  }
+
+  handleBody(chunk: Buffer): void {
+    this.parsing?.onRequestBody(chunk);
+  }
+
+  handleMessageComplete(): void {
+    let trailers: string[] | null = null;
+    if (this.pendingHeaders.length > 0) {
+      trailers = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    this.pendingUrl = '';
+    const exchange = this.parsing;
+    this.parsing = null;
+    this.phase = PHASE.BUSY;
+    this.deadline = 0;
+    exchange?.onRequestComplete(trailers);
+  }
+}
+
+function onParserMessageBegin(this: ParserWithConn): void {
+  this.conn.handleMessageBegin();
+}
+
+function onParserHeaders(this: ParserWithConn, headers: string[], url: string): void {
+  this.conn.handleHeaders(headers, url);
+}
+
+function onParserHeadersComplete(
+  this: ParserWithConn, _versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number,
+  url: string | undefined, _status: number, _reason: string, upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.conn.handleHeadersComplete(versionMinor, headers, method, url, upgrade, keepAlive);
+}
+
+function onParserBody(this: ParserWithConn, chunk: Buffer): void {
+  this.conn.handleBody(chunk);
+}
+
+function onParserMessageComplete(this: ParserWithConn): void {
+  this.conn.handleMessageComplete();
+}

@@ -1,0 +1,29 @@
+// What every HTTP/1.1 connection of one listener shares: the current routing snapshot, limits and
+// timeouts, and how to describe the listener to upstreams (scheme and port for X-Forwarded-*).
+import type { CidrSet } from '../../lib/cidr.ts';
+import type { RouteTable } from '../../routing/index.ts';
+import type { RouteRuntime } from '../route-runtime.ts';
+import type { RequestObserver } from '../observer.ts';
+
+export interface Http1Limits {
+  /** Max bytes of request line plus headers (431 beyond). */
+  maxHeaderBytes: number;
+  /** Time allowed to receive a request's line and headers (408 beyond). */
+  headersTimeoutMs: number;
+  /** Time allowed to receive a whole request, body included (408 beyond). */
+  requestTimeoutMs: number;
+  /** Idle time allowed between requests on a keep-alive connection. */
+  keepAliveTimeoutMs: number;
+}
+
+export interface Http1Context {
+  /** The snapshot new requests route against; each request keeps the one it started with. */
+  readonly snapshot: { table: RouteTable<RouteRuntime> };
+  readonly limits: Http1Limits;
+  readonly trustedProxies: CidrSet;
+  readonly scheme: 'http' | 'https';
+  /** Listener port as a string, for X-Forwarded-Port (set once the port is bound). */
+  localPort: string;
+  readonly observer: RequestObserver;
+  nextRequestId(): string;
+}

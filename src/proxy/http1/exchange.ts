@@ -1,0 +1,418 @@
+// One HTTP/1.1 request proxied to an upstream: route it, pick an endpoint, forward the head and body,
+// relay the response. This is the hot path: no per-request closures (callbacks are methods reached
+// through the connection objects), no regex, headers rebuilt in one pass into one string.
+import type { CompiledRoute } from '../../routing/index.ts';
+import type { RouteRuntime } from '../route-runtime.ts';
+import { pickEndpoint, type EndpointRuntime } from '../../upstream/registry.ts';
+import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
+import { errorResponse, errorResponseHead } from '../error-responses.ts';
+import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import { RequestScan, isUsableRequestId } from './request-scan.ts';
+import type { Http1ClientConnection } from './client-connection.ts';
+
+/** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
+const MAX_DISCARD_BYTES = 1024 * 1024;
+/** Request body bytes held while the upstream connection is being opened. */
+const MAX_PENDING_BYTES = 64 * 1024;
+
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+export class Http1Exchange implements UpstreamListener {
+  readonly conn: Http1ClientConnection;
+  readonly method: string;
+  readonly url: string;
+  readonly versionMinor: number;
+  readonly headers: string[];
+  readonly keepAlive: boolean;
+  readonly scan = new RequestScan();
+  readonly startTime: number;
+  route: CompiledRoute<RouteRuntime> | null = null;
+  requestId = '';
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  error: string | null = null;
+  upstreamStart = 0;
+  upstreamEnd = 0;
+
+  private started = false;
+  private upstream: Http1UpstreamConnection | null = null;
+  private endpoint: EndpointRuntime | null = null;
+  private upstreamReused = false;
+  private head: string | null = null;
+  private headSent = false;
+  private pending: Buffer[] | null = null;
+  private pendingBytes = 0;
+  private requestDone = false;
+  private responseDone = false;
+  private responseHeadSent = false;
+  private chunkedOut = false;
+  private closeAfter = false;
+  private triedAnotherEndpoint = false;
+  private retriedStaleConnection = false;
+  private waitingUpstreamDrain = false;
+  private waitingClientDrain = false;
+  private finished = false;
+
+  constructor(conn: Http1ClientConnection, method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean) {
+    this.conn = conn;
+    this.method = method;
+    this.url = url;
+    this.versionMinor = versionMinor;
+    this.headers = headers;
+    this.keepAlive = keepAlive;
+    this.startTime = Date.now();
+    this.scan.scan(headers);
+    // Protocol upgrades are tunnelled by the WebSocket path; here the connection ends after the answer.
+    if (upgrade) this.closeAfter = true;
+  }
+
+  get path(): string {
+    const q = this.url.indexOf('?');
+    return q < 0 ? this.url : this.url.slice(0, q);
+  }
+
+  get upstreamAddress(): string | null {
+    return this.endpoint === null ? null : this.endpoint.pool.key;
+  }
+
+  /** Called when this exchange becomes the connection's active one. */
+  start(): void {
+    this.started = true;
+    const ctx = this.conn.ctx;
+    const route = ctx.snapshot.table.match(this.scan.host, this.path);
+    this.route = route;
+    this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();
+    if (route === null) return this.respondError(404, 'no-route');
+    const runtime = route.ext;
+    const maxBody = runtime.options.maxBodyBytes;
+    if (maxBody > 0 && this.scan.contentLength > maxBody) {
+      this.closeAfter = true;
+      return this.respondError(413, 'body-too-large');
+    }
+    if (runtime.backend === null || runtime.backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
+    this.connectUpstream(null);
+  }
+
+  private connectUpstream(avoid: EndpointRuntime | null): void {
+    const runtime = this.route!.ext;
+    const endpoint = pickEndpoint(runtime.backend!, avoid);
+    if (endpoint === null) return this.respondError(503, 'no-endpoint');
+    this.endpoint = endpoint;
+    const upstream = endpoint.pool.acquire(runtime.options.connectTimeoutMs);
+    this.upstream = upstream;
+    this.upstreamReused = upstream.connected;
+    if (this.upstreamStart === 0) this.upstreamStart = Date.now();
+    upstream.expectNoBody(this.method === 'HEAD');
+    if (upstream.connected) {
+      upstream.attach(this, runtime.options.readTimeoutMs);
+      this.sendHead(upstream);
+    } else {
+      upstream.attach(this, runtime.options.connectTimeoutMs);
+    }
+  }
+
+  onUpstreamConnect(upstream: Http1UpstreamConnection): void {
+    upstream.setTimeout(this.route!.ext.options.readTimeoutMs);
+    this.sendHead(upstream);
+  }
+
+  private sendHead(upstream: Http1UpstreamConnection): void {
+    const head = (this.head ??= this.buildRequestHead());
+    const socket = upstream.socket;
+    socket.cork();
+    upstream.write(head, 'latin1');
+    this.headSent = true;
+    const pending = this.pending;
+    if (pending !== null) {
+      this.pending = null;
+      this.pendingBytes = 0;
+      for (const chunk of pending) this.writeBody(upstream, chunk);
+    }
+    if (this.requestDone && this.scan.chunked) upstream.write(LAST_CHUNK, 'latin1');
+    socket.uncork();
+  }
+
+  private buildRequestHead(): string {
+    const ctx = this.conn.ctx;
+    const scan = this.scan;
+    const headers = this.headers;
+    const tokens = scan.connectionTokens;
+    let head = `${this.method} ${this.url} HTTP/1.1\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const kind = classifyHeader(name);
+      if (kind !== 0 && (kind & (H_HOP | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
+      if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+      head += name + ': ' + headers[i + 1] + CRLF;
+    }
+    const conn = this.conn;
+    const trusted = conn.trusted;
+    const client = conn.remoteAddress;
+    head += 'X-Forwarded-For: ' + (trusted && scan.forwardedFor !== undefined ? scan.forwardedFor + ', ' + client : client) + CRLF;
+    head += 'X-Forwarded-Proto: ' + (trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : ctx.scheme) + CRLF;
+    const host = trusted && scan.forwardedHost !== undefined ? scan.forwardedHost : scan.host;
+    if (host !== undefined) head += 'X-Forwarded-Host: ' + host + CRLF;
+    head += 'X-Forwarded-Port: ' + (trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : ctx.localPort) + CRLF;
+    head += 'X-Real-IP: ' + conn.clientAddressFor(scan.forwardedFor) + CRLF;
+    head += 'X-Request-Id: ' + this.requestId + CRLF;
+    if (scan.chunked) head += 'Transfer-Encoding: chunked\r\n';
+    return head + CRLF;
+  }
+
+  private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
+    let ok: boolean;
+    if (this.scan.chunked) {
+      upstream.write(chunk.length.toString(16) + CRLF, 'latin1');
+      upstream.write(chunk);
+      ok = upstream.write(CRLF, 'latin1');
+    } else {
+      ok = upstream.write(chunk);
+    }
+    if (!ok && !this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = true;
+      this.conn.pauseReading();
+    }
+  }
+
+  /** A piece of the request body, already de-chunked by llhttp. */
+  onRequestBody(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    if (this.responseDone) {
+      if (this.bytesIn > MAX_DISCARD_BYTES) this.conn.destroy();
+      return;
+    }
+    const maxBody = this.route === null ? 0 : this.route.ext.options.maxBodyBytes;
+    if (maxBody > 0 && this.bytesIn > maxBody) {
+      this.closeAfter = true;
+      this.respondError(413, 'body-too-large');
+      return;
+    }
+    const upstream = this.upstream;
+    if (upstream !== null && this.headSent) {
+      this.writeBody(upstream, chunk);
+      return;
+    }
+    // Not connected yet (or not started: a pipelined request): hold the bytes, a bounded amount.
+    (this.pending ??= []).push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_PENDING_BYTES && !this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = true;
+      this.conn.pauseReading();
+    }
+  }
+
+  onRequestComplete(trailers: string[] | null): void {
+    this.requestDone = true;
+    const upstream = this.upstream;
+    if (upstream !== null && this.headSent && this.scan.chunked && !this.responseDone) {
+      upstream.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
+    }
+    if (this.responseDone) this.finish();
+  }
+
+  onUpstreamDrain(): void {
+    if (this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = false;
+      this.conn.resumeReading();
+    }
+  }
+
+  onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
+    const socket = this.conn.socket;
+    if (status < 200) {
+      // 100 Continue is relayed only to a client that asked for it; other 1xx are dropped (RFC 9110 15.2).
+      if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      return false;
+    }
+    const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    let tokens: string[] | null = null;
+    let hasLength = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const kind = classifyHeader(headers[i]!);
+      if (kind & H_CONTENT_LENGTH) hasLength = true;
+      else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+    }
+    if (!noBody && !hasLength) {
+      // Chunked or close-delimited upstream body: re-frame as chunked for HTTP/1.1 clients.
+      if (this.versionMinor >= 1) this.chunkedOut = true;
+      else this.closeAfter = true;
+    }
+    if (!upstreamKeepAlive && !noBody && !hasLength && !this.chunkedOut) this.closeAfter = true;
+    const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
+    if (close) this.closeAfter = true;
+    let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const kind = classifyHeader(name);
+      if (kind & H_HOP) continue;
+      if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+      head += name + ': ' + headers[i + 1] + CRLF;
+    }
+    if (this.chunkedOut) head += 'Transfer-Encoding: chunked\r\n';
+    if (close) head += 'Connection: close\r\n';
+    else if (this.versionMinor === 0) head += 'Connection: keep-alive\r\n';
+    this.status = status;
+    this.responseHeadSent = true;
+    this.bytesOut += head.length;
+    socket.write(head + CRLF, 'latin1');
+    return noBody;
+  }
+
+  onResponseBody(chunk: Buffer): void {
+    const socket = this.conn.socket;
+    this.bytesOut += chunk.length;
+    let ok: boolean;
+    if (this.chunkedOut) {
+      socket.cork();
+      socket.write(chunk.length.toString(16) + CRLF, 'latin1');
+      socket.write(chunk);
+      ok = socket.write(CRLF, 'latin1');
+      socket.uncork();
+    } else {
+      ok = socket.write(chunk);
+    }
+    if (!ok && !this.waitingClientDrain && this.upstream !== null) {
+      this.waitingClientDrain = true;
+      this.upstream.socket.pause();
+    }
+  }
+
+  /** The client socket drained: let the upstream send more. */
+  onClientDrain(): void {
+    if (this.waitingClientDrain) {
+      this.waitingClientDrain = false;
+      this.upstream?.socket.resume();
+    }
+  }
+
+  onResponseComplete(trailers: string[] | null): void {
+    if (this.chunkedOut) this.conn.socket.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
+    this.upstreamEnd = Date.now();
+    this.responseDone = true;
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream !== null) {
+      if (this.waitingClientDrain) upstream.socket.resume();
+      // A connection whose request body was not fully sent cannot carry another request.
+      if (this.requestDone) upstream.release();
+      else upstream.destroy();
+    }
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    this.finish();
+  }
+
+  onUpstreamError(error: UpstreamError): void {
+    this.upstream = null;
+    this.upstreamEnd = Date.now();
+    if (this.responseHeadSent) {
+      // The status line is gone; the only honest signal left is cutting the connection.
+      this.error = `upstream-${error.failure}`;
+      this.conn.destroy();
+      return;
+    }
+    const backend = this.route!.ext.backend!;
+    if (error.failure === 'connect' && error.code === 'ECONNREFUSED' && !this.triedAnotherEndpoint && backend.endpoints.length > 1) {
+      // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
+      this.triedAnotherEndpoint = true;
+      this.headSent = false;
+      return this.connectUpstream(this.endpoint);
+    }
+    if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && this.requestDone && this.bytesIn === 0 && error.failure !== 'timeout') {
+      // A pooled connection the upstream had just closed: resend on a fresh one (nothing was consumed).
+      this.retriedStaleConnection = true;
+      this.headSent = false;
+      return this.connectUpstream(null);
+    }
+    if (error.failure === 'timeout') this.respondError(504, 'upstream-timeout');
+    else this.respondError(502, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);
+  }
+
+  /** Answers the request from the gateway itself (an error status), unless the response has begun. */
+  respondError(status: number, reason: string): void {
+    if (this.responseDone) return;
+    this.error = reason;
+    if (this.upstream !== null) {
+      this.upstream.destroy();
+      this.upstream = null;
+    }
+    if (this.responseHeadSent) {
+      this.conn.destroy();
+      return;
+    }
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    const close = this.closeAfter || !this.keepAlive;
+    const response = this.method === 'HEAD' ? errorResponseHead(status, close) : errorResponse(status, close);
+    this.status = status;
+    this.responseHeadSent = true;
+    this.responseDone = true;
+    this.bytesOut += response.length;
+    if (this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = false;
+      this.conn.resumeReading();
+    }
+    this.pending = null;
+    this.conn.socket.write(response);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished || !this.requestDone || !this.responseDone) return;
+    this.finished = true;
+    this.conn.exchangeFinished(this, this.closeAfter || !this.keepAlive);
+  }
+
+  /** The client went away: stop everything for this request. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (!this.responseDone && this.error === null) this.error = 'client-closed';
+    if (this.upstream !== null) {
+      this.upstream.destroy();
+      this.upstream = null;
+    }
+    if (this.started && this.conn.ctx.observer.enabled) this.report();
+  }
+
+  /** Hands the finished request to the observer (access log, metrics). */
+  report(): void {
+    const now = Date.now();
+    this.conn.ctx.observer.onRequestEnd({
+      startTime: this.startTime,
+      durationMs: now - this.startTime,
+      clientAddress: this.conn.clientAddressFor(this.conn.trusted ? this.scan.forwardedFor : undefined),
+      method: this.method,
+      host: this.scan.host ?? '',
+      path: this.path,
+      protocol: this.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+      // 499: the client closed before the answer, as nginx logs it.
+      status: this.responseDone ? this.status : 499,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      route: this.route === null ? null : this.route.spec,
+      upstreamAddress: this.upstreamAddress,
+      upstreamDurationMs: this.upstreamStart === 0 ? 0 : (this.upstreamEnd || now) - this.upstreamStart,
+      requestId: this.requestId,
+      error: this.error,
+    });
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  get responseComplete(): boolean {
+    return this.responseDone;
+  }
+
+  get hasResponseStarted(): boolean {
+    return this.responseHeadSent;
+  }
+}
+
+function joinHeaders(headers: readonly string[]): string {
+  let text = '';
+  for (let i = 0; i < headers.length; i += 2) text += headers[i] + ': ' + headers[i + 1] + CRLF;
+  return text;
+}

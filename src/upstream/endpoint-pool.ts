@@ -1,0 +1,67 @@
+// Keep-alive connections to one endpoint. Idle connections are reused most-recently-used first (the
+// warmest socket, and the one least likely to have been closed by the upstream's idle timeout).
+import { Http1UpstreamConnection, type ConnectionOwner } from './http1-connection.ts';
+
+export interface PoolSettings {
+  /** Idle connections kept per endpoint. */
+  maxIdle: number;
+  /** An idle connection is closed after this long (ms); below the upstream's own keep-alive timeout. */
+  idleTimeoutMs: number;
+}
+
+export class EndpointPool implements ConnectionOwner {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  private readonly settings: PoolSettings;
+  private readonly idle: Http1UpstreamConnection[] = [];
+  /** Connections open (idle or busy). */
+  open = 0;
+  /** Set when the endpoint left the routing table: connections close once they are done. */
+  retired = false;
+
+  constructor(address: string, port: number, settings: PoolSettings) {
+    this.address = address;
+    this.port = port;
+    this.key = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+    this.settings = settings;
+  }
+
+  /** An idle connection, or a new one that is still connecting (connect timeout armed). */
+  acquire(connectTimeoutMs: number): Http1UpstreamConnection {
+    const idle = this.idle.pop();
+    if (idle !== undefined) return idle;
+    this.open++;
+    return new Http1UpstreamConnection(this.address, this.port, this.key, this, connectTimeoutMs);
+  }
+
+  release(conn: Http1UpstreamConnection): void {
+    if (this.retired || this.idle.length >= this.settings.maxIdle) {
+      conn.destroy();
+      return;
+    }
+    conn.setTimeout(this.settings.idleTimeoutMs);
+    this.idle.push(conn);
+  }
+
+  forget(conn: Http1UpstreamConnection): void {
+    this.open--;
+    const index = this.idle.indexOf(conn);
+    if (index >= 0) this.idle.splice(index, 1);
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Closes idle connections now; busy ones close when their exchange ends. */
+  retire(): void {
+    this.retired = true;
+    for (const conn of this.idle.splice(0)) conn.destroy();
+  }
+
+  /** Undoes retire() when the endpoint comes back before its pool was dropped. */
+  revive(): void {
+    this.retired = false;
+  }
+}

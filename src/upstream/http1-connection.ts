@@ -1,0 +1,244 @@
+// One keep-alive HTTP/1.1 connection to an endpoint, with its own llhttp response parser. The parser
+// callbacks are shared module-level functions (no closures per request); the exchange currently using
+// the connection receives the parsed response through the UpstreamListener interface.
+import net from 'node:net';
+import {
+  HTTPParser, LENIENT_NONE, RESPONSE, SKIP_BODY, isLlhttpError,
+  kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
+  type LlhttpParser,
+} from '../proxy/http1/llhttp.ts';
+
+/** What an exchange must implement to use an upstream connection. */
+export interface UpstreamListener {
+  onUpstreamConnect(conn: Http1UpstreamConnection): void;
+  /** Returns true when the response has no body (answer to HEAD). */
+  onResponseHead(status: number, reason: string, headers: string[], versionMinor: number, keepAlive: boolean, upgrade: boolean): boolean;
+  onResponseBody(chunk: Buffer): void;
+  onResponseComplete(trailers: string[] | null): void;
+  /** Transport failure or protocol error; `phase` says how far the exchange got. */
+  onUpstreamError(error: UpstreamError): void;
+  onUpstreamDrain(): void;
+}
+
+export type UpstreamFailure = 'connect' | 'reset' | 'timeout' | 'protocol' | 'closed';
+
+export class UpstreamError extends Error {
+  readonly failure: UpstreamFailure;
+  readonly endpoint: string;
+  /** True when nothing was sent on this connection for the current request (a retry is safe). */
+  readonly beforeRequestSent: boolean;
+  /** True when no byte of the response had arrived. */
+  readonly beforeResponse: boolean;
+  readonly code: string | undefined;
+  constructor(failure: UpstreamFailure, endpoint: string, message: string, details: { beforeRequestSent: boolean; beforeResponse: boolean; code?: string | undefined }) {
+    super(`upstream ${endpoint}: ${message}`);
+    this.name = 'UpstreamError';
+    this.failure = failure;
+    this.endpoint = endpoint;
+    this.beforeRequestSent = details.beforeRequestSent;
+    this.beforeResponse = details.beforeResponse;
+    this.code = details.code;
+  }
+}
+
+export interface ConnectionOwner {
+  /** Called when the connection finished a response and may be reused. */
+  release(conn: Http1UpstreamConnection): void;
+  /** Called once when the socket is gone. */
+  forget(conn: Http1UpstreamConnection): void;
+}
+
+interface ParserWithConn extends LlhttpParser {
+  conn: Http1UpstreamConnection;
+}
+
+const MAX_RESPONSE_HEADER_BYTES = 32 * 1024;
+
+export class Http1UpstreamConnection {
+  readonly socket: net.Socket;
+  readonly endpoint: string;
+  private readonly owner: ConnectionOwner;
+  private readonly parser: ParserWithConn;
+  listener: UpstreamListener | null = null;
+  connected = false;
+  /** Responses completed on this connection; > 0 means the socket was reused from the pool. */
+  served = 0;
+  /** Bytes written for the current request (0 means a failure is safe to retry). */
+  requestBytes = 0;
+  responseStarted = false;
+  private pendingHeaders: string[] = [];
+  private informational = false;
+  private keepAlive = false;
+  private skipBody = false;
+  private destroyed = false;
+  timeoutMs = 0;
+
+  constructor(address: string, port: number, endpoint: string, owner: ConnectionOwner, connectTimeoutMs: number) {
+    this.endpoint = endpoint;
+    this.owner = owner;
+    const parser = new HTTPParser() as ParserWithConn;
+    parser.initialize(RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
+    parser.conn = this;
+    parser[kOnHeaders] = onParserHeaders;
+    parser[kOnHeadersComplete] = onParserHeadersComplete;
+    parser[kOnBody] = onParserBody;
+    parser[kOnMessageComplete] = onParserMessageComplete;
+    this.parser = parser;
+    const socket = net.connect({ host: address, port, noDelay: true });
+    this.socket = socket;
+    this.setTimeout(connectTimeoutMs);
+    socket.on('connect', () => {
+      this.connected = true;
+      this.listener?.onUpstreamConnect(this);
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.listener?.onUpstreamDrain());
+    socket.on('timeout', () => this.fail('timeout', this.connected ? 'timed out' : 'connect timed out', 'ETIMEDOUT'));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(this.connected ? 'reset' : 'connect', err.message, err.code));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.fail('closed', 'closed the connection', undefined));
+  }
+
+  /** Binds the connection to an exchange for one request. */
+  attach(listener: UpstreamListener, timeoutMs: number): void {
+    this.listener = listener;
+    this.requestBytes = 0;
+    this.responseStarted = false;
+    this.informational = false;
+    this.setTimeout(timeoutMs);
+  }
+
+  setTimeout(ms: number): void {
+    if (ms !== this.timeoutMs) {
+      this.timeoutMs = ms;
+      this.socket.setTimeout(ms);
+    }
+  }
+
+  write(data: string | Buffer, encoding?: BufferEncoding): boolean {
+    this.requestBytes += data.length;
+    return encoding ? this.socket.write(data, encoding) : this.socket.write(data);
+  }
+
+  /** Tears the connection down (client gone, error, or unusable state). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.listener = null;
+    this.socket.destroy();
+    this.parser.free();
+    this.owner.forget(this);
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.listener === null) {
+      // Bytes while idle in the pool: the upstream broke the protocol; the socket cannot be reused.
+      this.destroy();
+      return;
+    }
+    this.responseStarted = true;
+    const result = this.parser.execute(chunk);
+    if (isLlhttpError(result)) this.fail('protocol', `sent an invalid response (${result.code})`, result.code);
+  }
+
+  private onEnd(): void {
+    // A response without Content-Length or chunked framing ends with the connection: llhttp needs
+    // finish() to complete it. Anything else ending here is a failure.
+    if (this.listener !== null && this.responseStarted) {
+      const result = this.parser.finish();
+      if (isLlhttpError(result)) this.fail('protocol', `response cut short (${result.code})`, result.code);
+    }
+    this.fail('closed', 'closed the connection', undefined);
+  }
+
+  private fail(failure: UpstreamFailure, message: string, code: string | undefined): void {
+    if (this.destroyed) return;
+    const listener = this.listener;
+    const error = new UpstreamError(failure, this.endpoint, message, {
+      beforeRequestSent: this.requestBytes === 0,
+      beforeResponse: !this.responseStarted,
+      code,
+    });
+    this.destroy();
+    listener?.onUpstreamError(error);
+  }
+
+  /** The exchange sets this before the response arrives so a HEAD answer is parsed without body. */
+  expectNoBody(skip: boolean): void {
+    this.skipBody = skip;
+  }
+
+  handleHeaders(headers: string[]): void {
+    for (let i = 0; i < headers.length; i++) this.pendingHeaders.push(headers[i]!);
+  }
+
+  handleHeadersComplete(headers: string[] | undefined, status: number, reason: string, versionMinor: number, upgrade: boolean, keepAlive: boolean): number {
+    if (headers === undefined) {
+      headers = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    this.informational = status >= 100 && status < 200 && status !== 101;
+    this.keepAlive = keepAlive;
+    const listener = this.listener;
+    if (listener === null) return 0;
+    const noBody = listener.onResponseHead(status, reason, headers, versionMinor, keepAlive, upgrade);
+    return noBody || this.skipBody ? SKIP_BODY : 0;
+  }
+
+  handleBody(chunk: Buffer): void {
+    this.listener?.onResponseBody(chunk);
+  }
+
+  handleMessageComplete(): void {
+    let trailers: string[] | null = null;
+    if (this.pendingHeaders.length > 0) {
+      trailers = this.pendingHeaders;
+      this.pendingHeaders = [];
+    }
+    if (this.informational) {
+      // A 1xx answer is followed by the real response on the same connection.
+      this.informational = false;
+      return;
+    }
+    const listener = this.listener;
+    this.served++;
+    this.listener = null;
+    this.skipBody = false;
+    if (listener === null) return;
+    listener.onResponseComplete(trailers);
+  }
+
+  /** Whether the last response allows the connection to be reused. */
+  get reusable(): boolean {
+    return this.keepAlive && !this.destroyed;
+  }
+
+  /** Returns the connection to its pool after a complete exchange. */
+  release(): void {
+    if (this.reusable) this.owner.release(this);
+    else this.destroy();
+  }
+}
+
+function onParserHeaders(this: ParserWithConn, headers: string[]): void {
+  this.conn.handleHeaders(headers);
+}
+
+function onParserHeadersComplete(
+  this: ParserWithConn, _versionMajor: number, versionMinor: number, headers: string[] | undefined, _method: number,
+  _url: string | undefined, status: number, reason: string, upgrade: boolean, keepAlive: boolean,
+): number {
+  return this.conn.handleHeadersComplete(headers, status, reason ?? '', versionMinor, upgrade, keepAlive);
+}
+
+function onParserBody(this: ParserWithConn, chunk: Buffer): void {
+  this.conn.handleBody(chunk);
+}
+
+function onParserMessageComplete(this: ParserWithConn): void {
+  this.conn.handleMessageComplete();
+}

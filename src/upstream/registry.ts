@@ -1,0 +1,75 @@
+// Connection pools outlive routing snapshots: a new table that still lists an endpoint reuses its warm
+// pool; endpoints that left the table have their pools retired (idle sockets closed at once, busy ones
+// when their request ends). Per snapshot, backends become BackendRuntime objects with the pools
+// resolved, so a request picks an endpoint with an array index, not a map lookup.
+import type { BackendSpec, EndpointSpec } from '../routing/spec.ts';
+import { EndpointPool, type PoolSettings } from './endpoint-pool.ts';
+
+export interface EndpointRuntime {
+  readonly spec: EndpointSpec;
+  readonly pool: EndpointPool;
+}
+
+export interface BackendRuntime {
+  readonly spec: BackendSpec;
+  readonly endpoints: readonly EndpointRuntime[];
+  /** Round-robin cursor. */
+  next: number;
+}
+
+export class UpstreamRegistry {
+  private readonly settings: PoolSettings;
+  private pools = new Map<string, EndpointPool>();
+
+  constructor(settings: PoolSettings) {
+    this.settings = settings;
+  }
+
+  /** Runtimes for every backend of a new table; pools of endpoints no longer listed are retired. */
+  prepare(backends: Readonly<Record<string, BackendSpec>>): Map<string, BackendRuntime> {
+    const next = new Map<string, EndpointPool>();
+    const runtimes = new Map<string, BackendRuntime>();
+    for (const key of Object.keys(backends)) {
+      const spec = backends[key]!;
+      const endpoints: EndpointRuntime[] = [];
+      for (const endpoint of spec.endpoints) {
+        const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}`;
+        let pool = next.get(poolKey) ?? this.pools.get(poolKey);
+        if (pool === undefined) pool = new EndpointPool(endpoint.address, endpoint.port, this.settings);
+        pool.revive();
+        next.set(poolKey, pool);
+        endpoints.push({ spec: endpoint, pool });
+      }
+      runtimes.set(key, { spec, endpoints, next: 0 });
+    }
+    for (const [key, pool] of this.pools) if (!next.has(key)) pool.retire();
+    this.pools = next;
+    return runtimes;
+  }
+
+  /** Total open upstream connections (for metrics and tests). */
+  openConnections(): number {
+    let open = 0;
+    for (const pool of this.pools.values()) open += pool.open;
+    return open;
+  }
+
+  closeAll(): void {
+    for (const pool of this.pools.values()) pool.retire();
+  }
+}
+
+/** Round-robin choice; `avoid` skips the endpoint that just failed when another exists. */
+export function pickEndpoint(backend: BackendRuntime, avoid: EndpointRuntime | null): EndpointRuntime | null {
+  const endpoints = backend.endpoints;
+  const count = endpoints.length;
+  if (count === 0) return null;
+  let index = backend.next++ % count;
+  if (backend.next >= 0x3fffffff) backend.next = 0;
+  let endpoint = endpoints[index]!;
+  if (endpoint === avoid && count > 1) {
+    index = (index + 1) % count;
+    endpoint = endpoints[index]!;
+  }
+  return endpoint;
+}
