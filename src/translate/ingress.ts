@@ -1,0 +1,106 @@
+// One Ingress -> its routes, default backend and certificates, added to the shared sets in the
+// order of precedence that translate() walks Ingresses in.
+import type { Ingress } from '../kube/types.ts';
+import type { BackendProtocol, PathKind, RouteSpec } from '../routing/spec.ts';
+import type { ClusterState } from '../store/cluster-state.ts';
+import { readIngressSettings } from './annotations.ts';
+import type { BackendResolver } from './backends.ts';
+import type { ObjectDiagnostics } from './diagnostics.ts';
+import { checkHost } from './hosts.ts';
+import { middlewaresFor } from './middlewares.ts';
+import type { TranslateOptions } from './options.ts';
+import { isPathProblem, resolvePath } from './paths.ts';
+import { namespaceOf } from './precedence.ts';
+import type { RouteSet } from './route-set.ts';
+import { arrayField, field, isRecord, isUnset } from './shape.ts';
+import { isSecured, type CertificateSet } from './tls.ts';
+
+export interface TranslationContext {
+  state: ClusterState;
+  options: TranslateOptions;
+  backends: BackendResolver;
+  certificates: CertificateSet;
+  routes: RouteSet;
+}
+
+/** The rule's host, lower-cased ("" without host), or null when invalid (reported). */
+function ruleHost(rule: Record<string, unknown>, at: string, diag: ObjectDiagnostics): string | null {
+  const raw = rule.host;
+  if (isUnset(raw)) return '';
+  if (typeof raw !== 'string') {
+    diag.error(`${at}.host`, 'InvalidHost', `host must be a string, not ${JSON.stringify(raw)}; this rule is not served`);
+    return null;
+  }
+  const check = checkHost(raw);
+  if (check.ok) return check.host;
+  diag.error(`${at}.host`, 'InvalidHost', `${check.message}; this rule is not served`);
+  return null;
+}
+
+export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag: ObjectDiagnostics): void {
+  const namespace = namespaceOf(ingress);
+  const name = ingress.metadata.name;
+  const spec: unknown = ingress.spec;
+  if (!isUnset(spec) && !isRecord(spec)) {
+    diag.error('spec', 'InvalidSpec', 'spec must be an object; nothing of this Ingress is served');
+    return;
+  }
+  const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
+  const secured = ctx.certificates.addIngress(ingress, diag);
+  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options);
+  const protocol: BackendProtocol | null = settings.protocolOverride;
+  const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null): RouteSpec => ({
+    id: `${namespace}/${name}#${id}`,
+    namespace,
+    ingress: name,
+    host,
+    path,
+    kind,
+    backend,
+    options: { ...settings.options, sslRedirect: settings.options.sslRedirect && isSecured(secured, host) },
+    middlewares,
+  });
+
+  const rules = field(spec, 'rules');
+  const defaultBackend = field(spec, 'defaultBackend');
+  if (!isUnset(rules) && !Array.isArray(rules)) diag.error('spec.rules', 'InvalidSpec', 'spec.rules must be a list; no rule of this Ingress is served');
+  else if (arrayField(spec, 'rules').length === 0 && isUnset(defaultBackend)) diag.error('spec', 'InvalidSpec', 'either spec.rules or spec.defaultBackend must be set');
+
+  if (!isUnset(defaultBackend) && !ctx.routes.defaultIsTaken('spec.defaultBackend', diag)) {
+    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', protocol, diag);
+    if (ref.route) ctx.routes.setDefault(route('default', '', 'Prefix', '', ref.backend), `Ingress ${diag.object} spec.defaultBackend`);
+  }
+
+  arrayField(spec, 'rules').forEach((rule, i) => {
+    const at = `spec.rules[${i}]`;
+    if (!isRecord(rule)) {
+      diag.error(at, 'InvalidRule', 'a rule must be an object; it is not served');
+      return;
+    }
+    const host = ruleHost(rule, at, diag);
+    if (host === null) return;
+    // A rule without http is valid in the API and routes nothing.
+    if (isUnset(rule.http)) return;
+    const paths = field(rule.http, 'paths');
+    if (!Array.isArray(paths) || paths.length === 0) {
+      diag.error(`${at}.http.paths`, 'InvalidRule', 'http.paths must be a non-empty list; this rule is not served');
+      return;
+    }
+    paths.forEach((entry, j) => {
+      const pathAt = `${at}.http.paths[${j}]`;
+      if (!isRecord(entry)) {
+        diag.error(pathAt, 'InvalidRule', 'a path entry must be an object; it is not served');
+        return;
+      }
+      const resolved = resolvePath(entry.path, entry.pathType, settings.useRegex);
+      if (isPathProblem(resolved)) {
+        diag.error(`${pathAt}.${resolved.field}`, resolved.reason, `${resolved.message}; this path is not served`);
+        return;
+      }
+      if (ctx.routes.isTaken(host, resolved.conflictKey, resolved, pathAt, diag)) return;
+      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, protocol, diag);
+      if (!ref.route) return;
+      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
+    });
+  });
+}

@@ -1,0 +1,33 @@
+import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
+import type { RouteOptions } from '../routing/spec.ts';
+
+export interface TranslateOptions {
+  /** The IngressClass name Tideway answers to (legacy annotation, missing-class warnings); default "tideway". */
+  ingressClass: string;
+  /** spec.controller of the IngressClasses that are Tideway's; default "tideway.dev/ingress-controller". */
+  controllerName: string;
+  /**
+   * Whether annotations may reference objects of another namespace ("other-ns/name" in
+   * tideway.dev/middlewares). Passed to the middleware layer; Ingress backends are always
+   * same-namespace (the Ingress API has no namespace field for them). Default false.
+   */
+  allowCrossNamespace: boolean;
+  /** Route options for Ingresses without annotations. */
+  defaults: RouteOptions;
+}
+
+export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 60_000,
+  maxBodyBytes: 0,
+  sslRedirect: true,
+});
+
+export function resolveTranslateOptions(options: Partial<TranslateOptions> = {}): TranslateOptions {
+  return {
+    ingressClass: options.ingressClass ?? DEFAULT_INGRESS_CLASS,
+    controllerName: options.controllerName ?? CONTROLLER_NAME,
+    allowCrossNamespace: options.allowCrossNamespace ?? false,
+    defaults: { ...DEFAULT_ROUTE_OPTIONS, ...options.defaults },
+  };
+}

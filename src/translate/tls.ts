@@ -1,0 +1,168 @@
+// spec.tls -> certificates. A Secret is checked once (type, keys, PEM, key matches certificate) and
+// every Ingress that names a bad one gets its own diagnostic. Each host gets one certificate: when
+// two Secrets claim a host, the Ingress with precedence keeps it. An entry without hosts provides
+// the default certificate (Kubernetes: the hosts default to the load balancer's wildcard), emitted
+// as a TlsCertificateSpec with hosts: [].
+//
+// node:crypto is used for parsing only: pure computation, no I/O. Expiry is not checked here,
+// because translation must not read the clock.
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import type { Ingress } from '../kube/types.ts';
+import type { TlsCertificateSpec } from '../routing/spec.ts';
+import type { ClusterIndex } from './cluster-index.ts';
+import type { ObjectDiagnostics } from './diagnostics.ts';
+import { checkHost, hostCovers, isWildcardHost } from './hosts.ts';
+import { namespaceOf } from './precedence.ts';
+import { arrayField, field, isUnset, stringMap } from './shape.ts';
+
+const TLS_SECRET_TYPE = 'kubernetes.io/tls';
+const DEFAULT_HOST = '';
+
+type SecretCheck = { ok: true; certPem: string; keyPem: string; certificate: X509Certificate } | { ok: false; reason: string; message: string };
+
+interface Claim {
+  secret: string;
+  /** "Ingress ns/name spec.tls[i]" for the conflict message. */
+  where: string;
+}
+
+function decode(value: string): string {
+  return Buffer.from(value, 'base64').toString('utf8');
+}
+
+function checkSecret(ref: string, secret: unknown): SecretCheck {
+  const type = field(secret, 'type');
+  if (type !== TLS_SECRET_TYPE) {
+    return { ok: false, reason: 'InvalidSecret', message: `Secret ${ref} has type ${JSON.stringify(type ?? 'Opaque')}; a TLS Secret must have type ${TLS_SECRET_TYPE}` };
+  }
+  const data = stringMap(field(secret, 'data'));
+  for (const key of ['tls.crt', 'tls.key']) {
+    if (!data[key]) return { ok: false, reason: 'InvalidSecret', message: `Secret ${ref} has no data["${key}"]` };
+  }
+  const certPem = decode(data['tls.crt']!);
+  const keyPem = decode(data['tls.key']!);
+  let certificate: X509Certificate;
+  try {
+    if (!certPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM "CERTIFICATE" block');
+    certificate = new X509Certificate(certPem);
+  } catch (err) {
+    return { ok: false, reason: 'InvalidCertificate', message: `tls.crt of Secret ${ref} is not a valid PEM certificate: ${(err as Error).message}` };
+  }
+  try {
+    if (!certificate.checkPrivateKey(createPrivateKey(keyPem))) {
+      return { ok: false, reason: 'InvalidCertificate', message: `tls.key of Secret ${ref} does not match the certificate in tls.crt` };
+    }
+  } catch (err) {
+    return { ok: false, reason: 'InvalidCertificate', message: `tls.key of Secret ${ref} is not a valid PEM private key: ${(err as Error).message}` };
+  }
+  return { ok: true, certPem, keyPem, certificate };
+}
+
+/** Whether the certificate names `host`; a wildcard host needs the same wildcard in the certificate. */
+function certificateCovers(certificate: X509Certificate, host: string): boolean {
+  if (!isWildcardHost(host)) return certificate.checkHost(host) !== undefined;
+  const names = (certificate.subjectAltName ?? '').split(',').map((entry) => entry.trim().toLowerCase());
+  return names.includes(`dns:${host}`);
+}
+
+export class CertificateSet {
+  private readonly index: ClusterIndex;
+  private readonly checked = new Map<string, SecretCheck>();
+  private readonly claims = new Map<string, Claim>();
+
+  constructor(index: ClusterIndex) {
+    this.index = index;
+  }
+
+  /**
+   * Reads an Ingress's spec.tls (Ingresses are passed in precedence order). Returns the hosts that a
+   * valid certificate of this Ingress serves ("" for an entry without hosts): the hosts whose
+   * routes redirect HTTP to HTTPS.
+   */
+  addIngress(ingress: Ingress, diag: ObjectDiagnostics): string[] {
+    const namespace = namespaceOf(ingress);
+    const secured: string[] = [];
+    arrayField(field(ingress, 'spec'), 'tls').forEach((entry, i) => {
+      const at = `spec.tls[${i}]`;
+      const hosts: string[] = [];
+      const rawHosts = arrayField(entry, 'hosts');
+      rawHosts.forEach((raw, j) => {
+        const check = typeof raw === 'string' && raw !== '' ? checkHost(raw) : { ok: false as const, message: `invalid host ${JSON.stringify(raw)}` };
+        if (check.ok) hosts.push(check.host);
+        else diag.error(`${at}.hosts[${j}]`, 'InvalidHost', check.message);
+      });
+      if (rawHosts.length === 0) hosts.push(DEFAULT_HOST);
+      if (hosts.length === 0) return;
+
+      const secretName = field(entry, 'secretName');
+      if (isUnset(secretName) || typeof secretName !== 'string') {
+        diag.warning(`${at}.secretName`, 'SecretNotFound', `no secretName: no certificate for ${describeHosts(hosts)}, and no HTTPS redirect`);
+        return;
+      }
+      const ref = `${namespace}/${secretName}`;
+      const check = this.check(ref, namespace, secretName);
+      if (!check) {
+        diag.error(`${at}.secretName`, 'SecretNotFound', `Secret ${ref} not found`);
+        return;
+      }
+      if (!check.ok) {
+        diag.error(`${at}.secretName`, check.reason, check.message);
+        return;
+      }
+      const where = `Ingress ${diag.object} ${at}`;
+      hosts.forEach((host, j) => {
+        secured.push(host);
+        if (host !== DEFAULT_HOST && !certificateCovers(check.certificate, host)) {
+          diag.warning(`${at}.hosts[${j}]`, 'CertificateHostMismatch', `the certificate in Secret ${ref} does not cover host "${host}"`);
+        }
+        const claim = this.claims.get(host);
+        if (claim === undefined) this.claims.set(host, { secret: ref, where });
+        else if (claim.secret !== ref) {
+          diag.warning(rawHosts.length === 0 ? at : `${at}.hosts[${j}]`, 'TlsHostConflict', `the certificate for ${describeHosts([host])} already comes from Secret ${claim.secret} (${claim.where}), which takes precedence; Secret ${ref} is not used for it`);
+        }
+      });
+    });
+    return secured;
+  }
+
+  /** One entry per Secret for its hosts, plus one with hosts: [] for the default certificate; sorted by Secret. */
+  certificates(): TlsCertificateSpec[] {
+    const hostsBySecret = new Map<string, string[]>();
+    for (const [host, claim] of this.claims) {
+      const list = hostsBySecret.get(claim.secret);
+      if (list) list.push(host);
+      else hostsBySecret.set(claim.secret, [host]);
+    }
+    const out: TlsCertificateSpec[] = [];
+    for (const secret of [...hostsBySecret.keys()].sort()) {
+      const check = this.checked.get(secret);
+      if (!check?.ok) continue;
+      const hosts = hostsBySecret.get(secret)!;
+      const named = hosts.filter((h) => h !== DEFAULT_HOST).sort();
+      if (named.length > 0) out.push({ hosts: named, secret, certPem: check.certPem, keyPem: check.keyPem });
+      if (hosts.includes(DEFAULT_HOST)) out.push({ hosts: [], secret, certPem: check.certPem, keyPem: check.keyPem });
+    }
+    return out;
+  }
+
+  /** undefined when the Secret does not exist. */
+  private check(ref: string, namespace: string, name: string): SecretCheck | undefined {
+    let check = this.checked.get(ref);
+    if (check === undefined) {
+      const secret = this.index.secret(namespace, name);
+      if (secret === undefined) return undefined;
+      check = checkSecret(ref, secret);
+      this.checked.set(ref, check);
+    }
+    return check;
+  }
+}
+
+function describeHosts(hosts: readonly string[]): string {
+  return hosts.map((h) => (h === DEFAULT_HOST ? 'requests without a listed host (default certificate)' : `host "${h}"`)).join(', ');
+}
+
+/** Whether a route of `host` is served over HTTPS by one of `secured` (from CertificateSet.addIngress). */
+export function isSecured(secured: readonly string[], host: string): boolean {
+  return secured.some((pattern) => hostCovers(pattern, host));
+}

@@ -1,0 +1,61 @@
+// translate(): Kubernetes objects -> RouteTableSpec + diagnostics. Pure and deterministic: no I/O,
+// no clock, and the same output (diagnostics included) whatever order the objects come in.
+// Semantics are documented in docs/routing.md.
+import type { Diagnostic } from '../kube/diagnostic.ts';
+import type { Ingress } from '../kube/types.ts';
+import type { RouteTableSpec } from '../routing/spec.ts';
+import type { ClusterState } from '../store/cluster-state.ts';
+import { BackendResolver } from './backends.ts';
+import { ClusterIndex } from './cluster-index.ts';
+import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
+import { translateIngress, type TranslationContext } from './ingress.ts';
+import { isServedByUs } from './ingress-class.ts';
+import { resolveTranslateOptions, type TranslateOptions } from './options.ts';
+import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
+import { RouteSet } from './route-set.ts';
+import { field } from './shape.ts';
+import { CertificateSet } from './tls.ts';
+
+export interface TranslateResult {
+  table: RouteTableSpec;
+  /** The sources' diagnostics first, then translation's, grouped by kind and object. */
+  diagnostics: Diagnostic[];
+}
+
+export function translate(state: ClusterState, options: Partial<TranslateOptions> = {}): TranslateResult {
+  const opts = resolveTranslateOptions(options);
+  const sink = new DiagnosticSink();
+  const index = new ClusterIndex(state, sink);
+  const ctx: TranslationContext = {
+    state,
+    options: opts,
+    backends: new BackendResolver(index),
+    certificates: new CertificateSet(index),
+    routes: new RouteSet(),
+  };
+
+  const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
+  const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
+  for (const ingress of [...ours].sort(compareIngressPrecedence)) {
+    const diag = diagnosticsOf(ingress);
+    try {
+      translateIngress(ingress, ctx, diag);
+    } catch (err) {
+      // A safety net, not a code path: translation reads every field through guards. If something
+      // still slips through, this Ingress is reported and the rest of the table is built.
+      diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  const sourceDiagnostics = field(state, 'sourceDiagnostics');
+  return {
+    table: {
+      version: 0,
+      hosts: ctx.routes.hosts(),
+      defaultRoute: ctx.routes.defaultRoute(),
+      backends: ctx.backends.backends(),
+      certificates: ctx.certificates.certificates(),
+    },
+    diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],
+  };
+}
