@@ -81,6 +81,12 @@ export class Http1Exchange implements UpstreamListener {
   start(): void {
     this.started = true;
     const ctx = this.conn.ctx;
+    // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is answered 400 (as node:http and nginx do).
+    if ((this.scan.host === undefined && this.versionMinor >= 1) || this.scan.duplicateHost) {
+      this.requestId = ctx.nextRequestId();
+      this.closeAfter = true;
+      return this.respondError(400, 'bad-host');
+    }
     const route = ctx.snapshot.table.match(this.scan.host, this.path);
     this.route = route;
     this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();
@@ -147,6 +153,8 @@ export class Http1Exchange implements UpstreamListener {
       if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
       head += name + ': ' + headers[i + 1] + CRLF;
     }
+    // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1, which requires one.
+    if (scan.host === undefined) head += 'Host: ' + this.endpoint!.pool.key + CRLF;
     const conn = this.conn;
     const trusted = conn.trusted;
     const client = conn.remoteAddress;

@@ -8,6 +8,8 @@ import {
 
 export class RequestScan {
   host: string | undefined = undefined;
+  /** More than one Host header: ambiguous routing, refused with 400 as nginx does. */
+  duplicateHost = false;
   /** Extra header names listed in Connection (hop-by-hop for this message), or null. */
   connectionTokens: string[] | null = null;
   chunked = false;
@@ -22,6 +24,7 @@ export class RequestScan {
 
   reset(): void {
     this.host = undefined;
+    this.duplicateHost = false;
     this.connectionTokens = null;
     this.chunked = false;
     this.contentLength = -1;
@@ -41,7 +44,10 @@ export class RequestScan {
       const kind = classifyHeader(name);
       if (kind === 0) continue;
       const value = headers[i + 1]!;
-      if (kind & H_HOST) this.host = value;
+      if (kind & H_HOST) {
+        if (this.host !== undefined) this.duplicateHost = true;
+        this.host = value;
+      }
       else if (kind & H_CONNECTION) {
         // llhttp has already read keep-alive/close/upgrade; only other tokens matter here.
         this.connectionTokens = connectionTokens(value);

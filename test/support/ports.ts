@@ -1,0 +1,10 @@
+// A loopback port with nothing listening: bound by the OS, then released.
+import net from 'node:net';
+
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
