@@ -12,7 +12,9 @@
 //   the same directory as their Ingresses, and they are not mistakes. Same for a kind of another API group
 //   that happens to share a name with ours (Knative's serving.knative.dev Service, Traefik's Middleware).
 // - An unknown kind in Tideway's own group tideway.dev is a warning (most likely a typo in "Middleware"),
-//   A document with no kind is an error, and so is one of our kinds with no apiVersion.
+//   A document with no kind, or that is not a mapping at all, is a warning too: it is skipped, but it may be
+//   a manifest with a typo, or a stray file (a Helm values.yaml) that should not be in the directory.
+//   One of our kinds with no apiVersion is an error: it was clearly meant for Tideway and cannot be served.
 // - Secrets: only type kubernetes.io/tls (certificates) and Opaque (the default type; htpasswd Secrets for
 //   the auth-basic-secret annotation are Opaque). Service-account tokens, registry credentials and other
 //   typed Secrets are skipped silently so Tideway never holds credentials it has no use for.
@@ -94,11 +96,11 @@ class Problems {
 
 function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined {
   if (!isRecord(raw)) {
-    return problems.unidentified('error', undefined, `expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found ${describe(raw)}`, 'InvalidObject');
+    return problems.unidentified('warning', undefined, `not a Kubernetes object (a mapping with apiVersion, kind and metadata) but ${describe(raw)}; skipped`, 'NotAnObject');
   }
   const { apiVersion, kind } = raw;
   if (typeof kind !== 'string' || kind === '') {
-    return problems.unidentified('error', undefined, 'object has no kind', 'InvalidObject');
+    return problems.unidentified('warning', undefined, 'object has no kind; skipped', 'NotAnObject');
   }
   if (typeof apiVersion !== 'string' || apiVersion === '') {
     return isKnownKind(kind) ? problems.unidentified('error', kind, 'object has no apiVersion', 'InvalidObject') : undefined;

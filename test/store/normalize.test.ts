@@ -83,19 +83,30 @@ describe('normalizeObject', () => {
     }]);
   });
 
-  it('rejects objects without kind, apiVersion or name, pointing at file and line', () => {
+  it('rejects our kinds without apiVersion or name, pointing at file and line', () => {
     const cases: [unknown, string][] = [
-      [{ apiVersion: 'v1', metadata: { name: 'x' } }, 'object has no kind'],
       [{ kind: 'Service', metadata: { name: 'x' } }, 'Service: object has no apiVersion'],
       [{ apiVersion: 'v1', kind: 'Service', metadata: {} }, 'Service: metadata.name is required'],
       [{ apiVersion: 'v1', kind: 'Service' }, 'Service: metadata.name is required'],
-      ['just a string', 'expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found string "just a string"'],
-      [[1, 2], 'expected a Kubernetes object (a mapping with apiVersion, kind and metadata), found a list'],
     ];
     for (const [raw, message] of cases) {
       const { object, diagnostics } = normalizeObject(raw, at);
       assert.equal(object, undefined);
       assert.deepEqual(diagnostics, [{ severity: 'error', kind: 'File', object: 'manifests/app.yaml', field: 'line 7', message, reason: 'InvalidObject' }]);
+    }
+  });
+
+  it('skips documents without kind or that are no mapping, with a warning pointing at file and line', () => {
+    const cases: [unknown, string][] = [
+      [{ apiVersion: 'v1', metadata: { name: 'x' } }, 'object has no kind; skipped'],
+      [{ replicaCount: 3 }, 'object has no kind; skipped'],
+      ['just a string', 'not a Kubernetes object (a mapping with apiVersion, kind and metadata) but string "just a string"; skipped'],
+      [[1, 2], 'not a Kubernetes object (a mapping with apiVersion, kind and metadata) but a list; skipped'],
+    ];
+    for (const [raw, message] of cases) {
+      const { object, diagnostics } = normalizeObject(raw, at);
+      assert.equal(object, undefined);
+      assert.deepEqual(diagnostics, [{ severity: 'warning', kind: 'File', object: 'manifests/app.yaml', field: 'line 7', message, reason: 'NotAnObject' }]);
     }
   });
 
