@@ -18,6 +18,9 @@ export interface UpstreamListener {
   /** Transport failure or protocol error; `phase` says how far the exchange got. */
   onUpstreamError(error: UpstreamError): void;
   onUpstreamDrain(): void;
+  /** Brackets the parsing of one chunk from the upstream, so the client writes it causes coalesce. */
+  beginResponseData(): void;
+  endResponseData(): void;
 }
 
 export type UpstreamFailure = 'connect' | 'reset' | 'timeout' | 'protocol' | 'closed';
@@ -141,7 +144,10 @@ export class Http1UpstreamConnection {
       return;
     }
     this.responseStarted = true;
+    const listener = this.listener;
+    listener.beginResponseData();
     const result = this.parser.execute(chunk);
+    listener.endResponseData();
     if (isLlhttpError(result)) this.fail('protocol', `sent an invalid response (${result.code})`, result.code);
   }
 

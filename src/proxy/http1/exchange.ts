@@ -268,16 +268,23 @@ export class Http1Exchange implements UpstreamListener {
     return noBody;
   }
 
+  beginResponseData(): void {
+    // Head and body parsed from one upstream read leave in one write to the client.
+    this.conn.socket.cork();
+  }
+
+  endResponseData(): void {
+    this.conn.socket.uncork();
+  }
+
   onResponseBody(chunk: Buffer): void {
     const socket = this.conn.socket;
     this.bytesOut += chunk.length;
     let ok: boolean;
     if (this.chunkedOut) {
-      socket.cork();
       socket.write(chunk.length.toString(16) + CRLF, 'latin1');
       socket.write(chunk);
       ok = socket.write(CRLF, 'latin1');
-      socket.uncork();
     } else {
       ok = socket.write(chunk);
     }
