@@ -75,12 +75,8 @@ export class WatchStream {
     this.end();
   }
 
-  writeRaw(text: string): void {
-    if (!this.closed && !this.silent) this.res.write(text);
-  }
-
   private write(event: JsonObject): void {
-    if (this.closed || this.silent) return;
+    if (this.closed || this.silent || this.res.writableEnded) return;
     const line = `${JSON.stringify(event)}\n`;
     if (this.cutMidLine) {
       this.silent = true; // nothing after the half line
@@ -92,7 +88,7 @@ export class WatchStream {
 
   /** Ends the stream cleanly (a server-side timeout). */
   end(): void {
-    if (!this.closed) this.res.end();
+    if (!this.closed && !this.res.writableEnded) this.res.end();
   }
 
   /** Destroys the connection; with `midLine`, only after writing half of the next line. */

@@ -1,0 +1,43 @@
+// What the Kubernetes source lists and watches, and how narrowly: every byte listed is held in memory and
+// every resource needs a list+watch RBAC rule, so each one is filtered on the server where it can be.
+import type { Kind } from '../../kube/types.ts';
+import { API_VERSIONS } from '../../kube/types.ts';
+import { SERVICE_NAME_LABEL } from '../../kube/constants.ts';
+
+export interface WatchedResource {
+  kind: Kind;
+  apiVersion: string;
+  /** Resource name in URLs, e.g. "ingresses". */
+  plural: string;
+  namespaced: boolean;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** A custom resource whose CRD may not be installed: 404 means "none", not an error. */
+  optional?: boolean;
+}
+
+export const WATCHED_RESOURCES: readonly WatchedResource[] = [
+  { kind: 'Ingress', apiVersion: API_VERSIONS.Ingress, plural: 'ingresses', namespaced: true },
+  { kind: 'IngressClass', apiVersion: API_VERSIONS.IngressClass, plural: 'ingressclasses', namespaced: false },
+  { kind: 'Service', apiVersion: API_VERSIONS.Service, plural: 'services', namespaced: true },
+  // Slices without the service-name label belong to no Service, so no backend can use them.
+  { kind: 'EndpointSlice', apiVersion: API_VERSIONS.EndpointSlice, plural: 'endpointslices', namespaced: true, labelSelector: SERVICE_NAME_LABEL },
+  // Only certificates. Listing every Secret would hold all of the cluster's credentials in memory (service
+  // account tokens, registry credentials, Helm release Secrets of up to 1 MB each) and need list/watch on
+  // all Secrets. Opaque Secrets named by annotations (auth-basic-secret) are read by name when needed.
+  { kind: 'Secret', apiVersion: API_VERSIONS.Secret, plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
+  { kind: 'Middleware', apiVersion: API_VERSIONS.Middleware, plural: 'middlewares', namespaced: true, optional: true },
+];
+
+/** The collection URL path of `resource`, in one namespace or (undefined) in all of them. */
+export function collectionPath(resource: WatchedResource, namespace: string | undefined): string {
+  const prefix = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;
+  const scope = resource.namespaced && namespace !== undefined ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${prefix}${scope}/${resource.plural}`;
+}
+
+/** "ingresses in namespace shop" / "ingressclasses": for log messages. */
+export function describeScope(resource: WatchedResource, namespace: string | undefined): string {
+  if (!resource.namespaced) return resource.plural;
+  return namespace === undefined ? `${resource.plural} in all namespaces` : `${resource.plural} in namespace ${namespace}`;
+}

@@ -1,0 +1,200 @@
+// The Kubernetes source: lists and watches what translate() reads and delivers it, normalized, to the
+// object store under origin "kubernetes".
+//
+// Why our own list/watch loop instead of @kubernetes/client-node's informers (makeInformer/ListWatch).
+// The library stays, for what it does well: kubeconfig, in-cluster config and authentication.
+// - Informers stop for good on a transport error. Against the test server, a cut watch connection gave
+//   one 'error' (TypeError: terminated, UND_ERR_SOCKET) and no watch was ever opened again; the note in
+//   shared/notes/kubernetes-client.md saw the same after a kill -9 and after SIGTERM of a real API server.
+//   Making them robust needs restart-on-error with backoff, ignoring our own AbortErrors (stop() and
+//   start() emit them), and synced tracking of our own, since start() resolves even when the list failed.
+// - Informers send neither allowWatchBookmarks nor timeoutSeconds, and their Watch gives up on a stream
+//   after 30 s of silence, so every quiet resource re-watches every 30 s; bookmarks need our own Watch.
+// - List and watch deliver different shapes: the typed list deserializes into model classes (Date
+//   timestamps, no kind/apiVersion on items, unknown fields dropped) while watch events are raw JSON.
+//   Measured on the test server with 5,000 Ingresses: the typed list took 460 ms, a raw request with
+//   JSON.parse 250 ms (both including the server's own work).
+// - Each library call opens a new connection; our loop reuses keep-alive connections from one agent.
+// What remains is small: list (paginated), watch with allowWatchBookmarks and timeoutSeconds, resume
+// from the last resourceVersion, relist on 410 with a diff, an inactivity timeout, jittered backoff.
+// See list-watch.ts.
+//
+// Readiness: `synced` turns true once every loop has completed its first full list (a missing Middleware
+// CRD counts as an empty list, with a warning diagnostic, since routes work without Middlewares) and
+// never turns false again: during an API outage the store keeps the last state and traffic keeps flowing.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { AnyKubeObject, Kind } from '../../kube/types.ts';
+import { objectKey } from '../../kube/types.ts';
+import type { Diagnostic } from '../../kube/diagnostic.ts';
+import { normalizeObject } from '../../store/index.ts';
+import { KubeHttp } from './api-http.ts';
+import { DEFAULT_TIMING, ListWatchLoop, type RawObject, type SourceLog, type WatchTiming } from './list-watch.ts';
+import { WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
+
+export const KUBERNETES_ORIGIN = 'kubernetes';
+
+/** The part of the object store this source writes to (ObjectStore satisfies it). */
+export interface ObjectSink {
+  upsert(origin: string, object: AnyKubeObject): void;
+  remove(origin: string, kind: Kind, namespace: string | undefined, name: string): void;
+  setOriginDiagnostics(origin: string, diagnostics: readonly Diagnostic[]): void;
+}
+
+export interface KubernetesSourceOptions {
+  kubeConfig: KubeConfig;
+  /** Namespaces to read; empty means all. Cluster-scoped IngressClasses are always read. */
+  namespaces: readonly string[];
+  sink: ObjectSink;
+  log: SourceLog;
+  /** Called once with true after the first full sync (it never turns false again). */
+  onSyncChange?(synced: boolean): void;
+  /** Timeouts, backoff and page size; tests shorten them. */
+  timing?: Partial<WatchTiming>;
+}
+
+export interface KubernetesSource {
+  /** True once every resource had its first full list; never false again. */
+  readonly synced: boolean;
+  /** Resolves at the first full sync. */
+  whenSynced(): Promise<void>;
+  /** Stops every list and watch; the sink keeps what it has. */
+  close(): Promise<void>;
+}
+
+function missingCrdDiagnostic(resource: WatchedResource): Diagnostic {
+  const [group] = resource.apiVersion.split('/');
+  return {
+    severity: 'warning', kind: 'CustomResourceDefinition', object: `${resource.plural}.${group}`, field: '',
+    message: `not installed: ${resource.kind} objects cannot be read, so Ingresses that name them will not find them; install the CRDs from deploy/`,
+    reason: 'CRDNotInstalled',
+  };
+}
+
+interface KnownObject { kind: Kind; namespace: string | undefined; name: string; resourceVersion: string | undefined }
+
+/** What the sink holds from one loop's scope, by object key: enough to diff a relist. */
+class ScopeState {
+  readonly known = new Map<string, KnownObject>();
+}
+
+class KubernetesSourceImpl implements KubernetesSource {
+  private readonly sink: ObjectSink;
+  private readonly onSyncChange: ((synced: boolean) => void) | undefined;
+  private readonly loops: ListWatchLoop[] = [];
+  private readonly http: KubeHttp;
+  private readonly objectDiagnostics = new Map<string, Diagnostic[]>();
+  private readonly missingResources = new Map<WatchedResource, number>();
+  private lastDiagnostics = '[]';
+  private pendingSync: number;
+  private resolveSynced!: () => void;
+  private readonly syncedPromise = new Promise<void>((resolve) => { this.resolveSynced = resolve; });
+  synced = false;
+
+  constructor(options: KubernetesSourceOptions, http: KubeHttp) {
+    this.sink = options.sink;
+    this.onSyncChange = options.onSyncChange;
+    this.http = http;
+    const timing = { ...DEFAULT_TIMING, ...options.timing };
+    const namespaces = options.namespaces.length === 0 ? [undefined] : [...new Set(options.namespaces)];
+    for (const resource of WATCHED_RESOURCES) {
+      for (const namespace of resource.namespaced ? namespaces : [undefined]) {
+        const state = new ScopeState();
+        this.loops.push(new ListWatchLoop(http, resource, namespace, {
+          relisted: (items) => this.relisted(state, resource, items),
+          changed: (type, obj) => this.changed(state, type, obj),
+          synced: () => this.loopSynced(),
+          missing: (missing) => this.setMissing(resource, missing),
+        }, timing, options.log));
+      }
+    }
+    this.pendingSync = this.loops.length;
+  }
+
+  start(): void {
+    for (const loop of this.loops) loop.start();
+  }
+
+  whenSynced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.loops.map((l) => l.stop()));
+    await this.http.close();
+  }
+
+  private loopSynced(): void {
+    if (--this.pendingSync > 0 || this.synced) return;
+    this.synced = true;
+    this.resolveSynced();
+    this.onSyncChange?.(true);
+  }
+
+  private relisted(state: ScopeState, resource: WatchedResource, items: RawObject[]): void {
+    const seen = new Set<string>();
+    for (const obj of items) {
+      const key = objectKey(resource.kind, obj.metadata.namespace, obj.metadata.name);
+      seen.add(key);
+      // Unchanged objects (same resourceVersion) are not touched: a relist is a diff, not a reload.
+      if (state.known.get(key)?.resourceVersion === obj.metadata.resourceVersion && obj.metadata.resourceVersion) continue;
+      this.apply(state, key, obj);
+    }
+    for (const key of [...state.known.keys()]) {
+      if (!seen.has(key)) this.removeKey(state, key);
+    }
+    this.flushDiagnostics();
+  }
+
+  private changed(state: ScopeState, type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: RawObject): void {
+    const key = objectKey(obj.kind as Kind, obj.metadata.namespace, obj.metadata.name);
+    if (type === 'DELETED') this.removeKey(state, key);
+    else this.apply(state, key, obj);
+    this.flushDiagnostics();
+  }
+
+  private apply(state: ScopeState, key: string, raw: RawObject): void {
+    const { object, diagnostics } = normalizeObject(raw);
+    if (diagnostics.length > 0) this.objectDiagnostics.set(key, diagnostics);
+    else this.objectDiagnostics.delete(key);
+    const { namespace, name, resourceVersion } = raw.metadata;
+    state.known.set(key, { kind: raw.kind as Kind, namespace, name, resourceVersion });
+    if (object) this.sink.upsert(KUBERNETES_ORIGIN, object);
+    else this.sink.remove(KUBERNETES_ORIGIN, raw.kind as Kind, raw.metadata.namespace, raw.metadata.name);
+  }
+
+  private removeKey(state: ScopeState, key: string): void {
+    const known = state.known.get(key);
+    if (!known) return;
+    state.known.delete(key);
+    this.objectDiagnostics.delete(key);
+    this.sink.remove(KUBERNETES_ORIGIN, known.kind, known.namespace, known.name);
+  }
+
+  private setMissing(resource: WatchedResource, missing: boolean): void {
+    const count = (this.missingResources.get(resource) ?? 0) + (missing ? 1 : -1);
+    if (count > 0) this.missingResources.set(resource, count);
+    else this.missingResources.delete(resource);
+    this.flushDiagnostics();
+  }
+
+  private flushDiagnostics(): void {
+    const all = [
+      ...[...this.missingResources.keys()].map(missingCrdDiagnostic),
+      ...[...this.objectDiagnostics.values()].flat(),
+    ];
+    const text = JSON.stringify(all);
+    if (text === this.lastDiagnostics) return;
+    this.lastDiagnostics = text;
+    this.sink.setOriginDiagnostics(KUBERNETES_ORIGIN, all);
+  }
+}
+
+/**
+ * Starts listing and watching. Resolves at once (the loops run in the background); `synced`,
+ * `whenSynced()` and `onSyncChange` tell when the first full sync is done.
+ */
+export async function startKubernetesSource(options: KubernetesSourceOptions): Promise<KubernetesSource> {
+  const source = new KubernetesSourceImpl(options, await KubeHttp.create(options.kubeConfig));
+  source.start();
+  return source;
+}
