@@ -35,8 +35,6 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export interface LoadKubeConfigOptions {
   /** A kubeconfig file (--kubeconfig). Without it: in-cluster credentials, else $KUBECONFIG. */
   kubeconfig?: string;
-  /** Defaults to process.env; tests pass their own. */
-  env?: NodeJS.ProcessEnv;
   /** Prefix before SERVICE_ACCOUNT_DIR, for tests (the library's loadFromCluster(pathPrefix)). */
   inClusterPathPrefix?: string;
 }
@@ -96,7 +94,7 @@ function validate(kc: KubeConfig, source: string): KubeConfig {
  * credential plugins, auth providers.
  */
 export async function loadKubeConfig(options: LoadKubeConfigOptions = {}): Promise<KubeConfig> {
-  const env = options.env ?? process.env;
+  const env = process.env; // the library's loadFromCluster reads process.env too
   const prefix = options.inClusterPathPrefix ?? '';
   const k8s = await importClientNode();
   if (options.kubeconfig) return validate(await fromFile(options.kubeconfig, k8s), path.resolve(options.kubeconfig));
