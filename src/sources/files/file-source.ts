@@ -185,6 +185,7 @@ class ManifestFiles implements FileSource {
     }
     for (const [path, message] of problems) {
       this.#store.replaceOrigin(path, [], [{ severity: 'error', kind: 'File', object: path, field: '', message, reason: 'ManifestPathUnreadable' }]);
+      if (!this.#problemPaths.has(path)) this.#log('warn', 'cannot read manifest path', { path, error: message });
     }
     this.#problemPaths = new Set(problems.keys());
     if (!this.#firstScanDone) {
