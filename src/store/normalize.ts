@@ -11,10 +11,10 @@
 // - Other ordinary Kubernetes kinds (Deployment, ConfigMap, ...) are skipped silently: people keep them in
 //   the same directory as their Ingresses, and they are not mistakes. Same for a kind of another API group
 //   that happens to share a name with ours (Knative's serving.knative.dev Service, Traefik's Middleware).
-// - An unknown kind in Tideway's own group tideway.dev is a warning (most likely a typo in "Middleware"),
-//   A document with no kind, or that is not a mapping at all, is a warning too: it is skipped, but it may be
-//   a manifest with a typo, or a stray file (a Helm values.yaml) that should not be in the directory.
-//   One of our kinds with no apiVersion is an error: it was clearly meant for Tideway and cannot be served.
+// - An unknown kind in Tideway's own group tideway.dev is skipped with a warning (most likely a typo in
+//   "Middleware"). So is a document with no kind, or one that is not a mapping at all: it may be a manifest
+//   with a typo, or a stray file (a Helm values.yaml) that should not be in the directory.
+// - One of our kinds with no apiVersion or no name is an error: it was clearly meant for Tideway.
 // - Secrets: only type kubernetes.io/tls (certificates) and Opaque (the default type; htpasswd Secrets for
 //   the auth-basic-secret annotation are Opaque). Service-account tokens, registry credentials and other
 //   typed Secrets are skipped silently so Tideway never holds credentials it has no use for.
