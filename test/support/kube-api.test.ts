@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { KubeApiServer } from './kube-api/index.ts';
+import { selfSignedCertificate } from './kube-api/tls.ts';
 
 const NS = 'shop';
 
@@ -296,4 +297,16 @@ describe('Kubernetes API test server', () => {
     const { events } = await watchUntil(kc, '/api/v1/services', { resourceVersion: old }, () => false);
     assert.equal(events[0]?.object.code, 410);
   });
+});
+
+test('over HTTPS the client verifies the server against the kubeconfig CA', async (t) => {
+  const server = new KubeApiServer({ tls: true });
+  await server.start();
+  t.after(() => server.close());
+  assert.match(server.url, /^https:/);
+  const core = clientFor(server).makeApiClient(k8s.CoreV1Api);
+  assert.deepEqual((await core.listServiceForAllNamespaces()).items, []);
+  const otherCa = new k8s.KubeConfig();
+  otherCa.loadFromString(server.kubeconfig({ ca: selfSignedCertificate().cert }));
+  await assert.rejects(otherCa.makeApiClient(k8s.CoreV1Api).listServiceForAllNamespaces(), (err: Error) => /fetch failed/.test(err.message));
 });

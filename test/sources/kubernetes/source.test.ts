@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { startKubernetesSource, type KubernetesSource, type WatchTiming } from '../../../src/sources/kubernetes/index.ts';
 import { ObjectStore } from '../../../src/store/index.ts';
 import { KubeApiServer, type KubeApiServerOptions } from '../../support/kube-api/index.ts';
+import { selfSignedCertificate } from '../../support/kube-api/tls.ts';
 import { captureLog, FAST_TIMING, kubeConfigFor, make, RecordingSink, waitFor } from './helpers.ts';
 
 /** How long the API server stays away in the outage test: short, but longer than several backoffs. */
@@ -323,4 +324,22 @@ test('close() stops every watch', async (t) => {
   await waitFor('all watches open', () => server.openWatches() === 6);
   await source.close();
   await waitFor('watches closed', () => server.openWatches() === 0);
+});
+
+test('over HTTPS: syncs trusting the kubeconfig CA; a wrong CA is a clear, retried transport error', async (t) => {
+  const { sink, source } = await setup(t, { server: { tls: true }, seed: (s) => s.create(make.ingress('shop', 'web')) });
+  await source.whenSynced();
+  assert.ok(sink.get('Ingress/shop/web'));
+
+  const server = new KubeApiServer({ tls: true });
+  await server.start();
+  t.after(() => server.close());
+  const logs = captureLog();
+  const kc = kubeConfigFor(server);
+  kc.loadFromString(server.kubeconfig({ ca: selfSignedCertificate().cert }));
+  const untrusting = await startKubernetesSource({ kubeConfig: kc, namespaces: [], sink: new RecordingSink(), log: logs.log, timing: FAST_TIMING });
+  t.after(() => untrusting.close());
+  await waitFor('TLS failures logged', () => logs.at('warn').length === 6);
+  assert.match(logs.at('warn')[0]!, /listing \S+ in all namespaces: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; retrying/);
+  assert.equal(untrusting.synced, false);
 });

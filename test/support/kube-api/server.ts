@@ -3,6 +3,7 @@
 // it exactly as to a cluster. Test controls are methods, never HTTP: create/update/delete objects,
 // cut watches, compact the history, stop and restart on the same port, inject failures, read the log.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { ObjectTable, objectKey } from './object-table.ts';
@@ -12,6 +13,7 @@ import { parseFieldSelector, parseLabelSelector, SelectorError, type Matcher } f
 import { StatusError, statusErrors, statusForCode } from './status.ts';
 import { WatchStream } from './watch-stream.ts';
 import { discoveryDocument } from './discovery.ts';
+import { selfSignedCertificate, type CertificatePair } from './tls.ts';
 
 export interface KubeApiServerOptions {
   /** Bearer tokens accepted (default: one random token, see `token`). */
@@ -22,6 +24,8 @@ export interface KubeApiServerOptions {
   historyLimit?: number;
   /** Whether the Middleware CustomResourceDefinition is installed (default true). */
   middlewareCrdInstalled?: boolean;
+  /** Serve HTTPS with a fresh self-signed certificate; the kubeconfig then carries it as the CA. */
+  tls?: boolean;
 }
 
 export type Verb = 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'discovery' | 'health';
@@ -82,13 +86,15 @@ export class KubeApiServer {
   private readonly table: ObjectTable;
   private readonly ops: ResourceOperations;
   private readonly bookmarkIntervalMs: number;
-  private server: http.Server | undefined;
+  private server: http.Server | https.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
   private injections: Injection[] = [];
   private readonly forbidden = new Set<string>();
   private crdInstalled: boolean;
   private boundPort = 0;
+  /** The server's certificate when serving HTTPS (also the CA a client must trust). */
+  readonly certificate: CertificatePair | undefined;
   readonly requests: RequestRecord[] = [];
 
   constructor(options: KubeApiServerOptions = {}) {
@@ -97,6 +103,7 @@ export class KubeApiServer {
     this.ops = new ResourceOperations(this.table);
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.crdInstalled = options.middlewareCrdInstalled ?? true;
+    this.certificate = options.tls ? selfSignedCertificate() : undefined;
     this.table.onChange((change) => {
       for (const w of this.watches) if (w.def.storage === change.storage) w.deliver(change);
     });
@@ -111,7 +118,7 @@ export class KubeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.boundPort}`;
+    return `${this.certificate ? 'https' : 'http'}://127.0.0.1:${this.boundPort}`;
   }
 
   /** The current global resourceVersion (etcd's revision). */
@@ -119,11 +126,19 @@ export class KubeApiServer {
     return String(this.table.currentRv());
   }
 
-  /** A kubeconfig (JSON, which is YAML) that points a client at this server with a bearer token. */
-  kubeconfig(options: { token?: string; namespace?: string } = {}): string {
+  /**
+   * A kubeconfig (JSON, which is YAML) that points a client at this server with a bearer token. Over
+   * plain http the library insists on insecure-skip-tls-verify; over https it trusts `ca` (default: the
+   * server's own certificate).
+   */
+  kubeconfig(options: { token?: string; namespace?: string; ca?: string } = {}): string {
+    const ca = options.ca ?? this.certificate?.cert;
+    const cluster = this.certificate
+      ? { server: this.url, 'certificate-authority-data': Buffer.from(ca!).toString('base64') }
+      : { server: this.url, 'insecure-skip-tls-verify': true };
     return JSON.stringify({
       apiVersion: 'v1', kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [{ name: 'test', cluster }],
       users: [{ name: 'test', user: { token: options.token ?? this.token } }],
       contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', ...(options.namespace ? { namespace: options.namespace } : {}) } }],
       'current-context': 'test',
@@ -135,8 +150,9 @@ export class KubeApiServer {
     if (this.server) return;
     // Watches left open by stop({ leaveWatchesOpen }) belonged to the old process: they end now.
     for (const w of [...this.watches]) if (w.silent) w.cut();
-    const server = http.createServer((req, res) => this.handle(req, res));
-    server.on('connection', (socket) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    const server = this.certificate ? https.createServer({ ...this.certificate }, handler) : http.createServer(handler);
+    server.on(this.certificate ? 'secureConnection' : 'connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
