@@ -33,6 +33,8 @@ export interface RouteOptions {
   connectTimeoutMs: number;
   /** Time allowed for the upstream to send response headers, and the idle time between body reads. */
   readTimeoutMs: number;
+  /** Idle time after which an upgraded connection (WebSocket) is closed. */
+  tunnelIdleTimeoutMs: number;
   /** Max request body size in bytes; 0 means unlimited. */
   maxBodyBytes: number;
   /** Redirect plain HTTP to HTTPS with 308 (hosts listed in spec.tls unless ssl-redirect is "false"). */

@@ -47,7 +47,11 @@ export class Gateway {
     const { settings, logger } = options;
     this.settings = settings;
     this.logger = logger;
-    this.registry = new UpstreamRegistry({ maxIdle: settings.upstream.maxIdlePerEndpoint, idleTimeoutMs: settings.upstream.idleTimeoutMs });
+    this.registry = new UpstreamRegistry({
+      maxIdle: settings.upstream.maxIdlePerEndpoint,
+      idleTimeoutMs: settings.upstream.idleTimeoutMs,
+      tunnelGraceMs: settings.upstream.tunnelGraceMs,
+    });
     this.snapshot = { table: buildSnapshot(emptyTableSpec(), this.registry) };
     this.http = new Http1Listener({
       snapshot: this.snapshot,

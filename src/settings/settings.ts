@@ -48,6 +48,7 @@ export interface Settings {
     connectTimeoutMs: number;
     readTimeoutMs: number;
     maxBodyBytes: number;
+    tunnelGraceMs: number;
   };
 }
 
@@ -85,6 +86,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'proxy-connect-timeout': { type: 'string', default: '5s', help: 'default upstream connect timeout' },
   'proxy-read-timeout': { type: 'string', default: '60s', help: 'default upstream read timeout (504 beyond)' },
   'proxy-body-size': { type: 'string', default: '0', help: 'default max request body (0: unlimited; 413 beyond)' },
+  'websocket-grace-period': { type: 'string', default: '10s', help: 'open WebSockets to an endpoint that left the routing table are closed after this' },
   help: { type: 'boolean', help: 'print this help' },
 };
 
@@ -208,6 +210,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
       connectTimeoutMs: duration('proxy-connect-timeout', str('proxy-connect-timeout')!),
       readTimeoutMs: duration('proxy-read-timeout', str('proxy-read-timeout')!),
       maxBodyBytes: size('proxy-body-size', str('proxy-body-size')!),
+      tunnelGraceMs: duration('websocket-grace-period', str('websocket-grace-period')!),
     },
   };
 }

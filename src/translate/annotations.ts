@@ -63,6 +63,7 @@ const ROUTE_ANNOTATIONS = new Map<string, Apply>([
   ],
   ['proxy-connect-timeout', timeoutAnnotation((o, ms) => (o.connectTimeoutMs = ms))],
   ['proxy-read-timeout', timeoutAnnotation((o, ms) => (o.readTimeoutMs = ms))],
+  ['websocket-idle-timeout', timeoutAnnotation((o, ms) => (o.tunnelIdleTimeoutMs = ms))],
   [
     'proxy-body-size',
     (value, settings) => {

@@ -19,6 +19,9 @@ export interface TranslateOptions {
 export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
   connectTimeoutMs: 5_000,
   readTimeoutMs: 60_000,
+  // WebSockets are long-lived and often quiet; ingress-nginx users raise proxy-read-timeout for them,
+  // we give them their own, generous default instead.
+  tunnelIdleTimeoutMs: 3_600_000,
   maxBodyBytes: 0,
   sslRedirect: true,
 });

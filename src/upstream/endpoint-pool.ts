@@ -1,8 +1,11 @@
 // Keep-alive connections to one endpoint. Idle connections are reused most-recently-used first (the
 // warmest socket, and the one least likely to have been closed by the upstream's idle timeout).
+import type net from 'node:net';
 import { Http1UpstreamConnection, type ConnectionOwner } from './http1-connection.ts';
 
 export interface PoolSettings {
+  /** Upgraded connections (WebSockets) to an endpoint that left the table are cut after this (ms). */
+  tunnelGraceMs: number;
   /** Idle connections kept per endpoint. */
   maxIdle: number;
   /** An idle connection is closed after this long (ms); below the upstream's own keep-alive timeout. */
@@ -19,6 +22,8 @@ export class EndpointPool implements ConnectionOwner {
   open = 0;
   /** Set when the endpoint left the routing table: connections close once they are done. */
   retired = false;
+  private readonly tunnels = new Set<net.Socket>();
+  private tunnelTimer: NodeJS.Timeout | null = null;
 
   constructor(address: string, port: number, settings: PoolSettings) {
     this.address = address;
@@ -50,6 +55,15 @@ export class EndpointPool implements ConnectionOwner {
     if (index >= 0) this.idle.splice(index, 1);
   }
 
+  adoptTunnel(socket: net.Socket): void {
+    this.tunnels.add(socket);
+    socket.once('close', () => this.tunnels.delete(socket));
+  }
+
+  get tunnelCount(): number {
+    return this.tunnels.size;
+  }
+
   get idleCount(): number {
     return this.idle.length;
   }
@@ -58,10 +72,27 @@ export class EndpointPool implements ConnectionOwner {
   retire(): void {
     this.retired = true;
     for (const conn of this.idle.splice(0)) conn.destroy();
+    // Open WebSockets survive snapshot swaps; to an endpoint that is gone they get a grace period.
+    if (this.tunnels.size > 0 && this.tunnelTimer === null) {
+      this.tunnelTimer = setTimeout(() => {
+        this.tunnelTimer = null;
+        if (this.retired) for (const socket of this.tunnels) socket.destroy();
+      }, this.settings.tunnelGraceMs);
+      this.tunnelTimer.unref();
+    }
   }
 
   /** Undoes retire() when the endpoint comes back before its pool was dropped. */
   revive(): void {
     this.retired = false;
+    if (this.tunnelTimer !== null) {
+      clearTimeout(this.tunnelTimer);
+      this.tunnelTimer = null;
+    }
+  }
+
+  /** Shutdown: cut every tunnel now. */
+  closeTunnels(): void {
+    for (const socket of this.tunnels) socket.destroy();
   }
 }

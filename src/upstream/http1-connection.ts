@@ -18,6 +18,11 @@ export interface UpstreamListener {
   /** Transport failure or protocol error; `phase` says how far the exchange got. */
   onUpstreamError(error: UpstreamError): void;
   onUpstreamDrain(): void;
+  /**
+   * The upstream accepted a protocol upgrade (101): the socket now carries the new protocol. `head` holds
+   * bytes that arrived after the 101 response. The connection has left its pool; the listener owns the socket.
+   */
+  onUpstreamUpgrade(socket: net.Socket, head: Buffer): void;
   /** Brackets the parsing of one chunk from the upstream, so the client writes it causes coalesce. */
   beginResponseData(): void;
   endResponseData(): void;
@@ -47,8 +52,10 @@ export class UpstreamError extends Error {
 export interface ConnectionOwner {
   /** Called when the connection finished a response and may be reused. */
   release(conn: Http1UpstreamConnection): void;
-  /** Called once when the socket is gone. */
+  /** Called once when the socket is gone (or handed over to a tunnel). */
   forget(conn: Http1UpstreamConnection): void;
+  /** A socket that now carries an upgraded protocol (WebSocket) to this endpoint. */
+  adoptTunnel(socket: net.Socket): void;
 }
 
 interface ParserWithConn extends LlhttpParser {
@@ -71,6 +78,7 @@ export class Http1UpstreamConnection {
   responseStarted = false;
   private pendingHeaders: string[] = [];
   private informational = false;
+  private upgraded = false;
   private keepAlive = false;
   private skipBody = false;
   private destroyed = false;
@@ -149,6 +157,20 @@ export class Http1UpstreamConnection {
     const result = this.parser.execute(chunk);
     listener.endResponseData();
     if (isLlhttpError(result)) this.fail('protocol', `sent an invalid response (${result.code})`, result.code);
+    else if (this.upgraded) this.handOver(listener, chunk.subarray(result));
+  }
+
+  /** After a 101 answer llhttp stops parsing: the rest of the stream belongs to the upgraded protocol. */
+  private handOver(listener: UpstreamListener, head: Buffer): void {
+    const socket = this.socket;
+    for (const event of ['data', 'drain', 'timeout', 'error', 'end', 'close']) socket.removeAllListeners(event);
+    socket.setTimeout(0);
+    this.destroyed = true;
+    this.listener = null;
+    this.parser.free();
+    this.owner.forget(this);
+    this.owner.adoptTunnel(socket);
+    listener.onUpstreamUpgrade(socket, head);
   }
 
   private onEnd(): void {
@@ -188,6 +210,7 @@ export class Http1UpstreamConnection {
       this.pendingHeaders = [];
     }
     this.informational = status >= 100 && status < 200 && status !== 101;
+    this.upgraded = status === 101 && upgrade;
     this.keepAlive = keepAlive;
     const listener = this.listener;
     if (listener === null) return 0;
@@ -205,7 +228,7 @@ export class Http1UpstreamConnection {
       trailers = this.pendingHeaders;
       this.pendingHeaders = [];
     }
-    if (this.informational) {
+    if (this.informational || this.upgraded) {
       // A 1xx answer is followed by the real response on the same connection.
       this.informational = false;
       return;

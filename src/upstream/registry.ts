@@ -55,7 +55,10 @@ export class UpstreamRegistry {
   }
 
   closeAll(): void {
-    for (const pool of this.pools.values()) pool.retire();
+    for (const pool of this.pools.values()) {
+      pool.retire();
+      pool.closeTunnels();
+    }
   }
 }
 

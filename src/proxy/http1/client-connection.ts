@@ -33,6 +33,8 @@ export class Http1ClientConnection {
   private queue: Http1Exchange[] | null = null;
   private pauseCount = 0;
   private closing = false;
+  /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
+  private tunnelHead: Buffer[] | null = null;
   private destroyed = false;
   phase: Phase = PHASE.IDLE;
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
@@ -76,8 +78,33 @@ export class Http1ClientConnection {
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
+    if (this.tunnelHead !== null) {
+      this.bufferForTunnel(chunk);
+      return;
+    }
     const result = this.parser.execute(chunk);
     if (isLlhttpError(result)) this.onParseError(result.code);
+    else if (this.tunnelHead !== null && result < chunk.length) this.bufferForTunnel(chunk.subarray(result));
+  }
+
+  private bufferForTunnel(chunk: Buffer): void {
+    // Bytes a WebSocket client sends before the upstream's 101: held (bounded) until the tunnel opens.
+    this.tunnelHead!.push(chunk);
+    if (this.tunnelHead!.length === 8) this.pauseReading();
+  }
+
+  /** Hands the socket over to a tunnel: returns bytes already received for it and stops parsing HTTP. */
+  detachForTunnel(): Buffer[] {
+    const head = this.tunnelHead ?? [];
+    this.tunnelHead = null;
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('drain');
+    this.socket.removeAllListeners('end');
+    this.active = null;
+    this.phase = PHASE.BUSY;
+    this.deadline = 0;
+    this.pauseCount = 0;
+    return head;
   }
 
   private onParseError(code: string): void {
@@ -182,6 +209,7 @@ export class Http1ClientConnection {
     }
     this.pendingUrl = '';
     const exchange = new Http1Exchange(this, METHODS[method]!, url, versionMinor, headers, keepAlive, upgrade);
+    if (exchange.isUpgrade) this.tunnelHead = [];
     this.parsing = exchange;
     this.phase = PHASE.BODY;
     this.deadline = Date.now() + this.ctx.limits.requestTimeoutMs;

@@ -9,6 +9,8 @@ import { errorResponse, errorResponseHead } from '../error-responses.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
+import type net from 'node:net';
+import { startTunnel } from '../tunnel.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
@@ -25,6 +27,8 @@ export class Http1Exchange implements UpstreamListener {
   readonly versionMinor: number;
   readonly headers: string[];
   readonly keepAlive: boolean;
+  /** A protocol upgrade (WebSocket) was requested: tunnelled if the upstream answers 101. */
+  readonly isUpgrade: boolean;
   readonly scan = new RequestScan();
   readonly startTime: number;
   route: CompiledRoute<RouteRuntime> | null = null;
@@ -64,7 +68,8 @@ export class Http1Exchange implements UpstreamListener {
     this.keepAlive = keepAlive;
     this.startTime = Date.now();
     this.scan.scan(headers);
-    // Protocol upgrades are tunnelled by the WebSocket path; here the connection ends after the answer.
+    this.isUpgrade = upgrade && this.scan.upgrade !== undefined;
+    // After an upgrade request the connection either becomes a tunnel or closes after the answer.
     if (upgrade) this.closeAfter = true;
   }
 
@@ -86,6 +91,10 @@ export class Http1Exchange implements UpstreamListener {
       this.requestId = ctx.nextRequestId();
       this.closeAfter = true;
       return this.respondError(400, 'bad-host');
+    }
+    if (this.method === 'CONNECT') {
+      this.requestId = ctx.nextRequestId();
+      return this.respondError(405, 'connect-not-allowed');
     }
     const route = ctx.snapshot.table.match(this.scan.host, this.path);
     this.route = route;
@@ -166,6 +175,7 @@ export class Http1Exchange implements UpstreamListener {
     head += 'X-Real-IP: ' + conn.clientAddressFor(scan.forwardedFor) + CRLF;
     head += 'X-Request-Id: ' + this.requestId + CRLF;
     if (scan.chunked) head += 'Transfer-Encoding: chunked\r\n';
+    if (this.isUpgrade) head += 'Connection: Upgrade\r\nUpgrade: ' + scan.upgrade + CRLF;
     return head + CRLF;
   }
 
@@ -229,6 +239,7 @@ export class Http1Exchange implements UpstreamListener {
 
   onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
+    if (status === 101) return this.onSwitchingProtocols(reason, headers);
     if (status < 200) {
       // 100 Continue is relayed only to a client that asked for it; other 1xx are dropped (RFC 9110 15.2).
       if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -266,6 +277,32 @@ export class Http1Exchange implements UpstreamListener {
     this.bytesOut += head.length;
     socket.write(head + CRLF, 'latin1');
     return noBody;
+  }
+
+  /** 101 from the upstream: relay it with its Upgrade/Connection headers; the tunnel starts next. */
+  private onSwitchingProtocols(reason: string, headers: string[]): boolean {
+    if (!this.isUpgrade) {
+      this.respondError(502, 'upstream-protocol');
+      return true;
+    }
+    let head = 'HTTP/1.1 101 ' + reason + CRLF;
+    for (let i = 0; i < headers.length; i += 2) head += headers[i] + ': ' + headers[i + 1] + CRLF;
+    this.status = 101;
+    this.responseHeadSent = true;
+    this.bytesOut += head.length + 2;
+    this.conn.socket.write(head + CRLF, 'latin1');
+    return true;
+  }
+
+  onUpstreamUpgrade(socket: net.Socket, head: Buffer): void {
+    this.upstream = null;
+    this.upstreamEnd = Date.now();
+    this.responseDone = true;
+    this.requestDone = true;
+    this.finished = true;
+    const clientHead = this.conn.detachForTunnel();
+    if (this.conn.ctx.observer.enabled) this.report();
+    startTunnel(this.conn.socket, socket, clientHead, head, { idleTimeoutMs: this.route!.ext.options.tunnelIdleTimeoutMs });
   }
 
   beginResponseData(): void {
