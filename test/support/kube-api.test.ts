@@ -310,3 +310,24 @@ test('over HTTPS the client verifies the server against the kubeconfig CA', asyn
   otherCa.loadFromString(server.kubeconfig({ ca: selfSignedCertificate().cert }));
   await assert.rejects(otherCa.makeApiClient(k8s.CoreV1Api).listServiceForAllNamespaces(), (err: Error) => /fetch failed/.test(err.message));
 });
+
+test('a bounded history: a watch from before the oldest kept change gets 410; timeoutSeconds ends a watch cleanly', async (t) => {
+  const server = new KubeApiServer({ historyLimit: 3 });
+  await server.start();
+  t.after(() => server.close());
+  const kc = clientFor(server);
+  server.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'before', namespace: NS } });
+  const first = server.resourceVersion;
+  for (let i = 0; i < 3; i++) server.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: NS } });
+  const kept = await watchUntil(kc, '/api/v1/services', { resourceVersion: first }, (e) => e.length === 3);
+  assert.deepEqual(kept.events.map((e) => e.type), ['ADDED', 'ADDED', 'ADDED'], 'three changes fit the history');
+  server.create({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's3', namespace: NS } });
+  const expired = await watchUntil(kc, '/api/v1/services', { resourceVersion: first }, () => false);
+  assert.equal(expired.events[0]?.object.code, 410);
+
+  const started = Date.now();
+  const timedOut = await watchUntil(kc, '/api/v1/services', { resourceVersion: server.resourceVersion, timeoutSeconds: 1 }, () => false);
+  assert.equal(timedOut.err, null);
+  assert.deepEqual(timedOut.events, []);
+  assert.ok(Date.now() - started >= 900);
+});

@@ -3,4 +3,3 @@ export { startKubernetesSource, KUBERNETES_ORIGIN } from './source.ts';
 export type { KubernetesSource, KubernetesSourceOptions, ObjectSink } from './source.ts';
 export type { SourceLog, LogLevel, WatchTiming } from './list-watch.ts';
 export { DEFAULT_TIMING } from './list-watch.ts';
-export { WATCHED_RESOURCES } from './resources.ts';

@@ -218,6 +218,15 @@ test('API server gone for a while and back: the last state stays, synced stays t
   assert.ok(logs.at('info').some((m) => /reachable again/.test(m)));
 });
 
+test('watches the server ends (timeoutSeconds) are resumed at once, without a relist', async (t) => {
+  const { server, sink, source } = await setup(t, { timing: { watchTimeoutSeconds: 1 } });
+  await source.whenSynced();
+  await waitFor('two server-side watch timeouts', () => server.count({ verb: 'watch', resource: 'ingresses' }) >= 3, 4000);
+  assert.equal(server.count({ verb: 'list', resource: 'ingresses' }), 1);
+  server.create(make.ingress('shop', 'later'));
+  await waitFor('a change after the reconnects', () => Boolean(sink.get('Ingress/shop/later')));
+});
+
 test('a silent watch (API server terminating, streams left open) is noticed by the inactivity timeout', async (t) => {
   const { server, sink, source, logs } = await setup(t, { timing: { inactivityMs: 500 } });
   await source.whenSynced();
@@ -237,7 +246,8 @@ test('bookmarks advance the resourceVersion of a quiet watch, so resuming after 
   // Other resources move the global resourceVersion; the IngressClass watch sees only bookmarks.
   for (let i = 0; i < 5; i++) server.create(make.service('shop', `s${i}`));
   const target = Number(server.resourceVersion);
-  await new Promise((r) => setTimeout(r, 400)); // two bookmark intervals (150 ms)
+  // Two bookmarks at the new version: the first has surely been read by the time the second is sent.
+  await waitFor('bookmarks', () => server.bookmarks.filter((b) => b.resource === 'ingressclasses' && b.resourceVersion >= target).length >= 2);
   server.compact();
   const lists = server.count({ verb: 'list', resource: 'ingressclasses' });
   server.cutWatches();

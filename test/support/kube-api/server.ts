@@ -96,6 +96,8 @@ export class KubeApiServer {
   /** The server's certificate when serving HTTPS (also the CA a client must trust). */
   readonly certificate: CertificatePair | undefined;
   readonly requests: RequestRecord[] = [];
+  /** Every BOOKMARK sent: resource (plural) and the resourceVersion it carried. */
+  readonly bookmarks: { resource: string; resourceVersion: number }[] = [];
 
   constructor(options: KubeApiServerOptions = {}) {
     this.tokens = options.tokens ?? [`test-token-${Math.random().toString(36).slice(2)}`];
@@ -502,6 +504,7 @@ export class KubeApiServer {
     });
     this.watches.add(stream);
     stream.onClose.push(() => this.watches.delete(stream));
+    stream.onBookmark = (resourceVersion) => this.bookmarks.push({ resource: def.plural, resourceVersion });
     if (fromRv === undefined) {
       // No resourceVersion: the current state as synthetic ADDED events, then changes.
       for (const obj of this.table.list(def.storage)) stream.deliver({ rv: 0, storage: def.storage, type: 'ADDED', object: obj, prev: undefined });

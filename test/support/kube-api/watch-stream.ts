@@ -26,6 +26,7 @@ export class WatchStream {
   silent = false;
   closed = false;
   readonly onClose: Array<() => void> = [];
+  onBookmark: ((resourceVersion: number) => void) | undefined;
 
   constructor(res: ServerResponse, options: WatchOptions) {
     this.res = res;
@@ -63,6 +64,8 @@ export class WatchStream {
   }
 
   bookmark(): void {
+    if (this.closed || this.silent) return;
+    this.onBookmark?.(this.options.currentRv());
     this.write({
       type: 'BOOKMARK',
       object: { kind: this.def.kind, apiVersion: apiVersionOf(this.def), metadata: { resourceVersion: String(this.options.currentRv()), creationTimestamp: null } },
