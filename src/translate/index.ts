@@ -1,5 +1,5 @@
 // The translate room's door: Kubernetes objects -> route table + diagnostics.
 export { translate, type TranslateResult } from './translate.ts';
-export { DEFAULT_ROUTE_OPTIONS, resolveTranslateOptions, type TranslateOptions } from './options.ts';
+export { DEFAULT_ROUTE_OPTIONS, resolveTranslateOptions, type TranslateOptions, type TranslateOptionsInput } from './options.ts';
 export { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 export type { ObjectDiagnostics } from './diagnostics.ts';

@@ -26,7 +26,10 @@ export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
   sslRedirect: true,
 });
 
-export function resolveTranslateOptions(options: Partial<TranslateOptions> = {}): TranslateOptions {
+/** What translate() accepts: every field optional, route defaults field by field. */
+export type TranslateOptionsInput = Partial<Omit<TranslateOptions, 'defaults'>> & { defaults?: Partial<RouteOptions> };
+
+export function resolveTranslateOptions(options: TranslateOptionsInput = {}): TranslateOptions {
   return {
     ingressClass: options.ingressClass ?? DEFAULT_INGRESS_CLASS,
     controllerName: options.controllerName ?? CONTROLLER_NAME,

@@ -10,7 +10,7 @@ import { ClusterIndex } from './cluster-index.ts';
 import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
-import { resolveTranslateOptions, type TranslateOptions } from './options.ts';
+import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -22,7 +22,7 @@ export interface TranslateResult {
   diagnostics: Diagnostic[];
 }
 
-export function translate(state: ClusterState, options: Partial<TranslateOptions> = {}): TranslateResult {
+export function translate(state: ClusterState, options: TranslateOptionsInput = {}): TranslateResult {
   const opts = resolveTranslateOptions(options);
   const sink = new DiagnosticSink();
   const index = new ClusterIndex(state, sink);

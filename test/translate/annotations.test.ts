@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RouteOptions } from '../../src/routing/spec.ts';
-import { DEFAULT_ROUTE_OPTIONS, MIDDLEWARE_ANNOTATIONS, translate, type TranslateOptions } from '../../src/translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, MIDDLEWARE_ANNOTATIONS, translate, type TranslateOptionsInput } from '../../src/translate/index.ts';
 import { clusterState, ingress, path, rule, webBackend } from './builders.ts';
 
-function optionsFor(annotations: Record<string, unknown>, translateOptions: Partial<TranslateOptions> = {}) {
+function optionsFor(annotations: Record<string, unknown>, translateOptions: TranslateOptionsInput = {}) {
   const state = clusterState([ingress('web', { rules: [rule('a.test', path('/', 'Prefix'), path('/x', 'Exact'))] }, { annotations: annotations as Record<string, string> }), ...webBackend()]);
   const { table, diagnostics } = translate(state, translateOptions);
   const routes = table.hosts[0]!.routes;
@@ -15,8 +15,8 @@ function optionsFor(annotations: Record<string, unknown>, translateOptions: Part
 const DEFAULTS: RouteOptions = { ...DEFAULT_ROUTE_OPTIONS, sslRedirect: false }; // no TLS in these tests
 
 describe('route options from annotations', () => {
-  it('defaults: connect 5s, read 60s, unlimited body, HTTPS redirect where TLS is configured', () => {
-    assert.deepEqual(DEFAULT_ROUTE_OPTIONS, { connectTimeoutMs: 5000, readTimeoutMs: 60000, maxBodyBytes: 0, sslRedirect: true });
+  it('defaults: connect 5s, read 60s, WebSocket idle 1h, unlimited body, HTTPS redirect where TLS is configured', () => {
+    assert.deepEqual(DEFAULT_ROUTE_OPTIONS, { connectTimeoutMs: 5000, readTimeoutMs: 60000, tunnelIdleTimeoutMs: 3_600_000, maxBodyBytes: 0, sslRedirect: true });
     assert.deepEqual(optionsFor({}).options, DEFAULTS);
   });
 
@@ -27,6 +27,7 @@ describe('route options from annotations', () => {
     ['proxy-read-timeout', '1m', { readTimeoutMs: 60_000 }],
     ['proxy-read-timeout', '1m30s', { readTimeoutMs: 90_000 }],
     ['proxy-read-timeout', '120', { readTimeoutMs: 120_000 }],
+    ['websocket-idle-timeout', '10m', { tunnelIdleTimeoutMs: 600_000 }],
     ['proxy-body-size', '1m', { maxBodyBytes: 1024 * 1024 }],
     ['proxy-body-size', '512k', { maxBodyBytes: 512 * 1024 }],
     ['proxy-body-size', '2g', { maxBodyBytes: 2 * 1024 ** 3 }],
@@ -47,6 +48,7 @@ describe('route options from annotations', () => {
     ['proxy-read-timeout', '0s', /must be greater than zero/],
     ['proxy-connect-timeout', '0', /must be greater than zero/],
     ['proxy-connect-timeout', '1d', /invalid duration "1d"/],
+    ['websocket-idle-timeout', 'forever', /invalid duration "forever"/],
     ['proxy-body-size', '1.5m', /invalid size "1.5m"/],
     ['proxy-body-size', '10mb', /invalid size/],
     ['proxy-body-size', 5, /must be a string, got 5/],
@@ -71,8 +73,8 @@ describe('route options from annotations', () => {
   });
 
   it('options come from TranslateOptions.defaults when not annotated', () => {
-    const { options } = optionsFor({ 'tideway.dev/proxy-read-timeout': '5s' }, { defaults: { connectTimeoutMs: 1000, readTimeoutMs: 2000, maxBodyBytes: 4096, sslRedirect: false, tunnelIdleTimeoutMs: 3_600_000 } });
-    assert.deepEqual(options, { connectTimeoutMs: 1000, readTimeoutMs: 5000, maxBodyBytes: 4096, sslRedirect: false, tunnelIdleTimeoutMs: 3_600_000 });
+    const { options } = optionsFor({ 'tideway.dev/proxy-read-timeout': '5s' }, { defaults: { connectTimeoutMs: 1000, readTimeoutMs: 2000, maxBodyBytes: 4096 } });
+    assert.deepEqual(options, { ...DEFAULTS, connectTimeoutMs: 1000, readTimeoutMs: 5000, maxBodyBytes: 4096 });
   });
 
   it('an annotation never reaches another Ingress that shares the host', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AnyKubeObject, Ingress, Secret } from '../../src/kube/types.ts';
-import { translate, type TranslateOptions } from '../../src/translate/index.ts';
+import { translate, type TranslateOptionsInput } from '../../src/translate/index.ts';
 import { clusterState, findDiagnostic, ingress, path, rule, tls, tlsSecret, webBackend, type Meta } from './builders.ts';
 import { CertificateFactory, type KeyPair } from './certs.ts';
 
@@ -22,7 +22,7 @@ function web(name: string, hosts: string[], tlsEntries: NonNullable<Ingress['spe
   return ingress(name, { rules: hosts.map((h) => rule(h || undefined, path('/', 'Prefix'))), tls: tlsEntries! }, meta);
 }
 
-function run(objects: AnyKubeObject[], options: Partial<TranslateOptions> = {}) {
+function run(objects: AnyKubeObject[], options: TranslateOptionsInput = {}) {
   const result = translate(clusterState([...objects, ...webBackend()]), options);
   const redirect = Object.fromEntries(result.table.hosts.map((h) => [h.host, h.routes[0]!.options.sslRedirect]));
   return { ...result, redirect };
@@ -45,7 +45,7 @@ describe('TLS certificates', () => {
   it('ssl-redirect "false" keeps plain HTTP; so does sslRedirect false in the defaults', () => {
     const objects = (annotations: Record<string, string>) => [web('web', ['shop.example.com'], [tls('shop-tls', 'shop.example.com')], { annotations }), tlsSecret('shop-tls', shop.certPem, shop.keyPem)];
     assert.deepEqual(run(objects({ 'tideway.dev/ssl-redirect': 'false' })).redirect, { 'shop.example.com': false });
-    assert.deepEqual(run(objects({}), { defaults: { connectTimeoutMs: 5000, readTimeoutMs: 60000, maxBodyBytes: 0, sslRedirect: false, tunnelIdleTimeoutMs: 3_600_000 } }).redirect, { 'shop.example.com': false });
+    assert.deepEqual(run(objects({}), { defaults: { sslRedirect: false } }).redirect, { 'shop.example.com': false });
     assert.deepEqual(run(objects({ 'tideway.dev/ssl-redirect': 'true' })).redirect, { 'shop.example.com': true });
   });
 
