@@ -109,13 +109,8 @@ export class ListWatchLoop {
         if (this.resourceVersion === undefined) await this.relist();
         phase = 'watch';
         const outcome = await this.watch(this.resourceVersion!);
-        if (outcome === 'expired') {
-          this.resourceVersion = undefined;
-          // One relist at once; 410s in a row (a confused server) back off like any failure.
-          if (++this.expiredInARow > 1) await this.pause(++this.failures);
-        } else if (outcome === 'empty') {
-          await this.pause(++this.failures);
-        }
+        if (outcome === 'expired') await this.expired();
+        else if (outcome === 'empty') await this.pause(this.nextBackoff());
       } catch (err) {
         if (signal.aborted) return;
         await this.failed(err, phase);
@@ -123,7 +118,11 @@ export class ListWatchLoop {
     }
   }
 
-  private async pause(attempt: number, ms = backoffDelay(attempt, this.timing.backoff)): Promise<void> {
+  private nextBackoff(): number {
+    return backoffDelay(++this.failures, this.timing.backoff);
+  }
+
+  private async pause(ms: number): Promise<void> {
     try {
       await sleep(ms, undefined, { signal: this.stopping.signal });
     } catch {
@@ -133,22 +132,25 @@ export class ListWatchLoop {
 
   private async failed(err: unknown, phase: 'list' | 'watch'): Promise<void> {
     const info = classifyKubeError(err);
-    if (info.kind === 'expired') {
-      this.resourceVersion = undefined; // a continue token or a watch start answered 410: relist
-      if (++this.expiredInARow > 1) await this.pause(++this.failures);
-      return;
-    }
+    if (info.kind === 'expired') return this.expired(); // a continue token or a watch start answered 410
+
     if (info.kind === 'not-found' && this.resource.optional) {
       this.setMissing(true);
       this.resourceVersion = undefined;
       this.events.relisted([]); // the CRD went away with its objects
       this.markSynced();
-      await this.pause(0, this.timing.missingCrdRetryMs);
+      await this.pause(this.timing.missingCrdRetryMs);
       return;
     }
-    this.failures++;
+    const delay = this.nextBackoff();
     this.report(info, phase);
-    await this.pause(this.failures);
+    await this.pause(delay);
+  }
+
+  /** The resourceVersion is gone: relist at once; 410s in a row (a confused server) back off. */
+  private async expired(): Promise<void> {
+    this.resourceVersion = undefined;
+    if (++this.expiredInARow > 1) await this.pause(this.nextBackoff());
   }
 
   private report(info: KubeErrorInfo, phase: 'list' | 'watch'): void {
