@@ -35,3 +35,11 @@ export function errorResponseHead(status: number, close: boolean): Buffer {
 export function errorBody(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Error'}\n`;
 }
+
+/** A redirect answer (308 for HTTP-to-HTTPS, as ingress-nginx sends) with its Location. */
+export function redirectResponse(status: number, location: string, close: boolean, head: boolean): string {
+  const reason = STATUS_CODES[status] ?? 'Redirect';
+  const text = `${status} ${reason}\n`;
+  return `HTTP/1.1 ${status} ${reason}\r\nLocation: ${location}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${text.length}\r\nConnection: ${close ? 'close' : 'keep-alive'}\r\n\r\n${head ? '' : text}`;
+}

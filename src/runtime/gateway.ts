@@ -58,6 +58,7 @@ export class Gateway {
       limits: settings.limits,
       trustedProxies: settings.trustedProxies,
       scheme: 'http',
+      httpsPort: settings.httpsPort ?? null,
       localPort: String(settings.httpPort),
       observer: options.observer ?? NO_OBSERVER,
       nextRequestId: requestIdGenerator(),

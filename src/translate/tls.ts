@@ -93,10 +93,13 @@ export class CertificateSet {
       });
       if (rawHosts.length === 0) hosts.push(DEFAULT_HOST);
       if (hosts.length === 0) return;
+      // As in ingress-nginx, a host listed in spec.tls is an HTTPS host (and redirected to HTTPS) even
+      // when its Secret is missing or bad: it is then served with the default certificate.
+      secured.push(...hosts);
 
       const secretName = field(entry, 'secretName');
       if (isUnset(secretName) || typeof secretName !== 'string') {
-        diag.warning(`${at}.secretName`, 'SecretNotFound', `no secretName: no certificate for ${describeHosts(hosts)}, and no HTTPS redirect`);
+        diag.warning(`${at}.secretName`, 'SecretNotFound', `no secretName: ${describeHosts(hosts)} served with the default certificate`);
         return;
       }
       const ref = `${namespace}/${secretName}`;
@@ -111,7 +114,6 @@ export class CertificateSet {
       }
       const where = `Ingress ${diag.object} ${at}`;
       hosts.forEach((host, j) => {
-        secured.push(host);
         if (host !== DEFAULT_HOST && !certificateCovers(check.certificate, host)) {
           diag.warning(`${at}.hosts[${j}]`, 'CertificateHostMismatch', `the certificate in Secret ${ref} does not cover host "${host}"`);
         }

@@ -108,3 +108,38 @@ describe('upstream failures and limits', () => {
     assert.equal(res.status, 200);
   });
 });
+
+describe('HTTP to HTTPS redirect', () => {
+  let gw: RunningGateway;
+  let live: TestBackend;
+
+  before(async () => {
+    live = await startBackend('live');
+    const tls = [{ hosts: ['secure.test'], secretName: 'secure-tls' }];
+    gw = await startGateway({
+      'class.yaml': ingressClassYaml(),
+      'svc.yaml': serviceYaml({ name: 'live', endpoints: [['127.0.0.1', live.port]] }),
+      'ing.yaml': [
+        ingressYaml({ name: 'secure', host: 'secure.test', paths: [{ path: '/', service: 'live' }], tls }),
+        ingressYaml({ name: 'opt-out', host: 'plain.test', paths: [{ path: '/', service: 'live' }], tls: [{ hosts: ['plain.test'], secretName: 'secure-tls' }], annotations: { 'tideway.dev/ssl-redirect': 'false' } }),
+        ingressYaml({ name: 'no-tls', host: 'open.test', paths: [{ path: '/', service: 'live' }] }),
+      ].join('---\n'),
+    }, ['--https-port', '8443', '--trusted-proxies', '127.0.0.1/32']);
+  });
+  after(async () => {
+    await gw.close();
+    await live.close();
+  });
+
+  test('a host listed in spec.tls is redirected with 308 to the HTTPS port', async () => {
+    const res = await request(gw.port, { path: '/cart?id=1', headers: { host: 'secure.test:80' } });
+    assert.equal(res.status, 308);
+    assert.equal(res.headers.location, 'https://secure.test:8443/cart?id=1');
+  });
+
+  test('no redirect with ssl-redirect "false", for hosts without TLS, or behind a trusted TLS proxy', async () => {
+    assert.equal((await request(gw.port, { headers: { host: 'plain.test' } })).status, 200);
+    assert.equal((await request(gw.port, { headers: { host: 'open.test' } })).status, 200);
+    assert.equal((await request(gw.port, { headers: { host: 'secure.test', 'x-forwarded-proto': 'https' } })).status, 200);
+  });
+});

@@ -124,11 +124,11 @@ describe('TLS certificates', () => {
     { name: 'key of another certificate', secret: () => tlsSecret('shop-tls', shop.certPem, other.keyPem), reason: 'InvalidCertificate', message: /tls.key of Secret default\/shop-tls does not match the certificate in tls.crt/ },
   ];
   for (const c of badSecrets) {
-    it(`${c.name}: error on spec.tls[0].secretName, no certificate, no redirect`, () => {
+    it(`${c.name}: error on spec.tls[0].secretName, no certificate, served with the default certificate and still redirected`, () => {
       const secret = c.secret();
       const { table, diagnostics, redirect } = run([web('web', ['shop.example.com'], [tls('shop-tls', 'shop.example.com')]), ...(secret ? [secret] : [])]);
       assert.deepEqual(table.certificates, []);
-      assert.deepEqual(redirect, { 'shop.example.com': false });
+      assert.deepEqual(redirect, { 'shop.example.com': true });
       assert.equal(diagnostics.length, 1);
       const d = diagnostics[0]!;
       assert.deepEqual([d.severity, d.reason, d.field], ['error', c.reason, 'spec.tls[0].secretName']);
@@ -155,10 +155,10 @@ describe('TLS certificates', () => {
     assert.deepEqual(diagnostics.map((d) => [d.reason, d.field]), [['InvalidHost', 'spec.tls[0].hosts[0]']]);
   });
 
-  it('an entry without secretName is a warning: no certificate, no redirect', () => {
+  it('an entry without secretName is a warning: default certificate, still redirected', () => {
     const { table, diagnostics, redirect } = run([web('web', ['shop.example.com'], [{ hosts: ['shop.example.com'] }])]);
     assert.deepEqual(table.certificates, []);
-    assert.deepEqual(redirect, { 'shop.example.com': false });
+    assert.deepEqual(redirect, { 'shop.example.com': true });
     assert.deepEqual(diagnostics.map((d) => [d.severity, d.field]), [['warning', 'spec.tls[0].secretName']]);
   });
 });

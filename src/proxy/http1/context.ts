@@ -22,6 +22,8 @@ export interface Http1Context {
   readonly limits: Http1Limits;
   readonly trustedProxies: CidrSet;
   readonly scheme: 'http' | 'https';
+  /** Port of the HTTPS listener, for HTTP-to-HTTPS redirects; null when there is none. */
+  readonly httpsPort: number | null;
   /** Listener port as a string, for X-Forwarded-Port (set once the port is bound). */
   localPort: string;
   readonly observer: RequestObserver;

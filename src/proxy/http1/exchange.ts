@@ -5,7 +5,7 @@ import type { CompiledRoute } from '../../routing/index.ts';
 import type { RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type EndpointRuntime } from '../../upstream/registry.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
-import { errorResponse, errorResponseHead } from '../error-responses.ts';
+import { errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
@@ -100,6 +100,7 @@ export class Http1Exchange implements UpstreamListener {
     this.route = route;
     this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();
     if (route === null) return this.respondError(404, 'no-route');
+    if (route.spec.options.sslRedirect && ctx.scheme === 'http' && ctx.httpsPort !== null && !this.viaHttpsProxy()) return this.redirectToHttps(ctx.httpsPort);
     const runtime = route.ext;
     const maxBody = runtime.options.maxBodyBytes;
     if (maxBody > 0 && this.scan.contentLength > maxBody) {
@@ -108,6 +109,27 @@ export class Http1Exchange implements UpstreamListener {
     }
     if (runtime.backend === null || runtime.backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
     this.connectUpstream(null);
+  }
+
+  /** A trusted proxy in front (a cloud load balancer) already terminated TLS for this request. */
+  private viaHttpsProxy(): boolean {
+    return this.conn.trusted && this.scan.forwardedProto === 'https';
+  }
+
+  private redirectToHttps(httpsPort: number): void {
+    const authority = this.scan.host ?? '';
+    const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0];
+    const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${this.url}`;
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    const close = this.closeAfter || !this.keepAlive;
+    const response = redirectResponse(308, location, close, this.method === 'HEAD');
+    this.error = 'ssl-redirect';
+    this.status = 308;
+    this.responseHeadSent = true;
+    this.responseDone = true;
+    this.bytesOut += response.length;
+    this.conn.socket.write(response, 'latin1');
+    this.finish();
   }
 
   private connectUpstream(avoid: EndpointRuntime | null): void {

@@ -1,19 +1,54 @@
 // The plain-HTTP listener: accepts TCP connections and runs the HTTP/1.1 fast path on them. One timer
 // sweeps every connection's deadline (headers, request and keep-alive timeouts), the way node:http
-// checks its connections, instead of a timer per connection.
+// checks its connections, instead of a timer per connection. With an h2c handler, the first bytes of
+// each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2.
 import net from 'node:net';
 import { Http1ClientConnection } from './client-connection.ts';
 import type { Http1Context } from './context.ts';
+import { classifyPreface } from '../http2/preface.ts';
+
+export interface Http1ListenerOptions {
+  /** Takes connections that open with the HTTP/2 preface (h2c with prior knowledge), bytes unread. */
+  h2c?: (socket: net.Socket) => void;
+}
 
 export class Http1Listener {
   readonly server: net.Server;
   private readonly ctx: Http1Context;
   private readonly connections = new Set<Http1ClientConnection>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  private readonly h2c: ((socket: net.Socket) => void) | null;
+  /** Connections whose first bytes have not arrived yet, with the time they must arrive by. */
+  private readonly sniffing = new Map<net.Socket, number>();
 
-  constructor(ctx: Http1Context) {
+  constructor(ctx: Http1Context, options: Http1ListenerOptions = {}) {
     this.ctx = ctx;
-    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.h2c = options.h2c ?? null;
+    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => (this.h2c === null ? this.accept(socket) : this.sniff(socket)));
+  }
+
+  /** Waits for the first bytes, then gives the socket, bytes put back, to HTTP/2 or HTTP/1.1. */
+  private sniff(socket: net.Socket): void {
+    let head: Buffer | null = null;
+    const onError = (): void => void socket.destroy();
+    const onClose = (): void => void this.sniffing.delete(socket);
+    const onData = (chunk: Buffer): void => {
+      head = head === null ? chunk : Buffer.concat([head, chunk]);
+      const verdict = classifyPreface(head);
+      if (verdict === 'more') return;
+      socket.pause();
+      socket.off('data', onData).off('error', onError).off('close', onClose);
+      this.sniffing.delete(socket);
+      socket.unshift(head);
+      if (verdict === 'http2') this.h2c!(socket);
+      else {
+        this.accept(socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData).on('error', onError).on('close', onClose);
+    this.sniffing.set(socket, Date.now() + this.ctx.limits.headersTimeoutMs);
+    this.ensureSweep();
   }
 
   accept(socket: net.Socket): Http1ClientConnection {
@@ -37,7 +72,7 @@ export class Http1Listener {
   }
 
   get connectionCount(): number {
-    return this.connections.size;
+    return this.connections.size + this.sniffing.size;
   }
 
   /** Stops accepting; open connections are left to the caller's drain policy. */
@@ -48,11 +83,13 @@ export class Http1Listener {
   /** Ends idle keep-alive connections now and the others once their current exchange finishes. */
   closeIdle(): void {
     for (const conn of this.connections) conn.closeWhenDone();
+    for (const socket of this.sniffing.keys()) socket.destroy();
   }
 
   /** Cuts every connection, finished or not (end of a drain). */
   destroyAll(): void {
     for (const conn of this.connections) conn.destroy();
+    for (const socket of this.sniffing.keys()) socket.destroy();
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
   }
@@ -68,12 +105,14 @@ export class Http1Listener {
   }
 
   private sweep(): void {
-    if (this.connections.size === 0) {
+    if (this.connections.size === 0 && this.sniffing.size === 0) {
       clearInterval(this.sweepTimer!);
       this.sweepTimer = null;
       return;
     }
     const now = Date.now();
     for (const conn of this.connections) if (conn.deadline !== 0 && conn.deadline <= now) conn.onDeadline();
+    // A connection that never sends a byte is closed like one that never completes its headers.
+    for (const [socket, deadline] of this.sniffing) if (deadline <= now) socket.destroy();
   }
 }

@@ -1,0 +1,114 @@
+// Which certificate a TLS handshake gets, by SNI server name: exact host, then a wildcard one label up
+// ("*.example.com" covers "a.example.com", not "a.b.example.com"), then the default certificate.
+// Rebuilt for every routing snapshot; SecureContexts are cached by Secret and content hash, so a
+// snapshot that did not change a certificate reuses its context (building one parses PEM and costs
+// about a millisecond per certificate). Connections already established keep the context they got.
+import { createHash } from 'node:crypto';
+import tls from 'node:tls';
+import type { TlsCertificateSpec } from '../../routing/spec.ts';
+
+export interface CertificateSource {
+  /** "namespace/name" of the Secret, or a label ("self-signed") for the generated default. */
+  secret: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** A certificate that node's TLS stack refused (translate checks PEM and key; this is the last guard). */
+export class CertificateLoadError extends Error {
+  readonly secret: string;
+  constructor(secret: string, cause: Error) {
+    super(`certificate of Secret ${secret} cannot be loaded: ${cause.message}`);
+    this.name = 'CertificateLoadError';
+    this.secret = secret;
+  }
+}
+
+/** Protocol floor and ALPN are server options; contexts carry only key material. */
+function contextOptions(source: CertificateSource): tls.SecureContextOptions {
+  return { cert: source.certPem, key: source.keyPem, minVersion: 'TLSv1.2' };
+}
+
+export class CertificateSelector {
+  private exact = new Map<string, tls.SecureContext>();
+  /** Keyed by the suffix after "*.". */
+  private wildcard = new Map<string, tls.SecureContext>();
+  private fallback: tls.SecureContext;
+  private fallbackSource: CertificateSource;
+  private cache = new Map<string, tls.SecureContext>();
+
+  constructor(fallback: CertificateSource) {
+    this.fallbackSource = fallback;
+    this.fallback = this.contextFor(fallback, new Map());
+  }
+
+  /**
+   * Installs the certificates of a new snapshot. `fallback` is the default certificate for names no
+   * entry covers. Returns the certificates that could not be loaded (their hosts get the fallback).
+   */
+  update(certificates: readonly TlsCertificateSpec[], fallback: CertificateSource): CertificateLoadError[] {
+    const errors: CertificateLoadError[] = [];
+    const cache = new Map<string, tls.SecureContext>();
+    const exact = new Map<string, tls.SecureContext>();
+    const wildcard = new Map<string, tls.SecureContext>();
+    let fallbackContext: tls.SecureContext;
+    try {
+      fallbackContext = this.contextFor(fallback, cache);
+      this.fallbackSource = fallback;
+    } catch (error) {
+      errors.push(error as CertificateLoadError);
+      fallbackContext = this.contextFor(this.fallbackSource, cache);
+    }
+    for (const certificate of certificates) {
+      if (certificate.hosts.length === 0) continue; // the default entry is resolved by the caller
+      let context: tls.SecureContext;
+      try {
+        context = this.contextFor(certificate, cache);
+      } catch (error) {
+        errors.push(error as CertificateLoadError);
+        continue;
+      }
+      for (const host of certificate.hosts) {
+        if (host.startsWith('*.')) wildcard.set(host.slice(2), context);
+        else exact.set(host, context);
+      }
+    }
+    this.cache = cache;
+    this.exact = exact;
+    this.wildcard = wildcard;
+    this.fallback = fallbackContext;
+    return errors;
+  }
+
+  /** The context for a server name from the ClientHello (compared case-insensitively: clients differ). */
+  select(serverName: string): tls.SecureContext {
+    const name = serverName.toLowerCase();
+    const exact = this.exact.get(name);
+    if (exact !== undefined) return exact;
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const wildcard = this.wildcard.get(name.slice(dot + 1));
+      if (wildcard !== undefined) return wildcard;
+    }
+    return this.fallback;
+  }
+
+  get defaultContext(): tls.SecureContext {
+    return this.fallback;
+  }
+
+  /** The cached context for this Secret and content, or a new one (kept in `next`, the next cache). */
+  private contextFor(source: CertificateSource, next: Map<string, tls.SecureContext>): tls.SecureContext {
+    const key = createHash('sha256').update(source.secret).update('\0').update(source.certPem).update('\0').update(source.keyPem).digest('base64');
+    let context = next.get(key) ?? this.cache.get(key);
+    if (context === undefined) {
+      try {
+        context = tls.createSecureContext(contextOptions(source));
+      } catch (error) {
+        throw new CertificateLoadError(source.secret, error as Error);
+      }
+    }
+    next.set(key, context);
+    return context;
+  }
+}
