@@ -60,10 +60,8 @@ export class PathMatcher<R extends { readonly spec: RouteSpec }> {
   match(path: string, end: number): R | null {
     const found = this.scratch;
     this.tree.lookup(path, end, found);
-    const exact = found.exact;
+    if (found.exact !== null) return found.exact;
     const prefix = found.prefix;
-    found.exact = found.prefix = null;
-    if (exact !== null) return exact;
     const regexes = this.regexes;
     if (regexes.length === 0) return prefix;
     const prefixLength = prefix === null ? -1 : prefix.spec.path.length;

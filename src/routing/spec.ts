@@ -67,7 +67,7 @@ export interface RouteSpec {
 }
 
 export interface TlsCertificateSpec {
-  /** Hosts this certificate serves (exact or "*.example.com"). */
+  /** Hosts this certificate serves (exact or "*.example.com"); [] for the default certificate (a spec.tls entry without hosts). */
   hosts: string[];
   /** "namespace/name" of the Secret. */
   secret: string;

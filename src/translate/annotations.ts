@@ -101,7 +101,7 @@ function suggestion(name: string): string {
   return best ? `; did you mean ${ANNOTATION_PREFIX}${best}?` : '';
 }
 
-export function annotationField(key: string): string {
+function annotationField(key: string): string {
   return `metadata.annotations[${JSON.stringify(key)}]`;
 }
 

@@ -1,7 +1,7 @@
 // One Ingress -> its routes, default backend and certificates, added to the shared sets in the
 // order of precedence that translate() walks Ingresses in.
 import type { Ingress } from '../kube/types.ts';
-import type { BackendProtocol, PathKind, RouteSpec } from '../routing/spec.ts';
+import type { PathKind, RouteSpec } from '../routing/spec.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import { readIngressSettings } from './annotations.ts';
 import type { BackendResolver } from './backends.ts';
@@ -48,7 +48,6 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
   const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options);
-  const protocol: BackendProtocol | null = settings.protocolOverride;
   const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,
@@ -67,7 +66,7 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
   else if (arrayField(spec, 'rules').length === 0 && isUnset(defaultBackend)) diag.error('spec', 'InvalidSpec', 'either spec.rules or spec.defaultBackend must be set');
 
   if (!isUnset(defaultBackend) && !ctx.routes.defaultIsTaken('spec.defaultBackend', diag)) {
-    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', protocol, diag);
+    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', settings.protocolOverride, diag);
     if (ref.route) ctx.routes.setDefault(route('default', '', 'Prefix', '', ref.backend), `Ingress ${diag.object} spec.defaultBackend`);
   }
 
@@ -98,7 +97,7 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
         return;
       }
       if (ctx.routes.isTaken(host, resolved.conflictKey, resolved, pathAt, diag)) return;
-      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, protocol, diag);
+      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag);
       if (!ref.route) return;
       ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
     });
