@@ -15,7 +15,7 @@ import { UpstreamRegistry } from '../upstream/registry.ts';
 import { AdminServer, json } from '../admin/server.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
 import { requestIdGenerator } from './request-id.ts';
-import { startFileSource, type FileSource } from '../sources/files/index.ts';
+import { startFileSource } from '../sources/files/index.ts';
 
 export interface GatewayOptions {
   settings: Settings;
@@ -38,7 +38,9 @@ export class Gateway {
   private readonly http: Http1Listener;
   private version = 0;
   private diagnostics: Diagnostic[] = [];
-  private source: FileSource | null = null;
+  private source: { close(): Promise<void> } | null = null;
+  /** Routes are published only once the source delivered a complete first view (readiness). */
+  private synced = false;
   private unsubscribe: (() => void) | null = null;
   ready = false;
   draining = false;
@@ -73,15 +75,35 @@ export class Gateway {
     const s = this.settings;
     const admin = await this.admin.listen(s.adminPort, s.adminAddress);
     const http = await this.http.listen(s.httpPort, s.bindAddress);
-    this.unsubscribe = this.store.subscribe((state) => this.apply(state), { debounceMs: 50 });
+    this.unsubscribe = this.store.subscribe((state) => this.synced && this.apply(state), { debounceMs: 50 });
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => this.logger[level](fields ?? {}, msg);
     if (s.manifests.length > 0) {
-      this.source = await startFileSource(s.manifests, this.store, (level, msg, fields) => this.logger[level](fields ?? {}, msg));
-      await this.source.ready;
-      this.store.flush();
+      const files = await startFileSource(s.manifests, this.store, log);
+      this.source = files;
+      await files.ready;
+      this.onSourceSynced();
     } else {
-      throw new Error('in-cluster mode is not available in this build: pass --manifests');
+      // Loaded only in cluster mode: the Kubernetes client costs ~80 MB and a second to import.
+      const { loadKubeConfig } = await import('../kube/client.ts');
+      const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
+      const kubeConfig = await loadKubeConfig(s.kubeconfig === undefined ? {} : { kubeconfig: s.kubeconfig });
+      this.source = await startKubernetesSource({
+        kubeConfig,
+        namespaces: s.watchNamespaces,
+        sink: this.store,
+        log,
+        onSyncChange: (synced) => synced && this.onSourceSynced(),
+      });
     }
     return { http, admin };
+  }
+
+  private onSourceSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    const before = this.version;
+    this.store.flush();
+    if (this.version === before) this.apply(this.store.state());
   }
 
   /** Translates the current objects and swaps in the new snapshot. */
