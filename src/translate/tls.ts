@@ -75,9 +75,9 @@ export class CertificateSet {
   }
 
   /**
-   * Reads an Ingress's spec.tls (Ingresses are passed in precedence order). Returns the hosts that a
-   * valid certificate of this Ingress serves ("" for an entry without hosts): the hosts whose
-   * routes redirect HTTP to HTTPS.
+   * Reads an Ingress's spec.tls (Ingresses are passed in precedence order). Returns the valid hosts
+   * its entries list ("" for an entry without hosts), whether or not their Secret is usable: the
+   * hosts whose routes redirect HTTP to HTTPS.
    */
   addIngress(ingress: Ingress, diag: ObjectDiagnostics): string[] {
     const namespace = namespaceOf(ingress);
