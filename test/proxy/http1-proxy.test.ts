@@ -143,6 +143,13 @@ describe('HTTP/1.1 proxy', () => {
     assert.equal(JSON.parse(result.body).bodyLength, 5);
   });
 
+  test('refuses dot-segment paths that could route around a protected path', async () => {
+    for (const path of ['/public/../admin', '/public/%2e%2e/admin', '/public/..%2Fadmin']) {
+      const res = await rawRequest(gw.port, `GET ${path} HTTP/1.1\r\nHost: shop.example\r\n\r\n`);
+      assert.equal(statusOf(res.data), 400, path);
+    }
+  });
+
   test('answers 404 when no rule matches', async () => {
     const res = await request(gw.port, { headers: { host: 'unknown.example' } });
     assert.equal(res.status, 404);

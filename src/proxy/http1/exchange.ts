@@ -11,6 +11,7 @@ import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type net from 'node:net';
 import { startTunnel } from '../tunnel.ts';
+import { hasDotSegment } from '../path-safety.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
@@ -96,7 +97,12 @@ export class Http1Exchange implements UpstreamListener {
       this.requestId = ctx.nextRequestId();
       return this.respondError(405, 'connect-not-allowed');
     }
-    const route = ctx.snapshot.table.match(this.scan.host, this.path);
+    const path = this.path;
+    if (hasDotSegment(path)) {
+      this.requestId = ctx.nextRequestId();
+      return this.respondError(400, 'dot-segment');
+    }
+    const route = ctx.snapshot.table.match(this.scan.host, path);
     this.route = route;
     this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();
     if (route === null) return this.respondError(404, 'no-route');
