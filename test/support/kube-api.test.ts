@@ -114,6 +114,20 @@ describe('Kubernetes API test server', () => {
     }), 422), 'Invalid');
   });
 
+  test('accepts loopback EndpointSlice addresses only when told to (acceptLoopbackEndpoints)', async () => {
+    const lax = new KubeApiServer({ acceptLoopbackEndpoints: true });
+    await lax.start();
+    try {
+      const discovery = clientFor(lax).makeApiClient(k8s.DiscoveryV1Api);
+      const created = await discovery.createNamespacedEndpointSlice({
+        namespace: NS, body: { addressType: 'IPv4', metadata: { name: 'web-1' }, endpoints: [{ addresses: ['127.0.0.1'] }] },
+      });
+      assert.deepEqual(created.endpoints?.[0]?.addresses, ['127.0.0.1']);
+    } finally {
+      await lax.close();
+    }
+  });
+
   test('Ingress status is written only through /status; the main endpoint ignores status', async () => {
     const body = ingress('status-demo');
     body.status = { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } };

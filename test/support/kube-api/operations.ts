@@ -2,7 +2,7 @@
 // with the real server's validation, defaulting, optimistic concurrency and status-subresource rules.
 // Both the HTTP handlers and the test controls use these, so tests and the wire see the same objects.
 import { randomUUID } from 'node:crypto';
-import { apiVersionOf, type FieldError, type JsonObject, type ResourceDef } from './resources.ts';
+import { apiVersionOf, type FieldError, type JsonObject, type ResourceDef, type ValidationPolicy } from './resources.ts';
 import { ObjectTable } from './object-table.ts';
 import { StatusError, statusErrors } from './status.ts';
 import { jsonPatch, mergePatch, PatchError } from './patch.ts';
@@ -45,10 +45,12 @@ function specOf(obj: JsonObject): string {
 
 export class ResourceOperations {
   private readonly table: ObjectTable;
+  private readonly policy: ValidationPolicy;
   private ipCounter = 0;
 
-  constructor(table: ObjectTable) {
+  constructor(table: ObjectTable, policy: ValidationPolicy = { acceptLoopbackEndpoints: false }) {
     this.table = table;
+    this.policy = policy;
   }
 
   private toView(def: ResourceDef, stored: JsonObject): JsonObject {
@@ -135,7 +137,7 @@ export class ResourceOperations {
     }
     this.validateName(def, meta.name);
     if (this.table.get(def.storage, meta.namespace, meta.name)) throw statusErrors.alreadyExists(def, meta.name);
-    const errors: FieldError[] = def.validateCreate?.(obj) ?? [];
+    const errors: FieldError[] = def.validateCreate?.(obj, this.policy) ?? [];
     if (errors.length > 0) throw statusErrors.invalid(def, meta.name, errors);
     if (def.statusSubresource && !options.direct) delete obj.status;
     def.defaultOnCreate?.(obj, () => ++this.ipCounter);

@@ -26,6 +26,11 @@ export interface KubeApiServerOptions {
   middlewareCrdInstalled?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate; the kubeconfig then carries it as the CA. */
   tls?: boolean;
+  /**
+   * Accept loopback addresses (127.0.0.0/8, ::1) in EndpointSlices. A real API server refuses them
+   * (422); gateway tests need them, since their backends can only listen on loopback. Default false.
+   */
+  acceptLoopbackEndpoints?: boolean;
 }
 
 export type Verb = 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'delete' | 'discovery' | 'health';
@@ -102,7 +107,7 @@ export class KubeApiServer {
   constructor(options: KubeApiServerOptions = {}) {
     this.tokens = options.tokens ?? [`test-token-${Math.random().toString(36).slice(2)}`];
     this.table = new ObjectTable(options.historyLimit ?? 1000);
-    this.ops = new ResourceOperations(this.table);
+    this.ops = new ResourceOperations(this.table, { acceptLoopbackEndpoints: options.acceptLoopbackEndpoints ?? false });
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.crdInstalled = options.middlewareCrdInstalled ?? true;
     this.certificate = options.tls ? selfSignedCertificate() : undefined;
