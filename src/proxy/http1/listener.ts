@@ -59,10 +59,10 @@ export class Http1Listener {
     return conn;
   }
 
-  listen(port: number, host?: string): Promise<number> {
+  listen(port: number, host: string, reusePort = false): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen({ port, host, reusePort, exclusive: reusePort }, () => {
         this.server.off('error', reject);
         const bound = (this.server.address() as net.AddressInfo).port;
         this.ctx.localPort = String(bound);
