@@ -1,7 +1,10 @@
 // `tideway` command line: run the gateway (default) or `check` manifests offline.
 import { parseSettings, helpText, SettingsError } from '../settings/settings.ts';
 import { createLogger } from '../observability/logger.ts';
+import cluster from 'node:cluster';
 import { Gateway } from '../runtime/gateway.ts';
+import { Primary } from '../runtime/primary.ts';
+import { runWorker } from '../runtime/worker.ts';
 
 async function run(argv: string[]): Promise<number> {
   let settings;
@@ -19,19 +22,22 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(settings.logLevel);
-  const gateway = new Gateway({ settings, logger });
-  let ports;
+  if (cluster.isWorker) {
+    await runWorker(settings, logger);
+    return new Promise<number>(() => {}); // lives until the primary drains it
+  }
+  const gateway = settings.workers > 1 ? new Primary(settings, logger) : new Gateway({ settings, logger });
   try {
-    ports = await gateway.start();
+    const ports = await gateway.start();
+    logger.info({ ...ports, workers: settings.workers }, 'tideway listening');
   } catch (error) {
     process.stderr.write(`tideway: ${(error as Error).message}\n`);
     await gateway.stop(0).catch(() => {});
     return 1;
   }
-  logger.info({ httpPort: ports.http, adminPort: ports.admin }, 'tideway listening');
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
-      logger.info({ signal }, 'draining');
+      logger.info({ signal, drainTimeoutMs: settings.drainTimeoutMs }, 'draining');
       void gateway.stop().then(resolve);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,0 +1,104 @@
+// The primary of a multi-process gateway (`--workers N`, N > 1): runs the control plane and the admin
+// port, forks N workers (node:cluster), sends every new route table to each of them, restarts a worker
+// that dies, and on SIGTERM drains them all. Readiness means every live worker serves a table.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import type { Settings } from '../settings/settings.ts';
+import { AdminServer } from '../admin/server.ts';
+import { ControlPlane } from './control-plane.ts';
+import { mountControlApi } from './admin-routes.ts';
+import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
+
+/** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
+const STABLE_AFTER_MS = 10_000;
+const MAX_RESTART_DELAY_MS = 10_000;
+
+export class Primary {
+  readonly control: ControlPlane;
+  readonly admin: AdminServer;
+  private readonly settings: Settings;
+  private readonly logger: Logger;
+  /** Live workers and the route table version each one serves (0: none yet). */
+  private readonly served = new Map<Worker, number>();
+  private readonly startedAt = new Map<Worker, number>();
+  private restartDelayMs = 100;
+  private stopping = false;
+
+  constructor(settings: Settings, logger: Logger) {
+    this.settings = settings;
+    this.logger = logger;
+    this.control = new ControlPlane(settings, logger, (spec) => this.broadcast({ type: 'snapshot', spec }));
+    this.admin = new AdminServer(this);
+    mountControlApi(this.admin, this.control);
+  }
+
+  /** Every live worker serves a route table. */
+  get ready(): boolean {
+    return this.control.ready && this.served.size > 0 && [...this.served.values()].every((version) => version > 0);
+  }
+
+  get draining(): boolean {
+    return this.control.draining;
+  }
+
+  async start(): Promise<{ admin: number }> {
+    const admin = await this.admin.listen(this.settings.adminPort, this.settings.adminAddress);
+    cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+    const listening: Promise<void>[] = [];
+    for (let i = 0; i < this.settings.workers; i++) listening.push(this.fork());
+    await Promise.all(listening);
+    await this.control.start();
+    return { admin };
+  }
+
+  private fork(): Promise<void> {
+    const worker = cluster.fork();
+    this.served.set(worker, 0);
+    this.startedAt.set(worker, Date.now());
+    return new Promise((resolve, reject) => {
+      worker.on('message', (message: unknown) => {
+        if (!isWorkerMessage(message)) return;
+        if (message.type === 'served') this.served.set(worker, message.version);
+        else if (message.type === 'listening') {
+          // A worker that starts after the first table gets the current one at once.
+          if (this.control.ready) worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
+          resolve();
+        }
+      });
+      worker.once('exit', (code) => reject(new Error(`worker ${worker.process.pid} exited with code ${code} before listening`)));
+    });
+  }
+
+  private broadcast(message: PrimaryMessage): void {
+    for (const worker of this.served.keys()) if (worker.isConnected()) worker.send(message);
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: string | null): void {
+    this.served.delete(worker);
+    const startedAt = this.startedAt.get(worker) ?? 0;
+    this.startedAt.delete(worker);
+    if (this.stopping) return;
+    this.restartDelayMs = Date.now() - startedAt > STABLE_AFTER_MS ? 100 : Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+    this.logger.error({ pid: worker.process.pid, code, signal, restartInMs: this.restartDelayMs }, 'worker died; restarting it');
+    setTimeout(() => {
+      if (!this.stopping) this.fork().catch((error: Error) => this.logger.error({ err: error.message }, 'worker restart failed'));
+    }, this.restartDelayMs).unref();
+  }
+
+  get workerPids(): number[] {
+    return [...this.served.keys()].map((w) => w.process.pid!).filter(Boolean);
+  }
+
+  /** Readiness fails at once; workers drain for up to drainTimeoutMs and exit; then the admin port closes. */
+  async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
+    this.stopping = true;
+    await this.control.stop();
+    const workers = [...this.served.keys()];
+    const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
+    for (const w of workers) if (w.isConnected()) w.send({ type: 'drain', timeoutMs: drainTimeoutMs } satisfies PrimaryMessage);
+    const hardStop = setTimeout(() => workers.forEach((w) => w.isDead() || w.kill('SIGKILL')), drainTimeoutMs + 5000);
+    await Promise.all(exited);
+    clearTimeout(hardStop);
+    await this.admin.close();
+  }
+}

@@ -1,0 +1,36 @@
+// A worker process of a multi-process gateway: one data plane bound with SO_REUSEPORT, fed route
+// tables by the primary over IPC, drained on the primary's word.
+import type { Logger } from 'pino';
+import type { Settings } from '../settings/settings.ts';
+import type { RequestObserver } from '../proxy/observer.ts';
+import { DataPlane } from './data-plane.ts';
+import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
+  const data = new DataPlane({ settings, reusePort: true, ...(observer ? { observer } : {}) });
+  let draining = false;
+  process.on('message', (message: unknown) => {
+    if (!isPrimaryMessage(message)) return;
+    if (message.type === 'snapshot') {
+      data.serve(message.spec);
+      send({ type: 'served', version: message.spec.version });
+    } else if (message.type === 'drain' && !draining) {
+      draining = true;
+      void data.drain(message.timeoutMs).then(() => process.exit(0));
+    }
+  });
+  // The primary owns shutdown: signals sent to the whole process group must not cut requests here.
+  process.on('SIGTERM', () => {});
+  process.on('SIGINT', () => {});
+  // A worker whose primary died must not linger.
+  process.on('disconnect', () => {
+    if (!draining) void data.drain(settings.drainTimeoutMs).then(() => process.exit(0));
+  });
+  const { http } = await data.listen();
+  logger.debug({ pid: process.pid, http }, 'worker listening');
+  send({ type: 'listening', http });
+}

@@ -1,0 +1,81 @@
+// The multi-process gateway (--workers 2) as a real child process: routes reach every worker, a dead
+// worker is replaced, and SIGTERM drains: readiness fails at once, in-flight requests finish, exit 0.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { request } from '../support/gateway.ts';
+import { startBackend, type TestBackend } from '../support/backends.ts';
+import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
+import { closedPort } from '../support/ports.ts';
+import { adminStatus, startCli, waitFor, type CliProcess } from '../support/cli-process.ts';
+
+function workerPids(primary: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primary)]).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('multi-process gateway', () => {
+  let dir: string;
+  let backend: TestBackend;
+  let cli: CliProcess;
+  let httpPort: number;
+  let adminPort: number;
+
+  before(async () => {
+    backend = await startBackend('b');
+    backend.handler = (req, res) => {
+      const delay = /^\/delay\/(\d+)/.exec(req.url!);
+      setTimeout(() => res.end('ok'), delay ? Number(delay[1]) : 0);
+    };
+    dir = await mkdtemp(path.join(tmpdir(), 'tideway-workers-'));
+    await writeFile(path.join(dir, 'class.yaml'), ingressClassYaml());
+    await writeFile(path.join(dir, 'svc.yaml'), serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }));
+    await writeFile(path.join(dir, 'ing.yaml'), ingressYaml({ name: 'web', host: 'a.test', paths: [{ path: '/', service: 'web' }] }));
+    httpPort = await closedPort();
+    adminPort = await closedPort();
+    cli = startCli(['--workers', '2', '--manifests', dir, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off', '--drain-timeout', '5s']);
+    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 15_000, 'readiness');
+  });
+  after(async () => {
+    if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    await backend.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('two workers serve, and a manifest change reaches both', async () => {
+    assert.equal(workerPids(cli.child.pid!).length, 2);
+    assert.equal((await request(httpPort, { headers: { host: 'a.test' } })).status, 200);
+    await writeFile(path.join(dir, 'ing2.yaml'), ingressYaml({ name: 'web2', host: 'b.test', paths: [{ path: '/', service: 'web' }] }));
+    // Fresh connections are spread over both workers by the kernel: every one must see the new route.
+    await waitFor(async () => (await request(httpPort, { headers: { host: 'b.test' } })).status === 200, 5000, 'the new route');
+    for (let i = 0; i < 30; i++) assert.equal((await request(httpPort, { headers: { host: 'b.test' } })).status, 200, `request ${i}`);
+  });
+
+  test('a killed worker is replaced and traffic goes on', async () => {
+    const [victim] = workerPids(cli.child.pid!);
+    process.kill(victim!, 'SIGKILL');
+    await waitFor(() => {
+      const pids = workerPids(cli.child.pid!);
+      return pids.length === 2 && !pids.includes(victim!);
+    }, 10_000, 'a replacement worker');
+    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 10_000, 'readiness after restart');
+    for (let i = 0; i < 20; i++) assert.equal((await request(httpPort, { headers: { host: 'a.test' } })).status, 200, `request ${i}`);
+  });
+
+  test('SIGTERM drains: readiness fails at once, the request in flight finishes, exit 0', async () => {
+    const inFlight = request(httpPort, { path: '/delay/800', headers: { host: 'a.test' } });
+    await waitFor(() => backend.received.some((r) => r.url === '/delay/800'), 2000, 'the request to reach the backend');
+    cli.child.kill('SIGTERM');
+    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) !== 200, 2000, 'readiness to fail');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'ok');
+    assert.equal(await cli.exited, 0);
+  });
+});
