@@ -39,6 +39,8 @@ export interface RouteOptions {
   maxBodyBytes: number;
   /** Redirect plain HTTP to HTTPS with 308 (hosts listed in spec.tls unless ssl-redirect is "false"). */
   sslRedirect: boolean;
+  /** Strict-Transport-Security value added to HTTPS responses (tideway.dev/hsts), or null for none. */
+  hsts: string | null;
 }
 
 /** Middleware configuration attached to a route, resolved at translate time (see middleware/). */
@@ -84,4 +86,6 @@ export interface RouteTableSpec {
   defaultRoute: RouteSpec | null;
   backends: Record<string, BackendSpec>;
   certificates: TlsCertificateSpec[];
+  /** The operator's --default-certificate Secret, when it is usable: served before a hostless spec.tls entry. */
+  defaultCertificate?: TlsCertificateSpec;
 }

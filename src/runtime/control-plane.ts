@@ -74,6 +74,7 @@ export class ControlPlane {
       ingressClass: this.settings.ingressClass,
       controllerName: CONTROLLER_NAME,
       allowCrossNamespace: this.settings.allowCrossNamespace,
+      defaultCertificate: this.settings.defaultCertificate ?? null,
       defaults: {
         ...DEFAULT_ROUTE_OPTIONS,
         connectTimeoutMs: this.settings.upstream.connectTimeoutMs,

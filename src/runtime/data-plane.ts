@@ -1,10 +1,15 @@
 // The data plane of one process: listeners, the current routing snapshot and the upstream pools. It
 // receives route tables as data (RouteTableSpec) and compiles them locally, so the same class serves
 // in the single-process gateway and in each worker of a multi-process one.
+import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTable, RouteTableSpec } from '../routing/index.ts';
 import type { RouteRuntime } from '../proxy/route-runtime.ts';
 import { Http1Listener } from '../proxy/http1/listener.ts';
+import type { Http1Context } from '../proxy/http1/context.ts';
+import { Http2Frontend } from '../proxy/http2/frontend.ts';
+import { DEFAULT_HTTP2_LIMITS, type Http2Limits } from '../proxy/http2/context.ts';
+import { HttpsListener } from '../proxy/tls/https-listener.ts';
 import { NO_OBSERVER, type RequestObserver } from '../proxy/observer.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
@@ -15,6 +20,8 @@ export interface DataPlaneOptions {
   observer?: RequestObserver;
   /** Workers of a multi-process gateway each bind their own socket (SO_REUSEPORT); the kernel balances. */
   reusePort?: boolean;
+  /** Where certificates that cannot be loaded are reported. */
+  logger?: Logger;
 }
 
 const DRAIN_POLL_MS = 50;
@@ -24,19 +31,25 @@ export class DataPlane {
   readonly registry: UpstreamRegistry;
   readonly snapshot: { table: RouteTable<RouteRuntime> };
   private readonly http: Http1Listener;
+  private readonly httpContext: Http1Context;
+  /** HTTP/2 with prior knowledge on the plain port. */
+  private readonly h2c: Http2Frontend;
+  private readonly https: HttpsListener | null;
   private readonly reusePort: boolean;
+  private readonly logger: Logger | undefined;
 
   constructor(options: DataPlaneOptions) {
     const { settings } = options;
     this.settings = settings;
     this.reusePort = options.reusePort ?? false;
+    this.logger = options.logger;
     this.registry = new UpstreamRegistry({
       maxIdle: settings.upstream.maxIdlePerEndpoint,
       idleTimeoutMs: settings.upstream.idleTimeoutMs,
       tunnelGraceMs: settings.upstream.tunnelGraceMs,
     });
     this.snapshot = { table: buildSnapshot(emptyTableSpec(), this.registry) };
-    this.http = new Http1Listener({
+    this.httpContext = {
       snapshot: this.snapshot,
       limits: settings.limits,
       trustedProxies: settings.trustedProxies,
@@ -45,17 +58,25 @@ export class DataPlane {
       localPort: String(settings.httpPort),
       observer: options.observer ?? NO_OBSERVER,
       nextRequestId: requestIdGenerator(),
-    });
+    };
+    const http2Limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, idleTimeoutMs: settings.limits.keepAliveTimeoutMs };
+    this.h2c = new Http2Frontend(this.httpContext, http2Limits);
+    this.http = new Http1Listener(this.httpContext, { h2c: (socket) => this.h2c.accept(socket) });
+    this.https = settings.httpsPort === undefined ? null : new HttpsListener({ ...this.httpContext, scheme: 'https', localPort: String(settings.httpsPort) }, http2Limits);
   }
 
-  async listen(): Promise<{ http: number }> {
+  async listen(): Promise<{ http: number; https: number | null }> {
     const http = await this.http.listen(this.settings.httpPort, this.settings.bindAddress, this.reusePort);
-    return { http };
+    const https = this.https === null ? null : await this.https.listen(this.settings.httpsPort!, this.settings.bindAddress, this.reusePort);
+    // Redirects name the port actually bound (--https-port 0 picks one).
+    if (https !== null) this.httpContext.httpsPort = https;
+    return { http, https };
   }
 
   /** Compiles a route table and swaps it in; requests in flight keep the one they started with. */
   serve(spec: RouteTableSpec): void {
     this.snapshot.table = buildSnapshot(spec, this.registry);
+    for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
   }
 
   get version(): number {
@@ -63,7 +84,7 @@ export class DataPlane {
   }
 
   get connectionCount(): number {
-    return this.http.connectionCount;
+    return this.http.connectionCount + this.h2c.sessionCount + (this.https?.connectionCount ?? 0);
   }
 
   /**
@@ -71,14 +92,20 @@ export class DataPlane {
    * their current response; whatever is still open at the deadline is cut (tunnels included).
    */
   async drain(timeoutMs: number): Promise<void> {
-    const closed = this.http.close();
+    const closed = Promise.all([this.http.close(), this.https?.close()]);
     const deadline = Date.now() + timeoutMs;
+    // HTTP/2 sessions get GOAWAY once: their open streams finish, new ones go elsewhere.
+    this.h2c.closeGracefully();
     this.http.closeIdle();
-    while (this.http.connectionCount > 0 && Date.now() < deadline) {
+    this.https?.closeIdle();
+    while (this.connectionCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       this.http.closeIdle();
+      this.https?.closeIdle();
     }
     this.http.destroyAll();
+    this.h2c.destroyAll();
+    this.https?.destroyAll();
     await closed;
     this.registry.closeAll();
   }

@@ -22,6 +22,8 @@ export interface GatewayOptions {
 
 export interface ListeningPorts {
   http: number;
+  /** The TLS port, when --https-port is set. */
+  https: number | null;
   admin: number;
 }
 
@@ -30,10 +32,12 @@ export class Gateway {
   readonly control: ControlPlane;
   readonly data: DataPlane;
   readonly admin: AdminServer;
+  /** Set once start() has bound the listeners. */
+  ports: ListeningPorts | null = null;
 
   constructor(options: GatewayOptions) {
     this.settings = options.settings;
-    this.data = new DataPlane({ settings: options.settings, ...(options.observer ? { observer: options.observer } : {}) });
+    this.data = new DataPlane({ settings: options.settings, logger: options.logger, ...(options.observer ? { observer: options.observer } : {}) });
     this.control = new ControlPlane(options.settings, options.logger, (spec) => this.data.serve(spec));
     this.admin = new AdminServer(this.control);
     mountControlApi(this.admin, this.control);
@@ -59,9 +63,10 @@ export class Gateway {
   async start(): Promise<ListeningPorts> {
     const s = this.settings;
     const admin = await this.admin.listen(s.adminPort, s.adminAddress);
-    const { http } = await this.data.listen();
+    const { http, https } = await this.data.listen();
     await this.control.start();
-    return { http, admin };
+    this.ports = { http, https, admin };
+    return this.ports;
   }
 
   /** Readiness fails at once; in-flight requests get up to drainTimeoutMs; then everything closes. */

@@ -49,6 +49,14 @@ function timeoutAnnotation(set: (options: RouteOptions, ms: number) => void): Ap
   };
 }
 
+/** A Strict-Transport-Security value (RFC 6797 6.1): max-age=<seconds>, optionally includeSubDomains and preload. */
+function checkHsts(value: string): string | null {
+  const directives = value.split(';').map((d) => d.trim().toLowerCase()).filter(Boolean);
+  if (!directives.some((d) => /^max-age=\d+$/.test(d))) return `expected "max-age=<seconds>" with optional "; includeSubDomains" and "; preload", got ${JSON.stringify(value)}`;
+  const unknown = directives.find((d) => !/^max-age=\d+$/.test(d) && d !== 'includesubdomains' && d !== 'preload');
+  return unknown === undefined ? null : `unknown Strict-Transport-Security directive ${JSON.stringify(unknown)}`;
+}
+
 const ROUTE_ANNOTATIONS = new Map<string, Apply>([
   ['use-regex', booleanAnnotation((s, v) => (s.useRegex = v))],
   ['ssl-redirect', booleanAnnotation((s, v) => (s.options.sslRedirect = v))],
@@ -59,6 +67,14 @@ const ROUTE_ANNOTATIONS = new Map<string, Apply>([
       if (protocol === null) return `expected one of HTTP, HTTPS, H2C, GRPC, GRPCS, got ${JSON.stringify(value)}`;
       settings.protocolOverride = protocol;
       return null;
+    },
+  ],
+  [
+    'hsts',
+    (value, settings) => {
+      const why = checkHsts(value);
+      if (why === null) settings.options.hsts = value.trim();
+      return why;
     },
   ],
   ['proxy-connect-timeout', timeoutAnnotation((o, ms) => (o.connectTimeoutMs = ms))],

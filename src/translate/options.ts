@@ -12,6 +12,8 @@ export interface TranslateOptions {
    * same-namespace (the Ingress API has no namespace field for them). Default false.
    */
   allowCrossNamespace: boolean;
+  /** --default-certificate: "namespace/name" of the TLS Secret served to names no Ingress covers, or null. */
+  defaultCertificate: string | null;
   /** Route options for Ingresses without annotations. */
   defaults: RouteOptions;
 }
@@ -24,6 +26,7 @@ export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
   tunnelIdleTimeoutMs: 3_600_000,
   maxBodyBytes: 0,
   sslRedirect: true,
+  hsts: null,
 });
 
 /** What translate() accepts: every field optional, route defaults field by field. */
@@ -34,6 +37,7 @@ export function resolveTranslateOptions(options: TranslateOptionsInput = {}): Tr
     ingressClass: options.ingressClass ?? DEFAULT_INGRESS_CLASS,
     controllerName: options.controllerName ?? CONTROLLER_NAME,
     allowCrossNamespace: options.allowCrossNamespace ?? false,
+    defaultCertificate: options.defaultCertificate ?? null,
     defaults: { ...DEFAULT_ROUTE_OPTIONS, ...options.defaults },
   };
 }

@@ -147,6 +147,17 @@ export class CertificateSet {
     return out;
   }
 
+  /** The operator's default certificate (--default-certificate), checked like any TLS Secret; null when unusable. */
+  operatorDefault(ref: string, diag: ObjectDiagnostics): TlsCertificateSpec | null {
+    const slash = ref.indexOf('/');
+    const check = this.check(ref, ref.slice(0, slash), ref.slice(slash + 1));
+    const instead = 'names no Ingress covers get a hostless spec.tls certificate, else a self-signed one';
+    if (check === undefined) diag.error('', 'SecretNotFound', `Secret ${ref} named by --default-certificate not found; ${instead}`);
+    else if (!check.ok) diag.error('data', check.reason, `${check.message}; ${instead}`);
+    else return { hosts: [], secret: ref, certPem: check.certPem, keyPem: check.keyPem };
+    return null;
+  }
+
   /** undefined when the Secret does not exist. */
   private check(ref: string, namespace: string, name: string): SecretCheck | undefined {
     let check = this.checked.get(ref);

@@ -47,6 +47,8 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
     }
   }
 
+  const ref = opts.defaultCertificate;
+  const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));
   const sourceDiagnostics = field(state, 'sourceDiagnostics');
   return {
     table: {
@@ -55,6 +57,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       defaultRoute: ctx.routes.defaultRoute(),
       backends: ctx.backends.backends(),
       certificates: ctx.certificates.certificates(),
+      ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],
   };

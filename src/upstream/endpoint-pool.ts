@@ -1,6 +1,7 @@
 // Keep-alive connections to one endpoint. Idle connections are reused most-recently-used first (the
 // warmest socket, and the one least likely to have been closed by the upstream's idle timeout).
 import type net from 'node:net';
+import type tls from 'node:tls';
 import { Http1UpstreamConnection, type ConnectionOwner } from './http1-connection.ts';
 
 export interface PoolSettings {
@@ -25,11 +26,15 @@ export class EndpointPool implements ConnectionOwner {
   private readonly tunnels = new Set<net.Socket>();
   private tunnelTimer: NodeJS.Timeout | null = null;
 
-  constructor(address: string, port: number, settings: PoolSettings) {
+  /** TLS client options for an https backend, null for plain HTTP. */
+  private readonly tlsOptions: tls.ConnectionOptions | null;
+
+  constructor(address: string, port: number, settings: PoolSettings, tlsOptions: tls.ConnectionOptions | null = null) {
     this.address = address;
     this.port = port;
     this.key = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
     this.settings = settings;
+    this.tlsOptions = tlsOptions;
   }
 
   /** An idle connection, or a new one that is still connecting (connect timeout armed). */
@@ -37,7 +42,7 @@ export class EndpointPool implements ConnectionOwner {
     const idle = this.idle.pop();
     if (idle !== undefined) return idle;
     this.open++;
-    return new Http1UpstreamConnection(this.address, this.port, this.key, this, connectTimeoutMs);
+    return new Http1UpstreamConnection(this.address, this.port, this.key, this, connectTimeoutMs, this.tlsOptions);
   }
 
   release(conn: Http1UpstreamConnection): void {

@@ -2,6 +2,7 @@
 // callbacks are shared module-level functions (no closures per request); the exchange currently using
 // the connection receives the parsed response through the UpstreamListener interface.
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   HTTPParser, LENIENT_NONE, RESPONSE, SKIP_BODY, isLlhttpError,
   kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
@@ -84,7 +85,8 @@ export class Http1UpstreamConnection {
   private destroyed = false;
   timeoutMs = 0;
 
-  constructor(address: string, port: number, endpoint: string, owner: ConnectionOwner, connectTimeoutMs: number) {
+  /** `tlsOptions` set: the connection is TLS (backend protocol https), connected once the handshake is done. */
+  constructor(address: string, port: number, endpoint: string, owner: ConnectionOwner, connectTimeoutMs: number, tlsOptions: tls.ConnectionOptions | null = null) {
     this.endpoint = endpoint;
     this.owner = owner;
     const parser = new HTTPParser() as ParserWithConn;
@@ -95,10 +97,10 @@ export class Http1UpstreamConnection {
     parser[kOnBody] = onParserBody;
     parser[kOnMessageComplete] = onParserMessageComplete;
     this.parser = parser;
-    const socket = net.connect({ host: address, port, noDelay: true });
+    const socket = tlsOptions === null ? net.connect({ host: address, port, noDelay: true }) : tls.connect({ ...tlsOptions, host: address, port }).setNoDelay(true);
     this.socket = socket;
     this.setTimeout(connectTimeoutMs);
-    socket.on('connect', () => {
+    socket.on(tlsOptions === null ? 'connect' : 'secureConnect', () => {
       this.connected = true;
       this.listener?.onUpstreamConnect(this);
     });

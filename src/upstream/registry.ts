@@ -4,10 +4,15 @@
 // resolved, so a request picks an endpoint with an array index, not a map lookup.
 import type { BackendSpec, EndpointSpec } from '../routing/spec.ts';
 import { EndpointPool, type PoolSettings } from './endpoint-pool.ts';
+import { Http2SessionPool } from './http2-session-pool.ts';
+import { isHttp2Protocol, upstreamTlsOptions } from './tls-options.ts';
 
 export interface EndpointRuntime {
   readonly spec: EndpointSpec;
+  /** HTTP/1.1 keep-alive connections (TLS for https backends). */
   readonly pool: EndpointPool;
+  /** The multiplexed HTTP/2 sessions of h2c, grpc and grpcs backends; null for the others. */
+  readonly http2: Http2SessionPool | null;
 }
 
 export interface BackendRuntime {
@@ -20,6 +25,7 @@ export interface BackendRuntime {
 export class UpstreamRegistry {
   private readonly settings: PoolSettings;
   private pools = new Map<string, EndpointPool>();
+  private http2Pools = new Map<string, Http2SessionPool>();
 
   constructor(settings: PoolSettings) {
     this.settings = settings;
@@ -28,22 +34,32 @@ export class UpstreamRegistry {
   /** Runtimes for every backend of a new table; pools of endpoints no longer listed are retired. */
   prepare(backends: Readonly<Record<string, BackendSpec>>): Map<string, BackendRuntime> {
     const next = new Map<string, EndpointPool>();
+    const nextHttp2 = new Map<string, Http2SessionPool>();
     const runtimes = new Map<string, BackendRuntime>();
     for (const key of Object.keys(backends)) {
       const spec = backends[key]!;
       const endpoints: EndpointRuntime[] = [];
       for (const endpoint of spec.endpoints) {
         const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}`;
+        const tlsOptions = upstreamTlsOptions(spec.protocol);
         let pool = next.get(poolKey) ?? this.pools.get(poolKey);
-        if (pool === undefined) pool = new EndpointPool(endpoint.address, endpoint.port, this.settings);
+        if (pool === undefined) pool = new EndpointPool(endpoint.address, endpoint.port, this.settings, tlsOptions);
         pool.revive();
         next.set(poolKey, pool);
-        endpoints.push({ spec: endpoint, pool });
+        let http2: Http2SessionPool | null = null;
+        if (isHttp2Protocol(spec.protocol)) {
+          http2 = nextHttp2.get(poolKey) ?? this.http2Pools.get(poolKey) ?? new Http2SessionPool(endpoint.address, endpoint.port, tlsOptions, this.settings);
+          http2.revive();
+          nextHttp2.set(poolKey, http2);
+        }
+        endpoints.push({ spec: endpoint, pool, http2 });
       }
       runtimes.set(key, { spec, endpoints, next: 0 });
     }
     for (const [key, pool] of this.pools) if (!next.has(key)) pool.retire();
+    for (const [key, pool] of this.http2Pools) if (!nextHttp2.has(key)) pool.retire();
     this.pools = next;
+    this.http2Pools = nextHttp2;
     return runtimes;
   }
 
@@ -55,6 +71,7 @@ export class UpstreamRegistry {
   }
 
   closeAll(): void {
+    for (const pool of this.http2Pools.values()) pool.retire();
     for (const pool of this.pools.values()) {
       pool.retire();
       pool.closeTunnels();

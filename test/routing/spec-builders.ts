@@ -13,7 +13,7 @@ export function routeSpec(host: string, kind: PathKind, path: string, backend: s
     path,
     kind,
     backend,
-    options: { connectTimeoutMs: 5000, readTimeoutMs: 60000, maxBodyBytes: 0, sslRedirect: false, tunnelIdleTimeoutMs: 3_600_000 },
+    options: { connectTimeoutMs: 5000, readTimeoutMs: 60000, maxBodyBytes: 0, sslRedirect: false, tunnelIdleTimeoutMs: 3_600_000, hsts: null },
     middlewares: [],
   };
 }

@@ -23,7 +23,7 @@ export interface Http1Context {
   readonly trustedProxies: CidrSet;
   readonly scheme: 'http' | 'https';
   /** Port of the HTTPS listener, for HTTP-to-HTTPS redirects; null when there is none. */
-  readonly httpsPort: number | null;
+  httpsPort: number | null;
   /** Listener port as a string, for X-Forwarded-Port (set once the port is bound). */
   localPort: string;
   readonly observer: RequestObserver;

@@ -34,11 +34,11 @@ export class CertificateSelector {
   /** Keyed by the suffix after "*.". */
   private wildcard = new Map<string, tls.SecureContext>();
   private fallback: tls.SecureContext;
-  private fallbackSource: CertificateSource;
+  private currentFallback: CertificateSource;
   private cache = new Map<string, tls.SecureContext>();
 
   constructor(fallback: CertificateSource) {
-    this.fallbackSource = fallback;
+    this.currentFallback = fallback;
     this.fallback = this.contextFor(fallback, new Map());
   }
 
@@ -54,10 +54,10 @@ export class CertificateSelector {
     let fallbackContext: tls.SecureContext;
     try {
       fallbackContext = this.contextFor(fallback, cache);
-      this.fallbackSource = fallback;
+      this.currentFallback = fallback;
     } catch (error) {
       errors.push(error as CertificateLoadError);
-      fallbackContext = this.contextFor(this.fallbackSource, cache);
+      fallbackContext = this.contextFor(this.currentFallback, cache);
     }
     for (const certificate of certificates) {
       if (certificate.hosts.length === 0) continue; // the default entry is resolved by the caller
@@ -93,8 +93,9 @@ export class CertificateSelector {
     return this.fallback;
   }
 
-  get defaultContext(): tls.SecureContext {
-    return this.fallback;
+  /** The default certificate in use (the last good one when an update's fallback failed to load). */
+  get fallbackSource(): CertificateSource {
+    return this.currentFallback;
   }
 
   /** The cached context for this Secret and content, or a new one (kept in `next`, the next cache). */

@@ -1,0 +1,85 @@
+// HTTP/2 from clients: one node:http2 server (never listening itself) takes sockets that the TLS
+// listener negotiated "h2" on, and plain sockets that opened with the HTTP/2 preface (h2c with prior
+// knowledge). Sessions announce the limits, keep a rapid-reset guard, close when idle, and get GOAWAY
+// on shutdown so clients finish their streams and go elsewhere for new ones.
+import http2 from 'node:http2';
+import type net from 'node:net';
+import type { Http2Context, Http2Limits } from './context.ts';
+import { CancelGuard } from './cancel-guard.ts';
+import { Http2StreamExchange } from './stream-exchange.ts';
+
+/** Header fields per block (node's default of 128 is below what some browsers send with many cookies). */
+const MAX_HEADER_LIST_PAIRS = 256;
+
+function startExchange(exchange: Http2StreamExchange): void {
+  exchange.start();
+}
+
+export class Http2Frontend {
+  readonly server: http2.Http2Server;
+  private readonly ctx: Http2Context;
+  private readonly limits: Http2Limits;
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly guards = new WeakMap<http2.ServerHttp2Session, CancelGuard>();
+  private draining = false;
+
+  constructor(ctx: Http2Context, limits: Http2Limits) {
+    this.ctx = ctx;
+    this.limits = limits;
+    this.server = http2.createServer({
+      settings: {
+        maxConcurrentStreams: limits.maxConcurrentStreams,
+        maxHeaderListSize: limits.maxHeaderListSize,
+        enableConnectProtocol: true,
+        enablePush: false,
+      },
+      maxSessionMemory: limits.maxSessionMemoryMb,
+      maxHeaderListPairs: MAX_HEADER_LIST_PAIRS,
+    });
+    this.server.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
+    this.server.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      const guard = this.guards.get(stream.session as http2.ServerHttp2Session);
+      if (guard === undefined) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      // Started on the next turn of the event loop: a stream its client reset in the same read is
+      // closed by then and costs no upstream work (see cancel-guard.ts).
+      setImmediate(startExchange, new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
+    });
+  }
+
+  /** Serves HTTP/2 on a connected socket (TLS after ALPN "h2", or plain with the preface unread). */
+  accept(socket: net.Socket): void {
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    this.server.emit('connection', socket);
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    this.sessions.add(session);
+    this.guards.set(session, new CancelGuard(session, this.limits.maxCancelsPerSecond));
+    session.on('close', () => this.sessions.delete(session));
+    // Session errors (protocol violations, resets) end in 'close'; nothing to add.
+    session.on('error', () => {});
+    session.setTimeout(this.limits.idleTimeoutMs, () => {
+      // Idle means no frame for the whole timeout; a session still carrying a quiet stream (a
+      // WebSocket) is told to go away but keeps that stream.
+      session.close();
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** GOAWAY to every session: open streams finish, new ones go to another connection. */
+  closeGracefully(): void {
+    this.draining = true;
+    for (const session of this.sessions) if (!session.closed) session.close();
+  }
+
+  /** Cuts every session (end of a drain). */
+  destroyAll(): void {
+    for (const session of this.sessions) session.destroy();
+  }
+}

@@ -1,0 +1,322 @@
+// An HTTP/2 stream relayed to an HTTP/1.1 upstream through the keep-alive pools the HTTP/1.1 path
+// uses. The request head is rebuilt from the pseudo-headers (:authority becomes Host, cookies are one
+// field, hop-by-hop fields are dropped); a body without content-length goes upstream chunked. Flow
+// control holds end to end: the client stream is paused while the upstream socket is full, and the
+// upstream socket is paused while the client stream's window is exhausted.
+//
+// An extended CONNECT for WebSocket (RFC 8441) becomes an HTTP/1.1 Upgrade request; the upstream's
+// 101 becomes :status 200, and the stream and the upstream socket are joined by a tunnel.
+import type net from 'node:net';
+import type http2 from 'node:http2';
+import { createHash, randomBytes } from 'node:crypto';
+import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
+import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../http1/header-names.ts';
+import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
+import { joinStreams } from './stream-tunnel.ts';
+
+/** Request body bytes held while the upstream connection is being opened. */
+const MAX_PENDING_BYTES = 64 * 1024;
+const CRLF = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** Fields of a WebSocket handshake that belong to the hop (RFC 6455 4.1); the key is ours upstream. */
+const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key']);
+
+export class Http1Relay implements UpstreamListener, StreamRelay {
+  private readonly ex: Http2StreamExchange;
+  private readonly backend: BackendRuntime;
+  private readonly websocketKey: string | null;
+  private readonly chunked: boolean;
+  private upstream: Http1UpstreamConnection | null = null;
+  private endpoint: EndpointRuntime | null = null;
+  private head: string | null = null;
+  private headSent = false;
+  private pending: Buffer[] | null = null;
+  private pendingBytes = 0;
+  private requestDone: boolean;
+  private responseDone = false;
+  private reused = false;
+  private triedAnotherEndpoint = false;
+  private retriedStaleConnection = false;
+  private clientPaused = false;
+  private upstreamPaused = false;
+  private aborted = false;
+
+  constructor(ex: Http2StreamExchange, backend: BackendRuntime, websocket: boolean) {
+    this.ex = ex;
+    this.backend = backend;
+    this.websocketKey = websocket ? randomBytes(16).toString('base64') : null;
+    const request = ex.request;
+    this.chunked = !websocket && request.hasBody && request.scan.contentLength < 0;
+    this.requestDone = websocket || !request.hasBody;
+  }
+
+  start(): void {
+    const stream = this.ex.stream;
+    if (this.websocketKey === null && this.ex.request.hasBody) {
+      stream.on('data', (chunk: Buffer) => this.onClientData(chunk));
+      stream.on('end', () => this.onClientEnd());
+    }
+    stream.on('drain', () => this.onClientDrain());
+    this.connect(null);
+  }
+
+  private connect(avoid: EndpointRuntime | null): void {
+    const endpoint = pickEndpoint(this.backend, avoid);
+    if (endpoint === null) return this.ex.fail(503, 'no-endpoint');
+    const options = this.ex.route!.ext.options;
+    this.endpoint = endpoint;
+    this.ex.upstreamAddress = endpoint.pool.key;
+    const upstream = endpoint.pool.acquire(options.connectTimeoutMs);
+    this.upstream = upstream;
+    this.reused = upstream.connected;
+    if (this.ex.upstreamStart === 0) this.ex.upstreamStart = Date.now();
+    upstream.expectNoBody(this.ex.request.method === 'HEAD');
+    if (upstream.connected) {
+      upstream.attach(this, options.readTimeoutMs);
+      this.sendHead(upstream);
+    } else {
+      upstream.attach(this, options.connectTimeoutMs);
+    }
+  }
+
+  onUpstreamConnect(upstream: Http1UpstreamConnection): void {
+    upstream.setTimeout(this.ex.route!.ext.options.readTimeoutMs);
+    this.sendHead(upstream);
+  }
+
+  private sendHead(upstream: Http1UpstreamConnection): void {
+    const head = (this.head ??= this.buildRequestHead());
+    upstream.socket.cork();
+    upstream.write(head, 'latin1');
+    this.headSent = true;
+    const pending = this.pending;
+    if (pending !== null) {
+      this.pending = null;
+      this.pendingBytes = 0;
+      for (const chunk of pending) this.writeBody(upstream, chunk);
+    }
+    if (this.requestDone && this.chunked) upstream.write(LAST_CHUNK, 'latin1');
+    upstream.socket.uncork();
+  }
+
+  private buildRequestHead(): string {
+    const ex = this.ex;
+    const request = ex.request;
+    const headers = request.headers;
+    const tokens = request.scan.connectionTokens;
+    const method = this.websocketKey === null ? request.method : 'GET';
+    let head = `${method} ${request.path} HTTP/1.1\r\nHost: ${request.authority ?? this.endpoint!.pool.key}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const kind = classifyHeader(name);
+      if (kind !== 0 && (kind & (H_HOP | H_HOST | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
+      if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+      if (this.websocketKey !== null && WEBSOCKET_HOP_FIELDS.has(name)) continue;
+      head += name + ': ' + headers[i + 1] + CRLF;
+    }
+    const fwd = ex.forwarded();
+    head += 'X-Forwarded-For: ' + fwd.for + CRLF + 'X-Forwarded-Proto: ' + fwd.proto + CRLF;
+    if (fwd.host !== undefined) head += 'X-Forwarded-Host: ' + fwd.host + CRLF;
+    head += 'X-Forwarded-Port: ' + fwd.port + CRLF + 'X-Real-IP: ' + fwd.realIp + CRLF + 'X-Request-Id: ' + ex.requestId + CRLF;
+    if (this.chunked) head += 'Transfer-Encoding: chunked\r\n';
+    if (this.websocketKey !== null) head += 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: ' + this.websocketKey + CRLF;
+    return head + CRLF;
+  }
+
+  private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
+    let ok: boolean;
+    if (this.chunked) {
+      upstream.write(chunk.length.toString(16) + CRLF, 'latin1');
+      upstream.write(chunk);
+      ok = upstream.write(CRLF, 'latin1');
+    } else {
+      ok = upstream.write(chunk);
+    }
+    if (!ok) this.pauseClient();
+  }
+
+  private onClientData(chunk: Buffer): void {
+    const ex = this.ex;
+    ex.bytesIn += chunk.length;
+    if (this.responseDone || this.aborted) return;
+    const maxBody = ex.route!.ext.options.maxBodyBytes;
+    if (maxBody > 0 && ex.bytesIn > maxBody) return ex.fail(413, 'body-too-large');
+    const upstream = this.upstream;
+    if (upstream !== null && this.headSent) return this.writeBody(upstream, chunk);
+    // Not connected yet: hold the bytes, a bounded amount.
+    (this.pending ??= []).push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_PENDING_BYTES) this.pauseClient();
+  }
+
+  private onClientEnd(): void {
+    this.requestDone = true;
+    const upstream = this.upstream;
+    if (upstream !== null && this.headSent && this.chunked && !this.responseDone) upstream.write(LAST_CHUNK, 'latin1');
+  }
+
+  private pauseClient(): void {
+    if (this.clientPaused) return;
+    this.clientPaused = true;
+    this.ex.stream.pause();
+  }
+
+  onUpstreamDrain(): void {
+    if (this.clientPaused) {
+      this.clientPaused = false;
+      this.ex.stream.resume();
+    }
+  }
+
+  onResponseHead(status: number, _reason: string, headers: string[], _versionMinor: number, _keepAlive: boolean, _upgrade: boolean): boolean {
+    const ex = this.ex;
+    if (this.websocketKey !== null && status === 101) return this.acceptWebSocket(headers);
+    if (status < 200) {
+      // 1xx other than a WebSocket 101 are not relayed (RFC 9110 15.2 allows dropping them); a 101
+      // nobody asked for breaks the protocol.
+      if (status === 101) ex.fail(502, 'upstream-protocol');
+      return false;
+    }
+    const noBody = ex.request.method === 'HEAD' || status === 204 || status === 304;
+    const { fields, hasLength } = responseFields(status, headers);
+    // An HTTP/1.1 body without content-length is chunked and may carry trailers.
+    ex.respond(fields, { endStream: noBody, waitForTrailers: !noBody && !hasLength });
+    return noBody;
+  }
+
+  /** 101 to our Upgrade: check the accept value against our key, answer the client 200 (RFC 8441 5). */
+  private acceptWebSocket(headers: string[]): boolean {
+    const expected = createHash('sha1').update(this.websocketKey + WEBSOCKET_GUID).digest('base64');
+    const fields: http2.OutgoingHttpHeaders = { ':status': 200 };
+    let accepted = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!.toLowerCase();
+      if (name === 'sec-websocket-accept') accepted = headers[i + 1] === expected;
+      else if (name === 'sec-websocket-protocol' || name === 'sec-websocket-extensions') fields[name] = headers[i + 1]!;
+    }
+    if (!accepted) {
+      this.ex.fail(502, 'upstream-websocket-handshake');
+      return true;
+    }
+    this.ex.respond(fields, {});
+    return true;
+  }
+
+  onUpstreamUpgrade(socket: net.Socket, head: Buffer): void {
+    const ex = this.ex;
+    this.upstream = null;
+    this.responseDone = true;
+    ex.upstreamEnd = Date.now();
+    if (this.aborted || !ex.hasAnswered || ex.stream.destroyed) {
+      socket.destroy();
+      return;
+    }
+    joinStreams(ex, socket, head, ex.route!.ext.options.tunnelIdleTimeoutMs);
+  }
+
+  beginResponseData(): void {}
+  endResponseData(): void {}
+
+  onResponseBody(chunk: Buffer): void {
+    const ex = this.ex;
+    ex.bytesOut += chunk.length;
+    if (!ex.stream.write(chunk) && !this.upstreamPaused && this.upstream !== null) {
+      this.upstreamPaused = true;
+      this.upstream.socket.pause();
+    }
+  }
+
+  private onClientDrain(): void {
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.upstream?.socket.resume();
+    }
+  }
+
+  onResponseComplete(trailers: string[] | null): void {
+    const ex = this.ex;
+    this.responseDone = true;
+    ex.upstreamEnd = Date.now();
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream !== null) {
+      if (this.upstreamPaused) upstream.socket.resume();
+      // A connection whose request body was not fully sent cannot carry another request.
+      if (this.requestDone) upstream.release();
+      else upstream.destroy();
+    }
+    if (trailers !== null) ex.trailers = trailerFields(trailers);
+    if (!ex.stream.writableEnded) ex.stream.end();
+    // The client may still be sending a body nobody reads now.
+    if (!this.requestDone) ex.stream.resume();
+  }
+
+  onUpstreamError(error: UpstreamError): void {
+    const ex = this.ex;
+    this.upstream = null;
+    ex.upstreamEnd = Date.now();
+    if (this.aborted) return;
+    if (!ex.hasAnswered) {
+      if (error.failure === 'connect' && error.code === 'ECONNREFUSED' && !this.triedAnotherEndpoint && this.backend.endpoints.length > 1) {
+        // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
+        this.triedAnotherEndpoint = true;
+        this.headSent = false;
+        return this.connect(this.endpoint);
+      }
+      if (this.reused && error.beforeResponse && !this.retriedStaleConnection && this.requestDone && ex.bytesIn === 0 && error.failure !== 'timeout') {
+        // A pooled connection the upstream had just closed: resend on a fresh one (nothing was consumed).
+        this.retriedStaleConnection = true;
+        this.headSent = false;
+        return this.connect(null);
+      }
+    }
+    if (error.failure === 'timeout') ex.fail(504, 'upstream-timeout');
+    else ex.fail(502, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.pending = null;
+    if (this.upstream !== null) {
+      this.upstream.destroy();
+      this.upstream = null;
+    }
+  }
+}
+
+/** HTTP/1.1 response fields as HTTP/2 ones: names lower-case, hop-by-hop dropped, repeats combined. */
+function responseFields(status: number, headers: readonly string[]): { fields: http2.OutgoingHttpHeaders; hasLength: boolean } {
+  let tokens: string[] | null = null;
+  let hasLength = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const kind = classifyHeader(headers[i]!);
+    if (kind & H_CONTENT_LENGTH) hasLength = true;
+    else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+  }
+  const fields: http2.OutgoingHttpHeaders = { ':status': status };
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const kind = classifyHeader(name);
+    if (kind & H_HOP) continue;
+    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+    addField(fields, name.toLowerCase(), headers[i + 1]!);
+  }
+  return { fields, hasLength };
+}
+
+function trailerFields(trailers: readonly string[]): http2.OutgoingHttpHeaders {
+  const fields: http2.OutgoingHttpHeaders = {};
+  for (let i = 0; i < trailers.length; i += 2) addField(fields, trailers[i]!.toLowerCase(), trailers[i + 1]!);
+  return fields;
+}
+
+/** Set-Cookie stays a list (its values contain commas); other repeated fields are joined (RFC 9110 5.3). */
+function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string): void {
+  const existing = fields[name];
+  if (existing === undefined) fields[name] = value;
+  else if (name === 'set-cookie') fields[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+  else fields[name] = `${String(existing)}, ${value}`;
+}

@@ -1,0 +1,170 @@
+// An HTTP/2 stream relayed to an HTTP/2 upstream (backend protocols h2c, grpc, grpcs) on the
+// endpoint's multiplexed session. Both bodies are piped, so flow control is end to end: a full window
+// on one side stops reading on the other. Trailers (gRPC's grpc-status and grpc-message) are relayed,
+// and a trailers-only upstream answer stays a single HEADERS frame. The request body starts flowing
+// once the upstream stream is open ('ready'), so a refused connection consumed nothing and the call can
+// go to another endpoint.
+import http2 from 'node:http2';
+import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import { classifyHeader, isListedIn, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../http1/header-names.ts';
+import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
+
+const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+export class Http2Relay implements StreamRelay {
+  private readonly ex: Http2StreamExchange;
+  private readonly backend: BackendRuntime;
+  private upstream: http2.ClientHttp2Stream | null = null;
+  private endpoint: EndpointRuntime | null = null;
+  private lastError: NodeJS.ErrnoException | null = null;
+  private bodyStarted = false;
+  private responseStarted = false;
+  private triedAnotherEndpoint = false;
+  private aborted = false;
+
+  constructor(ex: Http2StreamExchange, backend: BackendRuntime) {
+    this.ex = ex;
+    this.backend = backend;
+  }
+
+  start(): void {
+    this.connect(null);
+  }
+
+  private connect(avoid: EndpointRuntime | null): void {
+    const ex = this.ex;
+    const endpoint = pickEndpoint(this.backend, avoid);
+    if (endpoint === null || endpoint.http2 === null) return ex.fail(503, 'no-endpoint');
+    const pool = endpoint.http2;
+    const options = ex.route!.ext.options;
+    this.endpoint = endpoint;
+    this.lastError = null;
+    ex.upstreamAddress = pool.key;
+    if (ex.upstreamStart === 0) ex.upstreamStart = Date.now();
+    let upstream: http2.ClientHttp2Stream;
+    try {
+      upstream = pool.request(this.requestHeaders(pool.secure, pool.key), { endStream: !ex.request.hasBody }, options.connectTimeoutMs);
+    } catch {
+      // node:http2 refuses some field combinations HTTP/1.1 allows (a repeated single-value field).
+      return ex.fail(400, 'invalid-request-header');
+    }
+    this.upstream = upstream;
+    upstream.setTimeout(options.readTimeoutMs, () => this.onTimeout());
+    upstream.on('ready', () => this.onReady(upstream));
+    upstream.on('response', (headers) => this.onResponse(upstream, headers));
+    upstream.on('trailers', (trailers) => (ex.trailers = copyFields(trailers)));
+    upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length));
+    upstream.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
+    upstream.on('close', () => this.onClose(upstream));
+  }
+
+  private requestHeaders(secure: boolean, endpointKey: string): http2.OutgoingHttpHeaders {
+    const ex = this.ex;
+    const request = ex.request;
+    const fields: http2.OutgoingHttpHeaders = {
+      ':method': request.method,
+      ':path': request.path,
+      ':scheme': secure ? 'https' : 'http',
+      ':authority': request.authority ?? endpointKey,
+    };
+    const headers = request.headers;
+    const tokens = request.scan.connectionTokens;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const value = headers[i + 1]!;
+      const kind = classifyHeader(name);
+      if (kind !== 0 && (kind & (H_HOP | H_HOST | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) {
+        // "te: trailers" is the one hop-by-hop field HTTP/2 keeps, and gRPC servers require it.
+        if (name !== 'te' || value !== 'trailers') continue;
+      } else if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+      const existing = fields[name];
+      if (existing === undefined) fields[name] = value;
+      else fields[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+    }
+    const fwd = ex.forwarded();
+    fields['x-forwarded-for'] = fwd.for;
+    fields['x-forwarded-proto'] = fwd.proto;
+    if (fwd.host !== undefined) fields['x-forwarded-host'] = fwd.host;
+    fields['x-forwarded-port'] = fwd.port;
+    fields['x-real-ip'] = fwd.realIp;
+    fields['x-request-id'] = ex.requestId;
+    return fields;
+  }
+
+  /** The upstream stream is open: the request body may flow now. */
+  private onReady(upstream: http2.ClientHttp2Stream): void {
+    const ex = this.ex;
+    if (this.aborted || !ex.request.hasBody || this.bodyStarted) return;
+    this.bodyStarted = true;
+    const maxBody = ex.route!.ext.options.maxBodyBytes;
+    ex.stream.on('data', (chunk: Buffer) => {
+      ex.bytesIn += chunk.length;
+      if (maxBody > 0 && ex.bytesIn > maxBody) ex.fail(413, 'body-too-large');
+    });
+    ex.stream.pipe(upstream);
+  }
+
+  private onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+    const ex = this.ex;
+    if (this.aborted) return;
+    this.responseStarted = true;
+    // A gRPC call's read timeout covers the wait for its response; from then on grpc-timeout governs,
+    // since streaming calls may be quiet for long.
+    if (ex.isGrpc) upstream.setTimeout(0);
+    const fields = copyFields(headers);
+    fields[':status'] = headers[':status'];
+    // Trailers-only (gRPC errors): one HEADERS frame with END_STREAM, kept as such.
+    if (upstream.endAfterHeaders) {
+      ex.respond(fields, { endStream: true });
+      return;
+    }
+    if (!ex.respond(fields, { waitForTrailers: true })) return;
+    upstream.pipe(ex.stream);
+  }
+
+  private onTimeout(): void {
+    if (this.aborted) return;
+    this.ex.fail(504, 'upstream-timeout');
+  }
+
+  private onClose(upstream: http2.ClientHttp2Stream): void {
+    const ex = this.ex;
+    if (upstream !== this.upstream || this.aborted) return;
+    this.upstream = null;
+    ex.upstreamEnd = Date.now();
+    const rst = upstream.rstCode ?? NGHTTP2_NO_ERROR;
+    if (rst === NGHTTP2_NO_ERROR && this.responseStarted) return; // ended normally; the pipe ended the client stream
+    if (!this.responseStarted) {
+      const cause = (this.lastError?.cause as NodeJS.ErrnoException | undefined)?.code ?? this.lastError?.code;
+      const refused = cause === 'ECONNREFUSED' || rst === NGHTTP2_REFUSED_STREAM;
+      if (refused && !this.bodyStarted && !this.triedAnotherEndpoint && this.backend.endpoints.length > 1) {
+        // Nothing of the request was consumed: another endpoint gets it (rolling update, pod gone).
+        this.triedAnotherEndpoint = true;
+        return this.connect(this.endpoint);
+      }
+      if (cause === 'ETIMEDOUT') return ex.fail(504, 'upstream-timeout');
+      return ex.fail(502, cause === undefined ? 'upstream-reset' : 'upstream-connect');
+    }
+    // Reset in the middle of the response: the client's stream is reset the same way.
+    ex.error = 'upstream-reset';
+    ex.reset(rst === NGHTTP2_CANCEL ? NGHTTP2_CANCEL : NGHTTP2_INTERNAL_ERROR);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const upstream = this.upstream;
+    this.upstream = null;
+    if (upstream === null) return;
+    this.ex.stream.unpipe(upstream);
+    upstream.unpipe(this.ex.stream);
+    if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
+  }
+}
+
+/** Regular fields of an incoming header object, pseudo-headers left out. */
+function copyFields(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
+  const fields: http2.OutgoingHttpHeaders = {};
+  for (const name of Object.keys(headers)) if (name.charCodeAt(0) !== 0x3a) fields[name] = headers[name];
+  return fields;
+}
