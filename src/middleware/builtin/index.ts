@@ -1,0 +1,31 @@
+// Every built-in middleware factory, registered by default in each MiddlewareRegistry.
+import type { MiddlewareFactory } from '../types.ts';
+import { affinityFactory } from './affinity.ts';
+import { basicAuthFactory } from './basic-auth.ts';
+import { canaryFactory } from './canary.ts';
+import { compressFactory } from './compress.ts';
+import { corsFactory } from './cors.ts';
+import { denyFactory } from './deny.ts';
+import { forwardAuthFactory } from './forward-auth.ts';
+import { headersFactory } from './headers.ts';
+import { ipFilterFactory } from './ip-filter.ts';
+import { jwtFactory } from './jwt.ts';
+import { rateLimitFactory } from './rate-limit.ts';
+import { redirectFactory } from './redirect.ts';
+import { rewriteFactory } from './rewrite.ts';
+
+export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
+  denyFactory,
+  ipFilterFactory,
+  redirectFactory,
+  corsFactory,
+  rateLimitFactory,
+  basicAuthFactory,
+  jwtFactory,
+  forwardAuthFactory,
+  headersFactory,
+  rewriteFactory,
+  compressFactory,
+  canaryFactory,
+  affinityFactory,
+]);

@@ -1,0 +1,50 @@
+// Configuration of forward-auth: the auth service a subrequest goes to, and which headers travel each way.
+import { ConfigReader, HEADER_NAME } from './read.ts';
+import { MiddlewareConfigError } from '../types.ts';
+
+export interface ForwardAuthConfig {
+  url: URL;
+  /** Method of the subrequest; null sends the client's method (as Traefik's forwardAuth does). */
+  method: string | null;
+  /** Client headers sent to the auth service; null sends them all (hop-by-hop and body headers excepted). */
+  authRequestHeaders: string[] | null;
+  /** Headers of a 2xx auth answer copied onto the upstream request (replacing what the client sent). */
+  authResponseHeaders: string[];
+  /** On 401, redirect the client here with ?rd=<original URL> (ingress-nginx auth-signin). */
+  signinUrl: string | null;
+  timeoutMs: number;
+}
+
+const METHOD = { test: /^[A-Z]+$/, hint: 'an upper-case HTTP method' };
+
+function headerNames(r: ConfigReader, key: string): string[] | undefined {
+  const list = r.stringList(key);
+  list?.forEach((name, i) => {
+    if (!HEADER_NAME.test.test(name)) throw new MiddlewareConfigError(r.field(`${key}[${i}]`), `${JSON.stringify(name)} is not a valid header name`);
+  });
+  return list;
+}
+
+function httpUrl(r: ConfigReader, key: string, text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    r.fail(key, `${JSON.stringify(text)} is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') r.fail(key, `must be an http:// or https:// URL, got ${JSON.stringify(text)}`);
+  return url;
+}
+
+export function parseForwardAuthConfig(raw: unknown): ForwardAuthConfig {
+  const r: ConfigReader = new ConfigReader(raw);
+  const url = httpUrl(r, 'url', r.requiredString('url'));
+  const method = r.string('method', METHOD) ?? null;
+  const authRequestHeaders = headerNames(r, 'authRequestHeaders') ?? null;
+  const authResponseHeaders = headerNames(r, 'authResponseHeaders') ?? [];
+  const signin = r.string('signinUrl');
+  if (signin !== undefined && !/^https?:\/\//.test(signin) && !signin.startsWith('/')) r.fail('signinUrl', 'must be an http(s) URL or an absolute path');
+  const timeoutMs = r.duration('timeout', 1) ?? 5_000;
+  r.finish();
+  return { url, method, authRequestHeaders, authResponseHeaders, signinUrl: signin ?? null, timeoutMs };
+}
