@@ -1,0 +1,43 @@
+// One measured (or warm-up) burst of load, whatever the tool. Each tool maps its own report onto
+// LoadResult; adding h2load means one more case here and its own run + parse module like wrk.ts.
+import type { Scenario } from './scenarios.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
+
+export interface LoadResult {
+  requestsPerSec: number;
+  latencyMs: { p50: number; p99: number };
+  requests: number;
+  /** socket errors, timeouts and responses that were not 2xx/3xx */
+  failures: number;
+  /** the tool's own full result */
+  raw: WrkResult;
+}
+
+export async function runLoad(scenario: Scenario, url: string, durationSec: number, cpus: string): Promise<LoadResult> {
+  switch (scenario.load.tool) {
+    case 'wrk': {
+      const raw = await runWrk({
+        url,
+        cpus,
+        threads: scenario.load.threads,
+        connections: scenario.load.connections,
+        durationSec,
+        method: scenario.method,
+        bodyBytes: scenario.bodyBytes,
+      });
+      const e = raw.socketErrors;
+      return {
+        requestsPerSec: raw.requestsPerSec,
+        latencyMs: { p50: raw.latencyMs.p50, p99: raw.latencyMs.p99 },
+        requests: raw.requests,
+        failures: e.connect + e.read + e.write + e.timeout + raw.non2xx3xx,
+        raw,
+      };
+    }
+  }
+}
+
+/** The external tools a scenario needs. */
+export function toolsFor(scenario: Scenario): string[] {
+  return [scenario.load.tool];
+}

@@ -1,0 +1,138 @@
+// The measuring loop of one scenario: for each round, each proxy in turn (A, B, A, B) gets a warm-up
+// run that is thrown away, then a measured run watched by the sampler. Other processes on the machine
+// are the main source of error (on two cores, another process on the proxy's CPU halves its throughput
+// for as long as it runs; docs/benchmarks.md), so the loop waits for a quiet moment before each run and
+// repeats a measured run during which others took CPU anyway (up to `retries` times).
+import { runLoad, type LoadResult } from './load.ts';
+import { httpRequest, LOOPBACK } from './net.ts';
+import { watchMachineLoad } from './machine-load.ts';
+import { startSampler, type SideView } from './sampler.ts';
+import { PLACEMENT, type ProxyName, type Scenario } from './scenarios.ts';
+
+export interface MeasureSettings {
+  durationSec: number;
+  warmupSec: number;
+  rounds: number;
+  retries: number;
+  /** a measured run is "disturbed" when other processes used more CPU than this (in CPUs) on average */
+  maxOtherCpu: number;
+}
+
+/** A running proxy, as the loop needs it. */
+export interface ProxyTarget {
+  readonly name: ProxyName;
+  readonly port: number;
+  /** processes whose memory is its footprint */
+  memoryPids(): number[];
+  /** throws if the process has died */
+  checkAlive(): void;
+}
+
+export interface RunRecord {
+  proxy: ProxyName;
+  round: number;
+  attempt: number;
+  load: LoadResult;
+  side: SideView;
+  disturbed: boolean;
+  /** false for runs that were repeated because they were disturbed */
+  kept: boolean;
+}
+
+export interface MeasureContext {
+  upstreamPort: number;
+  log: (line: string) => void;
+}
+
+/**
+ * One request through the proxy before any load: a proxy that answers 404, redirects or truncates would
+ * otherwise produce fine-looking numbers (wrk counts 3xx as success and never checks body sizes).
+ */
+export async function checkScenario(scenario: Scenario, target: ProxyTarget): Promise<void> {
+  const body = scenario.bodyBytes > 0 ? Buffer.alloc(scenario.bodyBytes, 'x') : undefined;
+  const res = await httpRequest(target.port, scenario.method, scenario.path, body);
+  if (res.status !== 200 || res.body.length !== scenario.responseBytes) {
+    throw new Error(
+      `${target.name} ${scenario.method} ${scenario.path}: expected 200 with ${scenario.responseBytes} body bytes, ` +
+        `got ${res.status} with ${res.body.length}: ${res.body.subarray(0, 200).toString('utf8')}`,
+    );
+  }
+}
+
+export async function measureScenario(
+  scenario: Scenario,
+  targets: readonly ProxyTarget[],
+  settings: MeasureSettings,
+  ctx: MeasureContext,
+): Promise<RunRecord[]> {
+  const records: RunRecord[] = [];
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const target of targets) {
+      const url = `http://${LOOPBACK}:${target.port}${scenario.path}`;
+      for (let attempt = 1; ; attempt++) {
+        await waitForQuiet(settings.maxOtherCpu, ctx.log);
+        if (settings.warmupSec > 0) await runLoad(scenario, url, settings.warmupSec, PLACEMENT.load);
+        target.checkAlive();
+        const sampler = await startSampler({
+          upstreamPort: ctx.upstreamPort,
+          memoryPids: scenario.sampleMemory ? () => target.memoryPids() : undefined,
+        });
+        const load = await runLoad(scenario, url, settings.durationSec, PLACEMENT.load);
+        const side = await sampler.stop();
+        target.checkAlive();
+        const disturbed = side.otherCpu > settings.maxOtherCpu;
+        const record: RunRecord = { proxy: target.name, round, attempt, load, side, disturbed, kept: true };
+        records.push(record);
+        ctx.log(describeRun(scenario, record));
+        if (!disturbed || attempt > settings.retries) break;
+        record.kept = false;
+        ctx.log(`  other processes used ${pct(side.otherCpu)} of a CPU (${topOthers(side)}): measuring again`);
+      }
+    }
+  }
+  return records;
+}
+
+/** How long to wait for other processes to calm down before measuring anyway. */
+const QUIET_WAIT_MS = 120_000;
+const QUIET_WINDOW_MS = 1000;
+
+/** Waits (bounded) for a one-second window in which other processes use at most `maxOtherCpu`. */
+async function waitForQuiet(maxOtherCpu: number, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + QUIET_WAIT_MS;
+  for (let said = false; ; said = true) {
+    const watch = watchMachineLoad();
+    await new Promise((r) => setTimeout(r, QUIET_WINDOW_MS));
+    const load = watch.stop();
+    if (load.otherCpu <= maxOtherCpu) return;
+    if (Date.now() > deadline) {
+      log(`  the machine stayed busy for ${QUIET_WAIT_MS / 1000} s; measuring anyway`);
+      return;
+    }
+    if (!said) {
+      const who = load.topOthers.map((o) => `${o.comm} ${pct(o.cpu)}`).join(', ');
+      log(`  waiting for other processes to quiet down (${who})`);
+    }
+  }
+}
+
+function pct(cpu: number): string {
+  return `${Math.round(cpu * 100)}%`;
+}
+
+function topOthers(side: SideView): string {
+  const seen = new Set(side.intervals.flatMap((i) => i.others));
+  return [...seen].slice(0, 4).join(', ') || 'short-lived processes';
+}
+
+function describeRun(scenario: Scenario, r: RunRecord): string {
+  const flags = [
+    r.disturbed ? `disturbed: others ${pct(r.side.otherCpu)} CPU` : '',
+    r.load.failures > 0 ? `${r.load.failures} failed requests` : '',
+  ].filter(Boolean);
+  return (
+    `  ${scenario.name} ${r.proxy.padEnd(7)} round ${r.round}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}: ` +
+    `${Math.round(r.load.requestsPerSec)} req/s, p50 ${r.load.latencyMs.p50.toFixed(2)} ms, p99 ${r.load.latencyMs.p99.toFixed(2)} ms` +
+    (flags.length ? `  [${flags.join('; ')}]` : '')
+  );
+}

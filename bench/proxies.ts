@@ -1,0 +1,52 @@
+// Starting the proxies under test, each as a ProxyTarget the measuring loop can drive.
+import { assertRunning } from './lifecycle.ts';
+import type { ProxyTarget } from './measure.ts';
+import { freePort } from './net.ts';
+import { startNginx } from './nginx.ts';
+import { processTree } from './procfs.ts';
+import { PLACEMENT, type ProxyName } from './scenarios.ts';
+import { startTideway, type TidewayInstance } from './tideway.ts';
+
+export interface RunningProxy extends ProxyTarget {
+  /** how it was started, for the result file */
+  readonly command: string;
+  stop(): Promise<void>;
+}
+
+export interface ProxyStartOptions {
+  upstreamPort: number;
+  workers: number;
+  tidewayEntry: string;
+}
+
+export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Promise<RunningProxy> {
+  const port = await freePort();
+  if (name === 'nginx') {
+    const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: PLACEMENT.proxy, upstreamPort: opts.upstreamPort, workers: opts.workers });
+    return {
+      name,
+      port,
+      command: `taskset -c ${PLACEMENT.proxy} nginx (worker_processes ${opts.workers}, upstream keepalive 64)`,
+      memoryPids: () => [...nginx.workerPids],
+      checkAlive: () => assertRunning(nginx.process),
+      stop: () => nginx.stop(),
+    };
+  }
+  const tideway: TidewayInstance = await startTideway({
+    entry: opts.tidewayEntry,
+    upstreamPort: opts.upstreamPort,
+    httpPort: port,
+    adminPort: await freePort(),
+    workers: opts.workers,
+    cpus: PLACEMENT.proxy,
+  });
+  return {
+    name,
+    port,
+    command: `taskset -c ${PLACEMENT.proxy} node ${tideway.args.join(' ')}`,
+    // with --workers N the data plane runs in child processes: the footprint is the whole tree
+    memoryPids: () => processTree(tideway.pid),
+    checkAlive: () => assertRunning(tideway.process),
+    stop: () => tideway.stop(),
+  };
+}

@@ -1,0 +1,230 @@
+// npm run bench -- [options]: Tideway and nginx as the same reverse proxy to the same upstream, on
+// loopback, pinned to CPUs, measured alternately; prints req/s, p50, p99 and the Tideway/nginx ratios
+// and writes bench/results/<timestamp>.json. See docs/benchmarks.md.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { installCleanupHandlers, stopAll } from './lifecycle.ts';
+import { toolsFor } from './load.ts';
+import { checkScenario, measureScenario, type MeasureSettings, type RunRecord } from './measure.ts';
+import { freePort } from './net.ts';
+import { startNginx } from './nginx.ts';
+import { startProxy, type RunningProxy } from './proxies.ts';
+import { formatMemory, formatTable, summarizeScenario, warningsFor, type ScenarioSummary } from './report.ts';
+import { PLACEMENT, PROXY_NAMES, SCENARIOS, type ProxyName, type Scenario } from './scenarios.ts';
+import { DEFAULT_ENTRY, REPO_ROOT, staleBuildWarning } from './tideway.ts';
+import { ensureTools, toolPath } from './tools.ts';
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --duration <s>        measured run length in seconds (default 10)
+  --warmup <s>          warm-up run before each measured run, discarded (default 3)
+  --rounds <n>          rounds of Tideway, nginx, Tideway, nginx ...; medians are reported (default 2)
+  --scenario <name>     run only this scenario (repeatable): ${SCENARIOS.map((s) => s.name).join(', ')}
+  --proxy <name>        measure only this proxy (repeatable): ${PROXY_NAMES.join(', ')}
+  --quick               smoke run: 3 s runs, 2 s warm-up, 1 round
+  --retries <n>         repeat a run disturbed by other processes up to n times (default 2)
+  --max-other-cpu <f>   CPU share (1 = one core) other processes may use before a run counts as disturbed (default 0.1)
+  --tideway-entry <js>  gateway entry point (default bin/tideway.js)
+  --results-dir <dir>   where the JSON result goes (default bench/results)
+  -h, --help            this text`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface Options extends MeasureSettings {
+  scenarios: Scenario[];
+  proxies: ProxyName[];
+  tidewayEntry: string;
+  resultsDir: string;
+}
+
+function positive(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new UsageError(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function parseOptions(argv: readonly string[]): Options | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      options: {
+        duration: { type: 'string' },
+        warmup: { type: 'string' },
+        rounds: { type: 'string' },
+        scenario: { type: 'string', multiple: true },
+        proxy: { type: 'string', multiple: true },
+        quick: { type: 'boolean' },
+        retries: { type: 'string' },
+        'max-other-cpu': { type: 'string' },
+        'tideway-entry': { type: 'string' },
+        'results-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (values.help) return 'help';
+  const quick = values.quick === true;
+  const names = values.scenario ?? SCENARIOS.map((s) => s.name);
+  const scenarios = names.map((name) => {
+    const found = SCENARIOS.find((s) => s.name === name);
+    if (!found) throw new UsageError(`--scenario: unknown "${name}" (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
+    return found;
+  });
+  const proxies = (values.proxy ?? [...PROXY_NAMES]).map((name) => {
+    if (!(PROXY_NAMES as readonly string[]).includes(name)) throw new UsageError(`--proxy: unknown "${name}" (known: ${PROXY_NAMES.join(', ')})`);
+    return name as ProxyName;
+  });
+  const retries = values.retries === '0' ? 0 : positive('retries', values.retries, 2, true);
+  return {
+    durationSec: positive('duration', values.duration, quick ? 3 : 10, true),
+    warmupSec: values.warmup === '0' ? 0 : positive('warmup', values.warmup, quick ? 2 : 3, true),
+    rounds: positive('rounds', values.rounds, quick ? 1 : 2, true),
+    retries,
+    maxOtherCpu: positive('max-other-cpu', values['max-other-cpu'], 0.1, false),
+    scenarios,
+    proxies,
+    tidewayEntry: resolve(values['tideway-entry'] ?? DEFAULT_ENTRY),
+    resultsDir: resolve(values['results-dir'] ?? join(REPO_ROOT, 'bench', 'results')),
+  };
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+/** First line a command prints, on stdout or stderr (nginx -v and wrk -v print to stderr; wrk -v exits 1). */
+function firstLine(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0]!.trim();
+}
+
+function environment(): Record<string, string | number> {
+  return {
+    node: process.version,
+    kernel: release(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cpus: availableParallelism(),
+    nginx: firstLine(toolPath('nginx'), ['-v']),
+    wrk: firstLine(toolPath('wrk'), ['-v']),
+    commit: firstLine('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+async function main(options: Options): Promise<void> {
+  if (availableParallelism() < 2) throw new Error('the benchmark pins the proxy to CPU 1 and needs at least 2 CPUs');
+  const tools = new Set(['taskset', 'nginx', ...options.scenarios.flatMap(toolsFor)]);
+  for (const pkg of ensureTools([...tools], log)) log(`installed ${pkg}`);
+  const stale = options.proxies.includes('tideway') ? staleBuildWarning(options.tidewayEntry) : undefined;
+  if (stale) log(`warning: ${stale}`);
+
+  const startedAt = new Date();
+  const upstreamPort = await freePort();
+  await startNginx({ name: 'upstream', role: 'upstream', port: upstreamPort, cpus: PLACEMENT.upstream });
+  log(`upstream: nginx on 127.0.0.1:${upstreamPort}, CPU ${PLACEMENT.upstream}`);
+
+  const records: { scenario: Scenario; runs: RunRecord[] }[] = [];
+  const commands: Record<string, string> = {};
+  // proxies are started once per worker count and shared by the scenarios that use it
+  for (const workers of [...new Set(options.scenarios.map((s) => s.workers))]) {
+    const group = options.scenarios.filter((s) => s.workers === workers);
+    const wanted = PROXY_NAMES.filter((p) => options.proxies.includes(p) && group.some((s) => s.proxies.includes(p)));
+    const running: RunningProxy[] = [];
+    try {
+      for (const name of wanted) {
+        const proxy = await startProxy(name, { upstreamPort, workers, tidewayEntry: options.tidewayEntry });
+        running.push(proxy);
+        commands[`${name} (${workers} worker${workers > 1 ? 's' : ''})`] = proxy.command;
+        log(`${name}: 127.0.0.1:${proxy.port}, CPU ${PLACEMENT.proxy}, ${workers} worker(s)`);
+      }
+      for (const scenario of group) {
+        const targets = running.filter((p) => scenario.proxies.includes(p.name));
+        for (const target of targets) await checkScenario(scenario, target);
+        log(`${scenario.name}: ${scenario.description}`);
+        const runs = await measureScenario(scenario, targets, options, {
+          upstreamPort,
+          log,
+        });
+        records.push({ scenario, runs });
+      }
+    } finally {
+      await Promise.all(running.map((p) => p.stop()));
+    }
+  }
+
+  const summaries: ScenarioSummary[] = records.map(({ scenario, runs }) => summarizeScenario(scenario, runs));
+  const warnings = records.flatMap(({ scenario }, i) => warningsFor(summaries[i]!, scenario.load.connections));
+  const env = environment();
+  const out: string[] = [
+    '',
+    `Reverse proxy to the same upstream (nginx, CPU ${PLACEMENT.upstream}); proxy on CPU ${PLACEMENT.proxy}; ` +
+      `wrk on CPU ${PLACEMENT.load}; ${options.durationSec} s runs after ${options.warmupSec} s warm-up; median of ${options.rounds} round(s)`,
+    '',
+    formatTable(summaries),
+    '',
+    'req/s ratio = Tideway/nginx throughput (1.00 = parity, higher is better); p99 ratio = Tideway/nginx p99 latency (lower is better)',
+  ];
+  const memory = formatMemory(summaries);
+  if (memory.length) out.push('', 'Memory:', ...memory.map((m) => `  ${m}`));
+  if (warnings.length) out.push('', 'Warnings:', ...warnings.map((w) => `  ${w}`));
+  out.push('', `node ${env.node}, ${env.nginx}, ${env.wrk}, kernel ${env.kernel}, ${env.cpus} CPUs (${env.cpu}), commit ${env.commit}`);
+
+  mkdirSync(options.resultsDir, { recursive: true });
+  const file = join(options.resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  const { scenarios: _s, ...settings } = options;
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        finishedAt: new Date().toISOString(),
+        settings: { ...settings, scenarios: options.scenarios.map((s) => s.name), placement: PLACEMENT },
+        environment: env,
+        commands,
+        summaries,
+        warnings,
+        scenarios: records.map(({ scenario, runs }) => ({ scenario, runs })),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  out.push(`Results: ${file}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+installCleanupHandlers();
+let options: Options | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+if (options === 'help') {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  try {
+    await main(options);
+  } catch (e) {
+    process.exitCode = 1;
+    log(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    await stopAll();
+  }
+}
