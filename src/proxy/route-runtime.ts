@@ -2,8 +2,13 @@
 // connection pools resolved. Built once per snapshot (see runtime/), read by every request.
 import type { RouteOptions } from '../routing/spec.ts';
 import type { BackendRuntime } from '../upstream/registry.ts';
+import type { Chain } from '../middleware/compose.ts';
 
 export interface RouteRuntime {
   readonly backend: BackendRuntime | null;
   readonly options: RouteOptions;
+  /** The route's composed middleware chain; null (the common case) costs nothing per request. */
+  readonly chain: Chain | null;
+  /** Every backend of the snapshot, for middlewares that switch backend (canary). */
+  readonly backends: ReadonlyMap<string, BackendRuntime>;
 }

@@ -9,6 +9,8 @@ export function buildSnapshot(spec: RouteTableSpec, registry: UpstreamRegistry):
   return compileRouteTable(spec, (route) => ({
     backend: route.backend === null ? null : backends.get(route.backend) ?? null,
     options: route.options,
+    chain: null,
+    backends,
   }));
 }
 

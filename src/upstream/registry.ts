@@ -79,11 +79,17 @@ export class UpstreamRegistry {
   }
 }
 
-/** Round-robin choice; `avoid` skips the endpoint that just failed when another exists. */
-export function pickEndpoint(backend: BackendRuntime, avoid: EndpointRuntime | null): EndpointRuntime | null {
+/**
+ * Round-robin choice; `avoid` skips the endpoint that just failed when another exists; `preferred`
+ * ("ip:port", session affinity) wins when it is still among the endpoints.
+ */
+export function pickEndpoint(backend: BackendRuntime, avoid: EndpointRuntime | null, preferred: string | null = null): EndpointRuntime | null {
   const endpoints = backend.endpoints;
   const count = endpoints.length;
   if (count === 0) return null;
+  if (preferred !== null) {
+    for (const endpoint of endpoints) if (endpoint.pool.key === preferred && endpoint !== avoid) return endpoint;
+  }
   let index = backend.next++ % count;
   if (backend.next >= 0x3fffffff) backend.next = 0;
   let endpoint = endpoints[index]!;

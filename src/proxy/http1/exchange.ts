@@ -3,9 +3,13 @@
 // through the connection objects), no regex, headers rebuilt in one pass into one string.
 import type { CompiledRoute } from '../../routing/index.ts';
 import type { RouteRuntime } from '../route-runtime.ts';
-import { pickEndpoint, type EndpointRuntime } from '../../upstream/registry.ts';
+import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import type { BodyTransform } from '../../middleware/types.ts';
+import type { Chain } from '../../middleware/compose.ts';
+import { Http1MiddlewareContext } from './middleware-context.ts';
+import { STATUS_CODES } from 'node:http';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
-import { errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
+import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
@@ -59,6 +63,18 @@ export class Http1Exchange implements UpstreamListener {
   private waitingUpstreamDrain = false;
   private waitingClientDrain = false;
   private finished = false;
+  private backend: BackendRuntime | null = null;
+  // Middleware chain state (routes with middlewares only).
+  private mw: Http1MiddlewareContext | null = null;
+  /** The chain is running: the response head waits in mw.response until it completes. */
+  private chainPending = false;
+  private resolveUpstreamHead: (() => void) | null = null;
+  private heldBody: Buffer[] | null = null;
+  private heldTrailers: string[] | null = null;
+  private upstreamComplete = false;
+  private upstreamNoBody = false;
+  private upstreamKeepAlive = true;
+  private transform: BodyTransform | null = null;
 
   constructor(conn: Http1ClientConnection, method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean) {
     this.conn = conn;
@@ -113,8 +129,102 @@ export class Http1Exchange implements UpstreamListener {
       this.closeAfter = true;
       return this.respondError(413, 'body-too-large');
     }
+    if (runtime.chain !== null) return this.runChain(runtime.chain, route);
     if (runtime.backend === null || runtime.backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
+    this.backend = runtime.backend;
     this.connectUpstream(null);
+  }
+
+  private runChain(chain: Chain, route: CompiledRoute<RouteRuntime>): void {
+    const mw = new Http1MiddlewareContext(this, route.spec);
+    this.mw = mw;
+    this.chainPending = true;
+    chain(mw, callUpstreamFromChain).then(() => this.afterChain(), (error: unknown) => this.chainFailed(error));
+  }
+
+  /** The chain's terminal: proxy to the upstream it chose; resolves when the response head is in. */
+  callUpstream(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolveUpstreamHead = resolve;
+      const mw = this.mw!;
+      const runtime = this.route!.ext;
+      const key = mw.upstream.backend;
+      const backend = key === null ? null : key === this.route!.spec.backend ? runtime.backend : runtime.backends.get(key) ?? null;
+      if (backend === null || backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
+      this.backend = backend;
+      this.connectUpstream(null, mw.upstream.preferredEndpoint);
+    });
+  }
+
+  private wakeChain(): void {
+    const resolve = this.resolveUpstreamHead;
+    this.resolveUpstreamHead = null;
+    resolve?.();
+  }
+
+  private chainFailed(error: unknown): void {
+    this.chainPending = false;
+    this.mw!.logFields.middlewareError = (error as Error)?.message ?? String(error);
+    this.heldBody = null;
+    if (this.upstream !== null) {
+      this.upstream.destroy();
+      this.upstream = null;
+    }
+    this.respondError(500, 'middleware-error');
+  }
+
+  /** The chain completed: send what it settled on, the upstream's (possibly edited) response or an answer. */
+  private afterChain(): void {
+    this.chainPending = false;
+    const mw = this.mw!;
+    const response = mw.response;
+    if (this.responseDone) return;
+    if (response === null) return this.chainFailed(new Error('the chain finished without a response'));
+    if (mw.answerBody !== null) return this.writeAnswer(response.status, mw.responseHeaders.raw, mw.answerBody);
+    this.transform = response.bodyTransform;
+    const status = response.status;
+    const reason = status === this.status ? this.upstreamReason : STATUS_CODES[status] ?? '';
+    const socket = this.conn.socket;
+    socket.cork();
+    this.writeResponseHead(status, reason, mw.responseHeaders.raw, this.upstreamNoBody, this.upstreamKeepAlive, this.transform !== null);
+    const held = this.heldBody;
+    this.heldBody = null;
+    if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
+    socket.uncork();
+    if (this.upstreamComplete) this.completeResponse(this.heldTrailers);
+    else this.upstream?.socket.resume();
+  }
+
+  /** An answer made by a middleware (ctx.respond) or by the gateway during the chain. */
+  private writeAnswer(status: number, headers: readonly string[], body: Buffer): void {
+    if (this.upstream !== null) {
+      this.upstream.destroy();
+      this.upstream = null;
+    }
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    const close = this.closeAfter || !this.keepAlive;
+    let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? '') + CRLF;
+    for (let i = 0; i < headers.length; i += 2) {
+      const kind = classifyHeader(headers[i]!);
+      if ((kind & (H_HOP | H_CONTENT_LENGTH)) !== 0) continue;
+      head += headers[i] + ': ' + headers[i + 1] + CRLF;
+    }
+    head += 'Content-Length: ' + body.length + CRLF + (close ? 'Connection: close\r\n' : '') + CRLF;
+    this.status = status;
+    this.responseHeadSent = true;
+    this.responseDone = true;
+    this.bytesOut += head.length + body.length;
+    const socket = this.conn.socket;
+    socket.cork();
+    socket.write(head, 'latin1');
+    if (this.method !== 'HEAD' && body.length > 0 && status !== 204 && status !== 304) socket.write(body);
+    socket.uncork();
+    if (this.waitingUpstreamDrain) {
+      this.waitingUpstreamDrain = false;
+      this.conn.resumeReading();
+    }
+    this.pending = null;
+    this.finish();
   }
 
   /** A trusted proxy in front (a cloud load balancer) already terminated TLS for this request. */
@@ -138,9 +248,9 @@ export class Http1Exchange implements UpstreamListener {
     this.finish();
   }
 
-  private connectUpstream(avoid: EndpointRuntime | null): void {
+  private connectUpstream(avoid: EndpointRuntime | null, preferred: string | null = null): void {
     const runtime = this.route!.ext;
-    const endpoint = pickEndpoint(runtime.backend!, avoid);
+    const endpoint = pickEndpoint(this.backend!, avoid, preferred);
     if (endpoint === null) return this.respondError(503, 'no-endpoint');
     this.endpoint = endpoint;
     const upstream = endpoint.pool.acquire(runtime.options.connectTimeoutMs);
@@ -182,13 +292,20 @@ export class Http1Exchange implements UpstreamListener {
     const scan = this.scan;
     const headers = this.headers;
     const tokens = scan.connectionTokens;
-    let head = `${this.method} ${this.url} HTTP/1.1\r\n`;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      const kind = classifyHeader(name);
-      if (kind !== 0 && (kind & (H_HOP | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
-      if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-      head += name + ': ' + headers[i + 1] + CRLF;
+    const mw = this.mw;
+    let head = `${this.method} ${mw === null ? this.url : mw.request.path} HTTP/1.1\r\n`;
+    if (mw !== null) {
+      // Already filtered when the context was built; middlewares may have edited them since.
+      const edited = mw.request.headers.raw;
+      for (let i = 0; i < edited.length; i += 2) head += edited[i] + ': ' + edited[i + 1] + CRLF;
+    } else {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!;
+        const kind = classifyHeader(name);
+        if (kind !== 0 && (kind & (H_HOP | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
+        if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+        head += name + ': ' + headers[i + 1] + CRLF;
+      }
     }
     // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1, which requires one.
     if (scan.host === undefined) head += 'Host: ' + this.endpoint!.pool.key + CRLF;
@@ -274,11 +391,36 @@ export class Http1Exchange implements UpstreamListener {
       return false;
     }
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody, upstreamKeepAlive);
+    this.writeResponseHead(status, reason, headers, noBody, upstreamKeepAlive, false);
+    return noBody;
+  }
+
+  /** Routes with middlewares: the head goes to the chain's response phase first; the body waits. */
+  private holdResponseHead(status: number, reason: string, headers: string[], noBody: boolean, upstreamKeepAlive: boolean): boolean {
+    this.status = status;
+    this.upstreamReason = reason;
+    this.upstreamNoBody = noBody;
+    this.upstreamKeepAlive = upstreamKeepAlive;
+    this.heldBody = [];
+    this.upstream?.socket.pause();
+    this.mw!.setUpstreamResponse(status, filterResponseHeaders(headers));
+    this.wakeChain();
+    return noBody;
+  }
+
+  private upstreamReason = '';
+
+  /**
+   * Writes the response head to the client: hop-by-hop headers dropped, framing chosen. `reframe` drops
+   * the upstream's Content-Length (a body transform changes the length) and sends chunked instead.
+   */
+  private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, upstreamKeepAlive: boolean, reframe: boolean): void {
     let tokens: string[] | null = null;
     let hasLength = false;
     for (let i = 0; i < headers.length; i += 2) {
       const kind = classifyHeader(headers[i]!);
-      if (kind & H_CONTENT_LENGTH) hasLength = true;
+      if (kind & H_CONTENT_LENGTH) hasLength = !reframe;
       else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
     }
     if (!noBody && !hasLength) {
@@ -294,6 +436,7 @@ export class Http1Exchange implements UpstreamListener {
       const name = headers[i]!;
       const kind = classifyHeader(name);
       if (kind & H_HOP) continue;
+      if (reframe && (kind & H_CONTENT_LENGTH)) continue;
       if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
       head += name + ': ' + headers[i + 1] + CRLF;
     }
@@ -303,8 +446,7 @@ export class Http1Exchange implements UpstreamListener {
     this.status = status;
     this.responseHeadSent = true;
     this.bytesOut += head.length;
-    socket.write(head + CRLF, 'latin1');
-    return noBody;
+    this.conn.socket.write(head + CRLF, 'latin1');
   }
 
   /** 101 from the upstream: relay it with its Upgrade/Connection headers; the tunnel starts next. */
@@ -343,6 +485,15 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   onResponseBody(chunk: Buffer): void {
+    if (this.heldBody !== null) {
+      // The chain's response phase is still running: keep the bytes (the upstream is paused).
+      this.heldBody.push(chunk);
+      return;
+    }
+    if (this.transform !== null) {
+      chunk = this.transform.write(chunk);
+      if (chunk.length === 0) return;
+    }
     const socket = this.conn.socket;
     this.bytesOut += chunk.length;
     let ok: boolean;
@@ -368,9 +519,31 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   onResponseComplete(trailers: string[] | null): void {
-    if (this.chunkedOut) this.conn.socket.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
     this.upstreamEnd = Date.now();
+    if (this.heldBody !== null) {
+      // Complete before the chain's response phase ended: finish when it does (afterChain).
+      this.upstreamComplete = true;
+      this.heldTrailers = trailers;
+      this.releaseUpstream();
+      return;
+    }
+    this.completeResponse(trailers);
+  }
+
+  private completeResponse(trailers: string[] | null): void {
+    if (this.transform !== null) {
+      const rest = this.transform.end();
+      this.transform = null;
+      if (rest.length > 0) this.onResponseBody(rest);
+    }
+    if (this.chunkedOut) this.conn.socket.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
     this.responseDone = true;
+    this.releaseUpstream();
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    this.finish();
+  }
+
+  private releaseUpstream(): void {
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream !== null) {
@@ -379,8 +552,6 @@ export class Http1Exchange implements UpstreamListener {
       if (this.requestDone) upstream.release();
       else upstream.destroy();
     }
-    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
-    this.finish();
   }
 
   onUpstreamError(error: UpstreamError): void {
@@ -392,7 +563,7 @@ export class Http1Exchange implements UpstreamListener {
       this.conn.destroy();
       return;
     }
-    const backend = this.route!.ext.backend!;
+    const backend = this.backend!;
     if (error.failure === 'connect' && error.code === 'ECONNREFUSED' && !this.triedAnotherEndpoint && backend.endpoints.length > 1) {
       // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
       this.triedAnotherEndpoint = true;
@@ -416,6 +587,13 @@ export class Http1Exchange implements UpstreamListener {
     if (this.upstream !== null) {
       this.upstream.destroy();
       this.upstream = null;
+    }
+    if (this.chainPending) {
+      // Inside the chain the error becomes the response its response phase sees (CORS headers etc.).
+      this.heldBody = null;
+      this.mw!.respond(status, errorBody(status));
+      this.wakeChain();
+      return;
     }
     if (this.responseHeadSent) {
       this.conn.destroy();
@@ -495,4 +673,24 @@ function joinHeaders(headers: readonly string[]): string {
   let text = '';
   for (let i = 0; i < headers.length; i += 2) text += headers[i] + ': ' + headers[i + 1] + CRLF;
   return text;
+}
+
+/** The chain's terminal, shared by every request (no closure per request). */
+function callUpstreamFromChain(ctx: import('../../middleware/types.ts').Context): Promise<void> {
+  return (ctx as Http1MiddlewareContext).exchange.callUpstream();
+}
+
+/** Response headers as a middleware sees them: hop-by-hop ones (and those named in Connection) removed. */
+function filterResponseHeaders(headers: readonly string[]): string[] {
+  let tokens: string[] | null = null;
+  for (let i = 0; i < headers.length; i += 2) if (classifyHeader(headers[i]!) & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const kind = classifyHeader(name);
+    if (kind & H_HOP) continue;
+    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+    out.push(name, headers[i + 1]!);
+  }
+  return out;
 }

@@ -1,0 +1,85 @@
+// The middleware Context for one HTTP/1.1 request. Built only for routes that have a chain; the request
+// headers it exposes are the ones that will be forwarded (hop-by-hop and X-Forwarded-* already taken
+// out: the proxy sets those itself), in the proxy's flat [name, value, ...] form.
+import type { Context, RequestView, ResponseView, UpstreamChoice } from '../../middleware/types.ts';
+import { FlatHeaderMap } from '../../middleware/header-map.ts';
+import type { RouteSpec } from '../../routing/spec.ts';
+import { classifyHeader, isListedIn, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import type { Http1Exchange } from './exchange.ts';
+
+/** Headers of the client's request that are forwarded upstream. */
+export function forwardedRequestHeaders(headers: readonly string[], tokens: readonly string[] | null): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const kind = classifyHeader(name);
+    if ((kind & (H_HOP | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
+    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
+    out.push(name, headers[i + 1]!);
+  }
+  return out;
+}
+
+class Http1RequestView implements RequestView {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  path: string;
+  readonly clientAddress: string;
+  readonly protocol: 'HTTP/1.0' | 'HTTP/1.1';
+  readonly requestId: string;
+  readonly headers: FlatHeaderMap;
+  readonly contentLength: number;
+  readonly isUpgrade: boolean;
+
+  constructor(exchange: Http1Exchange) {
+    const conn = exchange.conn;
+    const scan = exchange.scan;
+    this.method = exchange.method;
+    this.scheme = conn.trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : conn.ctx.scheme;
+    this.authority = scan.host ?? '';
+    this.path = exchange.url;
+    this.clientAddress = conn.clientAddressFor(scan.forwardedFor);
+    this.protocol = exchange.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1';
+    this.requestId = exchange.requestId;
+    this.headers = new FlatHeaderMap(forwardedRequestHeaders(exchange.headers, scan.connectionTokens));
+    this.contentLength = scan.chunked ? -1 : Math.max(scan.contentLength, 0);
+    this.isUpgrade = exchange.isUpgrade;
+  }
+}
+
+export class Http1MiddlewareContext implements Context {
+  readonly exchange: Http1Exchange;
+  readonly request: Http1RequestView;
+  response: ResponseView | null = null;
+  readonly route: RouteSpec;
+  readonly upstream: UpstreamChoice;
+  readonly state: Record<string, unknown> = {};
+  readonly logFields: Record<string, string | number> = {};
+  /** Body of an answer made with respond(); null when the response comes from the upstream. */
+  answerBody: Buffer | null = null;
+  /** The response headers in the proxy's flat form (what `response.headers` edits). */
+  responseHeaders = new FlatHeaderMap();
+
+  constructor(exchange: Http1Exchange, route: RouteSpec) {
+    this.exchange = exchange;
+    this.route = route;
+    this.request = new Http1RequestView(exchange);
+    this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
+  }
+
+  respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {
+    const map = headers === undefined ? new FlatHeaderMap() : FlatHeaderMap.fromRecord(headers);
+    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
+    if (body !== undefined && !map.has('content-type')) map.set('Content-Type', 'text/plain; charset=utf-8');
+    this.answerBody = bytes;
+    this.responseHeaders = map;
+    this.response = { status, headers: map, bodyTransform: null };
+  }
+
+  /** The upstream answered: its status and (already filtered) headers enter the response phase. */
+  setUpstreamResponse(status: number, headers: string[]): void {
+    this.responseHeaders = new FlatHeaderMap(headers);
+    this.response = { status, headers: this.responseHeaders, bodyTransform: null };
+  }
+}
