@@ -2,6 +2,8 @@
 // a merge patch: for the kinds served here no list carries a merge key that Tideway relies on) and JSON
 // patch (RFC 6902).
 
+import { isDeepStrictEqual } from 'node:util';
+
 export class PatchError extends Error {}
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -80,7 +82,8 @@ export function jsonPatch(target: unknown, ops: unknown): unknown {
       case 'move': { const v = remove(doc, op.from ?? ''); doc = add(doc, op.path, v, false); break; }
       case 'copy': doc = add(doc, op.path, get(doc, op.from ?? ''), false); break;
       case 'test':
-        if (JSON.stringify(get(doc, op.path)) !== JSON.stringify(op.value)) throw new PatchError(`testing value ${op.path} failed`);
+        // Compared as JSON values (key order does not matter), as the real server does.
+        if (!isDeepStrictEqual(get(doc, op.path), op.value)) throw new PatchError(`testing value ${op.path} failed`);
         break;
       default: throw new PatchError(`unknown JSON patch operation ${JSON.stringify(op.op)}`);
     }
