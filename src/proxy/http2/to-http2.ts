@@ -50,7 +50,9 @@ export class Http2Relay implements StreamRelay {
     }
     this.upstream = upstream;
     upstream.setTimeout(options.readTimeoutMs, () => this.onTimeout());
-    upstream.on('ready', () => this.onReady(upstream));
+    // On a session that is already connected the stream is open at once, and 'ready' has fired.
+    if (upstream.pending) upstream.once('ready', () => this.onReady(upstream));
+    else this.onReady(upstream);
     upstream.on('response', (headers) => this.onResponse(upstream, headers));
     upstream.on('trailers', (trailers) => (ex.trailers = copyFields(trailers)));
     upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length));
