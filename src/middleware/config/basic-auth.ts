@@ -17,7 +17,8 @@ const REALM = { test: /^[^"\\\r\n]*$/, hint: 'a realm without quotes, backslashe
 
 export function parseBasicAuthConfig(raw: unknown): BasicAuthConfig {
   const r: ConfigReader = new ConfigReader(raw);
-  const users = r.stringList('users', true);
+  // Blank and comment lines are kept so that indexes match the Secret's lines in messages.
+  const users = r.stringList('users', true, true);
   if (users === undefined) r.fail('users', 'is required (htpasswd lines)');
   let entries: HtpasswdEntry[];
   try {

@@ -95,14 +95,14 @@ export class ConfigReader {
     return value as T;
   }
 
-  /** A list of non-empty strings; `nonEmpty` also rejects an empty list. */
-  stringList(key: string, nonEmpty = false): string[] | undefined {
+  /** A list of non-empty strings (blank ones too with `blankItems`); `nonEmpty` also rejects an empty list. */
+  stringList(key: string, nonEmpty = false, blankItems = false): string[] | undefined {
     const value = this.raw(key);
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) this.fail(key, `must be a list of strings, got ${describe(value)}`);
     if (nonEmpty && value.length === 0) this.fail(key, 'must not be an empty list');
     value.forEach((item, i) => {
-      if (typeof item !== 'string' || item.trim() === '') throw new MiddlewareConfigError(`${this.field(key)}[${i}]`, `must be a non-empty string, got ${describe(item)}`);
+      if (typeof item !== 'string' || (!blankItems && item.trim() === '')) throw new MiddlewareConfigError(`${this.field(key)}[${i}]`, `must be a non-empty string, got ${describe(item)}`);
     });
     return value as string[];
   }
