@@ -26,11 +26,12 @@ export class WrkParseError extends Error {
 }
 
 // wrk prints durations with the units of its units.c: us, ms, s, m, h
-const TIME_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const TIME_UNIT_NS: Readonly<Record<string, number>> = { us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 const TIME = String.raw`(\d+(?:\.\d+)?)(us|ms|s|m|h)`;
 
+/** Milliseconds, rounded to whole nanoseconds so that "477.00us" is exactly 0.477. */
 function toMs(value: string, unit: string): number {
-  return Number(value) * TIME_UNIT_MS[unit]!;
+  return Math.round(Number(value) * TIME_UNIT_NS[unit]!) / 1e6;
 }
 
 export function parseWrkOutput(output: string): WrkResult {

@@ -1,0 +1,37 @@
+// What the harness hands the gateway: the manifests it serves and the optional flags it passes.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { benchManifests, supportedQuietFlags } from '../../bench/tideway.ts';
+
+describe('benchManifests', () => {
+  it('routes Prefix / of the default class to Service bench/upstream, backed by 127.0.0.1:<upstream port>', () => {
+    const docs = parseAllDocuments(benchManifests(41234)).map((d) => d.toJS());
+    assert.deepEqual(docs.map((d) => d.kind), ['IngressClass', 'Service', 'EndpointSlice', 'Ingress']);
+    const [ingressClass, service, slice, ingress] = docs;
+    assert.equal(ingressClass.metadata.annotations['ingressclass.kubernetes.io/is-default-class'], 'true');
+    assert.equal(ingressClass.spec.controller, 'tideway.dev/ingress-controller');
+    assert.equal(service.metadata.namespace, 'bench');
+    assert.equal(service.spec.ports[0].port, 80);
+    assert.equal(slice.metadata.labels['kubernetes.io/service-name'], service.metadata.name);
+    assert.deepEqual(slice.endpoints, [{ addresses: ['127.0.0.1'], conditions: { ready: true } }]);
+    assert.equal(slice.ports[0].port, 41234);
+    assert.equal(slice.ports[0].name, service.spec.ports[0].name);
+    const path = ingress.spec.rules[0].http.paths[0];
+    assert.deepEqual(path, { path: '/', pathType: 'Prefix', backend: { service: { name: 'upstream', port: { number: 80 } } } });
+    assert.equal(ingress.metadata.namespace, 'bench');
+  });
+});
+
+describe('supportedQuietFlags', () => {
+  it('passes --access-log off and --log-level warn when the gateway help lists them', () => {
+    const help = readFileSync(new URL('./fixtures/tideway-help.txt', import.meta.url), 'utf8');
+    assert.deepEqual(supportedQuietFlags(help), ['--access-log', 'off', '--log-level', 'warn']);
+  });
+
+  it('passes nothing the help does not list', () => {
+    assert.deepEqual(supportedQuietFlags('Usage: tideway [flags]\n  --manifests <value>\n  --access-logs-dir <value>\n'), []);
+    assert.deepEqual(supportedQuietFlags(''), []);
+  });
+});
