@@ -130,10 +130,11 @@ export class EventRecorder {
       const intent = eventIntent(d);
       if (intent) next.set(intent.key, intent);
     }
+    const previous = this.active;
+    this.active = next; // before queueing: a worker may start at once and reads it
     if (this.term) {
-      for (const key of next.keys()) if (!this.active.has(key)) this.occurred(key);
+      for (const key of next.keys()) if (!previous.has(key)) this.occurred(key);
     }
-    this.active = next;
     const now = performance.now();
     for (const [key, known] of this.known) {
       if (!next.has(key) && now - known.emittedAt > this.o.timing.eventMemoryMs) this.known.delete(key);
@@ -177,9 +178,6 @@ export class EventRecorder {
     this.queue.close();
   }
 
-  get pending(): number {
-    return this.queue.size;
-  }
 
   private callOptions(term: AbortSignal, patch?: 'merge') {
     return apiCallOptions(this.o.k8s, { timeoutMs: this.o.timing.callTimeoutMs, signal: term, ...(patch ? { patch } : {}) });
@@ -200,16 +198,16 @@ export class EventRecorder {
       const body = { count: known.count + 1, lastTimestamp: new Date().toISOString() };
       const patched = await attempt(() => this.o.api.patchNamespacedEvent({ name, namespace, body }, this.callOptions(term, 'merge')));
       if (patched.ok) return this.emitted(key, patched.value.count ?? body.count);
-      if (patched.error.kind !== 'not-found') return this.failed(term, `cannot update Event ${namespace}/${name}: ${patched.error.message}`);
+      if (patched.error.kind !== 'not-found') return this.failed(term, `cannot update an Event: ${patched.error.message}`, intent);
       this.known.delete(key); // expired on the server (event TTL): create it anew
     }
     const created = await attempt(() => this.o.api.createNamespacedEvent({ namespace, body: this.newEvent(intent) }, this.callOptions(term)));
     if (created.ok) return this.emitted(key, 1);
-    if (created.error.kind !== 'conflict') return this.failed(term, `cannot create Event ${namespace}/${name}: ${created.error.message}`);
+    if (created.error.kind !== 'conflict') return this.failed(term, `cannot create an Event: ${created.error.message}`, intent);
     // It exists: written by an earlier leader, or by this replica before a restart. Adopted as it is:
     // counting it again would raise the count at every leader change.
     const read = await attempt(() => this.o.api.readNamespacedEvent({ name, namespace }, this.callOptions(term)));
-    if (!read.ok) return this.failed(term, `cannot read Event ${namespace}/${name}: ${read.error.message}`);
+    if (!read.ok) return this.failed(term, `cannot read an existing Event: ${read.error.message}`, intent);
     return this.emitted(key, read.value.count ?? 1);
   }
 
@@ -220,9 +218,11 @@ export class EventRecorder {
     return 'done';
   }
 
-  private failed(term: AbortSignal, message: string): WorkResult {
+  private failed(term: AbortSignal, message: string, intent: EventIntent): WorkResult {
     if (term.aborted) return 'done';
-    this.problems.problem(TOPIC, message);
+    // The Event's name goes in the fields: the message stays the same for every Event, so an API
+    // outage is logged once.
+    this.problems.problem(TOPIC, message, { event: `${intent.namespace}/${intent.name}` });
     return 'retry';
   }
 

@@ -81,10 +81,6 @@ export class IngressStatusWriter {
     this.queue.close();
   }
 
-  /** Keys queued, running or waiting to retry (for tests and logs). */
-  get pending(): number {
-    return this.queue.size;
-  }
 
   private addressChanged(): void {
     const current = this.o.address.current;

@@ -62,7 +62,8 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
   private closed = false;
-  private idleWaiters: (() => void)[] = [];
+  /** Raised by clear(): runs that started before it do not re-queue their key. */
+  private generation = 0;
 
   constructor(options: WorkQueueOptions) {
     this.o = options;
@@ -82,6 +83,7 @@ export class WorkQueue {
 
   /** Forgets every waiting key and pending retry (work in flight finishes; its result is ignored). */
   clear(): void {
+    this.generation++;
     this.queued.clear();
     this.again.clear();
     this.failures.clear();
@@ -91,12 +93,6 @@ export class WorkQueue {
 
   get size(): number {
     return this.queued.size + this.running.size + this.delayed.size;
-  }
-
-  /** Resolves when nothing is queued or running (retries waiting on backoff do not count). */
-  idle(): Promise<void> {
-    if (this.queued.size === 0 && this.running.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   close(): void {
@@ -111,10 +107,10 @@ export class WorkQueue {
       this.running.add(key);
       void this.run(key);
     }
-    this.notifyIdle();
   }
 
   private async run(key: string): Promise<void> {
+    const generation = this.generation;
     let result: WorkResult;
     try {
       result = await this.o.work(key);
@@ -123,11 +119,11 @@ export class WorkQueue {
       result = 'retry';
     }
     this.running.delete(key);
-    if (this.closed) return this.notifyIdle();
-    if (this.again.delete(key)) {
+    if (this.closed) return;
+    if (this.again.delete(key)) { // queued again while running (clear() empties `again`, so after any clear)
       this.failures.delete(key);
       this.queued.add(key);
-    } else if (result === 'retry') {
+    } else if (result === 'retry' && generation === this.generation) {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       const delay = jittered(Math.min(this.o.retryMaxMs, this.o.retryInitialMs * 2 ** (failures - 1)));
@@ -140,12 +136,5 @@ export class WorkQueue {
       this.failures.delete(key);
     }
     this.pump();
-  }
-
-  private notifyIdle(): void {
-    if (this.queued.size > 0 || this.running.size > 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }
