@@ -1,0 +1,58 @@
+// The admin API (docs/admin-api.md): /api/routes, /api/explain, /api/diagnostics and /api/stats.
+// Handlers read the current snapshot through getters, so they always answer for the table being served
+// now; in a multi-process gateway the primary passes a table compiled from the spec it distributes.
+import type { RouteTable } from '../routing/index.ts';
+import type { Diagnostic } from '../kube/diagnostic.ts';
+import type { StatsReport } from '../observability/index.ts';
+import { json, type AdminResponse, type AdminServer } from './server.ts';
+import { routesView } from './routes-view.ts';
+import { explain, type ExplainQuery } from './explain.ts';
+
+export interface AdminApiSources {
+  /** The routing table being served. */
+  table: () => RouteTable<unknown>;
+  /** The diagnostics of that table's snapshot. */
+  diagnostics: () => readonly Diagnostic[];
+  /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
+  stats: () => StatsReport | Promise<StatsReport>;
+}
+
+// RFC 9110 token characters.
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function badRequest(error: string): AdminResponse {
+  return json(400, { error });
+}
+
+/** Reads ?host=&path=&method=; a string is an error message for a 400. */
+export function parseExplainQuery(params: URLSearchParams): ExplainQuery | string {
+  for (const name of ['host', 'path', 'method']) {
+    if (params.getAll(name).length > 1) return `query parameter "${name}" is given more than once`;
+  }
+  const path = params.get('path');
+  if (path === null || path === '') return 'query parameter "path" is required, e.g. /api/explain?host=shop.example.com&path=/cart';
+  if (!path.startsWith('/')) return `path "${path}" must start with "/" (the request target as a client sends it)`;
+  const method = params.get('method') ?? 'GET';
+  if (!METHOD.test(method)) return `method "${method}" is not an HTTP method token`;
+  const host = params.get('host') ?? '';
+  if (/[\s/?#@]/.test(host)) return `host "${host}" is not a Host header value (name or name:port)`;
+  return { host, path, method };
+}
+
+export function diagnosticsReport(version: number, diagnostics: readonly Diagnostic[]): { version: number; errors: number; warnings: number; diagnostics: readonly Diagnostic[] } {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  return { version, errors, warnings: diagnostics.length - errors, diagnostics };
+}
+
+/** Mounts the /api/* handlers (replacing any the runtime registered before). */
+export function mountAdminApi(admin: AdminServer, sources: AdminApiSources): void {
+  admin.route('/api/routes', () => json(200, routesView(sources.table())));
+  admin.route('/api/explain', (url) => {
+    const query = parseExplainQuery(url.searchParams);
+    if (typeof query === 'string') return badRequest(query);
+    return json(200, explain(sources.table(), sources.diagnostics(), query));
+  });
+  admin.route('/api/diagnostics', () => json(200, diagnosticsReport(sources.table().version, sources.diagnostics())));
+  // The version lets the dashboard poll one small endpoint and fetch /api/routes only after a change.
+  admin.route('/api/stats', async () => json(200, { version: sources.table().version, ...(await sources.stats()) }));
+}
