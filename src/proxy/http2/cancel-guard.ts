@@ -13,6 +13,7 @@ export class CancelGuard {
   private readonly limit: number;
   private windowStart = 0;
   private count = 0;
+  private tripped = false;
 
   constructor(session: http2.ServerHttp2Session, limitPerSecond: number) {
     this.session = session;
@@ -26,8 +27,13 @@ export class CancelGuard {
       this.windowStart = now;
       this.count = 0;
     }
-    if (++this.count > this.limit && !this.session.destroyed) {
-      this.session.destroy(undefined, http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+    if (++this.count > this.limit && !this.tripped && !this.session.destroyed) {
+      this.tripped = true;
+      // destroy()'s own code argument does not reach the wire: the GOAWAY is sent first, and the session
+      // is cut once that frame had its turn to be written.
+      const session = this.session;
+      session.goaway(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+      setImmediate(() => session.destroy());
     }
   }
 }

@@ -20,7 +20,6 @@ export class Http2Frontend {
   private readonly ctx: Http2Context;
   private readonly limits: Http2Limits;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
-  private readonly guards = new WeakMap<http2.ServerHttp2Session, CancelGuard>();
   private draining = false;
 
   constructor(ctx: Http2Context, limits: Http2Limits) {
@@ -37,13 +36,6 @@ export class Http2Frontend {
       maxHeaderListPairs: MAX_HEADER_LIST_PAIRS,
     });
     this.server.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
-    this.server.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
-      const guard = this.guards.get(stream.session as http2.ServerHttp2Session);
-      if (guard === undefined) return void stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-      // Started on the next turn of the event loop: a stream its client reset in the same read is
-      // closed by then and costs no upstream work (see cancel-guard.ts).
-      setImmediate(startExchange, new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
-    });
   }
 
   /** Serves HTTP/2 on a connected socket (TLS after ALPN "h2", or plain with the preface unread). */
@@ -57,7 +49,18 @@ export class Http2Frontend {
 
   private onSession(session: http2.ServerHttp2Session): void {
     this.sessions.add(session);
-    this.guards.set(session, new CancelGuard(session, this.limits.maxCancelsPerSecond));
+    const guard = new CancelGuard(session, this.limits.maxCancelsPerSecond);
+    // Streams are taken on the session, not the server: a stream already reset when its event fires
+    // has no session reference left, and it still counts against its session.
+    session.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+      if (stream.destroyed) {
+        if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) guard.onCancel();
+        return;
+      }
+      // Started on the next turn of the event loop: a stream its client reset in the same read is
+      // closed by then and costs no upstream work (see cancel-guard.ts).
+      setImmediate(startExchange, new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
+    });
     session.on('close', () => this.sessions.delete(session));
     // Session errors (protocol violations, resets) end in 'close'; nothing to add.
     session.on('error', () => {});
