@@ -8,6 +8,8 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import https from 'node:https';
+import type net from 'node:net';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
@@ -146,5 +148,63 @@ describe('TLS listener', () => {
     assert.equal(after.serialNumber, new X509Certificate(renewed.certPem).serialNumber);
     // The unchanged wildcard Secret is still served.
     assert.equal((await servedCertificate(httpsPort, 'z.wild.test')).certificate.subject, 'CN=*.wild.test');
+  });
+});
+
+describe('--default-certificate and TLS upstreams', () => {
+  const certs = new CertificateFactory();
+  let gw: RunningGateway;
+  let upstream: https.Server;
+  let upstreamCert: KeyPair;
+  let operatorDefault: KeyPair;
+
+  before(async () => {
+    upstreamCert = certs.create('pod.internal');
+    operatorDefault = certs.create('fallback.example');
+    upstream = https.createServer({ cert: upstreamCert.certPem, key: upstreamCert.keyPem }, (req, res) => {
+      res.setHeader('x-upstream-tls', String((req.socket as import('node:tls').TLSSocket).encrypted));
+      res.end(`secure ${req.url}`);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', () => resolve()));
+    const port = (upstream.address() as net.AddressInfo).port;
+    gw = await startGateway({
+      'class.yaml': ingressClassYaml(),
+      'svc.yaml': serviceYaml({ name: 'pod', appProtocol: 'https', endpoints: [['127.0.0.1', port]] }),
+      'secret.yaml': tlsSecretYaml('fallback', operatorDefault, 'ops'),
+      'ing.yaml': ingressYaml({ name: 'pod', host: 'pod.test', paths: [{ path: '/', service: 'pod' }] }),
+    }, ['--https-port', '0', '--default-certificate', 'ops/fallback']);
+  });
+  after(async () => {
+    await gw.close();
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+    certs.dispose();
+  });
+
+  test('names no Ingress covers get the --default-certificate Secret', async () => {
+    const served = await servedCertificate(gw.gateway.ports!.https!, 'unknown.test');
+    assert.equal(served.certificate.subject, 'CN=fallback.example');
+  });
+
+  test('a missing --default-certificate Secret is a diagnostic naming it, and the self-signed certificate is served', async () => {
+    await gw.removeManifest('secret.yaml');
+    const diagnostic = gw.gateway.currentDiagnostics.find((d) => d.kind === 'Secret' && d.object === 'ops/fallback');
+    assert.ok(diagnostic, JSON.stringify(gw.gateway.currentDiagnostics));
+    assert.match(diagnostic.message, /--default-certificate/);
+    assert.equal((await servedCertificate(gw.gateway.ports!.https!, 'unknown.test')).certificate.subject, DEFAULT_SUBJECT);
+  });
+
+  test('an https backend is reached over TLS (certificate not verified by default) from HTTP/2 and HTTP/1.1', async () => {
+    const session = await h2Connect(gw.port);
+    try {
+      const res = await h2Request(session, { ':authority': 'pod.test', ':path': '/h2' });
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'secure /h2');
+      assert.equal(res.headers['x-upstream-tls'], 'true');
+    } finally {
+      session.close();
+    }
+    const h1 = await curl(['-H', 'Host: pod.test', `http://127.0.0.1:${gw.port}/h1`]);
+    assert.equal(h1.stdout, 'secure /h1');
   });
 });
