@@ -21,7 +21,11 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-export async function startBackend(name = 'backend', options: http.ServerOptions = {}): Promise<TestBackend> {
+/**
+ * `listen` picks the loopback address (any of 127.0.0.0/8, so that several backends can share one port
+ * on distinct addresses, as pods do) and port (default 127.0.0.1, a free port).
+ */
+export async function startBackend(name = 'backend', options: http.ServerOptions = {}, listen: { host?: string; port?: number } = {}): Promise<TestBackend> {
   const received: ReceivedRequest[] = [];
   const backend: TestBackend = {
     port: 0,
@@ -47,7 +51,13 @@ export async function startBackend(name = 'backend', options: http.ServerOptions
     });
   });
   (backend as { server: http.Server }).server = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   (backend as { port: number }).port = (server.address() as net.AddressInfo).port;
   return backend;
 }
