@@ -16,7 +16,7 @@ const DEFAULTS: RouteOptions = { ...DEFAULT_ROUTE_OPTIONS, sslRedirect: false };
 
 describe('route options from annotations', () => {
   it('defaults: connect 5s, read 60s, WebSocket idle 1h, unlimited body, HTTPS redirect where TLS is configured', () => {
-    assert.deepEqual(DEFAULT_ROUTE_OPTIONS, { connectTimeoutMs: 5000, readTimeoutMs: 60000, tunnelIdleTimeoutMs: 3_600_000, maxBodyBytes: 0, sslRedirect: true });
+    assert.deepEqual(DEFAULT_ROUTE_OPTIONS, { connectTimeoutMs: 5000, readTimeoutMs: 60000, tunnelIdleTimeoutMs: 3_600_000, maxBodyBytes: 0, sslRedirect: true, hsts: null });
     assert.deepEqual(optionsFor({}).options, DEFAULTS);
   });
 
