@@ -82,7 +82,8 @@ function renderBackends(view) {
 }
 
 function renderDiagnostics(report) {
-  $('diagnostics-count').textContent = `${report.errors} errors, ${report.warnings} warnings`;
+  const count = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  $('diagnostics-count').textContent = `${count(report.errors, 'error')}, ${count(report.warnings, 'warning')}`;
   const items = report.diagnostics.map((d) => {
     const item = el('li', d.severity);
     item.append(el('span', 'severity', d.severity), el('span', 'object', `${d.kind} ${d.object}${d.field ? ` ${d.field}` : ''}`), el('span', 'message', d.message), el('span', 'reason', d.reason));
