@@ -16,6 +16,15 @@ export interface EndpointSpec {
   target?: string;
 }
 
+/** Verification of a TLS backend's certificate (tideway.dev/backend-ca-secret). */
+export interface BackendTlsSpec {
+  /** "namespace/name" of the Secret holding ca.crt. */
+  caSecret: string;
+  caPem: string;
+  /** Name sent as SNI and checked against the backend's certificate. */
+  serverName: string;
+}
+
 export interface BackendSpec {
   /** Unique key: "namespace/service:port" where port is the Service port number or name as written. */
   key: string;
@@ -26,6 +35,8 @@ export interface BackendSpec {
   protocol: BackendProtocol;
   /** Usable endpoints, in a stable order: ready ones, or (when none is ready) serving-terminating ones. */
   endpoints: EndpointSpec[];
+  /** Set when the backend's TLS certificate is verified; absent: TLS backends are not verified. */
+  tls?: BackendTlsSpec;
 }
 
 /** Per-route proxy settings from annotations (DESIGN.md contracts); all durations in milliseconds. */

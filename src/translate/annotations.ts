@@ -8,12 +8,17 @@ import type { ObjectDiagnostics } from './diagnostics.ts';
 import { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 import { parseBackendProtocol } from './protocol.ts';
 import { isRecord } from './shape.ts';
+import type { BackendTlsRequest } from './backend-tls.ts';
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
 export interface IngressSettings {
   /** pathType ImplementationSpecific paths are regular expressions. */
   useRegex: boolean;
   /** From backend-protocol; null keeps each Service port's appProtocol. */
   protocolOverride: BackendProtocol | null;
+  /** From backend-ca-secret and backend-tls-server-name; null: TLS backends are not verified. */
+  backendTls: BackendTlsRequest | null;
   /** sslRedirect here is what defaults and annotation allow; TLS coverage of the host decides at the end. */
   options: RouteOptions;
 }
@@ -77,6 +82,26 @@ const ROUTE_ANNOTATIONS = new Map<string, Apply>([
       return why;
     },
   ],
+  [
+    'backend-ca-secret',
+    (value, settings) => {
+      const name = value.trim();
+      if (!DNS_NAME.test(name) || name.length > 253) return `expected the name of a Secret in the Ingress's namespace, got ${JSON.stringify(value)}`;
+      settings.backendTls = { caSecret: name, serverName: settings.backendTls?.serverName ?? null };
+      return null;
+    },
+  ],
+  [
+    'backend-tls-server-name',
+    (value, settings) => {
+      const name = value.trim().toLowerCase();
+      if (!DNS_NAME.test(name) || name.length > 253) return `expected a DNS name, got ${JSON.stringify(value)}`;
+      // Applied with backend-ca-secret (annotations are read in name order, so this one comes second).
+      if (settings.backendTls !== null) settings.backendTls.serverName = name;
+      else return 'needs tideway.dev/backend-ca-secret: without a CA nothing is verified';
+      return null;
+    },
+  ],
   ['proxy-connect-timeout', timeoutAnnotation((o, ms) => (o.connectTimeoutMs = ms))],
   ['proxy-read-timeout', timeoutAnnotation((o, ms) => (o.readTimeoutMs = ms))],
   ['websocket-idle-timeout', timeoutAnnotation((o, ms) => (o.tunnelIdleTimeoutMs = ms))],
@@ -122,7 +147,7 @@ function annotationField(key: string): string {
 }
 
 export function readIngressSettings(annotations: unknown, defaults: RouteOptions, diag: ObjectDiagnostics): IngressSettings {
-  const settings: IngressSettings = { useRegex: false, protocolOverride: null, options: { ...defaults } };
+  const settings: IngressSettings = { useRegex: false, protocolOverride: null, backendTls: null, options: { ...defaults } };
   if (!isRecord(annotations)) return settings;
   const keys = Object.keys(annotations)
     .filter((key) => key.startsWith(ANNOTATION_PREFIX))

@@ -6,6 +6,7 @@
 // no backend, answered with 503 (as ingress-nginx does), so that requests do not silently fall
 // through to a shorter path of another service.
 import type { BackendProtocol, BackendSpec } from '../routing/spec.ts';
+import { resolveBackendTls, type BackendTlsRequest } from './backend-tls.ts';
 import type { ClusterIndex } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { selectEndpoints } from './endpoints.ts';
@@ -58,7 +59,7 @@ export class BackendResolver {
   }
 
   /** `at` is the field path of the backend, e.g. "spec.rules[0].http.paths[1].backend". */
-  resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics): BackendRef {
+  resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest: BackendTlsRequest | null = null): BackendRef {
     if (!isRecord(backend)) {
       diag.error(at, 'InvalidBackend', 'a backend is required');
       return SKIP;
@@ -122,7 +123,11 @@ export class BackendResolver {
     // With an override, the same Service port can be reached with two protocols from two Ingresses:
     // the protocol is then part of the key so that each gets its own backend (and connection pool).
     const protocol = protocolOverride ?? protocolFromAppProtocol(servicePort.appProtocol);
-    const key = `${ref}:${String(hasNumber ? number : portName)}${protocolOverride === null ? '' : `/${protocolOverride}`}`;
+    const tls = resolveBackendTls(tlsRequest, protocol, namespace, name, this.index, diag);
+    if (tls === 'invalid') return UNRESOLVED;
+    // Verified and unverified connections to the same port never share a backend (or a pool).
+    const verified = tls === null ? '' : `+verify=${tls.caSecret}@${tls.serverName}`;
+    const key = `${ref}:${String(hasNumber ? number : portName)}${protocolOverride === null ? '' : `/${protocolOverride}`}${verified}`;
     if (!this.specs.has(key)) {
       this.specs.set(key, {
         key,
@@ -131,6 +136,7 @@ export class BackendResolver {
         servicePort: servicePort.port,
         protocol,
         endpoints: selectEndpoints(this.index.slicesOf(namespace, name), servicePort.name),
+        ...(tls === null ? {} : { tls }),
       });
     }
     return { route: true, backend: key };

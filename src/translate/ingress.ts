@@ -66,7 +66,7 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
   else if (arrayField(spec, 'rules').length === 0 && isUnset(defaultBackend)) diag.error('spec', 'InvalidSpec', 'either spec.rules or spec.defaultBackend must be set');
 
   if (!isUnset(defaultBackend) && !ctx.routes.defaultIsTaken('spec.defaultBackend', diag)) {
-    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', settings.protocolOverride, diag);
+    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', settings.protocolOverride, diag, settings.backendTls);
     if (ref.route) ctx.routes.setDefault(route('default', '', 'Prefix', '', ref.backend), `Ingress ${diag.object} spec.defaultBackend`);
   }
 
@@ -97,7 +97,7 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
         return;
       }
       if (ctx.routes.isTaken(host, resolved.conflictKey, resolved, pathAt, diag)) return;
-      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag);
+      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag, settings.backendTls);
       if (!ref.route) return;
       ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
     });

@@ -40,8 +40,9 @@ export class UpstreamRegistry {
       const spec = backends[key]!;
       const endpoints: EndpointRuntime[] = [];
       for (const endpoint of spec.endpoints) {
-        const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}`;
-        const tlsOptions = upstreamTlsOptions(spec.protocol);
+        // Verified connections (a CA) never share a pool with unverified ones or another CA's.
+        const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.caPem}`}`;
+        const tlsOptions = upstreamTlsOptions(spec.protocol, spec.tls);
         let pool = next.get(poolKey) ?? this.pools.get(poolKey);
         if (pool === undefined) pool = new EndpointPool(endpoint.address, endpoint.port, this.settings, tlsOptions);
         pool.revive();

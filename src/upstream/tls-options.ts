@@ -1,18 +1,16 @@
 // How Tideway connects to backends over TLS (backend protocol https or grpcs). As ingress-nginx does by
-// default (proxy_ssl_verify off), the backend's certificate is not verified: pods are addressed by IP
-// and usually serve certificates no public CA signed. ALPN says which protocol we speak.
+// default (proxy_ssl_verify off), the backend's certificate is not verified unless the Ingress names a
+// CA (BackendSpec.tls): pods are addressed by IP and usually serve certificates no public CA signed.
+// With a CA, the certificate must chain to it and carry the configured server name, which is also
+// sent as SNI. ALPN says which protocol we speak.
 import type tls from 'node:tls';
-import type { BackendProtocol } from '../routing/spec.ts';
+import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
 
-export function upstreamTlsOptions(protocol: BackendProtocol): tls.ConnectionOptions | null {
-  switch (protocol) {
-    case 'https':
-      return { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] };
-    case 'grpcs':
-      return { rejectUnauthorized: false, ALPNProtocols: ['h2'] };
-    default:
-      return null;
-  }
+export function upstreamTlsOptions(protocol: BackendProtocol, verify: BackendTlsSpec | undefined): tls.ConnectionOptions | null {
+  if (protocol !== 'https' && protocol !== 'grpcs') return null;
+  const ALPNProtocols = [protocol === 'https' ? 'http/1.1' : 'h2'];
+  if (verify === undefined) return { rejectUnauthorized: false, ALPNProtocols };
+  return { rejectUnauthorized: true, ca: verify.caPem, servername: verify.serverName, ALPNProtocols };
 }
 
 /** Backend protocols spoken over HTTP/2 upstream. */

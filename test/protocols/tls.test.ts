@@ -151,6 +151,17 @@ describe('TLS listener', () => {
   });
 });
 
+function caSecretYaml(name: string, caPem: string): string {
+  return `apiVersion: v1\nkind: Secret\nmetadata: { name: ${name}, namespace: default }\ntype: Opaque\ndata:\n  ca.crt: ${Buffer.from(caPem).toString('base64')}\n`;
+}
+
+function verifiedIngress(name: string, caSecret: string, serverName: string): string {
+  return ingressYaml({
+    name, host: `${name}.test`, paths: [{ path: '/', service: 'pod' }],
+    annotations: { 'tideway.dev/backend-ca-secret': caSecret, 'tideway.dev/backend-tls-server-name': serverName },
+  });
+}
+
 describe('--default-certificate and TLS upstreams', () => {
   const certs = new CertificateFactory();
   let gw: RunningGateway;
@@ -171,7 +182,14 @@ describe('--default-certificate and TLS upstreams', () => {
       'class.yaml': ingressClassYaml(),
       'svc.yaml': serviceYaml({ name: 'pod', appProtocol: 'https', endpoints: [['127.0.0.1', port]] }),
       'secret.yaml': tlsSecretYaml('fallback', operatorDefault, 'ops'),
-      'ing.yaml': ingressYaml({ name: 'pod', host: 'pod.test', paths: [{ path: '/', service: 'pod' }] }),
+      'ca.yaml': [caSecretYaml('pod-ca', upstreamCert.certPem), caSecretYaml('other-ca', certs.create('other.internal').certPem)].join('---\n'),
+      'ing.yaml': [
+        ingressYaml({ name: 'pod', host: 'pod.test', paths: [{ path: '/', service: 'pod' }] }),
+        verifiedIngress('verified', 'pod-ca', 'pod.internal'),
+        verifiedIngress('wrong-name', 'pod-ca', 'other.internal'),
+        verifiedIngress('wrong-ca', 'other-ca', 'pod.internal'),
+        verifiedIngress('missing-ca', 'no-such-secret', 'pod.internal'),
+      ].join('---\n'),
     }, ['--https-port', '0', '--default-certificate', 'ops/fallback']);
   });
   after(async () => {
@@ -206,5 +224,16 @@ describe('--default-certificate and TLS upstreams', () => {
     }
     const h1 = await curl(['-H', 'Host: pod.test', `http://127.0.0.1:${gw.port}/h1`]);
     assert.equal(h1.stdout, 'secure /h1');
+  });
+
+  test('backend-ca-secret: the backend certificate must chain to the CA and carry the server name', async () => {
+    const status = async (host: string): Promise<string> => (await curl(['-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${host}`, `http://127.0.0.1:${gw.port}/`])).stdout;
+    assert.equal(await status('verified.test'), '200');
+    assert.equal(await status('wrong-name.test'), '502');
+    assert.equal(await status('wrong-ca.test'), '502');
+    // A CA Secret that does not exist: no unverified fallback, 503, and a diagnostic naming it.
+    assert.equal(await status('missing-ca.test'), '503');
+    const diagnostic = gw.gateway.currentDiagnostics.find((d) => d.object === 'default/missing-ca' && d.reason === 'SecretNotFound');
+    assert.match(diagnostic?.message ?? '', /default\/no-such-secret/);
   });
 });

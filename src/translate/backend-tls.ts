@@ -1,0 +1,53 @@
+// Verification of TLS backends (https, grpcs) against a CA from a Secret: the annotations
+// tideway.dev/backend-ca-secret (a Secret of the Ingress's namespace holding ca.crt) and
+// tideway.dev/backend-tls-server-name (the name the backend's certificate must carry; default
+// <service>.<namespace>.svc). Without them the backend's certificate is not verified, as
+// ingress-nginx's proxy_ssl_verify off.
+import { X509Certificate } from 'node:crypto';
+import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
+import type { ClusterIndex } from './cluster-index.ts';
+import type { ObjectDiagnostics } from './diagnostics.ts';
+import { field, stringMap } from './shape.ts';
+
+export const CA_SECRET_ANNOTATION = 'tideway.dev/backend-ca-secret';
+
+/** What an Ingress asked for (annotation values, checked for shape only). */
+export interface BackendTlsRequest {
+  caSecret: string;
+  serverName: string | null;
+}
+
+const CA_KEY = 'ca.crt';
+
+/**
+ * The verification settings for one backend of the Ingress, or null for none. A CA Secret that is
+ * missing or holds no certificate is an error, and the backend is then not reached at all
+ * (null backend: 503), since falling back to an unverified connection would defeat the annotation.
+ */
+export function resolveBackendTls(
+  request: BackendTlsRequest | null, protocol: BackendProtocol, namespace: string, service: string,
+  index: ClusterIndex, diag: ObjectDiagnostics,
+): BackendTlsSpec | null | 'invalid' {
+  if (request === null) return null;
+  const at = `metadata.annotations[${JSON.stringify(CA_SECRET_ANNOTATION)}]`;
+  if (protocol !== 'https' && protocol !== 'grpcs') {
+    diag.warning(at, 'AnnotationIgnored', `backend protocol ${protocol} is not TLS; the CA is not used`);
+    return null;
+  }
+  const ref = `${namespace}/${request.caSecret}`;
+  const secret = index.secret(namespace, request.caSecret);
+  if (secret === undefined) {
+    diag.error(at, 'SecretNotFound', `Secret ${ref} not found; the backend is not reached without verification (503)`);
+    return 'invalid';
+  }
+  const encoded = stringMap(field(secret, 'data'))[CA_KEY];
+  const caPem = encoded ? Buffer.from(encoded, 'base64').toString('utf8') : '';
+  try {
+    if (!caPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`no PEM certificate in data["${CA_KEY}"]`);
+    new X509Certificate(caPem);
+  } catch (err) {
+    diag.error(at, 'InvalidCertificate', `Secret ${ref}: ${(err as Error).message}; the backend is not reached without verification (503)`);
+    return 'invalid';
+  }
+  return { caSecret: ref, caPem, serverName: request.serverName ?? `${service}.${namespace}.svc` };
+}
