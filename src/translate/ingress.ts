@@ -47,7 +47,7 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
   }
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
-  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options);
+  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls));
   const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,

@@ -1,33 +1,124 @@
-// Extension point for the middleware layer: the annotations and Middleware objects that turn into
-// MiddlewareSpec entries on every route of an Ingress. Not implemented yet; translate() already
-// calls it once per Ingress and attaches its result to each of the Ingress's routes.
-import type { ClusterState } from '../store/cluster-state.ts';
-import type { Ingress } from '../kube/types.ts';
+// The middleware part of translation: an Ingress's annotations and the Middleware objects it names in
+// tideway.dev/middlewares become the MiddlewareSpec list every route of the Ingress carries. The meaning
+// of each annotation and Middleware key lives in the middleware room (middleware/config/, pure); this
+// file looks up what they reference in the cluster state (Middleware objects, Secrets, canary Services)
+// and reports problems on the Ingress.
+//
+// Fail closed: when anything the Ingress asks for cannot be honoured (a missing Middleware or Secret, an
+// invalid value), its routes get a single "deny" middleware instead, answered 503 when only referenced
+// objects are missing (they may appear) and 500 otherwise, so that nothing is served without the
+// authentication, filtering or limits the user configured.
+//
+// Order of the list: compress, ip-filter, redirect, cors, rate-limit, basic-auth, forward-auth (from
+// annotations), then the Middleware objects in the order listed, then rewrite, canary and affinity (from
+// annotations).
+import type { Ingress, KubeObject, Middleware, Secret } from '../kube/types.ts';
+import {
+  annotationField,
+  annotationMiddlewares,
+  middlewareObjectSpec,
+  objectReference,
+  type SecretLookup,
+  type SpecContext,
+  type SpecProblem,
+} from '../middleware/config/index.ts';
 import type { MiddlewareSpec } from '../routing/spec.ts';
+import type { ClusterState } from '../store/cluster-state.ts';
+import type { BackendRef } from './backends.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import type { TranslateOptions } from './options.ts';
+import { namespaceOf } from './precedence.ts';
+import { field, isRecord, stringMap } from './shape.ts';
+
+export { MIDDLEWARE_ANNOTATIONS } from '../middleware/config/index.ts';
+
+/** Resolves an Ingress-style backend ({ service: { name, port } }) of `namespace`, reporting problems at `at`. */
+export type ResolveBackend = (namespace: string, backend: unknown, at: string) => BackendRef;
+
+const MIDDLEWARES_FIELD = annotationField('middlewares');
+
+/** "namespace/name" -> object, built once per list (the state's arrays are immutable). */
+const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject>>();
+
+function lookup<T extends KubeObject>(list: unknown, namespace: string, name: string): T | undefined {
+  if (!Array.isArray(list)) return undefined;
+  let index = indexes.get(list);
+  if (index === undefined) {
+    index = new Map();
+    for (const obj of list as KubeObject[]) {
+      const objName = field(field(obj, 'metadata'), 'name');
+      if (typeof objName !== 'string') continue;
+      const key = `${namespaceOf(obj)}/${objName}`;
+      if (!index.has(key)) index.set(key, obj);
+    }
+    indexes.set(list, index);
+  }
+  return index.get(`${namespace}/${name}`) as T | undefined;
+}
+
+function secretValue(state: ClusterState, namespace: string, name: string, key: string): SecretLookup {
+  const secret = lookup<Secret>(field(state, 'secrets'), namespace, name);
+  if (secret === undefined) return { problem: `Secret ${namespace}/${name} not found`, missing: true };
+  const encoded = stringMap(secret.data)[key];
+  if (encoded === undefined) return { problem: `Secret ${namespace}/${name} has no data["${key}"]`, missing: false };
+  return { value: Buffer.from(encoded, 'base64').toString('utf8') };
+}
+
+/** The specs of the Middleware objects named in tideway.dev/middlewares, in the order listed. */
+function referencedObjects(value: string | undefined, state: ClusterState, ctx: SpecContext): MiddlewareSpec[] {
+  if (value === undefined) return [];
+  const specs: MiddlewareSpec[] = [];
+  const seen = new Set<string>();
+  const names = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (names.length === 0) ctx.problem({ field: MIDDLEWARES_FIELD, reason: 'InvalidAnnotation', message: 'expected a comma-separated list of Middleware names', missing: false });
+  for (const text of names) {
+    const ref = objectReference(text, ctx, MIDDLEWARES_FIELD, 'Middleware');
+    if (ref === null) continue;
+    const object = `Middleware ${ref.namespace}/${ref.name}`;
+    if (seen.has(object)) {
+      ctx.warning(MIDDLEWARES_FIELD, 'DuplicateMiddleware', `${object} is listed more than once; it applies once`);
+      continue;
+    }
+    seen.add(object);
+    const middleware = lookup<Middleware>(field(state, 'middlewares'), ref.namespace, ref.name);
+    if (middleware === undefined) {
+      ctx.problem({ field: MIDDLEWARES_FIELD, reason: 'MiddlewareNotFound', message: `${object} not found`, missing: true });
+      continue;
+    }
+    const spec = middlewareObjectSpec(middleware.spec, { ...ctx, namespace: ref.namespace }, { field: MIDDLEWARES_FIELD, object });
+    if (spec !== null) specs.push(spec);
+  }
+  return specs;
+}
 
 /**
- * Annotation names (after "tideway.dev/") that belong to the middleware layer. translate() does not
- * read them but knows them, so it does not warn about them as unknown. Add new ones here.
+ * The middlewares of every route of `ingress`. Problems are reported through `diag` (the Ingress's
+ * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
+ * to another namespace are allowed.
  */
-export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
-  'middlewares',
-  'rate-limit-rps',
-  'rate-limit-burst',
-  'rate-limit-key',
-  'auth-basic-secret',
-  'allow-source-range',
-  'deny-source-range',
-  'cors-allow-origin',
-  'rewrite-target',
-];
+export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend): MiddlewareSpec[] {
+  const namespace = namespaceOf(ingress);
+  const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
+  const problems: SpecProblem[] = [];
+  const ctx: SpecContext = {
+    namespace,
+    allowCrossNamespace: options.allowCrossNamespace,
+    secret: (ns, name, key) => secretValue(state, ns, name, key),
+    backend: (ns, backend, at) => {
+      const ref = resolveBackend(ns, backend, at);
+      if (!ref.route) return { missing: false };
+      return ref.backend === null ? { missing: true } : { key: ref.backend };
+    },
+    problem: (problem) => problems.push(problem),
+    warning: (at, reason, message) => diag.warning(at, reason, message),
+  };
+  const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
+  const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
+  const objects = referencedObjects(annotations['tideway.dev/middlewares'], state, ctx);
+  if (problems.length === 0) return [...before, ...objects, ...after];
 
-/**
- * The middlewares of every route of `ingress`. Report bad values through `diag` (the Ingress's
- * diagnostics) and leave the offending middleware out; never throw. `options.allowCrossNamespace`
- * says whether "namespace/name" references to another namespace are allowed.
- */
-export function middlewaresFor(_ingress: Ingress, _state: ClusterState, _diag: ObjectDiagnostics, _options: TranslateOptions): MiddlewareSpec[] {
-  return [];
+  const status = problems.every((p) => p.missing) ? 503 : 500;
+  for (const p of problems) diag.error(p.field, p.reason, `${p.message}; the routes of this Ingress answer ${status} until this is fixed`);
+  const first = problems[0]!;
+  return [{ type: 'deny', source: 'annotations', config: { status, reason: `Ingress ${namespace}/${ingress.metadata.name} ${first.field}: ${first.message}` } }];
 }

@@ -1,0 +1,37 @@
+// Built-in type name -> its configuration parser: the single table that the registry's built-ins and
+// translate()'s validation agree on.
+import { parseAffinityConfig } from './affinity.ts';
+import { parseBasicAuthConfig } from './basic-auth.ts';
+import { parseCanaryConfig } from './canary.ts';
+import { parseCompressConfig } from './compress.ts';
+import { parseCorsConfig } from './cors.ts';
+import { parseDenyConfig } from './deny.ts';
+import { parseForwardAuthConfig } from './forward-auth.ts';
+import { parseHeadersConfig } from './headers.ts';
+import { parseIpFilterConfig } from './ip-filter.ts';
+import { parseJwtConfig } from './jwt.ts';
+import { parseRateLimitConfig } from './rate-limit.ts';
+import { parseRedirectConfig } from './redirect.ts';
+import { parseRewriteConfig } from './rewrite.ts';
+
+/** Built-in type name -> its configuration parser (throws MiddlewareConfigError). */
+export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => unknown>> = Object.freeze({
+  deny: parseDenyConfig,
+  'ip-filter': parseIpFilterConfig,
+  redirect: parseRedirectConfig,
+  cors: parseCorsConfig,
+  'rate-limit': parseRateLimitConfig,
+  'basic-auth': parseBasicAuthConfig,
+  jwt: parseJwtConfig,
+  'forward-auth': parseForwardAuthConfig,
+  headers: parseHeadersConfig,
+  rewrite: parseRewriteConfig,
+  compress: parseCompressConfig,
+  canary: parseCanaryConfig,
+  affinity: parseAffinityConfig,
+});
+
+export function isBuiltinType(type: string): boolean {
+  return Object.hasOwn(BUILTIN_CONFIG_PARSERS, type);
+}
+
