@@ -19,6 +19,8 @@ import { hasDotSegment } from '../path-safety.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
+/** Body chunks up to this size are gathered with the head into one write. */
+const MAX_GATHERED_CHUNK = 16 * 1024;
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
 
@@ -273,6 +275,12 @@ export class Http1Exchange implements UpstreamListener {
 
   private sendHead(upstream: Http1UpstreamConnection): void {
     const head = (this.head ??= this.buildRequestHead());
+    if (this.pending === null && !(this.requestDone && this.scan.chunked)) {
+      // The common case (no body yet): one write, no cork.
+      upstream.write(head, 'latin1');
+      this.headSent = true;
+      return;
+    }
     const socket = upstream.socket;
     socket.cork();
     upstream.write(head, 'latin1');
@@ -410,19 +418,31 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private upstreamReason = '';
+  private gathering = false;
+  private gathered: string | null = null;
 
   /**
    * Writes the response head to the client: hop-by-hop headers dropped, framing chosen. `reframe` drops
    * the upstream's Content-Length (a body transform changes the length) and sends chunked instead.
    */
   private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, upstreamKeepAlive: boolean, reframe: boolean): void {
+    // One pass builds the header block; a Connection header naming other headers (rare) needs a second.
     let tokens: string[] | null = null;
     let hasLength = false;
+    let block = '';
     for (let i = 0; i < headers.length; i += 2) {
-      const kind = classifyHeader(headers[i]!);
-      if (kind & H_CONTENT_LENGTH) hasLength = !reframe;
-      else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+      const name = headers[i]!;
+      const kind = classifyHeader(name);
+      if (kind !== 0) {
+        if (kind & H_CONTENT_LENGTH) {
+          if (reframe) continue;
+          hasLength = true;
+        } else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+        if (kind & H_HOP) continue;
+      }
+      block += name + ': ' + headers[i + 1] + CRLF;
     }
+    if (tokens !== null) block = withoutListed(headers, tokens, reframe);
     if (!noBody && !hasLength) {
       // Chunked or close-delimited upstream body: re-frame as chunked for HTTP/1.1 clients.
       if (this.versionMinor >= 1) this.chunkedOut = true;
@@ -431,22 +451,30 @@ export class Http1Exchange implements UpstreamListener {
     if (!upstreamKeepAlive && !noBody && !hasLength && !this.chunkedOut) this.closeAfter = true;
     const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
     if (close) this.closeAfter = true;
-    let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      const kind = classifyHeader(name);
-      if (kind & H_HOP) continue;
-      if (reframe && (kind & H_CONTENT_LENGTH)) continue;
-      if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-      head += name + ': ' + headers[i + 1] + CRLF;
-    }
+    let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block;
     if (this.chunkedOut) head += 'Transfer-Encoding: chunked\r\n';
     if (close) head += 'Connection: close\r\n';
     else if (this.versionMinor === 0) head += 'Connection: keep-alive\r\n';
     this.status = status;
     this.responseHeadSent = true;
-    this.bytesOut += head.length;
-    this.conn.socket.write(head + CRLF, 'latin1');
+    this.bytesOut += head.length + 2;
+    this.output(head + CRLF);
+  }
+
+  /**
+   * Client-bound text written while one upstream read is parsed is gathered and sent in one write at
+   * the end of that read (or before anything that must follow it): one syscall for head and small body.
+   */
+  private output(text: string): void {
+    if (this.gathering) this.gathered = this.gathered === null ? text : this.gathered + text;
+    else this.conn.socket.write(text, 'latin1');
+  }
+
+  private flushGathered(): boolean {
+    const text = this.gathered;
+    if (text === null) return true;
+    this.gathered = null;
+    return this.conn.socket.write(text, 'latin1');
   }
 
   /** 101 from the upstream: relay it with its Upgrade/Connection headers; the tunnel starts next. */
@@ -476,12 +504,19 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   beginResponseData(): void {
-    // Head and body parsed from one upstream read leave in one write to the client.
-    this.conn.socket.cork();
+    this.gathering = true;
   }
 
   endResponseData(): void {
-    this.conn.socket.uncork();
+    this.gathering = false;
+    if (!this.flushGathered()) this.holdUpstreamForClient();
+  }
+
+  private holdUpstreamForClient(): void {
+    if (!this.waitingClientDrain && this.upstream !== null) {
+      this.waitingClientDrain = true;
+      this.upstream.socket.pause();
+    }
   }
 
   onResponseBody(chunk: Buffer): void {
@@ -494,8 +529,14 @@ export class Http1Exchange implements UpstreamListener {
       chunk = this.transform.write(chunk);
       if (chunk.length === 0) return;
     }
-    const socket = this.conn.socket;
     this.bytesOut += chunk.length;
+    if (this.gathering && chunk.length <= MAX_GATHERED_CHUNK) {
+      // Small pieces join the gathered text (latin1 maps bytes one to one, so this is lossless).
+      this.output(this.chunkedOut ? chunk.length.toString(16) + CRLF + chunk.toString('latin1') + CRLF : chunk.toString('latin1'));
+      return;
+    }
+    this.flushGathered();
+    const socket = this.conn.socket;
     let ok: boolean;
     if (this.chunkedOut) {
       socket.write(chunk.length.toString(16) + CRLF, 'latin1');
@@ -504,10 +545,7 @@ export class Http1Exchange implements UpstreamListener {
     } else {
       ok = socket.write(chunk);
     }
-    if (!ok && !this.waitingClientDrain && this.upstream !== null) {
-      this.waitingClientDrain = true;
-      this.upstream.socket.pause();
-    }
+    if (!ok) this.holdUpstreamForClient();
   }
 
   /** The client socket drained: let the upstream send more. */
@@ -536,7 +574,9 @@ export class Http1Exchange implements UpstreamListener {
       this.transform = null;
       if (rest.length > 0) this.onResponseBody(rest);
     }
-    if (this.chunkedOut) this.conn.socket.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
+    if (this.chunkedOut) this.output(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF);
+    // Whatever comes next on this connection (a pipelined answer) must follow these bytes.
+    this.flushGathered();
     this.responseDone = true;
     this.releaseUpstream();
     if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
@@ -693,4 +733,17 @@ function filterResponseHeaders(headers: readonly string[]): string[] {
     out.push(name, headers[i + 1]!);
   }
   return out;
+}
+
+/** The header block without hop-by-hop headers and without those a Connection header listed. */
+function withoutListed(headers: readonly string[], tokens: readonly string[], reframe: boolean): string {
+  let block = '';
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const kind = classifyHeader(name);
+    if (kind & H_HOP || (reframe && kind & H_CONTENT_LENGTH)) continue;
+    if (kind === 0 && isListedIn(name, tokens)) continue;
+    block += name + ': ' + headers[i + 1] + CRLF;
+  }
+  return block;
 }
