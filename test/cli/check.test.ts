@@ -1,0 +1,116 @@
+// `tideway check` as users run it: the real CLI in a child process, on manifests written to a temporary
+// directory; the exit status and the printed report are the contract (DESIGN.md, docs/cli.md).
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function check(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env.TIDEWAY_INGRESS_CLASS;
+    execFile(process.execPath, [MAIN, 'check', ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') return reject(error);
+      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('tideway check', () => {
+  let dir: string;
+  const file = (name: string) => path.join(dir, name);
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-'));
+    await mkdir(file('good'));
+    await writeFile(file('good/class.yaml'), ingressClassYaml());
+    await writeFile(file('good/app.yaml'), [
+      serviceYaml({ namespace: 'shop', name: 'web', endpoints: [['10.0.0.7', 8080]] }),
+      ingressYaml({ namespace: 'shop', name: 'web', host: 'shop.example.com', paths: [{ path: '/', service: 'web' }, { path: '/pay', pathType: 'Exact', service: 'web' }] }),
+    ].join('---\n'));
+    await writeFile(file('missing-service.yaml'), ingressYaml({ namespace: 'shop', name: 'api', host: 'api.example.com', paths: [{ path: '/', service: 'nope' }] }));
+    await writeFile(file('conflict.yaml'), ingressYaml({ namespace: 'shop', name: 'zz-copy', host: 'shop.example.com', paths: [{ path: '/', service: 'web' }] }));
+    await writeFile(file('broken.yaml'), 'kind: Ingress\n  metadata: [\n');
+    await writeFile(file('legacy-class.yaml'), [
+      serviceYaml({ namespace: 'shop', name: 'web', endpoints: [['10.0.0.7', 8080]] }),
+      ingressYaml({ namespace: 'shop', name: 'legacy', host: 'legacy.example.com', annotations: { 'kubernetes.io/ingress.class': 'custom' }, paths: [{ path: '/', service: 'web' }] }),
+    ].join('---\n'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('valid manifests: the route table, no diagnostics, exit 0', async () => {
+    const run = await check(file('good'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Routes:\n/);
+    assert.match(run.stdout, /shop\.example\.com\s+\/\s+Prefix\s+shop\/web\s+shop\/web:80 http -> 10\.0\.0\.7:8080/);
+    assert.match(run.stdout, /shop\.example\.com\s+\/pay\s+Exact\s+shop\/web/);
+    assert.match(run.stdout, /No diagnostics\./);
+    assert.match(run.stdout, /2 routes, 0 errors, 0 warnings\.\n$/);
+    assert.equal(run.stderr, '');
+  });
+
+  test('an error diagnostic (a missing Service): printed with object and field, exit 1', async () => {
+    const run = await check(file('good'), file('missing-service.yaml'));
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /api\.example\.com\s+\/\s+Prefix\s+shop\/api\s+no backend \(503\)/);
+    assert.match(run.stdout, /error\s+Ingress shop\/api: spec\.rules\[0\]\.http\.paths\[0\]\.backend\.service\.name: Service shop\/nope not found/);
+    assert.match(run.stdout, /3 routes, 1 error, 0 warnings\./);
+  });
+
+  test('warnings only (a path conflict): printed, exit 0', async () => {
+    const run = await check(file('good'), file('conflict.yaml'));
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /warning\s+Ingress shop\/zz-copy: .*already served by Ingress shop\/web/);
+    assert.match(run.stdout, /2 routes, 0 errors, 1 warning\./);
+  });
+
+  test('a file that does not parse is an error naming the file, exit 1', async () => {
+    const run = await check(file('good'), file('broken.yaml'));
+    assert.equal(run.code, 1);
+    assert.ok(run.stdout.includes(`error   File ${file('broken.yaml')}: line `), run.stdout);
+  });
+
+  test('--ingress-class selects which class is checked', async () => {
+    const other = await check(file('legacy-class.yaml'));
+    assert.equal(other.code, 0);
+    assert.match(other.stdout, /\(none\)/, 'an Ingress of another class is not served');
+    const custom = await check('--ingress-class', 'custom', file('legacy-class.yaml'));
+    assert.equal(custom.code, 0);
+    assert.match(custom.stdout, /legacy\.example\.com\s+\/\s+Prefix\s+shop\/legacy/);
+  });
+
+  test('usage errors exit 2 with the usage on stderr; --help exits 0', async () => {
+    const none = await check();
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no manifest file or directory given/);
+    assert.match(none.stderr, /Usage: tideway check/);
+    const unknown = await check('--color', file('good'));
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown option '--color'/);
+    const help = await check('--help');
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: tideway check \[flags\] <file-or-dir>\.\.\./);
+    assert.match(help.stdout, /Exit status: 0 no error/);
+  });
+
+  test('a path that does not exist exits 2 and names it', async () => {
+    const run = await check(file('good'), file('no-such-dir'));
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, new RegExp(`cannot read manifests from ${file('no-such-dir').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no such file or directory`));
+  });
+});
