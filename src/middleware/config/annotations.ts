@@ -94,7 +94,7 @@ type FieldMap = Record<string, string>;
 
 /** Validates the config with the built-in's parser, naming the annotation behind a rejected field. */
 function spec(ctx: SpecContext, type: string, config: Record<string, unknown>, fields: FieldMap, main: string): MiddlewareSpec | null {
-  const ok = validateBuiltin(type, config, ctx, (configField, reason) => ({ field: annotationField(fields[configField.split(/[.[]/)[0]!] ?? main), message: reason }));
+  const ok = validateBuiltin(type, config, ctx, 'InvalidAnnotation', (configField, why) => ({ field: annotationField(fields[configField.split(/[.[]/)[0]!] ?? main), message: why }));
   return ok ? { type, source: 'annotations', config } : null;
 }
 

@@ -131,7 +131,7 @@ export function middlewareObjectSpec(spec: unknown, ctx: SpecContext, site: Obje
   const type = SPEC_KEYS[key]!;
   const config = PASSTHROUGH.has(key) ? value : CONVERTERS[key]!(value, ctx, site, at);
   if (config === null) return null;
-  const ok = validateBuiltin(type, config, ctx, (configField, reason) => ({ field: site.field, message: `${site.object} ${at}.${renamed(key, configField)}: ${reason}` }));
+  const ok = validateBuiltin(type, config, ctx, 'InvalidMiddleware', (configField, why) => ({ field: site.field, message: `${site.object} ${at}.${renamed(key, configField)}: ${why}` }));
   return ok ? { type, source, config } : null;
 }
 

@@ -57,16 +57,16 @@ export function objectReference(text: string, ctx: SpecContext, field: string, w
 }
 
 /**
- * Runs a built-in's configuration parser; `describe` turns a rejected config field and the reason into
- * the field and message of the problem. Returns whether the configuration is valid.
+ * Runs a built-in's configuration parser; `describe` turns a rejected config field and why into the
+ * field and message of the problem (reported with `reason`). Returns whether the configuration is valid.
  */
-export function validateBuiltin(type: string, config: Record<string, unknown>, ctx: SpecContext, describe: (configField: string, reason: string) => { field: string; message: string }): boolean {
+export function validateBuiltin(type: string, config: Record<string, unknown>, ctx: SpecContext, reason: string, describe: (configField: string, why: string) => { field: string; message: string }): boolean {
   try {
     BUILTIN_CONFIG_PARSERS[type]!(config);
     return true;
   } catch (err) {
     if (!(err instanceof MiddlewareConfigError)) throw err;
-    ctx.problem({ ...describe(err.field, err.message.slice(err.field.length + 2)), reason: 'InvalidMiddleware', missing: false });
+    ctx.problem({ ...describe(err.field, err.message.slice(err.field.length + 2)), reason, missing: false });
     return false;
   }
 }
