@@ -199,7 +199,7 @@ export class GatewayMetrics implements RequestObserver {
         }),
       }, registry);
     bytes('tideway_request_bytes_total', 'Request body bytes received from clients, by route labels', 'bytesIn');
-    bytes('tideway_response_bytes_total', 'Response bytes sent to clients, by route labels', 'bytesOut');
+    bytes('tideway_response_bytes_total', 'Response bytes sent to clients (head and body), by route labels', 'bytesOut');
     new CollectedMetric({
       name: 'tideway_request_errors_total',
       help: 'Requests Tideway ended itself, by route labels and reason (no-route, no-endpoint, upstream-timeout, upstream-connect, ...)',

@@ -37,8 +37,8 @@ export const KNOWN_ERRORS: ReadonlySet<string> = new Set([
 export type RetryReason = 'connect-refused' | 'stale-connection';
 const KNOWN_RETRY_REASONS: ReadonlySet<string> = new Set<RetryReason>(['connect-refused', 'stale-connection']);
 
-export const REQUEST_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-export const UPSTREAM_DURATION_BUCKETS = REQUEST_DURATION_BUCKETS;
+/** Seconds; for request and upstream durations alike. Up to 60 s: the default --proxy-read-timeout. */
+export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Count of one (method, status) pair. */
 export interface CodeCount {
@@ -75,11 +75,11 @@ export class RouteSeries {
   }
 
   duration(method: number, seconds: number): void {
-    (this.durations[method] ??= new HistogramData(REQUEST_DURATION_BUCKETS)).observe(seconds);
+    (this.durations[method] ??= new HistogramData(DURATION_BUCKETS)).observe(seconds);
   }
 
   upstreamDuration(seconds: number): void {
-    (this.upstream ??= new HistogramData(UPSTREAM_DURATION_BUCKETS)).observe(seconds);
+    (this.upstream ??= new HistogramData(DURATION_BUCKETS)).observe(seconds);
   }
 
   error(error: string): void {
