@@ -1,7 +1,8 @@
 // One measured (or warm-up) burst of load, whatever the tool. Each tool maps its own report onto
-// LoadResult; adding h2load means one more case here and its own run + parse module like wrk.ts.
+// LoadResult: wrk (wrk.ts) for HTTP/1.1, h2load (h2load.ts) for HTTP/2 and gRPC.
 import type { Scenario } from './scenarios.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
+import { runH2load, type H2loadResult } from './h2load.ts';
 
 export interface LoadResult {
   requestsPerSec: number;
@@ -10,7 +11,7 @@ export interface LoadResult {
   /** socket errors, timeouts and responses that were not 2xx/3xx */
   failures: number;
   /** the tool's own full result */
-  raw: WrkResult;
+  raw: WrkResult | H2loadResult;
 }
 
 export async function runLoad(scenario: Scenario, url: string, durationSec: number, cpus: string): Promise<LoadResult> {
@@ -34,10 +35,29 @@ export async function runLoad(scenario: Scenario, url: string, durationSec: numb
         raw,
       };
     }
+    case 'h2load': {
+      const raw = await runH2load({
+        url,
+        cpus,
+        clients: scenario.load.connections,
+        streams: scenario.load.streams,
+        durationSec,
+        bodyBytes: scenario.bodyBytes,
+        headers: scenario.headers ?? {},
+      });
+      return {
+        requestsPerSec: raw.requestsPerSec,
+        latencyMs: { p50: raw.latencyMs.p50, p99: raw.latencyMs.p99 },
+        requests: raw.requests,
+        failures: raw.failed + raw.non2xx3xx,
+        raw,
+      };
+    }
   }
 }
 
 /** The external tools a scenario needs. */
 export function toolsFor(scenario: Scenario): string[] {
-  return [scenario.load.tool];
+  // openssl makes nginx's certificate for the TLS port
+  return scenario.tls ? [scenario.load.tool, 'openssl'] : [scenario.load.tool];
 }

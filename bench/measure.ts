@@ -4,6 +4,7 @@
 // for as long as it runs; docs/benchmarks.md), so the loop waits for a quiet moment before each run and
 // repeats a measured run during which others took CPU anyway (up to `retries` times).
 import { runLoad, type LoadResult } from './load.ts';
+import { h2Preflight } from './h2load.ts';
 import { httpRequest, LOOPBACK } from './net.ts';
 import { watchMachineLoad } from './machine-load.ts';
 import { startSampler, type SideView } from './sampler.ts';
@@ -22,6 +23,8 @@ export interface MeasureSettings {
 export interface ProxyTarget {
   readonly name: ProxyName;
   readonly port: number;
+  /** the TLS port (HTTP/2 by ALPN, self-signed certificate) */
+  readonly tlsPort: number;
   /** processes whose memory is its footprint */
   memoryPids(): number[];
   /** throws if the process has died */
@@ -50,13 +53,19 @@ export interface MeasureContext {
  */
 export async function checkScenario(scenario: Scenario, target: ProxyTarget): Promise<void> {
   const body = scenario.bodyBytes > 0 ? Buffer.alloc(scenario.bodyBytes, 'x') : undefined;
-  const res = await httpRequest(target.port, scenario.method, scenario.path, body);
+  const res = scenario.tls
+    ? await h2Preflight(scenarioUrl(scenario, target), scenario.method, scenario.headers ?? {}, body)
+    : await httpRequest(target.port, scenario.method, scenario.path, body);
   if (res.status !== 200 || res.body.length !== scenario.responseBytes) {
     throw new Error(
       `${target.name} ${scenario.method} ${scenario.path}: expected 200 with ${scenario.responseBytes} body bytes, ` +
         `got ${res.status} with ${res.body.length}: ${res.body.subarray(0, 200).toString('utf8')}`,
     );
   }
+}
+
+function scenarioUrl(scenario: Scenario, target: ProxyTarget): string {
+  return scenario.tls ? `https://${LOOPBACK}:${target.tlsPort}${scenario.path}` : `http://${LOOPBACK}:${target.port}${scenario.path}`;
 }
 
 export async function measureScenario(
@@ -68,7 +77,7 @@ export async function measureScenario(
   const records: RunRecord[] = [];
   for (let round = 1; round <= settings.rounds; round++) {
     for (const target of targets) {
-      const url = `http://${LOOPBACK}:${target.port}${scenario.path}`;
+      const url = scenarioUrl(scenario, target);
       for (let attempt = 1; ; attempt++) {
         await waitForQuiet(settings.maxOtherCpu, ctx.log);
         if (settings.warmupSec > 0) await runLoad(scenario, url, settings.warmupSec, PLACEMENT.load);

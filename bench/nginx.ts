@@ -1,11 +1,13 @@
 // nginx in two roles: the upstream every proxy forwards to, and the reference reverse proxy.
 // Each instance gets its own prefix dir and config; nothing of the system's nginx setup is used.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, spawnTracked, unlessExited, type Tracked } from './lifecycle.ts';
 import { LOOPBACK, pollUntil, portAccepts, httpRequest } from './net.ts';
 import { childPids } from './procfs.ts';
 import { toolPath } from './tools.ts';
+import { GRPC_PATH_PREFIX, GRPC_RESPONSE_BYTES } from './scenarios.ts';
 
 /** Static bodies the upstream serves, by path. */
 export const UPSTREAM_FILES: Readonly<Record<string, number>> = { '/small': 1024, '/64k': 65536 };
@@ -57,11 +59,25 @@ ${http}
 `;
 }
 
-export function upstreamConfig(dir: string, port: number): string {
+/**
+ * The upstream: HTTP/1.1 static files and /post on `port`; on `grpcPort`, HTTP/2 cleartext (prior
+ * knowledge, as gRPC clients speak it) answering every call with a fixed 64-byte body and
+ * grpc-status 0 in trailers, like a gRPC server's unary answer.
+ */
+export function upstreamConfig(dir: string, port: number, grpcPort: number): string {
   return config({
     dir,
     workers: 1,
     http: `    server {
+        listen ${LOOPBACK}:${grpcPort} http2 backlog=4096;
+        client_body_buffer_size 64k;
+        location ${GRPC_PATH_PREFIX} {
+            default_type application/grpc;
+            add_trailer grpc-status 0;
+            return 200 "${'g'.repeat(GRPC_RESPONSE_BYTES)}";
+        }
+    }
+    server {
         listen ${LOOPBACK}:${port} backlog=4096;
         root ${join(dir, 'www')};
         location / {
@@ -85,7 +101,11 @@ export function upstreamConfig(dir: string, port: number): string {
 // file and then sends it upstream in two writes, which meets Nagle and the upstream's delayed ACK: a
 // 16 KiB POST then runs at about 2.3k req/s with idle CPUs (see docs/benchmarks.md). Tideway streams
 // bodies from memory; with a buffer that holds the body nginx does the same work.
-export function proxyConfig(dir: string, port: number, upstreamPort: number, workers: number): string {
+//
+// The TLS server (HTTP/2 by ALPN) proxies the same way, and gRPC calls with grpc_pass to the upstream's
+// HTTP/2 port over kept-alive connections, as Tideway does with a grpc backend.
+export function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
+  const { port, upstreamPort } = ports;
   return config({
     dir,
     workers,
@@ -94,6 +114,29 @@ export function proxyConfig(dir: string, port: number, upstreamPort: number, wor
         keepalive 64;
         keepalive_requests 10000000;
         keepalive_timeout 300s;
+    }
+    upstream bench_grpc {
+        server ${LOOPBACK}:${ports.upstreamGrpcPort};
+        keepalive 64;
+        keepalive_requests 10000000;
+        keepalive_timeout 300s;
+    }
+    server {
+        listen ${LOOPBACK}:${ports.tlsPort} ssl http2 backlog=4096;
+        ssl_certificate ${join(dir, 'proxy.crt')};
+        ssl_certificate_key ${join(dir, 'proxy.key')};
+        ssl_protocols TLSv1.2 TLSv1.3;
+        http2_max_concurrent_streams 250;
+        client_body_buffer_size 64k;
+        client_max_body_size 1m;
+        location / {
+            proxy_pass http://bench_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location ${GRPC_PATH_PREFIX} {
+            grpc_pass grpc://bench_grpc;
+        }
     }
     server {
         listen ${LOOPBACK}:${port} backlog=4096;
@@ -114,7 +157,24 @@ function writeUpstreamFiles(dir: string): void {
   for (const [path, size] of Object.entries(UPSTREAM_FILES)) writeFileSync(join(www, path), Buffer.alloc(size, 'x'));
 }
 
-export type NginxRole = { role: 'upstream' } | { role: 'proxy'; upstreamPort: number; workers: number };
+export interface ProxyPorts {
+  /** plain HTTP/1.1 */
+  port: number;
+  /** TLS, HTTP/2 by ALPN */
+  tlsPort: number;
+  upstreamPort: number;
+  upstreamGrpcPort: number;
+}
+
+/** A self-signed EC certificate for the proxy's TLS port (the load tools do not verify it). */
+function writeProxyCertificate(dir: string): void {
+  execFileSync(toolPath('openssl'), [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=bench.test', '-keyout', join(dir, 'proxy.key'), '-out', join(dir, 'proxy.crt'),
+  ], { stdio: 'pipe' });
+}
+
+export type NginxRole = { role: 'upstream'; grpcPort: number } | { role: 'proxy'; ports: Omit<ProxyPorts, 'port'>; workers: number };
 
 export interface StartNginxOptions {
   name: string;
@@ -132,10 +192,11 @@ export async function startNginx(opts: StartNginxOptions & NginxRole): Promise<N
   let workers: number;
   if (opts.role === 'upstream') {
     writeUpstreamFiles(dir);
-    text = upstreamConfig(dir, opts.port);
+    text = upstreamConfig(dir, opts.port, opts.grpcPort);
     workers = 1;
   } else {
-    text = proxyConfig(dir, opts.port, opts.upstreamPort, opts.workers);
+    writeProxyCertificate(dir);
+    text = proxyConfig(dir, { port: opts.port, ...opts.ports }, opts.workers);
     workers = opts.workers;
   }
   const confPath = join(dir, 'nginx.conf');

@@ -15,17 +15,21 @@ export interface RunningProxy extends ProxyTarget {
 
 export interface ProxyStartOptions {
   upstreamPort: number;
+  upstreamGrpcPort: number;
   workers: number;
   tidewayEntry: string;
 }
 
 export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Promise<RunningProxy> {
   const port = await freePort();
+  const tlsPort = await freePort();
   if (name === 'nginx') {
-    const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: PLACEMENT.proxy, upstreamPort: opts.upstreamPort, workers: opts.workers });
+    const ports = { tlsPort, upstreamPort: opts.upstreamPort, upstreamGrpcPort: opts.upstreamGrpcPort };
+    const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: PLACEMENT.proxy, ports, workers: opts.workers });
     return {
       name,
       port,
+      tlsPort,
       command: `taskset -c ${PLACEMENT.proxy} nginx (worker_processes ${opts.workers}, upstream keepalive 64)`,
       memoryPids: () => [...nginx.workerPids],
       checkAlive: () => assertRunning(nginx.process),
@@ -35,7 +39,9 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
   const tideway: TidewayInstance = await startTideway({
     entry: opts.tidewayEntry,
     upstreamPort: opts.upstreamPort,
+    upstreamGrpcPort: opts.upstreamGrpcPort,
     httpPort: port,
+    httpsPort: tlsPort,
     adminPort: await freePort(),
     workers: opts.workers,
     cpus: PLACEMENT.proxy,
@@ -43,6 +49,7 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
   return {
     name,
     port,
+    tlsPort,
     command: `taskset -c ${PLACEMENT.proxy} node ${tideway.args.join(' ')}`,
     // with --workers N the data plane runs in child processes: the footprint is the whole tree
     memoryPids: () => processTree(tideway.pid),

@@ -134,8 +134,9 @@ async function main(options: Options): Promise<void> {
 
   const startedAt = new Date();
   const upstreamPort = await freePort();
-  await startNginx({ name: 'upstream', role: 'upstream', port: upstreamPort, cpus: PLACEMENT.upstream });
-  log(`upstream: nginx on 127.0.0.1:${upstreamPort}, CPU ${PLACEMENT.upstream}`);
+  const upstreamGrpcPort = await freePort();
+  await startNginx({ name: 'upstream', role: 'upstream', port: upstreamPort, grpcPort: upstreamGrpcPort, cpus: PLACEMENT.upstream });
+  log(`upstream: nginx on 127.0.0.1:${upstreamPort} (HTTP/1.1) and :${upstreamGrpcPort} (h2c gRPC), CPU ${PLACEMENT.upstream}`);
 
   const records: { scenario: Scenario; runs: RunRecord[] }[] = [];
   const commands: Record<string, string> = {};
@@ -146,7 +147,7 @@ async function main(options: Options): Promise<void> {
     const running: RunningProxy[] = [];
     try {
       for (const name of wanted) {
-        const proxy = await startProxy(name, { upstreamPort, workers, tidewayEntry: options.tidewayEntry });
+        const proxy = await startProxy(name, { upstreamPort, upstreamGrpcPort, workers, tidewayEntry: options.tidewayEntry });
         running.push(proxy);
         commands[`${name} (${workers} worker${workers > 1 ? 's' : ''})`] = proxy.command;
         log(`${name}: 127.0.0.1:${proxy.port}, CPU ${PLACEMENT.proxy}, ${workers} worker(s)`);
@@ -172,7 +173,7 @@ async function main(options: Options): Promise<void> {
   const out: string[] = [
     '',
     `Reverse proxy to the same upstream (nginx, CPU ${PLACEMENT.upstream}); proxy on CPU ${PLACEMENT.proxy}; ` +
-      `wrk on CPU ${PLACEMENT.load}; ${options.durationSec} s runs after ${options.warmupSec} s warm-up; median of ${options.rounds} round(s)`,
+      `load (wrk, h2load) on CPU ${PLACEMENT.load}; ${options.durationSec} s runs after ${options.warmupSec} s warm-up; median of ${options.rounds} round(s)`,
     '',
     formatTable(summaries),
     '',

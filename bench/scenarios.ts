@@ -1,16 +1,23 @@
-// What the harness measures, as data. A new scenario is one more entry here; a new load tool (h2load
-// for HTTP/2 and gRPC-sized calls) is one more `LoadSpec` variant and one more runner in load.ts.
+// What the harness measures, as data. A new scenario is one more entry here; a new load tool is one
+// more `LoadSpec` variant and one more runner in load.ts (wrk for HTTP/1.1, h2load for HTTP/2 and gRPC).
 
 export type ProxyName = 'tideway' | 'nginx';
 export const PROXY_NAMES: readonly ProxyName[] = ['tideway', 'nginx'];
 
-/** How load is generated. Only wrk so far; h2load (HTTP/2, gRPC) is the next variant. */
+/** How load is generated: wrk for HTTP/1.1, h2load for HTTP/2 (TLS with ALPN h2) and gRPC-sized calls. */
 export interface WrkLoad {
   tool: 'wrk';
   threads: number;
   connections: number;
 }
-export type LoadSpec = WrkLoad;
+export interface H2loadLoad {
+  tool: 'h2load';
+  /** client connections */
+  connections: number;
+  /** concurrent streams per connection */
+  streams: number;
+}
+export type LoadSpec = WrkLoad | H2loadLoad;
 
 export interface Scenario {
   name: string;
@@ -29,9 +36,22 @@ export interface Scenario {
   workers: number;
   /** sample the proxies' resident memory during this scenario's measured runs */
   sampleMemory: boolean;
+  /** sent to the proxies' TLS port (HTTP/2 by ALPN) instead of the plain one */
+  tls?: boolean;
+  /** extra request headers */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const WRK_DEFAULT: WrkLoad = { tool: 'wrk', threads: 1, connections: 50 };
+/**
+ * 5 connections of 10 streams: the same 50 requests in flight as the wrk scenarios, over few connections
+ * as browsers and gRPC channels multiplex (and within both proxies' 64 idle upstream connections).
+ */
+const H2LOAD_DEFAULT: H2loadLoad = { tool: 'h2load', connections: 5, streams: 10 };
+
+/** A gRPC-sized unary call: a 100-byte request message to a method path, answered by the gRPC upstream. */
+export const GRPC_PATH_PREFIX = '/bench.Echo/';
+export const GRPC_RESPONSE_BYTES = 64;
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -69,6 +89,33 @@ export const SCENARIOS: readonly Scenario[] = [
     proxies: PROXY_NAMES,
     workers: 1,
     sampleMemory: false,
+  },
+  {
+    name: 'h2-tls-small-get',
+    description: 'HTTP/2 over TLS (ALPN h2): GET of a 1 KiB body, 5 connections x 10 streams',
+    load: H2LOAD_DEFAULT,
+    method: 'GET',
+    path: '/small',
+    bodyBytes: 0,
+    responseBytes: 1024,
+    proxies: PROXY_NAMES,
+    workers: 1,
+    sampleMemory: false,
+    tls: true,
+  },
+  {
+    name: 'grpc-unary-tls',
+    description: 'gRPC-sized unary calls over TLS (100-byte request, 64-byte answer with trailers) to an h2c gRPC upstream',
+    load: H2LOAD_DEFAULT,
+    method: 'POST',
+    path: `${GRPC_PATH_PREFIX}Unary`,
+    bodyBytes: 100,
+    responseBytes: GRPC_RESPONSE_BYTES,
+    proxies: PROXY_NAMES,
+    workers: 1,
+    sampleMemory: false,
+    tls: true,
+    headers: { 'content-type': 'application/grpc', te: 'trailers' },
   },
 ];
 

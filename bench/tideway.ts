@@ -12,6 +12,7 @@ import {
 } from '../src/kube/constants.ts';
 import { API_VERSIONS, type EndpointSlice, type Ingress, type IngressClass, type Service } from '../src/kube/types.ts';
 import { makeTempDir, spawnTracked, unlessExited, type Tracked } from './lifecycle.ts';
+import { GRPC_PATH_PREFIX } from './scenarios.ts';
 import { httpRequest, LOOPBACK, pollUntil } from './net.ts';
 import { toolPath } from './tools.ts';
 
@@ -20,9 +21,14 @@ export const DEFAULT_ENTRY = join(REPO_ROOT, 'bin', 'tideway.js');
 
 const NAMESPACE = 'bench';
 const SERVICE = 'upstream';
+const GRPC_SERVICE = 'grpc-upstream';
 
-/** IngressClass (default class), Service bench/upstream port 80, its EndpointSlice, an Ingress for Prefix "/". */
-export function benchManifests(upstreamPort: number): string {
+/**
+ * IngressClass (default class), Service bench/upstream port 80 and its EndpointSlice, an Ingress for
+ * Prefix "/"; and the gRPC side: Service bench/grpc-upstream (appProtocol grpc) for the gRPC method
+ * prefix. The TLS port serves Tideway's self-signed default certificate (the load tools do not verify).
+ */
+export function benchManifests(upstreamPort: number, upstreamGrpcPort: number): string {
   const ingressClass: IngressClass = {
     apiVersion: API_VERSIONS.IngressClass,
     kind: 'IngressClass',
@@ -52,7 +58,30 @@ export function benchManifests(upstreamPort: number): string {
       rules: [{ http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: SERVICE, port: { number: 80 } } } }] } }],
     },
   };
-  return [ingressClass, service, slice, ingress].map((o) => stringify(o)).join('---\n');
+  const grpcService: Service = {
+    apiVersion: API_VERSIONS.Service,
+    kind: 'Service',
+    metadata: { name: GRPC_SERVICE, namespace: NAMESPACE },
+    spec: { ports: [{ name: 'grpc', port: 80, targetPort: upstreamGrpcPort, protocol: 'TCP', appProtocol: 'grpc' }] },
+  };
+  const grpcSlice: EndpointSlice = {
+    apiVersion: API_VERSIONS.EndpointSlice,
+    kind: 'EndpointSlice',
+    metadata: { name: `${GRPC_SERVICE}-1`, namespace: NAMESPACE, labels: { [SERVICE_NAME_LABEL]: GRPC_SERVICE } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [LOOPBACK], conditions: { ready: true } }],
+    ports: [{ name: 'grpc', port: upstreamGrpcPort, protocol: 'TCP', appProtocol: 'grpc' }],
+  };
+  const grpcIngress: Ingress = {
+    apiVersion: API_VERSIONS.Ingress,
+    kind: 'Ingress',
+    metadata: { name: GRPC_SERVICE, namespace: NAMESPACE },
+    spec: {
+      ingressClassName: DEFAULT_INGRESS_CLASS,
+      rules: [{ http: { paths: [{ path: GRPC_PATH_PREFIX, pathType: 'Prefix', backend: { service: { name: GRPC_SERVICE, port: { number: 80 } } } }] } }],
+    },
+  };
+  return [ingressClass, service, slice, ingress, grpcService, grpcSlice, grpcIngress].map((o) => stringify(o)).join('---\n');
 }
 
 /** Optional flags that make the gateway quieter; passed only when its --help lists them. */
@@ -93,7 +122,9 @@ function newestMtime(dir: string): number {
 export interface TidewayOptions {
   entry: string;
   upstreamPort: number;
+  upstreamGrpcPort: number;
   httpPort: number;
+  httpsPort: number;
   adminPort: number;
   workers: number;
   cpus: string;
@@ -109,11 +140,12 @@ export interface TidewayInstance {
 
 export async function startTideway(opts: TidewayOptions): Promise<TidewayInstance> {
   const dir = makeTempDir('tideway');
-  writeFileSync(join(dir, 'bench.yaml'), benchManifests(opts.upstreamPort));
+  writeFileSync(join(dir, 'bench.yaml'), benchManifests(opts.upstreamPort, opts.upstreamGrpcPort));
   const args = [
     opts.entry,
     '--manifests', dir,
     '--http-port', String(opts.httpPort),
+    '--https-port', String(opts.httpsPort),
     '--admin-port', String(opts.adminPort),
     '--workers', String(opts.workers),
     ...supportedQuietFlags(helpText(opts.entry)),

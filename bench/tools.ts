@@ -6,6 +6,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   wrk: 'wrk',
   nginx: 'nginx-light',
   h2load: 'nghttp2-client',
+  openssl: 'openssl',
   taskset: 'util-linux',
 };
 

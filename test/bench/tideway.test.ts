@@ -7,8 +7,8 @@ import { benchManifests, supportedQuietFlags } from '../../bench/tideway.ts';
 
 describe('benchManifests', () => {
   it('routes Prefix / of the default class to Service bench/upstream, backed by 127.0.0.1:<upstream port>', () => {
-    const docs = parseAllDocuments(benchManifests(41234)).map((d) => d.toJS());
-    assert.deepEqual(docs.map((d) => d.kind), ['IngressClass', 'Service', 'EndpointSlice', 'Ingress']);
+    const docs = parseAllDocuments(benchManifests(41234, 41235)).map((d) => d.toJS());
+    assert.deepEqual(docs.map((d) => d.kind), ['IngressClass', 'Service', 'EndpointSlice', 'Ingress', 'Service', 'EndpointSlice', 'Ingress']);
     const [ingressClass, service, slice, ingress] = docs;
     assert.equal(ingressClass.metadata.annotations['ingressclass.kubernetes.io/is-default-class'], 'true');
     assert.equal(ingressClass.spec.controller, 'tideway.dev/ingress-controller');
@@ -21,6 +21,14 @@ describe('benchManifests', () => {
     const path = ingress.spec.rules[0].http.paths[0];
     assert.deepEqual(path, { path: '/', pathType: 'Prefix', backend: { service: { name: 'upstream', port: { number: 80 } } } });
     assert.equal(ingress.metadata.namespace, 'bench');
+  });
+
+  it('routes the gRPC method prefix to Service bench/grpc-upstream (appProtocol grpc) at <upstream gRPC port>', () => {
+    const [, , , , service, slice, ingress] = parseAllDocuments(benchManifests(41234, 41235)).map((d) => d.toJS());
+    assert.equal(service.spec.ports[0].appProtocol, 'grpc');
+    assert.equal(slice.ports[0].port, 41235);
+    assert.equal(slice.metadata.labels['kubernetes.io/service-name'], 'grpc-upstream');
+    assert.deepEqual(ingress.spec.rules[0].http.paths[0], { path: '/bench.Echo/', pathType: 'Prefix', backend: { service: { name: 'grpc-upstream', port: { number: 80 } } } });
   });
 });
 
