@@ -1,7 +1,7 @@
 // The admin API (docs/admin-api.md): /api/routes, /api/explain, /api/diagnostics and /api/stats.
 // Handlers read the current snapshot through getters, so they always answer for the table being served
 // now; in a multi-process gateway the primary passes a table compiled from the spec it distributes.
-import type { RouteTable } from '../routing/index.ts';
+import { compileRouteTable, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { StatsReport } from '../observability/index.ts';
 import { json, type AdminResponse, type AdminServer } from './server.ts';
@@ -15,6 +15,23 @@ export interface AdminApiSources {
   diagnostics: () => readonly Diagnostic[];
   /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
   stats: () => StatsReport | Promise<StatsReport>;
+}
+
+/**
+ * For a process that holds the table only as data (the cluster primary): the compiled table of the
+ * current spec, compiled once per spec object, so explain runs the data plane's matcher there too.
+ */
+export function specTable(currentSpec: () => RouteTableSpec): () => RouteTable<unknown> {
+  let spec: RouteTableSpec | null = null;
+  let table: RouteTable<unknown> | null = null;
+  return () => {
+    const current = currentSpec();
+    if (current !== spec || table === null) {
+      table = compileRouteTable(current);
+      spec = current;
+    }
+    return table;
+  };
 }
 
 // RFC 9110 token characters.

@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRouteTable, type RouteSpec, type RouteTableSpec } from '../../src/routing/index.ts';
-import { explain, parseExplainQuery, routesView } from '../../src/admin/index.ts';
+import { explain, parseExplainQuery, routesView, specTable } from '../../src/admin/index.ts';
 import type { Diagnostic } from '../../src/kube/diagnostic.ts';
 import { routeSpec, tableSpec, DEFAULT_ROUTE } from '../routing/spec-builders.ts';
 
@@ -231,5 +231,19 @@ describe('/api/routes view', () => {
     assert.deepEqual(view.certificates, [{ secret: 'shop/tls', hosts: ['shop.test'] }]);
     assert.ok(!JSON.stringify(view).includes('PRIVATE KEY'));
     assert.ok(!JSON.stringify(view).includes('BEGIN CERTIFICATE'));
+  });
+});
+
+describe('specTable (a primary holds the table as data)', () => {
+  test('compiles the current spec once per spec object and explains with it', () => {
+    let spec = tableSpec({ 'a.test': [['Prefix', '/']] });
+    const table = specTable(() => spec);
+    const first = table();
+    assert.equal(table(), first, 'the same spec is not compiled again');
+    assert.equal(explain(first, [], { host: 'a.test', path: '/x', method: 'GET' }).route, 'a.test|Prefix|/');
+    spec = { ...tableSpec({ 'b.test': [['Exact', '/x']] }), version: 8 };
+    assert.notEqual(table(), first);
+    assert.equal(table().version, 8);
+    assert.equal(explain(table(), [], { host: 'b.test', path: '/x', method: 'GET' }).route, 'b.test|Exact|/x');
   });
 });
