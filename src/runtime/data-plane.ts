@@ -13,6 +13,7 @@ import { HttpsListener } from '../proxy/tls/https-listener.ts';
 import { NO_OBSERVER, type RequestObserver } from '../proxy/observer.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
+import { MiddlewareRuntime } from '../middleware/index.ts';
 import { requestIdGenerator } from './request-id.ts';
 
 export interface DataPlaneOptions {
@@ -20,7 +21,7 @@ export interface DataPlaneOptions {
   observer?: RequestObserver;
   /** Workers of a multi-process gateway each bind their own socket (SO_REUSEPORT); the kernel balances. */
   reusePort?: boolean;
-  /** Where certificates that cannot be loaded are reported. */
+  /** Where certificates that cannot be loaded, and middleware configuration errors, are reported. */
   logger?: Logger;
 }
 
@@ -36,6 +37,7 @@ export class DataPlane {
   private readonly h2c: Http2Frontend;
   private readonly https: HttpsListener | null;
   private readonly reusePort: boolean;
+  readonly middleware: MiddlewareRuntime;
   private readonly logger: Logger | undefined;
 
   constructor(options: DataPlaneOptions) {
@@ -43,6 +45,8 @@ export class DataPlane {
     this.settings = settings;
     this.reusePort = options.reusePort ?? false;
     this.logger = options.logger;
+    const logger = options.logger;
+    this.middleware = new MiddlewareRuntime({ log: (level, message, fields) => logger?.[level](fields ?? {}, message) });
     this.registry = new UpstreamRegistry({
       maxIdle: settings.upstream.maxIdlePerEndpoint,
       idleTimeoutMs: settings.upstream.idleTimeoutMs,
@@ -103,10 +107,13 @@ export class DataPlane {
       this.http.closeIdle();
       this.https?.closeIdle();
     }
+    // WebSockets last: a close frame with 1001 Going Away, a moment for the peers to close, then cut.
+    await this.registry.closeTunnels();
     this.http.destroyAll();
     this.h2c.destroyAll();
     this.https?.destroyAll();
     await closed;
     this.registry.closeAll();
+    await this.middleware.close();
   }
 }

@@ -3,13 +3,21 @@
 import { compileRouteTable, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
 import type { RouteRuntime } from '../proxy/route-runtime.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
+import type { SnapshotChains } from '../middleware/index.ts';
 
-export function buildSnapshot(spec: RouteTableSpec, registry: UpstreamRegistry): RouteTable<RouteRuntime> {
+/** Chains of a snapshot; routes without middlewares get none (null) and pay nothing for the layer. */
+export interface ChainSource {
+  chainFor: SnapshotChains['chainFor'];
+}
+
+const NO_CHAINS: ChainSource = { chainFor: () => null };
+
+export function buildSnapshot(spec: RouteTableSpec, registry: UpstreamRegistry, chains: ChainSource = NO_CHAINS): RouteTable<RouteRuntime> {
   const backends = registry.prepare(spec.backends);
   return compileRouteTable(spec, (route) => ({
     backend: route.backend === null ? null : backends.get(route.backend) ?? null,
     options: route.options,
-    chain: null,
+    chain: chains.chainFor(route.middlewares),
     backends,
   }));
 }

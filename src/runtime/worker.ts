@@ -11,7 +11,7 @@ function send(message: WorkerMessage): void {
 }
 
 export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
-  const data = new DataPlane({ settings, reusePort: true, ...(observer ? { observer } : {}) });
+  const data = new DataPlane({ settings, reusePort: true, logger, ...(observer ? { observer } : {}) });
   let draining = false;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;

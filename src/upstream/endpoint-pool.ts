@@ -1,8 +1,13 @@
 // Keep-alive connections to one endpoint. Idle connections are reused most-recently-used first (the
 // warmest socket, and the one least likely to have been closed by the upstream's idle timeout).
-import type net from 'node:net';
 import type tls from 'node:tls';
 import { Http1UpstreamConnection, type ConnectionOwner } from './http1-connection.ts';
+
+/** What the pool needs of a tunnel (proxy/tunnel.ts), kept minimal so upstream/ does not import proxy/. */
+export interface ClosableTunnel {
+  close(): void;
+  onClosed(callback: () => void): void;
+}
 
 export interface PoolSettings {
   /** Upgraded connections (WebSockets) to an endpoint that left the table are cut after this (ms). */
@@ -23,7 +28,7 @@ export class EndpointPool implements ConnectionOwner {
   open = 0;
   /** Set when the endpoint left the routing table: connections close once they are done. */
   retired = false;
-  private readonly tunnels = new Set<net.Socket>();
+  private readonly tunnels = new Set<ClosableTunnel>();
   private tunnelTimer: NodeJS.Timeout | null = null;
 
   /** TLS client options for an https backend, null for plain HTTP. */
@@ -60,9 +65,10 @@ export class EndpointPool implements ConnectionOwner {
     if (index >= 0) this.idle.splice(index, 1);
   }
 
-  adoptTunnel(socket: net.Socket): void {
-    this.tunnels.add(socket);
-    socket.once('close', () => this.tunnels.delete(socket));
+  /** An upgraded connection (WebSocket) to this endpoint, closed with it (see retire, closeTunnels). */
+  adoptTunnel(tunnel: ClosableTunnel): void {
+    this.tunnels.add(tunnel);
+    tunnel.onClosed(() => this.tunnels.delete(tunnel));
   }
 
   get tunnelCount(): number {
@@ -81,7 +87,7 @@ export class EndpointPool implements ConnectionOwner {
     if (this.tunnels.size > 0 && this.tunnelTimer === null) {
       this.tunnelTimer = setTimeout(() => {
         this.tunnelTimer = null;
-        if (this.retired) for (const socket of this.tunnels) socket.destroy();
+        if (this.retired) for (const tunnel of this.tunnels) tunnel.close();
       }, this.settings.tunnelGraceMs);
       this.tunnelTimer.unref();
     }
@@ -96,8 +102,10 @@ export class EndpointPool implements ConnectionOwner {
     }
   }
 
-  /** Shutdown: cut every tunnel now. */
-  closeTunnels(): void {
-    for (const socket of this.tunnels) socket.destroy();
+  /** Shutdown: close every tunnel now (WebSockets get 1001 Going Away); resolves when they are gone. */
+  closeTunnels(): Promise<void> {
+    const closed = [...this.tunnels].map((tunnel) => new Promise<void>((resolve) => tunnel.onClosed(resolve)));
+    for (const tunnel of this.tunnels) tunnel.close();
+    return Promise.all(closed).then(() => undefined);
   }
 }

@@ -55,8 +55,7 @@ export interface ConnectionOwner {
   release(conn: Http1UpstreamConnection): void;
   /** Called once when the socket is gone (or handed over to a tunnel). */
   forget(conn: Http1UpstreamConnection): void;
-  /** A socket that now carries an upgraded protocol (WebSocket) to this endpoint. */
-  adoptTunnel(socket: net.Socket): void;
+
 }
 
 interface ParserWithConn extends LlhttpParser {
@@ -171,7 +170,6 @@ export class Http1UpstreamConnection {
     this.listener = null;
     this.parser.free();
     this.owner.forget(this);
-    this.owner.adoptTunnel(socket);
     listener.onUpstreamUpgrade(socket, head);
   }
 

@@ -73,10 +73,12 @@ export class UpstreamRegistry {
 
   closeAll(): void {
     for (const pool of this.http2Pools.values()) pool.retire();
-    for (const pool of this.pools.values()) {
-      pool.retire();
-      pool.closeTunnels();
-    }
+    for (const pool of this.pools.values()) pool.retire();
+  }
+
+  /** Closes every open tunnel (WebSockets get 1001); resolves once they are closed. */
+  async closeTunnels(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.closeTunnels()));
   }
 }
 

@@ -33,6 +33,8 @@ export class Http1ClientConnection {
   private queue: Http1Exchange[] | null = null;
   private pauseCount = 0;
   private closing = false;
+  /** The socket was handed to a WebSocket tunnel: no HTTP on it any more. */
+  tunnelled = false;
   /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
   private tunnelHead: Buffer[] | null = null;
   private destroyed = false;
@@ -102,6 +104,7 @@ export class Http1ClientConnection {
   detachForTunnel(): Buffer[] {
     const head = this.tunnelHead ?? [];
     this.tunnelHead = null;
+    this.tunnelled = true;
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('drain');
     this.socket.removeAllListeners('end');
@@ -140,6 +143,7 @@ export class Http1ClientConnection {
 
   /** Shutdown: close now if idle, else right after the current exchange. */
   closeWhenDone(): void {
+    if (this.tunnelled) return; // a WebSocket: closed last, with a close frame (Tunnel.close)
     if (this.active === null && this.parsing === null) this.socket.end();
     else this.closing = true;
   }

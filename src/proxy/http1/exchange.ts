@@ -10,11 +10,11 @@ import { Http1MiddlewareContext } from './middleware-context.ts';
 import { STATUS_CODES } from 'node:http';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
-import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type net from 'node:net';
-import { startTunnel } from '../tunnel.ts';
+import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
@@ -500,7 +500,11 @@ export class Http1Exchange implements UpstreamListener {
     this.finished = true;
     const clientHead = this.conn.detachForTunnel();
     if (this.conn.ctx.observer.enabled) this.report();
-    startTunnel(this.conn.socket, socket, clientHead, head, { idleTimeoutMs: this.route!.ext.options.tunnelIdleTimeoutMs });
+    const tunnel = new Tunnel(this.conn.socket, socket, clientHead, head, {
+      idleTimeoutMs: this.route!.ext.options.tunnelIdleTimeoutMs,
+      websocket: this.scan.upgrade !== undefined && nameIs(this.scan.upgrade, 'websocket'),
+    });
+    this.endpoint!.pool.adoptTunnel(tunnel);
   }
 
   beginResponseData(): void {

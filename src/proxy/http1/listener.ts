@@ -71,8 +71,11 @@ export class Http1Listener {
     });
   }
 
+  /** Connections carrying HTTP (tunnelled WebSockets are not counted: drains do not wait for them). */
   get connectionCount(): number {
-    return this.connections.size + this.sniffing.size;
+    let count = 0;
+    for (const conn of this.connections) if (!conn.tunnelled) count++;
+    return count;
   }
 
   /** Stops accepting; open connections are left to the caller's drain policy. */

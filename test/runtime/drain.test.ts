@@ -1,0 +1,61 @@
+// Graceful shutdown in one process: readiness fails at once, new connections are refused, the request in
+// flight finishes, and open WebSockets are closed last with 1001 Going Away.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type net from 'node:net';
+import { once } from 'node:events';
+import { WebSocket, WebSocketServer } from 'ws';
+import { startGateway, request } from '../support/gateway.ts';
+import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
+import { adminStatus, waitFor } from '../support/cli-process.ts';
+
+test('SIGTERM-style drain: readiness, in-flight requests, WebSockets with 1001', async () => {
+  let arrived!: () => void;
+  const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
+  const server = http.createServer((req, res) => {
+    if (req.url === '/slow') {
+      arrived();
+      setTimeout(() => res.end('finished'), 600);
+    } else res.end('ok');
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket) => socket.on('message', (m) => socket.send(m)));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const gw = await startGateway({
+    'class.yaml': ingressClassYaml(),
+    'svc.yaml': serviceYaml({ name: 'app', endpoints: [['127.0.0.1', port]] }),
+    'ing.yaml': ingressYaml({ name: 'app', host: 'app.test', paths: [{ path: '/', service: 'app' }] }),
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws`, { headers: { host: 'app.test' } });
+    await once(ws, 'open');
+    const wsClosed = once(ws, 'close');
+    const inFlight = request(gw.port, { path: '/slow', headers: { host: 'app.test' } });
+    await slowArrived;
+    const stopped = gw.gateway.stop(5000);
+    assert.equal(await adminStatus(gw.adminPort, '/readyz'), 503, 'readiness fails as soon as draining starts');
+    await waitFor(async () => {
+      try {
+        await request(gw.port, { headers: { host: 'app.test' } });
+        return false;
+      } catch {
+        return true;
+      }
+    }, 2000, 'new connections to be refused');
+    const res = await inFlight;
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'finished');
+    const [code] = (await wsClosed) as [number];
+    assert.equal(code, 1001, 'the WebSocket was closed with Going Away');
+    await stopped;
+  } finally {
+    await gw.gateway.stop(0).catch(() => {});
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});
