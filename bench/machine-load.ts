@@ -6,12 +6,8 @@ import { cpuCounters, cpuSecondsByPid, processName, processTree, type CpuCounter
 export interface MachineLoad {
   /** busy share of each CPU during the window, 0..1 */
   cpuBusy: Record<string, number>;
-  /** CPU used by the benchmark's own processes, in CPUs (1 = one full core) */
-  ownCpu: number;
-  /** CPU used by live processes outside the benchmark, in CPUs */
+  /** CPU used by live processes outside the benchmark, in CPUs (1 = one full core) */
   otherCpu: number;
-  /** busy CPU time no live process accounts for (interrupts, processes that exited), in CPUs */
-  unaccountedCpu: number;
   /** time stolen by the hypervisor, in CPUs */
   steal: number;
   /** the busiest outside processes, for the warning */
@@ -34,29 +30,23 @@ export function watchMachineLoad(): LoadWatch {
       const procsAfter = cpuSecondsByPid();
       const own = new Set<number>(processTree(process.pid));
       const others: { pid: number; comm: string; cpu: number }[] = [];
-      let ownSeconds = 0;
       for (const [pid, after] of procsAfter) {
+        if (own.has(pid)) continue;
         const used = after - (procsBefore.get(pid) ?? 0);
-        if (own.has(pid)) ownSeconds += used;
-        else if (used > 0) others.push({ pid, comm: processName(pid), cpu: used / seconds });
+        if (used > 0) others.push({ pid, comm: processName(pid), cpu: used / seconds });
       }
       others.sort((a, b) => b.cpu - a.cpu);
       const cpuBusy: Record<string, number> = {};
       let steal = 0;
-      let busySeconds = 0;
       for (const [cpu, after] of cpusAfter) {
         const before: CpuCounters | undefined = cpusBefore.get(cpu);
         if (!before) continue;
         const busy = after.busy - before.busy;
         const total = busy + (after.idle - before.idle) + (after.steal - before.steal);
         cpuBusy[cpu] = total > 0 ? busy / total : 0;
-        busySeconds += busy;
         steal += (after.steal - before.steal) / seconds;
       }
-      const ownCpu = ownSeconds / seconds;
-      const otherCpu = others.reduce((sum, o) => sum + o.cpu, 0);
-      const unaccountedCpu = Math.max(0, busySeconds / seconds - ownCpu - otherCpu);
-      return { cpuBusy, ownCpu, otherCpu, unaccountedCpu, steal, topOthers: others.slice(0, 3) };
+      return { cpuBusy, otherCpu: others.reduce((sum, o) => sum + o.cpu, 0), steal, topOthers: others.slice(0, 3) };
     },
   };
 }

@@ -10,9 +10,9 @@ import { toolPath } from './tools.ts';
 import { GRPC_PATH_PREFIX, GRPC_RESPONSE_BYTES } from './scenarios.ts';
 
 /** Static bodies the upstream serves, by path. */
-export const UPSTREAM_FILES: Readonly<Record<string, number>> = { '/small': 1024, '/64k': 65536 };
+const UPSTREAM_FILES: Readonly<Record<string, number>> = { '/small': 1024, '/64k': 65536 };
 /** POST here: the upstream reads and discards the body and answers "ok\n". */
-export const UPSTREAM_POST_PATH = '/post';
+const UPSTREAM_POST_PATH = '/post';
 const STATUS_PATH = '/nginx-status';
 
 export interface NginxInstance {
@@ -64,7 +64,7 @@ ${http}
  * knowledge, as gRPC clients speak it) answering every call with a fixed 64-byte body and
  * grpc-status 0 in trailers, like a gRPC server's unary answer.
  */
-export function upstreamConfig(dir: string, port: number, grpcPort: number): string {
+function upstreamConfig(dir: string, port: number, grpcPort: number): string {
   return config({
     dir,
     workers: 1,
@@ -104,7 +104,7 @@ export function upstreamConfig(dir: string, port: number, grpcPort: number): str
 //
 // The TLS server (HTTP/2 by ALPN) proxies the same way, and gRPC calls with grpc_pass to the upstream's
 // HTTP/2 port over kept-alive connections, as Tideway does with a grpc backend.
-export function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
+function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
   const { port, upstreamPort } = ports;
   return config({
     dir,

@@ -16,6 +16,8 @@ export interface ProxySummary {
   upstreamConnections: number;
   /** largest coefficient of variation of the half-second throughput within a kept run */
   worstIntervalCv: number;
+  /** largest CPU time stolen by the hypervisor during a kept run, in CPUs */
+  worstSteal: number;
   memory?: { rssMaxKiB: number; hwmKiB: number };
 }
 
@@ -62,6 +64,7 @@ export function summarizeProxy(records: readonly RunRecord[]): ProxySummary | un
     upstreamConnections: median(kept.map((r) => r.side.upstreamConnections)),
     // the first and last half-second hold wrk's start and stop; the steady part is in between
     worstIntervalCv: Math.max(...kept.map((r) => coefficientOfVariation(r.side.intervals.slice(1, -1).map((i) => i.rps)))),
+    worstSteal: Math.max(...kept.map((r) => r.side.steal)),
     memory: memories.length
       ? { rssMaxKiB: Math.max(...memories.map((m) => m.rssMaxKiB)), hwmKiB: Math.max(...memories.map((m) => m.hwmKiB)) }
       : undefined,
@@ -91,6 +94,7 @@ export function warningsFor(summary: ScenarioSummary, connectionsPerRun: number)
     if (s.failures > 0) out.push(`${who}: ${s.failures} requests failed (socket errors or non-2xx/3xx answers)`);
     if (s.disturbedRuns > 0) out.push(`${who}: ${s.disturbedRuns} run(s) still disturbed by other processes after the retries`);
     if (s.worstIntervalCv > 0.15) out.push(`${who}: throughput varied within a run (CV ${s.worstIntervalCv.toFixed(2)} over half-second intervals)`);
+    if (s.worstSteal > 0.05) out.push(`${who}: the hypervisor stole ${Math.round(s.worstSteal * 100)}% of a CPU during a run (busy host)`);
     if (s.upstreamConnections > 2 * connectionsPerRun) {
       out.push(`${who}: opened ${s.upstreamConnections} upstream connections in a run: connections are not reused`);
     }

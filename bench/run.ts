@@ -4,104 +4,18 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { installCleanupHandlers, stopAll } from './lifecycle.ts';
 import { toolsFor } from './load.ts';
-import { checkScenario, measureScenario, type MeasureSettings, type RunRecord } from './measure.ts';
+import { checkScenario, measureScenario, type RunRecord } from './measure.ts';
 import { freePort } from './net.ts';
 import { startNginx } from './nginx.ts';
 import { startProxy, type RunningProxy } from './proxies.ts';
 import { formatMemory, formatTable, summarizeScenario, warningsFor, type ScenarioSummary } from './report.ts';
-import { PLACEMENT, PROXY_NAMES, SCENARIOS, type ProxyName, type Scenario } from './scenarios.ts';
-import { DEFAULT_ENTRY, REPO_ROOT, staleBuildWarning } from './tideway.ts';
+import { parseOptions, UsageError, USAGE, type Options } from './options.ts';
+import { PLACEMENT, PROXY_NAMES, type Scenario } from './scenarios.ts';
+import { REPO_ROOT, staleBuildWarning } from './tideway.ts';
 import { ensureTools, toolPath } from './tools.ts';
-
-const USAGE = `usage: npm run bench -- [options]
-
-  --duration <s>        measured run length in seconds (default 10)
-  --warmup <s>          warm-up run before each measured run, discarded (default 3)
-  --rounds <n>          rounds of Tideway, nginx, Tideway, nginx ...; medians are reported (default 2)
-  --scenario <name>     run only this scenario (repeatable): ${SCENARIOS.map((s) => s.name).join(', ')}
-  --proxy <name>        measure only this proxy (repeatable): ${PROXY_NAMES.join(', ')}
-  --quick               smoke run: 3 s runs, 2 s warm-up, 1 round
-  --retries <n>         repeat a run disturbed by other processes up to n times (default 2)
-  --max-other-cpu <f>   CPU share (1 = one core) other processes may use before a run counts as disturbed (default 0.1)
-  --tideway-entry <js>  gateway entry point (default bin/tideway.js)
-  --results-dir <dir>   where the JSON result goes (default bench/results)
-  -h, --help            this text`;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-interface Options extends MeasureSettings {
-  scenarios: Scenario[];
-  proxies: ProxyName[];
-  tidewayEntry: string;
-  resultsDir: string;
-}
-
-function positive(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-    throw new UsageError(`--${name}: expected a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-  }
-  return value;
-}
-
-export function parseOptions(argv: readonly string[]): Options | 'help' {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        duration: { type: 'string' },
-        warmup: { type: 'string' },
-        rounds: { type: 'string' },
-        scenario: { type: 'string', multiple: true },
-        proxy: { type: 'string', multiple: true },
-        quick: { type: 'boolean' },
-        retries: { type: 'string' },
-        'max-other-cpu': { type: 'string' },
-        'tideway-entry': { type: 'string' },
-        'results-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (values.help) return 'help';
-  const quick = values.quick === true;
-  const names = values.scenario ?? SCENARIOS.map((s) => s.name);
-  const scenarios = names.map((name) => {
-    const found = SCENARIOS.find((s) => s.name === name);
-    if (!found) throw new UsageError(`--scenario: unknown "${name}" (known: ${SCENARIOS.map((s) => s.name).join(', ')})`);
-    return found;
-  });
-  const proxies = (values.proxy ?? [...PROXY_NAMES]).map((name) => {
-    if (!(PROXY_NAMES as readonly string[]).includes(name)) throw new UsageError(`--proxy: unknown "${name}" (known: ${PROXY_NAMES.join(', ')})`);
-    return name as ProxyName;
-  });
-  const retries = values.retries === '0' ? 0 : positive('retries', values.retries, 2, true);
-  return {
-    durationSec: positive('duration', values.duration, quick ? 3 : 10, true),
-    warmupSec: values.warmup === '0' ? 0 : positive('warmup', values.warmup, quick ? 2 : 3, true),
-    rounds: positive('rounds', values.rounds, quick ? 1 : 2, true),
-    retries,
-    maxOtherCpu: positive('max-other-cpu', values['max-other-cpu'], 0.1, false),
-    scenarios,
-    proxies,
-    tidewayEntry: resolve(values['tideway-entry'] ?? DEFAULT_ENTRY),
-    resultsDir: resolve(values['results-dir'] ?? join(REPO_ROOT, 'bench', 'results')),
-  };
-}
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);

@@ -29,6 +29,10 @@ export interface SideView {
   otherCpu: number;
   /** connections the upstream accepted during the run (the sampler's own excluded) */
   upstreamConnections: number;
+  /** busy share of each CPU over the whole run, 0..1 */
+  cpuBusy: Record<string, number>;
+  /** CPU time the hypervisor stole during the run, in CPUs: the host was busy */
+  steal: number;
   memory?: MemorySample;
 }
 
@@ -49,6 +53,7 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
   samples++;
   let last = first;
   let lastAt = performance.now();
+  const whole: LoadWatch = watchMachineLoad();
   let watch: LoadWatch = watchMachineLoad();
   let rssMax = 0;
   let busy: Promise<void> = Promise.resolve();
@@ -89,6 +94,7 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
       clearInterval(timer);
       await busy;
       if (failure !== undefined) throw failure;
+      const { cpuBusy, steal } = whole.stop();
       const end = await upstreamCounters(opts.upstreamPort);
       samples++;
       let memory: MemorySample | undefined;
@@ -100,7 +106,7 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
       }
       const otherCpu = intervals.length ? intervals.reduce((s, i) => s + i.otherCpu, 0) / intervals.length : 0;
       // each counters request is one connection of its own (Connection: close)
-      return { intervals, otherCpu, upstreamConnections: end.accepts - first.accepts - (samples - 1), memory };
+      return { intervals, otherCpu, upstreamConnections: end.accepts - first.accepts - (samples - 1), cpuBusy, steal, memory };
     },
   };
 }

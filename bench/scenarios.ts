@@ -24,7 +24,7 @@ export interface Scenario {
   description: string;
   load: LoadSpec;
   method: 'GET' | 'POST';
-  /** path on the upstream (see UPSTREAM_FILES and /post in nginx.ts) */
+  /** path on the upstream (nginx.ts serves /small, /64k, /post and the gRPC method paths) */
   path: string;
   /** request body size; the body is that many "x" */
   bodyBytes: number;

@@ -29,7 +29,13 @@ function run(proxy: 'tideway' | 'nginx', rps: number, p99: number, extra: Partia
         non2xx3xx: 0,
       },
     },
-    side: { intervals: [rps, rps, rps, rps].map((r) => ({ rps: r, otherCpu: 0, others: [] })), otherCpu: 0, upstreamConnections: 3 },
+    side: {
+      intervals: [rps, rps, rps, rps].map((r) => ({ rps: r, otherCpu: 0, others: [] })),
+      otherCpu: 0,
+      upstreamConnections: 3,
+      cpuBusy: { cpu0: 0.9, cpu1: 1 },
+      steal: 0,
+    },
     ...extra,
   };
 }
@@ -95,17 +101,19 @@ describe('summarizeScenario', () => {
 });
 
 describe('warningsFor', () => {
-  it('names failed requests, runs still disturbed, unsteady throughput and unpooled upstream connections', () => {
+  it('names failed requests, disturbed runs, unsteady throughput, stolen CPU and unpooled upstream connections', () => {
     const bad = run('tideway', 10_000, 4, { disturbed: true });
     bad.load.failures = 7;
     bad.side.intervals = [9_000, 13_000, 5_000, 13_000, 5_000, 9_000].map((rps) => ({ rps, otherCpu: 0.5, others: [] }));
     bad.side.upstreamConnections = 5_000;
+    bad.side.steal = 0.2;
     const warnings = warningsFor(summarizeScenario(smallGet, [bad, run('nginx', 40_000, 2)]), 50);
-    assert.equal(warnings.length, 4);
+    assert.equal(warnings.length, 5);
     assert.match(warnings[0]!, /small-get\/tideway: 7 requests failed/);
     assert.match(warnings[1]!, /still disturbed/);
     assert.match(warnings[2]!, /throughput varied within a run/);
-    assert.match(warnings[3]!, /5000 upstream connections/);
+    assert.match(warnings[3]!, /hypervisor stole 20% of a CPU/);
+    assert.match(warnings[4]!, /5000 upstream connections/);
   });
 
   it('is silent for clean runs', () => {
