@@ -57,7 +57,7 @@ describe('jwt', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const jwksConfig = (extra: Record<string, unknown> = {}) => ({ algorithms: ['RS256', 'ES256'], jwksUrl, issuer: 'https://issuer.test', audience: 'shop', ...extra });
+  const jwksConfig = (extra: Record<string, unknown> = {}) => ({ algorithms: ['RS256', 'ES256'], jwksUrl, issuer: ['https://issuer.test'], audience: ['shop'], ...extra });
 
   it('accepts valid RS256 and ES256 tokens from the JWKS, copies claims to headers, logs the subject', async () => {
     const chain = chainOf('jwt', jwksConfig({ claimsToHeaders: { sub: 'X-User', groups: 'X-Groups', email: 'X-Email' } }), env);

@@ -18,7 +18,9 @@ export type JwtKeySource =
 export interface JwtConfig {
   algorithms: JwtAlgorithm[];
   keys: JwtKeySource;
+  /** Accepted "iss" values; null accepts any. */
   issuer: string[] | null;
+  /** Accepted "aud" values (one must match); null accepts any. */
   audience: string[] | null;
   clockSkewMs: number;
   /** Claims that must be present (exp is always checked when present; list it here to require it). */
@@ -36,13 +38,6 @@ export interface JwtConfig {
 const COOKIE_NAME = { test: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, hint: 'a valid cookie name' };
 /** RFC 7518 3.2: an HMAC key must be at least as long as the hash output; we ask for 256 bits at least. */
 const MIN_HMAC_BYTES = 32;
-
-function stringOrList(r: ConfigReader, key: string): string[] | null {
-  const value = r.raw(key);
-  if (value === undefined) return null;
-  if (typeof value === 'string') return [r.string(key)!];
-  return r.stringList(key, true) ?? null;
-}
 
 function publicKeys(r: ConfigReader, pems: string[]): KeyObject[] {
   return pems.map((pem, i) => {
@@ -95,8 +90,8 @@ export function parseJwtConfig(raw: unknown): JwtConfig {
     const why = hmac ? 'hmacSecret only verifies HS256, HS384 and HS512' : 'HS* algorithms need hmacSecret, not public keys';
     throw new MiddlewareConfigError(r.field(`algorithms[${wrong}]`), `${algorithms[wrong]}: ${why}`);
   }
-  const issuer = stringOrList(r, 'issuer');
-  const audience = stringOrList(r, 'audience');
+  const issuer = r.stringList('issuer', true) ?? null;
+  const audience = r.stringList('audience', true) ?? null;
   const clockSkewMs = r.duration('clockSkew') ?? 30_000;
   const requiredClaims = r.stringList('requiredClaims') ?? [];
   const claimsToHeaders = r.stringMap('claimsToHeaders') ?? {};
