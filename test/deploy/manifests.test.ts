@@ -3,7 +3,9 @@
 // rules for running Tideway in a cluster; the Dockerfile builds and runs the way the Deployment expects.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import path from 'node:path';
 import { parseSettings } from '../../src/settings/settings.ts';
 import { parseDuration } from '../../src/lib/units.ts';
@@ -58,6 +60,23 @@ test('kustomization.yaml applies every manifest in deploy/ and the Middleware CR
   const kustomization = loadYaml(path.join(DEPLOY, 'kustomization.yaml'))[0]!;
   assert.deepEqual([...kustomization.resources].sort(), [...plainManifestFiles(), 'crds/middleware.yaml'].sort());
   for (const file of plainManifestFiles()) assert.ok(existsSync(path.join(DEPLOY, file)), file);
+});
+
+test('kubectl kustomize deploy/ builds every object (when kubectl is installed)', (t) => {
+  let output: string;
+  try {
+    output = execFileSync('kubectl', ['kustomize', DEPLOY], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      t.skip('kubectl is not installed');
+      return;
+    }
+    throw error;
+  }
+  const built = parseAllDocuments(output).map((d) => d.toJS() as K8sObject);
+  const key = (o: K8sObject) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  assert.deepEqual(built.map(key).sort(), [...plainObjects(), ...loadYaml(path.join(DEPLOY, 'crds/middleware.yaml'))].map(key).sort());
+  assert.deepEqual(built.flatMap(schemaErrors), []);
 });
 
 test('the Middleware CRD (deploy/crds/middleware.yaml, from the middleware room) defines tideway.dev/v1alpha1 Middleware', (t) => {
