@@ -1,10 +1,17 @@
 // One HTTP/2 stream proxied upstream: route it, answer what the gateway answers itself (errors,
-// redirects), then hand the stream to a relay for the backend's protocol: HTTP/1.1 (http, https, and
-// WebSocket over extended CONNECT) or HTTP/2 (h2c, grpc, grpcs). gRPC calls get gRPC statuses instead
-// of HTTP errors, and their grpc-timeout is enforced here. One record per stream goes to the observer.
+// redirects), run the route's middleware chain when it has one, then hand the stream to a relay for
+// the backend's protocol: HTTP/1.1 (http, https, and WebSocket over extended CONNECT) or HTTP/2 (h2c,
+// grpc, grpcs). gRPC calls get gRPC statuses instead of HTTP errors, and their grpc-timeout is enforced
+// here. One record per stream goes to the observer.
+//
+// With a chain, the upstream's response head goes to the chain's response phase before the client
+// sees it; the relay holds the body until then (`upstreamHead` returns false and calls `release`).
 import http2 from 'node:http2';
 import type { CompiledRoute } from '../../routing/index.ts';
 import type { RouteRuntime } from '../route-runtime.ts';
+import type { BackendRuntime } from '../../upstream/registry.ts';
+import type { BodyTransform, Context } from '../../middleware/types.ts';
+import type { Chain } from '../../middleware/compose.ts';
 import { errorBody } from '../error-responses.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
 import { hasDotSegment } from '../path-safety.ts';
@@ -15,6 +22,8 @@ import type { CancelGuard } from './cancel-guard.ts';
 import { Http2Request } from './request.ts';
 import { forwardedValues, type ForwardedValues } from './forwarded.ts';
 import { grpcStatusForHttp, grpcTrailers, trailersOnly, GRPC_STATUS } from './grpc.ts';
+import { Http2MiddlewareContext } from './middleware-context.ts';
+import { fieldsFromFlat } from './fields.ts';
 import { Http1Relay } from './to-http1.ts';
 import { Http2Relay } from './to-http2.ts';
 
@@ -23,8 +32,13 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.const
 /** What carries a stream to one kind of upstream. */
 export interface StreamRelay {
   start(): void;
-  /** Stops all upstream work now (client gone, deadline passed). */
+  /** Stops all upstream work now (client gone, deadline passed, answer from the gateway). */
   abort(): void;
+}
+
+/** The chain's terminal: the upstream call, resolved when the response head is in (or an error answer). */
+function callUpstreamFromChain(ctx: Context): Promise<void> {
+  return (ctx as Http2MiddlewareContext).exchange.callUpstream();
 }
 
 export class Http2StreamExchange {
@@ -46,11 +60,19 @@ export class Http2StreamExchange {
   upstreamEnd = 0;
   /** Trailers sent when the response body ends (the stream was answered with waitForTrailers). */
   trailers: http2.OutgoingHttpHeaders | null = null;
+  /** The middleware context, for routes with a chain. */
+  mw: Http2MiddlewareContext | null = null;
   private readonly guard: CancelGuard;
+  private websocket = false;
   private relay: StreamRelay | null = null;
   private answered = false;
   private closedByUs = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private chainPending = false;
+  private resolveUpstreamHead: (() => void) | null = null;
+  private heldOptions: http2.ServerStreamResponseOptions | null = null;
+  private release: (() => void) | null = null;
+  private transform: BodyTransform | null = null;
 
   constructor(ctx: Http2Context, stream: http2.ServerHttp2Stream, rawHeaders: readonly string[], guard: CancelGuard) {
     this.ctx = ctx;
@@ -77,9 +99,9 @@ export class Http2StreamExchange {
     const request = this.request;
     const scan = request.scan;
     this.requestId = scan.requestId !== undefined && isUsableRequestId(scan.requestId) ? scan.requestId : ctx.nextRequestId();
-    const websocket = request.method === 'CONNECT' && request.protocol !== undefined;
-    if (request.method === 'CONNECT' && !websocket) return this.fail(405, 'connect-not-allowed');
-    if (websocket && request.protocol!.toLowerCase() !== 'websocket') return this.fail(501, 'unsupported-protocol');
+    this.websocket = request.method === 'CONNECT' && request.protocol !== undefined;
+    if (request.method === 'CONNECT' && !this.websocket) return this.fail(405, 'connect-not-allowed');
+    if (this.websocket && request.protocol!.toLowerCase() !== 'websocket') return this.fail(501, 'unsupported-protocol');
     // Same rule as HTTP/1.1: no request routes by one path and is served by another.
     if (hasDotSegment(request.pathOnly)) return this.fail(400, 'dot-segment');
     const route = ctx.snapshot.table.match(request.authority, request.path);
@@ -92,14 +114,118 @@ export class Http2StreamExchange {
       return this.answer(308, 'ssl-redirect', { location: httpsLocation(request.authority ?? '', request.path, ctx.httpsPort) });
     }
     if (options.maxBodyBytes > 0 && scan.contentLength > options.maxBodyBytes) return this.fail(413, 'body-too-large');
-    const backend = route.ext.backend;
-    if (backend === null || backend.endpoints.length === 0) return this.fail(503, 'no-endpoint');
     if (request.grpcTimeoutMs !== null) this.deadlineTimer = setTimeout(() => this.onDeadline(), request.grpcTimeoutMs);
+    const chain = route.ext.chain;
+    if (chain !== null) return this.runChain(chain, route);
+    this.startRelay(route.ext.backend, null);
+  }
+
+  private startRelay(backend: BackendRuntime | null, preferredEndpoint: string | null): void {
+    if (backend === null || backend.endpoints.length === 0) return this.fail(503, 'no-endpoint');
     const protocol = backend.spec.protocol;
     const overHttp1 = protocol === 'http' || protocol === 'https';
-    if (websocket && !overHttp1) return this.fail(502, 'websocket-needs-http1-backend');
-    this.relay = overHttp1 ? new Http1Relay(this, backend, websocket) : new Http2Relay(this, backend);
+    if (this.websocket && !overHttp1) return this.fail(502, 'websocket-needs-http1-backend');
+    this.relay = overHttp1 ? new Http1Relay(this, backend, this.websocket, preferredEndpoint) : new Http2Relay(this, backend, preferredEndpoint);
     this.relay.start();
+  }
+
+  private runChain(chain: Chain, route: CompiledRoute<RouteRuntime>): void {
+    this.mw = new Http2MiddlewareContext(this, route.spec, this.websocket);
+    this.chainPending = true;
+    chain(this.mw, callUpstreamFromChain).then(() => this.afterChain(), (error: unknown) => this.chainFailed(error));
+  }
+
+  /** The chain's terminal: proxy to the backend it chose; resolves when the response head is in. */
+  callUpstream(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolveUpstreamHead = resolve;
+      const mw = this.mw!;
+      const runtime = this.route!.ext;
+      const key = mw.upstream.backend;
+      const backend = key === null ? null : key === this.route!.spec.backend ? runtime.backend : runtime.backends.get(key) ?? null;
+      this.startRelay(backend, mw.upstream.preferredEndpoint);
+    });
+  }
+
+  private wakeChain(): void {
+    const resolve = this.resolveUpstreamHead;
+    this.resolveUpstreamHead = null;
+    resolve?.();
+  }
+
+  private chainFailed(error: unknown): void {
+    this.chainPending = false;
+    this.mw!.logFields.middlewareError = (error as Error)?.message ?? String(error);
+    this.relay?.abort();
+    this.relay = null;
+    this.fail(500, 'middleware-error');
+  }
+
+  /** The chain completed: send what it settled on, the upstream's (possibly edited) response or an answer. */
+  private afterChain(): void {
+    this.chainPending = false;
+    const mw = this.mw!;
+    const response = mw.response;
+    if (this.answered || this.stream.destroyed) return;
+    if (response === null) return this.chainFailed(new Error('the chain finished without a response'));
+    if (mw.answerBody !== null) return this.sendAnswer(response.status, mw.responseHeaders.raw, mw.answerBody);
+    this.transform = response.bodyTransform;
+    const fields = fieldsFromFlat(response.status, mw.responseHeaders.raw);
+    const options = this.heldOptions ?? {};
+    if (this.transform !== null) {
+      // The body changes size: its length is unknown, and the stream ends with (maybe empty) trailers.
+      delete fields['content-length'];
+      if (!options.endStream) options.waitForTrailers = true;
+    }
+    const release = this.release;
+    this.release = null;
+    this.heldOptions = null;
+    if (this.respond(fields, options)) release?.();
+  }
+
+  /**
+   * The upstream's response head. Without a chain it is sent now and the relay may send the body.
+   * With one it waits for the response phase: returns false, and `release` is called once the head
+   * is out (the relay holds the body until then).
+   */
+  upstreamHead(fields: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions, release: () => void): boolean {
+    if (!this.chainPending) return this.respond(fields, options);
+    this.mw!.setUpstreamResponse(fields);
+    this.heldOptions = options;
+    this.release = release;
+    this.wakeChain();
+    return false;
+  }
+
+  /** The path sent upstream (a middleware may have rewritten it). */
+  get outgoingPath(): string {
+    return this.mw === null ? this.request.path : this.mw.request.path;
+  }
+
+  /** The fields sent upstream before forwarding headers are added (a middleware may have edited them). */
+  get outgoingHeaders(): readonly string[] {
+    return this.mw === null ? this.request.headers : this.mw.request.headers.raw;
+  }
+
+  /** One chunk of the response body to the client (through the chain's body transform, if any). */
+  writeBody(chunk: Buffer): boolean {
+    const out = this.transform === null ? chunk : this.transform.write(chunk);
+    this.bytesOut += out.length;
+    return out.length === 0 || this.stream.write(out);
+  }
+
+  /** The upstream's body ended. */
+  endBody(): void {
+    if (this.transform !== null) {
+      const rest = this.transform.end();
+      this.bytesOut += rest.length;
+      if (rest.length > 0) this.stream.write(rest);
+    }
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  get hasTransform(): boolean {
+    return this.transform !== null;
   }
 
   forwarded(): ForwardedValues {
@@ -108,7 +234,7 @@ export class Http2StreamExchange {
 
   /**
    * Sends the response head (HSTS added on HTTPS when the route asks for it). Returns false when the
-   * stream is gone or the head was refused (invalid upstream header): the caller stops.
+   * stream is gone or the head was refused (invalid header): the caller stops.
    */
   respond(headers: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions): boolean {
     if (this.answered || this.stream.destroyed) return false;
@@ -117,7 +243,7 @@ export class Http2StreamExchange {
     try {
       this.stream.respond(headers, options);
     } catch {
-      // node:http2 validates names and values; an upstream header it refuses makes the answer a 502.
+      // node:http2 validates names and values; a header it refuses makes the answer a 502.
       this.relay?.abort();
       this.relay = null;
       this.fail(502, 'upstream-invalid-header');
@@ -135,32 +261,54 @@ export class Http2StreamExchange {
   /** The gateway answers the request itself: an HTTP error, or a gRPC status for gRPC calls. */
   fail(status: number, reason: string): void {
     this.error = reason;
-    this.upstreamEnd ||= this.upstreamStart === 0 ? 0 : Date.now();
+    if (this.upstreamStart !== 0 && this.upstreamEnd === 0) this.upstreamEnd = Date.now();
     if (this.relay !== null) {
       this.relay.abort();
       this.relay = null;
+    }
+    if (this.chainPending && !this.answered) {
+      // Inside the chain the error becomes the response its response phase sees (CORS headers etc.).
+      this.mw!.respond(status, errorBody(status));
+      this.wakeChain();
+      return;
     }
     if (this.answered) {
       // The head is out: a gRPC call can still end with a status in trailers; anything else is reset.
       if (this.isGrpc && !this.stream.writableEnded) return this.endWithStatus(grpcStatusForHttp(status), reason);
       return this.reset(NGHTTP2_INTERNAL_ERROR);
     }
+    this.sendAnswer(status, null, null);
+  }
+
+  /**
+   * An answer from the gateway or a middleware: gRPC calls get a trailers-only status, others the
+   * headers and body (the short plain-text error body when `body` is null).
+   */
+  private sendAnswer(status: number, headers: readonly string[] | null, body: Buffer | null): void {
     if (this.isGrpc) {
-      this.respond(trailersOnly(grpcStatusForHttp(status), reason), { endStream: true });
+      const message = body === null || body.length === 0 ? this.error ?? `HTTP ${status}` : body.toString('utf8').trim();
+      this.respond(status === 200 ? trailersOnly(GRPC_STATUS.OK, '') : trailersOnly(grpcStatusForHttp(status), message), { endStream: true });
       this.discardRequestBody();
       return;
     }
-    this.answer(status, reason, null);
+    const bytes = body ?? Buffer.from(errorBody(status));
+    const fields = headers === null ? { ':status': status, 'content-type': 'text/plain; charset=utf-8' } : fieldsFromFlat(status, headers);
+    this.answerWith(fields, bytes);
   }
 
-  /** A short plain-text answer (errors) or an empty one with headers (redirects). */
+  /** A short plain-text error (extra null) or an empty answer with headers (redirects). */
   private answer(status: number, reason: string, extra: Record<string, string> | null): void {
     this.error = reason;
-    const body = extra === null ? errorBody(status) : '';
-    const headers: http2.OutgoingHttpHeaders = { ':status': status, 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body), ...extra };
-    if (body !== '') headers['content-type'] = 'text/plain; charset=utf-8';
-    const noBody = body === '' || this.request.method === 'HEAD';
-    if (!this.respond(headers, { endStream: noBody })) return;
+    if (extra === null) return this.sendAnswer(status, null, null);
+    this.answerWith({ ':status': status, ...extra }, Buffer.alloc(0));
+  }
+
+  private answerWith(fields: http2.OutgoingHttpHeaders, body: Buffer): void {
+    const status = Number(fields[':status']);
+    const noBody = body.length === 0 || this.request.method === 'HEAD' || status === 204 || status === 304;
+    fields['content-length'] = body.length;
+    fields['cache-control'] ??= 'no-store';
+    if (!this.respond(fields, { endStream: noBody })) return;
     if (!noBody) {
       this.bytesOut += body.length;
       this.stream.end(body);
@@ -208,6 +356,8 @@ export class Http2StreamExchange {
       this.relay.abort();
       this.relay = null;
     }
+    // A chain still waiting for the upstream settles; its answer has nowhere to go.
+    this.wakeChain();
     if (this.ctx.observer.enabled) this.report();
   }
 

@@ -14,6 +14,7 @@ import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '.
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../http1/header-names.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
+import { addField, fieldsFromFlat } from './fields.ts';
 
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -27,6 +28,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private readonly ex: Http2StreamExchange;
   private readonly backend: BackendRuntime;
   private readonly websocketKey: string | null;
+  private readonly preferredEndpoint: string | null;
   private readonly chunked: boolean;
   private upstream: Http1UpstreamConnection | null = null;
   private endpoint: EndpointRuntime | null = null;
@@ -42,10 +44,16 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private clientPaused = false;
   private upstreamPaused = false;
   private aborted = false;
+  /** The response head waits for the middleware chain: body chunks and the end are held meanwhile. */
+  private holding = false;
+  private heldChunks: Buffer[] | null = null;
+  private heldEnd = false;
+  private heldTunnel: { socket: net.Socket; head: Buffer } | null = null;
 
-  constructor(ex: Http2StreamExchange, backend: BackendRuntime, websocket: boolean) {
+  constructor(ex: Http2StreamExchange, backend: BackendRuntime, websocket: boolean, preferredEndpoint: string | null) {
     this.ex = ex;
     this.backend = backend;
+    this.preferredEndpoint = preferredEndpoint;
     this.websocketKey = websocket ? randomBytes(16).toString('base64') : null;
     const request = ex.request;
     this.chunked = !websocket && request.hasBody && request.scan.contentLength < 0;
@@ -63,8 +71,9 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   }
 
   private connect(avoid: EndpointRuntime | null): void {
-    const endpoint = pickEndpoint(this.backend, avoid);
+    const endpoint = pickEndpoint(this.backend, avoid, avoid === null ? this.preferredEndpoint : null);
     if (endpoint === null) return this.ex.fail(503, 'no-endpoint');
+    if (this.ex.mw !== null) this.ex.mw.upstream.endpoint = endpoint.pool.key;
     const options = this.ex.route!.ext.options;
     this.endpoint = endpoint;
     this.ex.upstreamAddress = endpoint.pool.key;
@@ -104,10 +113,10 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private buildRequestHead(): string {
     const ex = this.ex;
     const request = ex.request;
-    const headers = request.headers;
+    const headers = ex.outgoingHeaders;
     const tokens = request.scan.connectionTokens;
     const method = this.websocketKey === null ? request.method : 'GET';
-    let head = `${method} ${request.path} HTTP/1.1\r\nHost: ${request.authority ?? this.endpoint!.pool.key}\r\n`;
+    let head = `${method} ${ex.outgoingPath} HTTP/1.1\r\nHost: ${request.authority ?? this.endpoint!.pool.key}\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const kind = classifyHeader(name);
@@ -182,8 +191,32 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     const noBody = ex.request.method === 'HEAD' || status === 204 || status === 304;
     const { fields, hasLength } = responseFields(status, headers);
     // An HTTP/1.1 body without content-length is chunked and may carry trailers.
-    ex.respond(fields, { endStream: noBody, waitForTrailers: !noBody && !hasLength });
+    this.respondHead(fields, { endStream: noBody, waitForTrailers: !noBody && !hasLength });
     return noBody;
+  }
+
+  /** The head goes out, or waits for the middleware chain with the upstream paused. */
+  private respondHead(fields: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions): void {
+    if (this.ex.upstreamHead(fields, options, () => this.releaseBody())) return;
+    if (!this.ex.hasAnswered) {
+      this.holding = true;
+      this.upstream?.socket.pause();
+    }
+  }
+
+  /** The chain's response phase is done and the head is out: what was held follows. */
+  private releaseBody(): void {
+    this.holding = false;
+    const held = this.heldChunks;
+    this.heldChunks = null;
+    if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
+    if (this.heldTunnel !== null) {
+      const { socket, head } = this.heldTunnel;
+      this.heldTunnel = null;
+      return this.onUpstreamUpgrade(socket, head);
+    }
+    if (this.heldEnd) this.ex.endBody();
+    else this.upstream?.socket.resume();
   }
 
   /** 101 to our Upgrade: check the accept value against our key, answer the client 200 (RFC 8441 5). */
@@ -200,7 +233,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
       this.ex.fail(502, 'upstream-websocket-handshake');
       return true;
     }
-    this.ex.respond(fields, {});
+    this.respondHead(fields, {});
     return true;
   }
 
@@ -209,6 +242,10 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     this.upstream = null;
     this.responseDone = true;
     ex.upstreamEnd = Date.now();
+    if (this.holding && !this.aborted) {
+      this.heldTunnel = { socket, head };
+      return;
+    }
     if (this.aborted || !ex.hasAnswered || ex.stream.destroyed) {
       socket.destroy();
       return;
@@ -220,9 +257,11 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   endResponseData(): void {}
 
   onResponseBody(chunk: Buffer): void {
-    const ex = this.ex;
-    ex.bytesOut += chunk.length;
-    if (!ex.stream.write(chunk) && !this.upstreamPaused && this.upstream !== null) {
+    if (this.holding) {
+      (this.heldChunks ??= []).push(chunk);
+      return;
+    }
+    if (!this.ex.writeBody(chunk) && !this.upstreamPaused && this.upstream !== null) {
       this.upstreamPaused = true;
       this.upstream.socket.pause();
     }
@@ -242,13 +281,15 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream !== null) {
-      if (this.upstreamPaused) upstream.socket.resume();
+      // Back to the pool reading (a paused idle socket would miss the upstream closing it).
+      if (this.upstreamPaused || this.holding) upstream.socket.resume();
       // A connection whose request body was not fully sent cannot carry another request.
       if (this.requestDone) upstream.release();
       else upstream.destroy();
     }
-    if (trailers !== null) ex.trailers = trailerFields(trailers);
-    if (!ex.stream.writableEnded) ex.stream.end();
+    if (trailers !== null) ex.trailers = fieldsFromFlat(null, trailers);
+    if (this.holding) this.heldEnd = true;
+    else ex.endBody();
     // The client may still be sending a body nobody reads now.
     if (!this.requestDone) ex.stream.resume();
   }
@@ -302,21 +343,7 @@ function responseFields(status: number, headers: readonly string[]): { fields: h
     const kind = classifyHeader(name);
     if (kind & H_HOP) continue;
     if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    addField(fields, name.toLowerCase(), headers[i + 1]!);
+    addField(fields, name, headers[i + 1]!);
   }
   return { fields, hasLength };
-}
-
-function trailerFields(trailers: readonly string[]): http2.OutgoingHttpHeaders {
-  const fields: http2.OutgoingHttpHeaders = {};
-  for (let i = 0; i < trailers.length; i += 2) addField(fields, trailers[i]!.toLowerCase(), trailers[i + 1]!);
-  return fields;
-}
-
-/** Set-Cookie stays a list (its values contain commas); other repeated fields are joined (RFC 9110 5.3). */
-function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string): void {
-  const existing = fields[name];
-  if (existing === undefined) fields[name] = value;
-  else if (name === 'set-cookie') fields[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
-  else fields[name] = `${String(existing)}, ${value}`;
 }

@@ -14,6 +14,7 @@ const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_REFUSE
 export class Http2Relay implements StreamRelay {
   private readonly ex: Http2StreamExchange;
   private readonly backend: BackendRuntime;
+  private readonly preferredEndpoint: string | null;
   private upstream: http2.ClientHttp2Stream | null = null;
   private endpoint: EndpointRuntime | null = null;
   private lastError: NodeJS.ErrnoException | null = null;
@@ -22,9 +23,10 @@ export class Http2Relay implements StreamRelay {
   private triedAnotherEndpoint = false;
   private aborted = false;
 
-  constructor(ex: Http2StreamExchange, backend: BackendRuntime) {
+  constructor(ex: Http2StreamExchange, backend: BackendRuntime, preferredEndpoint: string | null) {
     this.ex = ex;
     this.backend = backend;
+    this.preferredEndpoint = preferredEndpoint;
   }
 
   start(): void {
@@ -33,8 +35,9 @@ export class Http2Relay implements StreamRelay {
 
   private connect(avoid: EndpointRuntime | null): void {
     const ex = this.ex;
-    const endpoint = pickEndpoint(this.backend, avoid);
+    const endpoint = pickEndpoint(this.backend, avoid, avoid === null ? this.preferredEndpoint : null);
     if (endpoint === null || endpoint.http2 === null) return ex.fail(503, 'no-endpoint');
+    if (ex.mw !== null) ex.mw.upstream.endpoint = endpoint.pool.key;
     const pool = endpoint.http2;
     const options = ex.route!.ext.options;
     this.endpoint = endpoint;
@@ -55,7 +58,6 @@ export class Http2Relay implements StreamRelay {
     else this.onReady(upstream);
     upstream.on('response', (headers) => this.onResponse(upstream, headers));
     upstream.on('trailers', (trailers) => (ex.trailers = copyFields(trailers)));
-    upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length));
     upstream.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
     upstream.on('close', () => this.onClose(upstream));
   }
@@ -65,14 +67,15 @@ export class Http2Relay implements StreamRelay {
     const request = ex.request;
     const fields: http2.OutgoingHttpHeaders = {
       ':method': request.method,
-      ':path': request.path,
+      ':path': ex.outgoingPath,
       ':scheme': secure ? 'https' : 'http',
       ':authority': request.authority ?? endpointKey,
     };
-    const headers = request.headers;
+    const headers = ex.outgoingHeaders;
     const tokens = request.scan.connectionTokens;
     for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
+      // Middlewares may have set names in any case; HTTP/2 wants them lower-case.
+      const name = headers[i]!.toLowerCase();
       const value = headers[i + 1]!;
       const kind = classifyHeader(name);
       if (kind !== 0 && (kind & (H_HOP | H_HOST | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) {
@@ -116,12 +119,28 @@ export class Http2Relay implements StreamRelay {
     const fields = copyFields(headers);
     fields[':status'] = headers[':status'];
     // Trailers-only (gRPC errors): one HEADERS frame with END_STREAM, kept as such.
-    if (upstream.endAfterHeaders) {
-      ex.respond(fields, { endStream: true });
+    const endStream = upstream.endAfterHeaders;
+    const options: http2.ServerStreamResponseOptions = endStream ? { endStream: true } : { waitForTrailers: true };
+    // With a middleware chain the head waits for its response phase; the body stays in the upstream
+    // stream meanwhile (its flow-control window bounds it).
+    if (ex.upstreamHead(fields, options, () => this.startBody(upstream, endStream))) this.startBody(upstream, endStream);
+  }
+
+  /** The response head is out: relay the body. */
+  private startBody(upstream: http2.ClientHttp2Stream, endStream: boolean): void {
+    const ex = this.ex;
+    if (endStream || this.aborted) return;
+    if (!ex.hasTransform) {
+      upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length));
+      upstream.pipe(ex.stream);
       return;
     }
-    if (!ex.respond(fields, { waitForTrailers: true })) return;
-    upstream.pipe(ex.stream);
+    // A body transform (compression) changes the chunks: relayed by hand, with the same backpressure.
+    upstream.on('data', (chunk: Buffer) => {
+      if (!ex.writeBody(chunk)) upstream.pause();
+    });
+    ex.stream.on('drain', () => upstream.resume());
+    upstream.on('end', () => ex.endBody());
   }
 
   private onTimeout(): void {

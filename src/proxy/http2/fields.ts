@@ -1,0 +1,19 @@
+// HTTP/2 header fields built from HTTP/1.1-style [name, value, ...] lists: names lower-case (HTTP/2
+// requires it), Set-Cookie kept as separate fields (its values contain commas), other repeats joined
+// with ", " (RFC 9110 5.3), since node:http2 refuses repeats of single-value fields.
+import type http2 from 'node:http2';
+
+export function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string): void {
+  const lower = name.toLowerCase();
+  const existing = fields[lower];
+  if (existing === undefined) fields[lower] = value;
+  else if (lower === 'set-cookie') fields[lower] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+  else fields[lower] = `${String(existing)}, ${value}`;
+}
+
+/** A response head (`status` set) or trailers (`status` null) from a flat list. */
+export function fieldsFromFlat(status: number | null, flat: readonly string[]): http2.OutgoingHttpHeaders {
+  const fields: http2.OutgoingHttpHeaders = status === null ? {} : { ':status': status };
+  for (let i = 0; i < flat.length; i += 2) addField(fields, flat[i]!, flat[i + 1]!);
+  return fields;
+}

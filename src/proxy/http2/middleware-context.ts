@@ -1,0 +1,79 @@
+// The middleware Context for one HTTP/2 stream, the same view the HTTP/1.1 path gives (DESIGN: one
+// request model for every protocol). Built only for routes that have a chain. Request headers are the
+// ones that will be forwarded (pseudo-headers, hop-by-hop and X-Forwarded-* taken out, cookies as one
+// field); response headers enter the response phase as a flat list with names lower-case.
+import type http2 from 'node:http2';
+import type { Context, RequestView, ResponseView, UpstreamChoice } from '../../middleware/types.ts';
+import { FlatHeaderMap } from '../../middleware/header-map.ts';
+import type { RouteSpec } from '../../routing/spec.ts';
+import { forwardedRequestHeaders } from '../http1/middleware-context.ts';
+import type { Http2StreamExchange } from './stream-exchange.ts';
+
+class Http2RequestView implements RequestView {
+  readonly method: string;
+  readonly scheme: string;
+  readonly authority: string;
+  path: string;
+  readonly clientAddress: string;
+  readonly protocol = 'HTTP/2' as const;
+  readonly requestId: string;
+  readonly headers: FlatHeaderMap;
+  readonly contentLength: number;
+  readonly isUpgrade: boolean;
+
+  constructor(ex: Http2StreamExchange, websocket: boolean) {
+    const request = ex.request;
+    const scan = request.scan;
+    this.method = websocket ? 'GET' : request.method;
+    this.scheme = ex.trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : ex.ctx.scheme;
+    this.authority = request.authority ?? '';
+    this.path = request.path;
+    this.clientAddress = ex.clientAddress;
+    this.requestId = ex.requestId;
+    this.headers = new FlatHeaderMap(forwardedRequestHeaders(request.headers, scan.connectionTokens));
+    this.contentLength = request.hasBody ? scan.contentLength : 0;
+    this.isUpgrade = websocket;
+  }
+}
+
+export class Http2MiddlewareContext implements Context {
+  readonly exchange: Http2StreamExchange;
+  readonly request: Http2RequestView;
+  response: ResponseView | null = null;
+  readonly route: RouteSpec;
+  readonly upstream: UpstreamChoice;
+  readonly state: Record<string, unknown> = {};
+  readonly logFields: Record<string, string | number> = {};
+  /** Body of an answer made with respond(); null when the response comes from the upstream. */
+  answerBody: Buffer | null = null;
+  responseHeaders = new FlatHeaderMap();
+
+  constructor(exchange: Http2StreamExchange, route: RouteSpec, websocket: boolean) {
+    this.exchange = exchange;
+    this.route = route;
+    this.request = new Http2RequestView(exchange, websocket);
+    this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
+  }
+
+  respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {
+    const map = headers === undefined ? new FlatHeaderMap() : FlatHeaderMap.fromRecord(headers);
+    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
+    if (body !== undefined && !map.has('content-type')) map.set('content-type', 'text/plain; charset=utf-8');
+    this.answerBody = bytes;
+    this.responseHeaders = map;
+    this.response = { status, headers: map, bodyTransform: null };
+  }
+
+  /** The upstream answered: its status and fields enter the response phase. */
+  setUpstreamResponse(fields: http2.OutgoingHttpHeaders): void {
+    const flat: string[] = [];
+    for (const name of Object.keys(fields)) {
+      if (name.charCodeAt(0) === 0x3a) continue;
+      const value = fields[name];
+      if (Array.isArray(value)) for (const v of value) flat.push(name, String(v));
+      else if (value !== undefined) flat.push(name, String(value));
+    }
+    this.responseHeaders = new FlatHeaderMap(flat);
+    this.response = { status: Number(fields[':status']), headers: this.responseHeaders, bodyTransform: null };
+  }
+}
