@@ -37,7 +37,10 @@ const OUTPUT_TAIL = 8192;
 
 export function spawnTracked(label: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): Tracked {
   const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-  if (child.pid === undefined) throw new Error(`${label}: could not spawn ${command}`);
+  // a failed spawn (ENOENT, EACCES) is reported below, on the next tick also as an 'error' event,
+  // which must have a listener or it would be uncaught
+  child.once('error', () => {});
+  if (child.pid === undefined) throw new Error(`${label}: could not spawn ${command} (missing or not executable)`);
   const pid = child.pid;
   let tail = '';
   const keep = (chunk: Buffer): void => {
