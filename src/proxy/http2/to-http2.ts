@@ -99,13 +99,15 @@ export class Http2Relay implements StreamRelay {
   /** The upstream stream is open: the request body may flow now. */
   private onReady(upstream: http2.ClientHttp2Stream): void {
     const ex = this.ex;
-    if (this.aborted || !ex.request.hasBody || this.bodyStarted) return;
-    this.bodyStarted = true;
-    const maxBody = ex.route!.ext.options.maxBodyBytes;
-    ex.stream.on('data', (chunk: Buffer) => {
-      ex.bytesIn += chunk.length;
-      if (maxBody > 0 && ex.bytesIn > maxBody) ex.fail(413, 'body-too-large');
-    });
+    if (this.aborted || !ex.request.hasBody || upstream !== this.upstream) return;
+    if (!this.bodyStarted) {
+      this.bodyStarted = true;
+      const maxBody = ex.route!.ext.options.maxBodyBytes;
+      ex.stream.on('data', (chunk: Buffer) => {
+        ex.bytesIn += chunk.length;
+        if (maxBody > 0 && ex.bytesIn > maxBody) ex.fail(413, 'body-too-large');
+      });
+    }
     ex.stream.pipe(upstream);
   }
 
@@ -157,10 +159,13 @@ export class Http2Relay implements StreamRelay {
     if (rst === NGHTTP2_NO_ERROR && this.responseStarted) return; // ended normally; the pipe ended the client stream
     if (!this.responseStarted) {
       const cause = (this.lastError?.cause as NodeJS.ErrnoException | undefined)?.code ?? this.lastError?.code;
-      const refused = cause === 'ECONNREFUSED' || rst === NGHTTP2_REFUSED_STREAM;
-      if (refused && !this.bodyStarted && !this.triedAnotherEndpoint && this.backend.endpoints.length > 1) {
-        // Nothing of the request was consumed: another endpoint gets it (rolling update, pod gone).
+      // Nothing of the request was consumed: a refused connection goes to another endpoint (rolling
+      // update, pod gone); a refused stream (RFC 9113 8.7: not processed; sent before the peer's
+      // stream limit was known) may go anywhere, the same endpoint included.
+      const retry = rst === NGHTTP2_REFUSED_STREAM || (cause === 'ECONNREFUSED' && this.backend.endpoints.length > 1);
+      if (retry && !this.triedAnotherEndpoint && ex.bytesIn === 0) {
         this.triedAnotherEndpoint = true;
+        ex.stream.unpipe(upstream);
         return this.connect(this.endpoint);
       }
       if (cause === 'ETIMEDOUT') return ex.fail(504, 'upstream-timeout');
