@@ -20,6 +20,36 @@ export interface RequestRecord {
   requestId: string;
   /** Why Tideway answered the request itself, when it did ("no-route", "no-endpoint", "upstream-timeout", ...). */
   error: string | null;
+  /** W3C trace id when the request was traced (absent or null otherwise). */
+  traceId?: string | null;
+}
+
+/** A live count (open connections, open streams). */
+export interface Gauge {
+  inc(): void;
+  dec(): void;
+}
+
+/** Counters the data plane moves as things happen (GatewayMetrics implements them). */
+export interface ProxyCounters {
+  connections(protocol: string): Gauge;
+  streams(protocol: string): Gauge;
+  onUpstreamRetry(route: RouteSpec, reason: 'connect-refused' | 'stale-connection'): void;
+}
+
+const NO_GAUGE: Gauge = { inc() {}, dec() {} };
+export const NO_COUNTERS: ProxyCounters = { connections: () => NO_GAUGE, streams: () => NO_GAUGE, onUpstreamRetry() {} };
+
+/** The span of one traced request (observability/tracing.ts implements it). */
+export interface RequestSpan {
+  readonly traceId: string;
+  upstreamStart(peer?: string): string;
+  upstreamEnd(status: number): void;
+  end(record: RequestRecord): void;
+}
+
+export interface RequestTracerLike {
+  start(method: string, host: string, path: string, traceparent: string | undefined): RequestSpan | null;
 }
 
 export interface RequestObserver {

@@ -11,7 +11,7 @@ import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 
-export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[]) => void;
+export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number) => void;
 
 export class ControlPlane {
   readonly settings: Settings;
@@ -87,7 +87,7 @@ export class ControlPlane {
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
     this.latest = table;
-    this.publishSpec(table, diagnostics);
+    this.publishSpec(table, diagnostics, translateMs);
     this.ready = true;
     const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
     this.logger.info({ version: table.version, routes, backends: Object.keys(table.backends).length, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');

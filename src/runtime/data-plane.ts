@@ -10,7 +10,7 @@ import type { Http1Context } from '../proxy/http1/context.ts';
 import { Http2Frontend } from '../proxy/http2/frontend.ts';
 import { DEFAULT_HTTP2_LIMITS, type Http2Limits } from '../proxy/http2/context.ts';
 import { HttpsListener } from '../proxy/tls/https-listener.ts';
-import { NO_OBSERVER, type RequestObserver } from '../proxy/observer.ts';
+import { NO_COUNTERS, NO_OBSERVER, type ProxyCounters, type RequestObserver, type RequestTracerLike } from '../proxy/observer.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
 import { MiddlewareRuntime } from '../middleware/index.ts';
@@ -19,6 +19,8 @@ import { requestIdGenerator } from './request-id.ts';
 export interface DataPlaneOptions {
   settings: Settings;
   observer?: RequestObserver;
+  /** Live gauges and retry counters (GatewayMetrics); none by default. */
+  counters?: ProxyCounters;
   /** Workers of a multi-process gateway each bind their own socket (SO_REUSEPORT); the kernel balances. */
   reusePort?: boolean;
   /** Where certificates that cannot be loaded, and middleware configuration errors, are reported. */
@@ -33,6 +35,7 @@ export class DataPlane {
   readonly snapshot: { table: RouteTable<RouteRuntime> };
   private readonly http: Http1Listener;
   private readonly httpContext: Http1Context;
+  private readonly httpsContext: Http1Context;
   /** HTTP/2 with prior knowledge on the plain port. */
   private readonly h2c: Http2Frontend;
   private readonly https: HttpsListener | null;
@@ -61,12 +64,21 @@ export class DataPlane {
       httpsPort: settings.httpsPort ?? null,
       localPort: String(settings.httpPort),
       observer: options.observer ?? NO_OBSERVER,
+      counters: options.counters ?? NO_COUNTERS,
+      tracer: null,
       nextRequestId: requestIdGenerator(),
     };
     const http2Limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, idleTimeoutMs: settings.limits.keepAliveTimeoutMs };
     this.h2c = new Http2Frontend(this.httpContext, http2Limits);
     this.http = new Http1Listener(this.httpContext, { h2c: (socket) => this.h2c.accept(socket) });
-    this.https = settings.httpsPort === undefined ? null : new HttpsListener({ ...this.httpContext, scheme: 'https', localPort: String(settings.httpsPort) }, http2Limits);
+    this.httpsContext = { ...this.httpContext, scheme: 'https', localPort: String(settings.httpsPort) };
+    this.https = settings.httpsPort === undefined ? null : new HttpsListener(this.httpsContext, http2Limits);
+  }
+
+  /** Tracing starts after construction (OpenTelemetry loads asynchronously). */
+  setTracer(tracer: RequestTracerLike | null): void {
+    this.httpContext.tracer = tracer;
+    this.httpsContext.tracer = tracer;
   }
 
   async listen(): Promise<{ http: number; https: number | null }> {

@@ -9,14 +9,15 @@ import type { RouteRuntime } from '../proxy/route-runtime.ts';
 import type { RequestObserver } from '../proxy/observer.ts';
 import type { ObjectStore } from '../store/index.ts';
 import type { UpstreamRegistry } from '../upstream/registry.ts';
-import { AdminServer } from '../admin/server.ts';
+import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../admin/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { DataPlane } from './data-plane.ts';
-import { mountControlApi } from './admin-routes.ts';
+import { createObservability, type ProcessObservability } from './observability.ts';
 
 export interface GatewayOptions {
   settings: Settings;
   logger: Logger;
+  /** An extra observer of finished requests (tests). */
   observer?: RequestObserver;
 }
 
@@ -32,15 +33,25 @@ export class Gateway {
   readonly control: ControlPlane;
   readonly data: DataPlane;
   readonly admin: AdminServer;
+  readonly observability: ProcessObservability;
   /** Set once start() has bound the listeners. */
   ports: ListeningPorts | null = null;
 
   constructor(options: GatewayOptions) {
-    this.settings = options.settings;
-    this.data = new DataPlane({ settings: options.settings, logger: options.logger, ...(options.observer ? { observer: options.observer } : {}) });
-    this.control = new ControlPlane(options.settings, options.logger, (spec) => this.data.serve(spec));
+    const { settings, logger } = options;
+    this.settings = settings;
+    this.observability = createObservability(settings, options.observer);
+    const metrics = this.observability.metrics;
+    this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics });
+    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
+      this.data.serve(spec);
+      metrics.onSnapshot(spec.version, translateMs);
+      metrics.onDiagnostics(diagnostics);
+    });
     this.admin = new AdminServer(this.control);
-    mountControlApi(this.admin, this.control);
+    mountAdminApi(this.admin, { table: () => this.data.snapshot.table, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
+    this.admin.route('/metrics', metricsHandler(metrics, 'single'));
+    mountDashboard(this.admin);
   }
 
   get store(): ObjectStore {
@@ -62,6 +73,8 @@ export class Gateway {
   /** Starts listeners and the source; resolves once listening (readiness follows the first snapshot). */
   async start(): Promise<ListeningPorts> {
     const s = this.settings;
+    await this.observability.startTracing();
+    this.data.setTracer(this.observability.tracer);
     const admin = await this.admin.listen(s.adminPort, s.adminAddress);
     const { http, https } = await this.data.listen();
     await this.control.start();
@@ -74,5 +87,6 @@ export class Gateway {
     await this.control.stop();
     await this.data.drain(drainTimeoutMs);
     await this.admin.close();
+    await this.observability.close();
   }
 }

@@ -4,9 +4,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
-import { AdminServer } from '../admin/server.ts';
+import { AdminServer, metricsHandler, mountAdminApi, mountDashboard, specTable } from '../admin/index.ts';
+import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
-import { mountControlApi } from './admin-routes.ts';
 import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
@@ -27,9 +27,17 @@ export class Primary {
   constructor(settings: Settings, logger: Logger) {
     this.settings = settings;
     this.logger = logger;
-    this.control = new ControlPlane(settings, logger, (spec) => this.broadcast({ type: 'snapshot', spec }));
+    // The primary's own metrics are the control plane's; /metrics adds the workers' data-plane ones.
+    const metrics = new GatewayMetrics();
+    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
+      this.broadcast({ type: 'snapshot', spec });
+      metrics.onSnapshot(spec.version, translateMs);
+      metrics.onDiagnostics(diagnostics);
+    });
     this.admin = new AdminServer(this);
-    mountControlApi(this.admin, this.control);
+    mountAdminApi(this.admin, { table: specTable(() => this.control.currentSpec), diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
+    this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
+    mountDashboard(this.admin);
   }
 
   /** Every live worker serves a route table. */

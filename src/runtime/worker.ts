@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import type { RequestObserver } from '../proxy/observer.ts';
 import { DataPlane } from './data-plane.ts';
+import { serveWorkerMetrics } from '../observability/index.ts';
+import { createObservability } from './observability.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
 
 function send(message: WorkerMessage): void {
@@ -11,7 +13,15 @@ function send(message: WorkerMessage): void {
 }
 
 export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
-  const data = new DataPlane({ settings, reusePort: true, logger, ...(observer ? { observer } : {}) });
+  const observability = createObservability(settings, observer);
+  serveWorkerMetrics(observability.metrics);
+  await observability.startTracing();
+  const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics });
+  data.setTracer(observability.tracer);
+  const exit = async (): Promise<never> => {
+    await observability.close();
+    process.exit(0);
+  };
   let draining = false;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
@@ -20,7 +30,7 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
       send({ type: 'served', version: message.spec.version });
     } else if (message.type === 'drain' && !draining) {
       draining = true;
-      void data.drain(message.timeoutMs).then(() => process.exit(0));
+      void data.drain(message.timeoutMs).then(exit);
     }
   });
   // The primary owns shutdown: signals sent to the whole process group must not cut requests here.
@@ -28,7 +38,7 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
   process.on('SIGINT', () => {});
   // A worker whose primary died must not linger.
   process.on('disconnect', () => {
-    if (!draining) void data.drain(settings.drainTimeoutMs).then(() => process.exit(0));
+    if (!draining) void data.drain(settings.drainTimeoutMs).then(exit);
   });
   const { http } = await data.listen();
   logger.debug({ pid: process.pid, http }, 'worker listening');

@@ -35,6 +35,9 @@ export interface Settings {
   drainTimeoutMs: number;
   logLevel: string;
   accessLog: boolean;
+  accessLogSample: number;
+  otlpEndpoint: string | undefined;
+  traceSample: number;
   plugins: string[];
   limits: {
     maxHeaderBytes: number;
@@ -76,6 +79,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   'drain-timeout': { type: 'string', default: '30s', help: 'time in-flight requests get to finish on shutdown' },
   'log-level': { type: 'string', default: 'info', help: 'trace, debug, info, warn, error' },
   'access-log': { type: 'string', default: 'on', help: 'on or off' },
+  'access-log-sample': { type: 'string', default: '1', help: 'fraction of requests logged, in (0, 1]; 5xx answers are always logged' },
+  'otlp-endpoint': { type: 'string', help: 'OTLP/HTTP collector URL (e.g. http://collector:4318): turns tracing on' },
+  'trace-sample': { type: 'string', default: '1', help: 'fraction of new traces recorded, in [0, 1]' },
   plugin: { type: 'string', multiple: true, help: 'JS or TS module registering middlewares; repeatable' },
   'client-header-timeout': { type: 'string', default: '60s', help: 'time to receive request headers (408 beyond)' },
   'client-request-timeout': { type: 'string', default: '300s', help: 'time to receive a whole request (408 beyond)' },
@@ -114,6 +120,26 @@ function positiveInt(flag: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new SettingsError(flag, `"${text}" is not a positive whole number`);
   return value;
+}
+
+/** A number in (0, 1], or [0, 1] when zero is allowed. */
+function fraction(flag: string, text: string, zeroAllowed: boolean): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value > 1 || value < 0 || (value === 0 && !zeroAllowed)) {
+    throw new SettingsError(flag, `"${text}" must be a number ${zeroAllowed ? 'from 0' : 'above 0 and'} to 1`);
+  }
+  return value;
+}
+
+function url(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = new URL(text);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new SettingsError(flag, `"${text}" is not an http(s) URL`);
+  }
+  return text;
 }
 
 function duration(flag: string, text: string): number {
@@ -197,6 +223,9 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
     drainTimeoutMs: duration('drain-timeout', str('drain-timeout')!),
     logLevel,
     accessLog: accessLog === 'on',
+    accessLogSample: fraction('access-log-sample', str('access-log-sample')!, false),
+    otlpEndpoint: url('otlp-endpoint', str('otlp-endpoint')),
+    traceSample: fraction('trace-sample', str('trace-sample')!, true),
     plugins: list('plugin'),
     limits: {
       maxHeaderBytes: size('max-header-size', str('max-header-size')!),

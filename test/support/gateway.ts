@@ -25,7 +25,7 @@ export async function startGateway(files: Record<string, string>, flags: string[
   for (const [name, yaml] of Object.entries(files)) await writeFile(path.join(dir, name), yaml);
   const settings = parseSettings([
     '--manifests', dir, '--http-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1',
-    '--workers', '1', '--log-level', 'silent', ...flags,
+    '--workers', '1', '--log-level', 'silent', '--access-log', 'off', ...flags,
   ], {});
   const gateway = new Gateway({ settings, logger: silentLogger(), ...(observer ? { observer } : {}) });
   const ports = await gateway.start();

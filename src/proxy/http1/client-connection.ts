@@ -126,9 +126,10 @@ export class Http1ClientConnection {
   }
 
   private onEnd(): void {
-    // The client finished sending. Let an exchange in progress complete, then close.
+    // HTTP/1.1 never half-closes to end a request, so a FIN means the client is gone: an exchange in
+    // flight is aborted (its upstream request cancelled), as node:http and nginx do.
     if (this.active === null) this.socket.end();
-    else this.closing = true;
+    else this.destroy();
   }
 
   private onClose(): void {

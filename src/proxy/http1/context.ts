@@ -3,7 +3,7 @@
 import type { CidrSet } from '../../lib/cidr.ts';
 import type { RouteTable } from '../../routing/index.ts';
 import type { RouteRuntime } from '../route-runtime.ts';
-import type { RequestObserver } from '../observer.ts';
+import type { ProxyCounters, RequestObserver, RequestTracerLike } from '../observer.ts';
 
 export interface Http1Limits {
   /** Max bytes of request line plus headers (431 beyond). */
@@ -27,5 +27,8 @@ export interface Http1Context {
   /** Listener port as a string, for X-Forwarded-Port (set once the port is bound). */
   localPort: string;
   readonly observer: RequestObserver;
+  readonly counters: ProxyCounters;
+  /** Null unless tracing is configured; then each request may get a span. */
+  tracer: RequestTracerLike | null;
   nextRequestId(): string;
 }

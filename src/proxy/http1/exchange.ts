@@ -10,9 +10,10 @@ import { Http1MiddlewareContext } from './middleware-context.ts';
 import { STATUS_CODES } from 'node:http';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
-import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
+import type { RequestRecord, RequestSpan } from '../observer.ts';
 import type net from 'node:net';
 import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
@@ -66,6 +67,7 @@ export class Http1Exchange implements UpstreamListener {
   private waitingClientDrain = false;
   private finished = false;
   private backend: BackendRuntime | null = null;
+  private span: RequestSpan | null = null;
   // Middleware chain state (routes with middlewares only).
   private mw: Http1MiddlewareContext | null = null;
   /** The chain is running: the response head waits in mw.response until it completes. */
@@ -118,10 +120,12 @@ export class Http1Exchange implements UpstreamListener {
     const path = this.path;
     if (hasDotSegment(path)) {
       this.requestId = ctx.nextRequestId();
+      this.closeAfter = true;
       return this.respondError(400, 'dot-segment');
     }
     const route = ctx.snapshot.table.match(this.scan.host, path);
     this.route = route;
+    if (ctx.tracer !== null) this.span = ctx.tracer.start(this.method, this.scan.host ?? '', path, this.scan.traceparent);
     this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();
     if (route === null) return this.respondError(404, 'no-route');
     if (route.spec.options.sslRedirect && ctx.scheme === 'http' && ctx.httpsPort !== null && !this.viaHttpsProxy()) return this.redirectToHttps(ctx.httpsPort);
@@ -274,7 +278,8 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
-    const head = (this.head ??= this.buildRequestHead());
+    // The head is built once; a traced request rebuilds it per attempt (a new upstream span each).
+    const head = this.span === null ? (this.head ??= this.buildRequestHead()) : this.buildRequestHead();
     if (this.pending === null && !(this.requestDone && this.scan.chunked)) {
       // The common case (no body yet): one write, no cork.
       upstream.write(head, 'latin1');
@@ -305,12 +310,16 @@ export class Http1Exchange implements UpstreamListener {
     if (mw !== null) {
       // Already filtered when the context was built; middlewares may have edited them since.
       const edited = mw.request.headers.raw;
-      for (let i = 0; i < edited.length; i += 2) head += edited[i] + ': ' + edited[i + 1] + CRLF;
+      for (let i = 0; i < edited.length; i += 2) {
+        if (this.span !== null && classifyHeader(edited[i]!) === H_TRACEPARENT) continue;
+        head += edited[i] + ': ' + edited[i + 1] + CRLF;
+      }
     } else {
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!;
         const kind = classifyHeader(name);
         if (kind !== 0 && (kind & (H_HOP | H_X_FORWARDED | H_X_REQUEST_ID)) !== 0) continue;
+        if (kind === H_TRACEPARENT && this.span !== null) continue;
         if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
         head += name + ': ' + headers[i + 1] + CRLF;
       }
@@ -327,6 +336,7 @@ export class Http1Exchange implements UpstreamListener {
     head += 'X-Forwarded-Port: ' + (trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : ctx.localPort) + CRLF;
     head += 'X-Real-IP: ' + conn.clientAddressFor(scan.forwardedFor) + CRLF;
     head += 'X-Request-Id: ' + this.requestId + CRLF;
+    if (this.span !== null) head += 'traceparent: ' + this.span.upstreamStart(this.endpoint?.pool.key) + CRLF;
     if (scan.chunked) head += 'Transfer-Encoding: chunked\r\n';
     if (this.isUpgrade) head += 'Connection: Upgrade\r\nUpgrade: ' + scan.upgrade + CRLF;
     return head + CRLF;
@@ -393,6 +403,7 @@ export class Http1Exchange implements UpstreamListener {
   onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
     if (status === 101) return this.onSwitchingProtocols(reason, headers);
+    if (status >= 200) this.span?.upstreamEnd(status);
     if (status < 200) {
       // 100 Continue is relayed only to a client that asked for it; other 1xx are dropped (RFC 9110 15.2).
       if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -505,6 +516,9 @@ export class Http1Exchange implements UpstreamListener {
       websocket: this.scan.upgrade !== undefined && nameIs(this.scan.upgrade, 'websocket'),
     });
     this.endpoint!.pool.adoptTunnel(tunnel);
+    const open = this.conn.ctx.counters.streams('WebSocket');
+    open.inc();
+    tunnel.onClosed(() => open.dec());
   }
 
   beginResponseData(): void {
@@ -600,6 +614,7 @@ export class Http1Exchange implements UpstreamListener {
 
   onUpstreamError(error: UpstreamError): void {
     this.upstream = null;
+    this.span?.upstreamEnd(0);
     this.upstreamEnd = Date.now();
     if (this.responseHeadSent) {
       // The status line is gone; the only honest signal left is cutting the connection.
@@ -612,12 +627,14 @@ export class Http1Exchange implements UpstreamListener {
       // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
       this.triedAnotherEndpoint = true;
       this.headSent = false;
+      this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, 'connect-refused');
       return this.connectUpstream(this.endpoint);
     }
     if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && this.requestDone && this.bytesIn === 0 && error.failure !== 'timeout') {
       // A pooled connection the upstream had just closed: resend on a fresh one (nothing was consumed).
       this.retriedStaleConnection = true;
       this.headSent = false;
+      this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, 'stale-connection');
       return this.connectUpstream(null);
     }
     if (error.failure === 'timeout') this.respondError(504, 'upstream-timeout');
@@ -680,7 +697,7 @@ export class Http1Exchange implements UpstreamListener {
   /** Hands the finished request to the observer (access log, metrics). */
   report(): void {
     const now = Date.now();
-    this.conn.ctx.observer.onRequestEnd({
+    const record: RequestRecord = {
       startTime: this.startTime,
       durationMs: now - this.startTime,
       clientAddress: this.conn.clientAddressFor(this.conn.trusted ? this.scan.forwardedFor : undefined),
@@ -697,7 +714,10 @@ export class Http1Exchange implements UpstreamListener {
       upstreamDurationMs: this.upstreamStart === 0 ? 0 : (this.upstreamEnd || now) - this.upstreamStart,
       requestId: this.requestId,
       error: this.error,
-    });
+      traceId: this.span === null ? null : this.span.traceId,
+    };
+    this.span?.end(record);
+    this.conn.ctx.observer.onRequestEnd(record);
   }
 
   get isStarted(): boolean {

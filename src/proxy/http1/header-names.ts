@@ -22,6 +22,7 @@ export const H_X_FORWARDED = 32; // X-Forwarded-For/-Proto/-Host/-Port, X-Real-I
 export const H_X_REQUEST_ID = 64;
 export const H_UPGRADE = 128;
 export const H_EXPECT = 256;
+export const H_TRACEPARENT = 512;
 
 /**
  * Classifies a header name with a switch on its length, then one comparison: no allocation, no
@@ -40,6 +41,8 @@ export function classifyHeader(name: string): number {
       return nameIs(name, 'trailer') ? H_HOP : 0;
     case 9:
       return nameIs(name, 'x-real-ip') ? H_X_FORWARDED : 0;
+    case 11:
+      return nameIs(name, 'traceparent') ? H_TRACEPARENT : 0;
     case 10:
       if (nameIs(name, 'connection')) return H_CONNECTION | H_HOP;
       return nameIs(name, 'keep-alive') ? H_HOP : 0;

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { Http1ClientConnection } from './client-connection.ts';
 import type { Http1Context } from './context.ts';
+import type { Gauge } from '../observer.ts';
 import { classifyPreface } from '../http2/preface.ts';
 
 export interface Http1ListenerOptions {
@@ -21,8 +22,11 @@ export class Http1Listener {
   /** Connections whose first bytes have not arrived yet, with the time they must arrive by. */
   private readonly sniffing = new Map<net.Socket, number>();
 
+  private readonly openGauge: Gauge;
+
   constructor(ctx: Http1Context, options: Http1ListenerOptions = {}) {
     this.ctx = ctx;
+    this.openGauge = ctx.counters.connections('HTTP/1.1');
     this.h2c = options.h2c ?? null;
     this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => (this.h2c === null ? this.accept(socket) : this.sniff(socket)));
   }
@@ -54,7 +58,11 @@ export class Http1Listener {
   accept(socket: net.Socket): Http1ClientConnection {
     const conn = new Http1ClientConnection(socket, this.ctx);
     this.connections.add(conn);
-    socket.on('close', () => this.connections.delete(conn));
+    this.openGauge.inc();
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      this.openGauge.dec();
+    });
     this.ensureSweep();
     return conn;
   }

@@ -3,7 +3,7 @@
 // into the header list, so scanning allocates only this small record (reused per connection).
 import {
   classifyHeader, connectionTokens, nameIs,
-  H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOST, H_TRANSFER_ENCODING, H_UPGRADE, H_X_FORWARDED, H_X_REQUEST_ID,
+  H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOST, H_TRACEPARENT, H_TRANSFER_ENCODING, H_UPGRADE, H_X_FORWARDED, H_X_REQUEST_ID,
 } from './header-names.ts';
 
 export class RequestScan {
@@ -21,6 +21,7 @@ export class RequestScan {
   forwardedHost: string | undefined = undefined;
   forwardedPort: string | undefined = undefined;
   requestId: string | undefined = undefined;
+  traceparent: string | undefined = undefined;
 
   reset(): void {
     this.host = undefined;
@@ -35,6 +36,7 @@ export class RequestScan {
     this.forwardedHost = undefined;
     this.forwardedPort = undefined;
     this.requestId = undefined;
+    this.traceparent = undefined;
   }
 
   scan(headers: readonly string[]): void {
@@ -57,6 +59,7 @@ export class RequestScan {
       else if (kind & H_UPGRADE) this.upgrade = value;
       else if (kind & H_X_REQUEST_ID) this.requestId = value;
       else if (kind & H_X_FORWARDED) this.noteForwarded(name, value);
+      else if (kind & H_TRACEPARENT) this.traceparent = value;
     }
   }
 
