@@ -36,7 +36,7 @@ export class PluginLoadError extends Error {
  * Registers what an imported plugin module provides; `name` is for messages. Returns the types it
  * registered. Throws PluginLoadError.
  */
-export async function registerPlugin(module: unknown, name: string, registry: MiddlewareRegistry = defaultRegistry): Promise<string[]> {
+export async function registerPlugin(module: unknown, name = 'plugin', registry: MiddlewareRegistry = defaultRegistry): Promise<string[]> {
   const entry = (module as { default?: unknown } | null)?.default;
   if (typeof entry !== 'function') throw new PluginLoadError(name, 'the module has no default export function (api) => void');
   const registered: string[] = [];

@@ -217,6 +217,8 @@ describe('Middleware objects (tideway.dev/middlewares)', () => {
     ['plugin shadowing a built-in', { plugin: { name: 'rate-limit', config: {} } }, 'spec.plugin.name: "rate-limit" is a built-in type; use spec.rateLimit instead'],
     ['plugin name', { plugin: { name: 'My_Plugin' } }, 'spec.plugin.name: must be the type a plugin registered (lower-case words joined by dashes)'],
     ['canary without service', { canary: { weight: 5 } }, 'spec.canary.service: is required: { name: <Service>, port: { number | name } }'],
+    ['a field translate() fills in', { canary: { backend: 'default/web:80', weight: 5 } }, 'spec.canary.backend: unknown field'],
+    ['an inline Redis password', { rateLimit: { requestsPerSecond: 1, store: 'redis', redis: { url: 'redis://r:6379', password: 'x' } } }, 'spec.rateLimit.redis.password: unknown field; put the password in a Secret and name it in passwordSecret'],
   ];
   for (const [why, spec, message] of bad) {
     it(`names the object and field of a bad spec: ${why}`, () => {

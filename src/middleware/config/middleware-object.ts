@@ -54,6 +54,23 @@ function secretName(value: unknown, ctx: SpecContext, site: ObjectSite, at: stri
   return objectReference(value, { ...scoped(ctx, site, at), allowCrossNamespace: false }, site.field, 'Secret');
 }
 
+/**
+ * Config fields that translate() fills in from references (a Secret's value, a Service's backend key,
+ * the bucket owner); written in the object itself they are unknown fields, as the CRD schema says.
+ */
+const RESOLVED_FIELDS: Record<string, readonly string[]> = { rateLimit: ['scope'], basicAuth: ['users'], canary: ['backend'] };
+
+function resolvedFieldWritten(key: string, value: Record<string, unknown>, ctx: SpecContext, site: ObjectSite, at: string): boolean {
+  const written = (RESOLVED_FIELDS[key] ?? []).find((name) => Object.hasOwn(value, name));
+  if (written !== undefined) problem(ctx, site, `${at}.${written}`, 'unknown field');
+  const redis = value.redis;
+  if (key === 'rateLimit' && isPlainObject(redis) && Object.hasOwn(redis, 'password')) {
+    problem(ctx, site, `${at}.redis.password`, 'unknown field; put the password in a Secret and name it in passwordSecret');
+    return true;
+  }
+  return written !== undefined;
+}
+
 const CONVERTERS: Record<string, Converter> = {
   ipAllowList: (v, ctx, site, at) => {
     const { sourceRange, ...rest } = v;
@@ -129,6 +146,7 @@ export function middlewareObjectSpec(spec: unknown, ctx: SpecContext, site: Obje
   }
 
   const type = SPEC_KEYS[key]!;
+  if (resolvedFieldWritten(key, value, ctx, site, at)) return null;
   const config = PASSTHROUGH.has(key) ? value : CONVERTERS[key]!(value, ctx, site, at);
   if (config === null) return null;
   const ok = validateBuiltin(type, config, ctx, 'InvalidMiddleware', (configField, why) => ({ field: site.field, message: `${site.object} ${at}.${renamed(key, configField)}: ${why}` }));
