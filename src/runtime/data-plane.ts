@@ -91,7 +91,9 @@ export class DataPlane {
 
   /** Compiles a route table and swaps it in; requests in flight keep the one they started with. */
   serve(spec: RouteTableSpec): void {
-    this.snapshot.table = buildSnapshot(spec, this.registry);
+    const chains = this.middleware.snapshot();
+    this.snapshot.table = buildSnapshot(spec, this.registry, chains);
+    void chains.finish();
     for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
   }
 

@@ -13,6 +13,7 @@ import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../a
 import { ControlPlane } from './control-plane.ts';
 import { DataPlane } from './data-plane.ts';
 import { createObservability, type ProcessObservability } from './observability.ts';
+import { loadPlugins } from '../middleware/index.ts';
 
 export interface GatewayOptions {
   settings: Settings;
@@ -73,6 +74,7 @@ export class Gateway {
   /** Starts listeners and the source; resolves once listening (readiness follows the first snapshot). */
   async start(): Promise<ListeningPorts> {
     const s = this.settings;
+    await loadPlugins(s.plugins);
     await this.observability.startTracing();
     this.data.setTracer(this.observability.tracer);
     const admin = await this.admin.listen(s.adminPort, s.adminAddress);

@@ -6,6 +6,7 @@ import type { RequestObserver } from '../proxy/observer.ts';
 import { DataPlane } from './data-plane.ts';
 import { serveWorkerMetrics } from '../observability/index.ts';
 import { createObservability } from './observability.ts';
+import { loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
 
 function send(message: WorkerMessage): void {
@@ -13,6 +14,8 @@ function send(message: WorkerMessage): void {
 }
 
 export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
+  // Plugins register middleware types before the first snapshot builds its chains.
+  await loadPlugins(settings.plugins);
   const observability = createObservability(settings, observer);
   serveWorkerMetrics(observability.metrics);
   await observability.startTracing();

@@ -1,7 +1,5 @@
-// The same middlewares through the whole gateway: manifests in files, real client and backends. These
-// scenarios need the proxy to run route chains (src/runtime: DataPlane.serve() building chains through
-// MiddlewareRuntime.snapshot()); until it does they are reported as todo. Remove the todo option when
-// the integration lands; new scenarios go here, next to their chain-level tests in this folder.
+// The same middlewares through the whole gateway: manifests in files, real client and backends. New
+// scenarios go here, next to their chain-level tests in this folder.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -25,7 +23,7 @@ function rawBody(port: number, headers: Record<string, string>): Promise<{ heade
 
 const HTPASSWD = 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n'; // password "hello"
 
-describe('middlewares through the gateway', { todo: 'the proxy does not run route chains yet' }, () => {
+describe('middlewares through the gateway', () => {
   let gw: RunningGateway;
   let web: TestBackend;
   let canary: TestBackend;

@@ -2,9 +2,6 @@
 // answer from a middleware (auth, IP list) stops the request before the upstream, the response phase
 // edits the upstream's head (CORS), body transforms apply (compression), and gRPC calls get those
 // answers as gRPC statuses. Without this, HTTP/2 would be a way around every middleware.
-// The suite is todo until DataPlane.serve() builds route chains (buildSnapshot with the
-// MiddlewareRuntime's snapshot, as test/middleware/gateway.test.ts waits for too); with that wiring
-// in place locally, all of it passes. Remove the todo option when the wiring lands.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type http2 from 'node:http2';
@@ -18,7 +15,7 @@ import { h2Connect, h2Request } from './support/h2.ts';
 const HTPASSWD = 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n'; // password "hello"
 const BASIC_ALICE = `Basic ${Buffer.from('alice:hello').toString('base64')}`;
 
-describe('middlewares on HTTP/2 streams', { todo: 'the data plane does not build route chains yet' }, () => {
+describe('middlewares on HTTP/2 streams', () => {
   let gw: RunningGateway;
   let backend: TestBackend;
   let session: http2.ClientHttp2Session;

@@ -9,6 +9,7 @@ import {
 } from './llhttp.ts';
 import { Http1Exchange } from './exchange.ts';
 import { errorResponse } from '../error-responses.ts';
+import { resolveClientAddress } from '../client-address.ts';
 import type { Http1Context } from './context.ts';
 
 interface ParserWithConn extends LlhttpParser {
@@ -68,13 +69,7 @@ export class Http1ClientConnection {
    * itself a trusted proxy (what ingress-nginx's real_ip_recursive does). Untrusted peers are taken as is.
    */
   clientAddressFor(forwardedFor: string | undefined): string {
-    if (!this.trusted || forwardedFor === undefined) return this.remoteAddress;
-    const hops = forwardedFor.split(',');
-    for (let i = hops.length - 1; i >= 0; i--) {
-      const hop = hops[i]!.trim();
-      if (hop && !this.ctx.trustedProxies.contains(hop)) return hop;
-    }
-    return hops[0]!.trim() || this.remoteAddress;
+    return resolveClientAddress(this.remoteAddress, this.trusted, this.ctx.trustedProxies, forwardedFor);
   }
 
   private onData(chunk: Buffer): void {

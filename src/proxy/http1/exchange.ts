@@ -17,6 +17,7 @@ import type { RequestRecord, RequestSpan } from '../observer.ts';
 import type net from 'node:net';
 import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
+import { httpsLocation } from '../ssl-redirect.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
@@ -197,6 +198,7 @@ export class Http1Exchange implements UpstreamListener {
     this.heldBody = null;
     if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
     socket.uncork();
+    this.pausedForChain = false;
     if (this.upstreamComplete) this.completeResponse(this.heldTrailers);
     else this.upstream?.socket.resume();
   }
@@ -239,9 +241,7 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private redirectToHttps(httpsPort: number): void {
-    const authority = this.scan.host ?? '';
-    const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0];
-    const location = `https://${host}${httpsPort === 443 ? '' : `:${httpsPort}`}${this.url}`;
+    const location = httpsLocation(this.scan.host ?? '', this.url, httpsPort);
     if (!this.requestDone && (this.scan.chunked || this.scan.contentLength > MAX_DISCARD_BYTES)) this.closeAfter = true;
     const close = this.closeAfter || !this.keepAlive;
     const response = redirectResponse(308, location, close, this.method === 'HEAD');
@@ -259,6 +259,7 @@ export class Http1Exchange implements UpstreamListener {
     const endpoint = pickEndpoint(this.backend!, avoid, preferred);
     if (endpoint === null) return this.respondError(503, 'no-endpoint');
     this.endpoint = endpoint;
+    if (this.mw !== null) this.mw.upstream.endpoint = endpoint.pool.key;
     const upstream = endpoint.pool.acquire(runtime.options.connectTimeoutMs);
     this.upstream = upstream;
     this.upstreamReused = upstream.connected;
@@ -422,6 +423,7 @@ export class Http1Exchange implements UpstreamListener {
     this.upstreamNoBody = noBody;
     this.upstreamKeepAlive = upstreamKeepAlive;
     this.heldBody = [];
+    this.pausedForChain = true;
     this.upstream?.socket.pause();
     this.mw!.setUpstreamResponse(status, filterResponseHeaders(headers));
     this.wakeChain();
@@ -429,6 +431,8 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private upstreamReason = '';
+  /** The upstream socket is paused while the chain's response phase runs. */
+  private pausedForChain = false;
   private gathering = false;
   private gathered: string | null = null;
 
@@ -464,6 +468,8 @@ export class Http1Exchange implements UpstreamListener {
     if (close) this.closeAfter = true;
     let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block;
     if (this.chunkedOut) head += 'Transfer-Encoding: chunked\r\n';
+    const hsts = this.route === null ? null : this.route.spec.options.hsts;
+    if (hsts && this.conn.ctx.scheme === 'https') head += 'Strict-Transport-Security: ' + hsts + CRLF;
     if (close) head += 'Connection: close\r\n';
     else if (this.versionMinor === 0) head += 'Connection: keep-alive\r\n';
     this.status = status;
@@ -605,7 +611,8 @@ export class Http1Exchange implements UpstreamListener {
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream !== null) {
-      if (this.waitingClientDrain) upstream.socket.resume();
+      // A socket going back to the pool must be reading again.
+      if (this.waitingClientDrain || this.pausedForChain) upstream.socket.resume();
       // A connection whose request body was not fully sent cannot carry another request.
       if (this.requestDone) upstream.release();
       else upstream.destroy();
