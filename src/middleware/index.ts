@@ -7,5 +7,3 @@ export { FlatHeaderMap, InvalidHeaderError, checkHeader } from './header-map.ts'
 export { buildChain, defaultRegistry, formatChainError, MiddlewareRegistry, MiddlewareRegistrationError, type BuiltChain, type ChainBuildError } from './registry.ts';
 export { MiddlewareRuntime, type MiddlewareRuntimeOptions, type SnapshotChains, type LogFunction } from './runtime.ts';
 export { loadPlugins, registerPlugin, PluginLoadError, type PluginApi, type PluginEntry } from './plugins.ts';
-export { RetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicyOptions, type AttemptFailure } from './builtin/retry-policy.ts';
-export { CircuitBreaker, DEFAULT_CIRCUIT_BREAKER, type CircuitBreakerOptions } from './builtin/circuit-breaker.ts';

@@ -210,7 +210,7 @@ export class GatewayMetrics implements RequestObserver {
     }, registry);
     new CollectedMetric({
       name: 'tideway_upstream_retries_total',
-      help: 'Upstream requests sent again, by route labels and reason (connect-refused, stale-connection)',
+      help: 'Upstream requests sent again, by route labels and reason (connect-refused, stale-connection, next-upstream)',
       type: 'counter',
       collect: seriesSamples((series, out) => {
         for (const [reason, value] of series.retries) out.push({ labels: { ...series.labels, reason }, value });

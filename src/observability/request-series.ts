@@ -34,8 +34,8 @@ export const KNOWN_ERRORS: ReadonlySet<string> = new Set([
 ]);
 
 /** Reasons the proxy retries an upstream request (see GatewayMetrics.onUpstreamRetry). */
-export type RetryReason = 'connect-refused' | 'stale-connection';
-const KNOWN_RETRY_REASONS: ReadonlySet<string> = new Set<RetryReason>(['connect-refused', 'stale-connection']);
+export type RetryReason = 'connect-refused' | 'stale-connection' | 'next-upstream';
+const KNOWN_RETRY_REASONS: ReadonlySet<string> = new Set<RetryReason>(['connect-refused', 'stale-connection', 'next-upstream']);
 
 /** Seconds; for request and upstream durations alike. Up to 60 s: the default --proxy-read-timeout. */
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

@@ -34,7 +34,7 @@ export interface Gauge {
 export interface ProxyCounters {
   connections(protocol: string): Gauge;
   streams(protocol: string): Gauge;
-  onUpstreamRetry(route: RouteSpec, reason: 'connect-refused' | 'stale-connection'): void;
+  onUpstreamRetry(route: RouteSpec, reason: 'connect-refused' | 'stale-connection' | 'next-upstream'): void;
 }
 
 const NO_GAUGE: Gauge = { inc() {}, dec() {} };

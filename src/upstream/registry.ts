@@ -6,6 +6,8 @@ import type { BackendSpec, EndpointSpec } from '../routing/spec.ts';
 import { EndpointPool, type PoolSettings } from './endpoint-pool.ts';
 import { Http2SessionPool } from './http2-session-pool.ts';
 import { isHttp2Protocol, upstreamTlsOptions } from './tls-options.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { RetryPolicy } from './retry-policy.ts';
 
 export interface EndpointRuntime {
   readonly spec: EndpointSpec;
@@ -20,12 +22,22 @@ export interface BackendRuntime {
   readonly endpoints: readonly EndpointRuntime[];
   /** Round-robin cursor. */
   next: number;
+  /** Outlier ejection of this backend's endpoints (kept across snapshots). */
+  readonly breaker: CircuitBreaker;
+  /** When a failed attempt may be tried again, with this backend's retry budget (kept across snapshots). */
+  readonly retry: RetryPolicy;
+}
+
+interface BackendPolicies {
+  breaker: CircuitBreaker;
+  retry: RetryPolicy;
 }
 
 export class UpstreamRegistry {
   private readonly settings: PoolSettings;
   private pools = new Map<string, EndpointPool>();
   private http2Pools = new Map<string, Http2SessionPool>();
+  private policies = new Map<string, BackendPolicies>();
 
   constructor(settings: PoolSettings) {
     this.settings = settings;
@@ -36,6 +48,7 @@ export class UpstreamRegistry {
     const next = new Map<string, EndpointPool>();
     const nextHttp2 = new Map<string, Http2SessionPool>();
     const runtimes = new Map<string, BackendRuntime>();
+    const nextPolicies = new Map<string, BackendPolicies>();
     for (const key of Object.keys(backends)) {
       const spec = backends[key]!;
       const endpoints: EndpointRuntime[] = [];
@@ -55,8 +68,11 @@ export class UpstreamRegistry {
         }
         endpoints.push({ spec: endpoint, pool, http2 });
       }
-      runtimes.set(key, { spec, endpoints, next: 0 });
+      const policies = this.policies.get(key) ?? { breaker: new CircuitBreaker(), retry: new RetryPolicy() };
+      nextPolicies.set(key, policies);
+      runtimes.set(key, { spec, endpoints, next: 0, breaker: policies.breaker, retry: policies.retry });
     }
+    this.policies = nextPolicies;
     for (const [key, pool] of this.pools) if (!next.has(key)) pool.retire();
     for (const [key, pool] of this.http2Pools) if (!nextHttp2.has(key)) pool.retire();
     this.pools = next;
@@ -84,21 +100,30 @@ export class UpstreamRegistry {
 
 /**
  * Round-robin choice; `avoid` skips the endpoint that just failed when another exists; `preferred`
- * ("ip:port", session affinity) wins when it is still among the endpoints.
+ * ("ip:port", session affinity) wins when it is still among the endpoints and not ejected. Endpoints the
+ * circuit breaker ejected are passed over while any other is usable.
  */
 export function pickEndpoint(backend: BackendRuntime, avoid: EndpointRuntime | null, preferred: string | null = null): EndpointRuntime | null {
   const endpoints = backend.endpoints;
   const count = endpoints.length;
   if (count === 0) return null;
+  const breaker = backend.breaker;
+  const ejections = breaker.hasRecords;
   if (preferred !== null) {
-    for (const endpoint of endpoints) if (endpoint.pool.key === preferred && endpoint !== avoid) return endpoint;
+    for (const endpoint of endpoints) if (endpoint.pool.key === preferred && endpoint !== avoid && !(ejections && breaker.isEjected(preferred))) return endpoint;
   }
-  let index = backend.next++ % count;
+  const start = backend.next++ % count;
   if (backend.next >= 0x3fffffff) backend.next = 0;
-  let endpoint = endpoints[index]!;
-  if (endpoint === avoid && count > 1) {
-    index = (index + 1) % count;
-    endpoint = endpoints[index]!;
+  let fallback: EndpointRuntime | null = null;
+  for (let i = 0; i < count; i++) {
+    const endpoint = endpoints[(start + i) % count]!;
+    if (endpoint === avoid && count > 1) continue;
+    if (ejections && breaker.isEjected(endpoint.pool.key)) {
+      fallback ??= endpoint;
+      continue;
+    }
+    return endpoint;
   }
-  return endpoint;
+  // Every candidate is ejected (or avoided): use one anyway rather than fail the request outright.
+  return fallback ?? endpoints[start]!;
 }

@@ -62,7 +62,8 @@ export class Http1Exchange implements UpstreamListener {
   private responseHeadSent = false;
   private chunkedOut = false;
   private closeAfter = false;
-  private triedAnotherEndpoint = false;
+  /** Upstream attempts made for this request (retries included). */
+  private attempts = 1;
   private retriedStaleConnection = false;
   private waitingUpstreamDrain = false;
   private waitingClientDrain = false;
@@ -263,7 +264,10 @@ export class Http1Exchange implements UpstreamListener {
     const upstream = endpoint.pool.acquire(runtime.options.connectTimeoutMs);
     this.upstream = upstream;
     this.upstreamReused = upstream.connected;
-    if (this.upstreamStart === 0) this.upstreamStart = Date.now();
+    if (this.upstreamStart === 0) {
+      this.upstreamStart = Date.now();
+      this.backend!.retry.recordRequest();
+    }
     upstream.expectNoBody(this.method === 'HEAD');
     if (upstream.connected) {
       upstream.attach(this, runtime.options.readTimeoutMs);
@@ -404,7 +408,10 @@ export class Http1Exchange implements UpstreamListener {
   onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
     if (status === 101) return this.onSwitchingProtocols(reason, headers);
-    if (status >= 200) this.span?.upstreamEnd(status);
+    if (status >= 200) {
+      this.span?.upstreamEnd(status);
+      this.noteOutcome(status);
+    }
     if (status < 200) {
       // 100 Continue is relayed only to a client that asked for it; other 1xx are dropped (RFC 9110 15.2).
       if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
@@ -492,6 +499,14 @@ export class Http1Exchange implements UpstreamListener {
     if (text === null) return true;
     this.gathered = null;
     return this.conn.socket.write(text, 'latin1');
+  }
+
+  /** Feeds the backend's outlier ejection: 5xx answers count as failures of the endpoint. */
+  private noteOutcome(status: number): void {
+    const breaker = this.backend?.breaker;
+    if (breaker === undefined || this.endpoint === null) return;
+    if (status >= 500) breaker.recordFailure(this.endpoint.pool.key, this.backend!.endpoints.length);
+    else if (breaker.hasRecords) breaker.recordSuccess(this.endpoint.pool.key);
   }
 
   /** 101 from the upstream: relay it with its Upgrade/Connection headers; the tunnel starts next. */
@@ -630,19 +645,25 @@ export class Http1Exchange implements UpstreamListener {
       return;
     }
     const backend = this.backend!;
-    if (error.failure === 'connect' && error.code === 'ECONNREFUSED' && !this.triedAnotherEndpoint && backend.endpoints.length > 1) {
-      // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
-      this.triedAnotherEndpoint = true;
-      this.headSent = false;
-      this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, 'connect-refused');
-      return this.connectUpstream(this.endpoint);
-    }
-    if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && this.requestDone && this.bytesIn === 0 && error.failure !== 'timeout') {
-      // A pooled connection the upstream had just closed: resend on a fresh one (nothing was consumed).
+    const replayable = this.requestDone && this.bytesIn === 0;
+    if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && replayable && error.failure !== 'timeout') {
+      // A pooled connection the upstream had just closed: not the endpoint's fault; resend once on a
+      // fresh connection (nothing was consumed), outside the retry policy.
       this.retriedStaleConnection = true;
       this.headSent = false;
       this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, 'stale-connection');
       return this.connectUpstream(null);
+    }
+    backend.breaker.recordFailure(error.endpoint, backend.endpoints.length);
+    const kind = error.failure === 'connect' ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
+    // A connect failure sent nothing (the body is still held), so any request may go elsewhere; after
+    // that only idempotent bodiless requests, within the backend's retry budget (ingress-nginx's
+    // proxy_next_upstream "error timeout", 3 tries).
+    if (error.beforeResponse && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
+      this.attempts++;
+      this.headSent = false;
+      this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
+      return this.connectUpstream(this.endpoint);
     }
     if (error.failure === 'timeout') this.respondError(504, 'upstream-timeout');
     else this.respondError(502, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CircuitBreaker } from '../../src/middleware/builtin/circuit-breaker.ts';
-import { RetryPolicy } from '../../src/middleware/builtin/retry-policy.ts';
+import { CircuitBreaker } from '../../src/upstream/circuit-breaker.ts';
+import { RetryPolicy } from '../../src/upstream/retry-policy.ts';
 
 describe('RetryPolicy', () => {
   it('retries idempotent methods up to the attempt limit', () => {

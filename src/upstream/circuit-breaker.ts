@@ -37,6 +37,11 @@ export class CircuitBreaker {
     this.now = now;
   }
 
+  /** False while no endpoint has a failure on record: the common case costs the proxy one check. */
+  get hasRecords(): boolean {
+    return this.records.size > 0;
+  }
+
   isEjected(endpoint: string): boolean {
     const record = this.records.get(endpoint);
     return record !== undefined && this.now() < record.ejectedUntil;
