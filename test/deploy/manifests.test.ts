@@ -112,8 +112,11 @@ test('the Deployment runs node on the built entry point with flags Tideway accep
   assert.deepEqual(container.startupProbe.httpGet, { path: '/healthz', port: 'admin' });
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'admin' });
 
-  const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
-  assert.deepEqual(env, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace' });
+  const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.valueFrom?.fieldRef?.fieldPath ?? e.value]));
+  assert.deepEqual(env, { POD_NAME: 'metadata.name', POD_NAMESPACE: 'metadata.namespace', NODE_OPTIONS: '--max-old-space-size=256' });
+  const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(env.NODE_OPTIONS)![1]);
+  assert.ok(heapMiB * 2 ** 20 < 1024 ** 3, 'the heap cap fits the memory limit');
+  assert.equal(container.resources.limits.memory, '1Gi');
 
   const preStopSeconds = Number(container.lifecycle.preStop.exec.command[1]);
   assert.deepEqual(container.lifecycle.preStop.exec.command, ['sleep', String(preStopSeconds)]);
