@@ -3,6 +3,7 @@
 import type { RouteOptions } from '../routing/spec.ts';
 import type { BackendRuntime } from '../upstream/registry.ts';
 import type { Chain } from '../middleware/compose.ts';
+import type { CompiledRoute } from '../routing/index.ts';
 
 export interface RouteRuntime {
   readonly backend: BackendRuntime | null;
@@ -11,4 +12,10 @@ export interface RouteRuntime {
   readonly chain: Chain | null;
   /** Every backend of the snapshot, for middlewares that switch backend (canary). */
   readonly backends: ReadonlyMap<string, BackendRuntime>;
+}
+
+/** The backend a middleware chain settled on (ctx.upstream.backend): the route's own, or another one. */
+export function chosenBackend(route: CompiledRoute<RouteRuntime>, key: string | null): BackendRuntime | null {
+  if (key === null) return null;
+  return key === route.spec.backend ? route.ext.backend : route.ext.backends.get(key) ?? null;
 }

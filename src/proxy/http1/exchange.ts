@@ -2,7 +2,7 @@
 // relay the response. This is the hot path: no per-request closures (callbacks are methods reached
 // through the connection objects), no regex, headers rebuilt in one pass into one string.
 import type { CompiledRoute } from '../../routing/index.ts';
-import type { RouteRuntime } from '../route-runtime.ts';
+import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
@@ -17,6 +17,7 @@ import type { RequestRecord, RequestSpan } from '../observer.ts';
 import type net from 'node:net';
 import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
+import { writeBodyPiece } from './chunked.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
@@ -155,9 +156,7 @@ export class Http1Exchange implements UpstreamListener {
     return new Promise<void>((resolve) => {
       this.resolveUpstreamHead = resolve;
       const mw = this.mw!;
-      const runtime = this.route!.ext;
-      const key = mw.upstream.backend;
-      const backend = key === null ? null : key === this.route!.spec.backend ? runtime.backend : runtime.backends.get(key) ?? null;
+      const backend = chosenBackend(this.route!, mw.upstream.backend);
       if (backend === null || backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
       this.backend = backend;
       this.connectUpstream(null, mw.upstream.preferredEndpoint);
@@ -348,14 +347,7 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
-    let ok: boolean;
-    if (this.scan.chunked) {
-      upstream.write(chunk.length.toString(16) + CRLF, 'latin1');
-      upstream.write(chunk);
-      ok = upstream.write(CRLF, 'latin1');
-    } else {
-      ok = upstream.write(chunk);
-    }
+    const ok = writeBodyPiece(upstream, chunk, this.scan.chunked);
     if (!ok && !this.waitingUpstreamDrain) {
       this.waitingUpstreamDrain = true;
       this.conn.pauseReading();
@@ -575,16 +567,7 @@ export class Http1Exchange implements UpstreamListener {
       return;
     }
     this.flushGathered();
-    const socket = this.conn.socket;
-    let ok: boolean;
-    if (this.chunkedOut) {
-      socket.write(chunk.length.toString(16) + CRLF, 'latin1');
-      socket.write(chunk);
-      ok = socket.write(CRLF, 'latin1');
-    } else {
-      ok = socket.write(chunk);
-    }
-    if (!ok) this.holdUpstreamForClient();
+    if (!writeBodyPiece(this.conn.socket, chunk, this.chunkedOut)) this.holdUpstreamForClient();
   }
 
   /** The client socket drained: let the upstream send more. */

@@ -1,7 +1,8 @@
 // The middleware Context for one HTTP/1.1 request. Built only for routes that have a chain; the request
 // headers it exposes are the ones that will be forwarded (hop-by-hop and X-Forwarded-* already taken
 // out: the proxy sets those itself), in the proxy's flat [name, value, ...] form.
-import type { Context, RequestView, ResponseView, UpstreamChoice } from '../../middleware/types.ts';
+import type { RequestView } from '../../middleware/types.ts';
+import { ProxyContextBase } from '../context-base.ts';
 import { FlatHeaderMap } from '../../middleware/header-map.ts';
 import type { RouteSpec } from '../../routing/spec.ts';
 import { classifyHeader, isListedIn, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
@@ -48,38 +49,18 @@ class Http1RequestView implements RequestView {
   }
 }
 
-export class Http1MiddlewareContext implements Context {
+export class Http1MiddlewareContext extends ProxyContextBase {
   readonly exchange: Http1Exchange;
   readonly request: Http1RequestView;
-  response: ResponseView | null = null;
-  readonly route: RouteSpec;
-  readonly upstream: UpstreamChoice;
-  readonly state: Record<string, unknown> = {};
-  readonly logFields: Record<string, string | number> = {};
-  /** Body of an answer made with respond(); null when the response comes from the upstream. */
-  answerBody: Buffer | null = null;
-  /** The response headers in the proxy's flat form (what `response.headers` edits). */
-  responseHeaders = new FlatHeaderMap();
 
   constructor(exchange: Http1Exchange, route: RouteSpec) {
+    super(route);
     this.exchange = exchange;
-    this.route = route;
     this.request = new Http1RequestView(exchange);
-    this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
-  }
-
-  respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {
-    const map = headers === undefined ? new FlatHeaderMap() : FlatHeaderMap.fromRecord(headers);
-    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
-    if (body !== undefined && !map.has('content-type')) map.set('Content-Type', 'text/plain; charset=utf-8');
-    this.answerBody = bytes;
-    this.responseHeaders = map;
-    this.response = { status, headers: map, bodyTransform: null };
   }
 
   /** The upstream answered: its status and (already filtered) headers enter the response phase. */
   setUpstreamResponse(status: number, headers: string[]): void {
-    this.responseHeaders = new FlatHeaderMap(headers);
-    this.response = { status, headers: this.responseHeaders, bodyTransform: null };
+    this.setResponse(status, new FlatHeaderMap(headers));
   }
 }

@@ -3,7 +3,8 @@
 // ones that will be forwarded (pseudo-headers, hop-by-hop and X-Forwarded-* taken out, cookies as one
 // field); response headers enter the response phase as a flat list with names lower-case.
 import type http2 from 'node:http2';
-import type { Context, RequestView, ResponseView, UpstreamChoice } from '../../middleware/types.ts';
+import type { RequestView } from '../../middleware/types.ts';
+import { ProxyContextBase } from '../context-base.ts';
 import { FlatHeaderMap } from '../../middleware/header-map.ts';
 import type { RouteSpec } from '../../routing/spec.ts';
 import { forwardedRequestHeaders } from '../http1/middleware-context.ts';
@@ -36,32 +37,14 @@ class Http2RequestView implements RequestView {
   }
 }
 
-export class Http2MiddlewareContext implements Context {
+export class Http2MiddlewareContext extends ProxyContextBase {
   readonly exchange: Http2StreamExchange;
   readonly request: Http2RequestView;
-  response: ResponseView | null = null;
-  readonly route: RouteSpec;
-  readonly upstream: UpstreamChoice;
-  readonly state: Record<string, unknown> = {};
-  readonly logFields: Record<string, string | number> = {};
-  /** Body of an answer made with respond(); null when the response comes from the upstream. */
-  answerBody: Buffer | null = null;
-  responseHeaders = new FlatHeaderMap();
 
   constructor(exchange: Http2StreamExchange, route: RouteSpec, websocket: boolean) {
+    super(route);
     this.exchange = exchange;
-    this.route = route;
     this.request = new Http2RequestView(exchange, websocket);
-    this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
-  }
-
-  respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {
-    const map = headers === undefined ? new FlatHeaderMap() : FlatHeaderMap.fromRecord(headers);
-    const bytes = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
-    if (body !== undefined && !map.has('content-type')) map.set('content-type', 'text/plain; charset=utf-8');
-    this.answerBody = bytes;
-    this.responseHeaders = map;
-    this.response = { status, headers: map, bodyTransform: null };
   }
 
   /** The upstream answered: its status and fields enter the response phase. */
@@ -73,7 +56,6 @@ export class Http2MiddlewareContext implements Context {
       if (Array.isArray(value)) for (const v of value) flat.push(name, String(v));
       else if (value !== undefined) flat.push(name, String(value));
     }
-    this.responseHeaders = new FlatHeaderMap(flat);
-    this.response = { status: Number(fields[':status']), headers: this.responseHeaders, bodyTransform: null };
+    this.setResponse(Number(fields[':status']), new FlatHeaderMap(flat));
   }
 }

@@ -8,7 +8,7 @@
 // sees it; the relay holds the body until then (`upstreamHead` returns false and calls `release`).
 import http2 from 'node:http2';
 import type { CompiledRoute } from '../../routing/index.ts';
-import type { RouteRuntime } from '../route-runtime.ts';
+import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import type { BackendRuntime } from '../../upstream/registry.ts';
 import type { BodyTransform, Context } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
@@ -140,10 +140,7 @@ export class Http2StreamExchange {
     return new Promise<void>((resolve) => {
       this.resolveUpstreamHead = resolve;
       const mw = this.mw!;
-      const runtime = this.route!.ext;
-      const key = mw.upstream.backend;
-      const backend = key === null ? null : key === this.route!.spec.backend ? runtime.backend : runtime.backends.get(key) ?? null;
-      this.startRelay(backend, mw.upstream.preferredEndpoint);
+      this.startRelay(chosenBackend(this.route!, mw.upstream.backend), mw.upstream.preferredEndpoint);
     });
   }
 

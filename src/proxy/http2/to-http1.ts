@@ -10,6 +10,7 @@ import type net from 'node:net';
 import type http2 from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import { writeBodyPiece } from '../http1/chunked.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../http1/header-names.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
@@ -135,15 +136,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   }
 
   private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
-    let ok: boolean;
-    if (this.chunked) {
-      upstream.write(chunk.length.toString(16) + CRLF, 'latin1');
-      upstream.write(chunk);
-      ok = upstream.write(CRLF, 'latin1');
-    } else {
-      ok = upstream.write(chunk);
-    }
-    if (!ok) this.pauseClient();
+    if (!writeBodyPiece(upstream, chunk, this.chunked)) this.pauseClient();
   }
 
   private onClientData(chunk: Buffer): void {
