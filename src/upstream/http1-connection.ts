@@ -251,6 +251,17 @@ export class Http1UpstreamConnection {
     if (this.reusable) this.owner.release(this);
     else this.destroy();
   }
+
+  /**
+   * The response is complete. The connection goes back to the pool reading (`paused`: the exchange had
+   * paused it, and an idle socket that does not read would miss the upstream closing it), unless the
+   * request body was not fully sent: then it cannot carry another request.
+   */
+  finishExchange(requestSent: boolean, paused: boolean): void {
+    if (paused) this.socket.resume();
+    if (requestSent) this.release();
+    else this.destroy();
+  }
 }
 
 function onParserHeaders(this: ParserWithConn, headers: string[]): void {

@@ -608,13 +608,7 @@ export class Http1Exchange implements UpstreamListener {
   private releaseUpstream(): void {
     const upstream = this.upstream;
     this.upstream = null;
-    if (upstream !== null) {
-      // A socket going back to the pool must be reading again.
-      if (this.waitingClientDrain || this.pausedForChain) upstream.socket.resume();
-      // A connection whose request body was not fully sent cannot carry another request.
-      if (this.requestDone) upstream.release();
-      else upstream.destroy();
-    }
+    upstream?.finishExchange(this.requestDone, this.waitingClientDrain || this.pausedForChain);
   }
 
   onUpstreamError(error: UpstreamError): void {

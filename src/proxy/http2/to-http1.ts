@@ -273,13 +273,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     ex.upstreamEnd = Date.now();
     const upstream = this.upstream;
     this.upstream = null;
-    if (upstream !== null) {
-      // Back to the pool reading (a paused idle socket would miss the upstream closing it).
-      if (this.upstreamPaused || this.holding) upstream.socket.resume();
-      // A connection whose request body was not fully sent cannot carry another request.
-      if (this.requestDone) upstream.release();
-      else upstream.destroy();
-    }
+    upstream?.finishExchange(this.requestDone, this.upstreamPaused || this.holding);
     if (trailers !== null) ex.trailers = fieldsFromFlat(null, trailers);
     if (this.holding) this.heldEnd = true;
     else ex.endBody();
