@@ -1,5 +1,6 @@
 // The status room's door: leader election on a Lease and, while leader, Ingress status and Events.
-// Load it lazily (cluster mode only): it imports @kubernetes/client-node's types and, when started, the library.
+// Importing it loads nothing of @kubernetes/client-node (type imports only); startStatus() loads the
+// library, which cluster mode has loaded already.
 export { startStatus, defaultIdentity, leaseName, servedIngresses, uidFromState } from './start.ts';
 export type { StartStatusOptions, StatusHandle, StatusSettings } from './start.ts';
 export { DEFAULT_STATUS_TIMING, resolveStatusTiming, StatusTimingError } from './timing.ts';
