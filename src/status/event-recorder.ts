@@ -145,7 +145,7 @@ export class EventRecorder {
   lead(term: AbortSignal): void {
     this.term = term;
     for (const key of this.active.keys()) this.queue.add(key);
-    void this.refreshLoop(term);
+    this.refreshLoop(term).catch((error) => this.o.log('error', `Event refresh stopped: ${(error as Error).stack ?? error}`));
   }
 
   private occurred(key: string): void {

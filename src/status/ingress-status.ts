@@ -66,7 +66,7 @@ export class IngressStatusWriter {
 
   lead(term: AbortSignal): void {
     this.term = term;
-    void this.resyncLoop(term);
+    this.resyncLoop(term).catch((error) => this.o.log('error', `Ingress status resync stopped: ${(error as Error).stack ?? error}`));
   }
 
   follow(): void {

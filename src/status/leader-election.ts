@@ -51,23 +51,20 @@ export class LeaderElector {
     return this.term !== undefined;
   }
 
-  /** The current term's signal while leader. */
-  get termSignal(): AbortSignal | undefined {
-    return this.term?.signal;
-  }
-
-  /** Who holds the Lease as last seen ('' when free), for logs and tests. */
-  get observedHolder(): string {
-    return this.observed?.spec?.holderIdentity ?? '';
-  }
-
   start(): void {
     this.loop ??= this.run();
   }
 
   private async run(): Promise<void> {
     while (!this.closing.signal.aborted) {
-      const round = await this.tryAcquireOrRenew();
+      let round: Round;
+      try {
+        round = await this.tryAcquireOrRenew();
+      } catch (error) {
+        // A bug, not an API failure (those are values): keep electing rather than end the loop.
+        this.o.log('error', `${this.lease}: election round failed: ${(error as Error).stack ?? error}`);
+        round = 'failed';
+      }
       if (this.closing.signal.aborted) break;
       const interval = round === 'leading' ? this.o.timing.renewIntervalMs : this.o.timing.retryIntervalMs;
       await pause(jittered(interval), this.closing.signal);
@@ -143,7 +140,7 @@ export class LeaderElector {
     if (!this.term) {
       this.term = new AbortController();
       this.o.log('info', `leading: ${this.lease} acquired by ${this.o.identity}`);
-      this.o.onStartedLeading(this.term.signal);
+      this.notify(() => this.o.onStartedLeading(this.term!.signal));
     }
     return 'leading';
   }
@@ -161,7 +158,16 @@ export class LeaderElector {
     this.term = undefined;
     term.abort();
     this.o.log('warn', `no longer leading (${this.lease}): ${why}`);
-    this.o.onStoppedLeading();
+    this.notify(() => this.o.onStoppedLeading());
+  }
+
+  /** Runs a leadership callback; its failure is logged, never thrown into the election (or a timer). */
+  private notify(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.o.log('error', `${this.lease}: leadership callback failed: ${(error as Error).stack ?? error}`);
+    }
   }
 
   /**

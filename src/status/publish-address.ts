@@ -100,7 +100,7 @@ export class ServiceAddress implements AddressSource {
   }
 
   lead(term: AbortSignal): void {
-    void this.poll(term);
+    this.poll(term).catch((error) => this.o.log('error', `--publish-service ${this.o.service}: polling stopped: ${(error as Error).stack ?? error}`));
   }
 
   private async poll(term: AbortSignal): Promise<void> {

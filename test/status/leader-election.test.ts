@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeApiServer } from '../support/kube-api/index.ts';
 import { startStatus, PublishConfigError, StatusTimingError, resolveStatusTiming } from '../../src/status/index.ts';
+import { LeaderElector } from '../../src/status/leader-election.ts';
 import { FAST_STATUS, captureLog, kubeConfig, lease, Relay, SETTINGS, startReplica, waitFor } from './helpers.ts';
 
 const LEASE_MS = FAST_STATUS.leaseDurationMs!;
@@ -154,4 +155,22 @@ test('bad settings and timings are refused before anything starts, naming what i
   assert.throws(() => resolveStatusTiming({ callTimeoutMs: 11_000 }), /callTimeoutMs \(11000\) must not exceed renewDeadlineMs/);
   assert.throws(() => resolveStatusTiming({ statusQps: 0 }), /statusQps must be a positive number/);
   assert.equal(server.count({ resource: 'leases' }), 0, 'no election started');
+});
+
+test('a failing leadership callback is logged and the election goes on', async (t) => {
+  const server = await apiServer(t);
+  const k8s = await import('@kubernetes/client-node');
+  const logs = captureLog();
+  const elector = new LeaderElector({
+    k8s, api: kubeConfig(server).makeApiClient(k8s.CoordinationV1Api), namespace: 'tideway', name: 'tideway-tideway', identity: 'pod-a',
+    timing: resolveStatusTiming(FAST_STATUS), log: logs.log,
+    onStartedLeading: () => { throw new Error('boom'); },
+    onStoppedLeading: () => {},
+  });
+  elector.start();
+  t.after(() => elector.close());
+  await waitFor('pod-a leads', () => elector.isLeader);
+  await waitFor('renewed after the failure', () => server.count({ verb: 'update', resource: 'leases' }) >= 2);
+  assert.ok(elector.isLeader);
+  assert.match(logs.messages('error').join('\n'), /leadership callback failed: Error: boom/);
 });
