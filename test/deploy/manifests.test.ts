@@ -161,7 +161,10 @@ test('Dockerfile: multi-stage, npm ci and npm run build, runtime node:22-slim wi
   assert.ok(build.some((l) => /\bnpm run build\b/.test(l)), 'npm run build');
   assert.ok(build.some((l) => /\bnpm prune --omit=dev\b/.test(l)), 'dev dependencies pruned');
   const copies = runtime.filter((l) => /^COPY /.test(l));
-  assert.deepEqual(copies.map((l) => l.split(/\s+/).slice(-1)[0]).sort(), ['./', './dist', './node_modules'].sort());
+  // dist/, production node_modules, package.json (type: module), and the dashboard's static files,
+  // which dist/admin/dashboard.js reads from src/admin/dashboard/.
+  assert.deepEqual(copies.map((l) => l.split(/\s+/).slice(-1)[0]).sort(), ['./', './dist', './node_modules', './src/admin/dashboard'].sort());
+  assert.ok(existsSync(path.join(ROOT, 'src/admin/dashboard/index.html')), 'the dashboard files are where the image copies them from');
   assert.ok(copies.every((l) => l.startsWith('COPY --from=build')), 'the runtime stage takes only build outputs');
   const user = runtime.find((l) => /^USER /.test(l));
   assert.match(user ?? '', /^USER [1-9][0-9]*:[1-9][0-9]*$/, 'numeric non-root user (runAsNonRoot can check it)');
