@@ -25,6 +25,7 @@ export async function runLoad(scenario: Scenario, url: string, durationSec: numb
         durationSec,
         method: scenario.method,
         bodyBytes: scenario.bodyBytes,
+        headers: scenario.headers ?? {},
       });
       const e = raw.socketErrors;
       return {

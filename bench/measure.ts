@@ -56,7 +56,7 @@ export async function checkScenario(scenario: Scenario, target: ProxyTarget): Pr
   const body = scenario.bodyBytes > 0 ? Buffer.alloc(scenario.bodyBytes, 'x') : undefined;
   const res = scenario.tls
     ? await h2Preflight(scenarioUrl(scenario, target), scenario.method, scenario.headers ?? {}, body)
-    : await httpRequest(target.port, scenario.method, scenario.path, body);
+    : await httpRequest(target.port, scenario.method, scenario.path, body, scenario.headers ?? {});
   if (res.status !== 200 || res.body.length !== scenario.responseBytes) {
     throw new Error(
       `${target.name} ${scenario.method} ${scenario.path}: expected 200 with ${scenario.responseBytes} body bytes, ` +

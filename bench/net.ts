@@ -41,9 +41,9 @@ export interface SimpleResponse {
   body: Buffer;
 }
 
-export function httpRequest(port: number, method: string, path: string, body?: Buffer): Promise<SimpleResponse> {
+export function httpRequest(port: number, method: string, path: string, body?: Buffer, extraHeaders: Readonly<Record<string, string>> = {}): Promise<SimpleResponse> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { connection: 'close' };
+    const headers: Record<string, string | number> = { ...extraHeaders, connection: 'close' };
     if (body) headers['content-length'] = body.length;
     const req = request({ host: LOOPBACK, port, method, path, headers, timeout: 5000 }, (res) => {
       const chunks: Buffer[] = [];

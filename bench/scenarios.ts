@@ -1,5 +1,6 @@
 // What the harness measures, as data. A new scenario is one more entry here; a new load tool is one
 // more `LoadSpec` variant and one more runner in load.ts (wrk for HTTP/1.1, h2load for HTTP/2 and gRPC).
+import { middlewareScenarios } from './middleware-scenarios.ts';
 
 export type ProxyName = 'tideway' | 'nginx';
 export const PROXY_NAMES: readonly ProxyName[] = ['tideway', 'nginx'];
@@ -53,7 +54,7 @@ const H2LOAD_DEFAULT: H2loadLoad = { tool: 'h2load', connections: 5, streams: 10
 export const GRPC_PATH_PREFIX = '/bench.Echo/';
 export const GRPC_RESPONSE_BYTES = 64;
 
-export const SCENARIOS: readonly Scenario[] = [
+const BASE_SCENARIOS: readonly Scenario[] = [
   {
     name: 'small-get',
     description: 'GET of a 1 KiB body, keep-alive',
@@ -118,6 +119,8 @@ export const SCENARIOS: readonly Scenario[] = [
     headers: { 'content-type': 'application/grpc', te: 'trailers' },
   },
 ];
+
+export const SCENARIOS: readonly Scenario[] = [...BASE_SCENARIOS, ...middlewareScenarios(BASE_SCENARIOS[0]!)];
 
 /** Where each part runs. The upstream and the load generator share CPU 0 so the proxy has CPU 1 to itself. */
 export const PLACEMENT = { upstream: '0', load: '0', proxy: '1' } as const;

@@ -1,4 +1,5 @@
 // Tideway under test: manifests that route everything to the upstream, and the gateway process.
+import { middlewareManifests } from './middleware-scenarios.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -81,7 +82,8 @@ export function benchManifests(upstreamPort: number, upstreamGrpcPort: number): 
       rules: [{ http: { paths: [{ path: GRPC_PATH_PREFIX, pathType: 'Prefix', backend: { service: { name: GRPC_SERVICE, port: { number: 80 } } } }] } }],
     },
   };
-  return [ingressClass, service, slice, ingress, grpcService, grpcSlice, grpcIngress].map((o) => stringify(o)).join('---\n');
+  const objects = [ingressClass, service, slice, ingress, grpcService, grpcSlice, grpcIngress].map((o) => stringify(o)).join('---\n');
+  return `${objects}---\n${middlewareManifests(SERVICE, DEFAULT_INGRESS_CLASS)}`;
 }
 
 /** Optional flags that make the gateway quieter; passed only when its --help lists them. */

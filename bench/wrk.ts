@@ -76,6 +76,8 @@ export interface WrkOptions {
   method: string;
   bodyBytes: number;
   contentType?: string;
+  /** extra request headers (wrk -H) */
+  headers?: Readonly<Record<string, string>>;
 }
 
 const REQUEST_SCRIPT = fileURLToPath(new URL('./request.lua', import.meta.url));
@@ -83,6 +85,7 @@ const REQUEST_SCRIPT = fileURLToPath(new URL('./request.lua', import.meta.url));
 function wrkArgs(opts: WrkOptions): string[] {
   const args = ['-c', opts.cpus, toolPath('wrk'), `-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.durationSec}s`, '--latency'];
   if (opts.method !== 'GET' || opts.bodyBytes > 0) args.push('-s', REQUEST_SCRIPT);
+  for (const [name, value] of Object.entries(opts.headers ?? {})) args.push('-H', `${name}: ${value}`);
   args.push(opts.url);
   return args;
 }
