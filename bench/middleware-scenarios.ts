@@ -62,6 +62,7 @@ export function middlewareScenarios(base: Scenario): Scenario[] {
     description: `small GET through ${c.description}`,
     proxies: ['tideway'],
     sampleMemory: false,
-    headers: { host: c.host, authorization: `Bearer ${token}` },
+    // "Host" capitalised: wrk adds its own Host header unless it sees exactly this name.
+    headers: { Host: c.host, Authorization: `Bearer ${token}` },
   }));
 }
