@@ -147,6 +147,18 @@ describe('jwt', () => {
     assert.equal((await run(hmac, { headers: { cookie: `session=${token}` } })).response!.status, 200, 'from the cookie');
   });
 
+  it('a remembered HMAC token still stops working when it expires', async () => {
+    const secret = 'a-shared-secret-of-at-least-32-bytes!';
+    const hmac = chainOf('jwt', { algorithms: ['HS256'], hmacSecret: secret, clockSkew: '0s' });
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = await new SignJWT({ sub: 'short' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(createSecretKey(Buffer.from(secret)));
+    assert.equal((await run(hmac, { headers: bearer(token) })).response!.status, 200);
+    assert.equal((await run(hmac, { headers: bearer(token) })).response!.status, 200, 'second use, from the cache');
+    // Waits for the token's own expiry (at most about a second): that moment is what is tested.
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    assert.equal((await run(hmac, { headers: bearer(token) })).response!.status, 401);
+  });
+
   it('rejects bad configuration naming the field', async () => {
     const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' });
     assert.match(configError('jwt', { jwksUrl: 'https://a.test/jwks' })!, /^algorithms: is required: list the accepted algorithms/);

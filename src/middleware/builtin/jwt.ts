@@ -83,6 +83,35 @@ function claimHeaderValue(value: unknown): string {
   return text.replace(/[\r\n\0]/g, ' ');
 }
 
+/**
+ * Verified tokens are remembered for a short while: signature checks cost tens of microseconds and a
+ * client sends the same token with every request. Only with keys fixed by the configuration (an HMAC
+ * secret, PEM keys: a change builds a new middleware and so a new cache); with a JWKS every token is
+ * checked against the current key set, so a key withdrawn from it is refused at once. An entry lives
+ * until the token expires or for VERIFIED_TTL_MS, whichever is sooner. Bounded: oldest entries go first.
+ */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
+class VerifiedTokens {
+  private readonly entries = new Map<string, { payload: JWTPayload; until: number }>();
+
+  get(token: string, now: number): JWTPayload | undefined {
+    const entry = this.entries.get(token);
+    if (entry === undefined) return undefined;
+    if (now < entry.until) return entry.payload;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  set(token: string, payload: JWTPayload, now: number): void {
+    const until = Math.min(now + VERIFIED_TTL_MS, typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity);
+    if (until <= now) return;
+    if (this.entries.size >= VERIFIED_MAX) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(token, { payload, until });
+  }
+}
+
 /** Logs key-source failures at most once per interval: a JWKS outage must not flood the log. */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
@@ -95,6 +124,7 @@ export const jwtFactory: MiddlewareFactory = {
     const challenge = { 'www-authenticate': `Bearer realm="${c.realm}"` };
     const invalid = { 'www-authenticate': `Bearer realm="${c.realm}", error="invalid_token"` };
     let lastFailureLogMs = -Infinity;
+    const verified = c.keys.kind === 'jwks' ? null : new VerifiedTokens();
 
     return async (ctx, next) => {
       const token = bearerToken(ctx, c);
@@ -102,9 +132,11 @@ export const jwtFactory: MiddlewareFactory = {
         ctx.logFields.denied = 'jwt';
         return answer(ctx, 401, challenge);
       }
-      let payload: JWTPayload;
-      try {
+      const now = Date.now();
+      let payload = verified?.get(token, now);
+      if (payload === undefined) try {
         payload = await verify(token);
+        verified?.set(token, payload, now);
       } catch (err) {
         if (isKeySourceFailure(err)) {
           const now = performance.now();
