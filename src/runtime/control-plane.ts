@@ -10,6 +10,7 @@ import { CONTROLLER_NAME } from '../kube/constants.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
+import { defaultIdentity, servedIngresses, startStatus, uidFromState, type StatusHandle } from '../status/index.ts';
 
 export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number) => void;
 
@@ -25,6 +26,7 @@ export class ControlPlane {
   /** Routes are published only once the source delivered a complete first view (readiness). */
   private synced = false;
   private unsubscribe: (() => void) | null = null;
+  private status: StatusHandle | null = null;
   ready = false;
   draining = false;
 
@@ -50,6 +52,8 @@ export class ControlPlane {
     const { loadKubeConfig } = await import('../kube/client.ts');
     const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
     const kubeConfig = await loadKubeConfig(s.kubeconfig === undefined ? {} : { kubeconfig: s.kubeconfig });
+    // Status and Events are written by the elected leader only (Lease tideway-<class>).
+    if (s.updateStatus) this.status = await startStatus({ kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromState(() => this.store.state()) });
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
@@ -88,6 +92,7 @@ export class ControlPlane {
     this.diagnostics = diagnostics;
     this.latest = table;
     this.publishSpec(table, diagnostics, translateMs);
+    this.status?.onSnapshot(servedIngresses(table), diagnostics);
     this.ready = true;
     const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
     this.logger.info({ version: table.version, routes, backends: Object.keys(table.backends).length, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');
@@ -117,6 +122,8 @@ export class ControlPlane {
 
   async stop(): Promise<void> {
     this.draining = true;
+    // Releases the Lease so another replica takes over status writing at once.
+    await this.status?.close();
     this.unsubscribe?.();
     await this.source?.close();
   }

@@ -32,6 +32,7 @@ export interface Settings {
   publishService: string | undefined;
   publishAddress: string | undefined;
   leaderElectionNamespace: string;
+  updateStatus: boolean;
   drainTimeoutMs: number;
   logLevel: string;
   accessLog: boolean;
@@ -76,6 +77,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'publish-service': { type: 'string', help: 'namespace/name of the Service whose address goes into Ingress status' },
   'publish-address': { type: 'string', help: 'IP or hostname written into Ingress status' },
   'leader-election-namespace': { type: 'string', help: 'namespace of the leader-election Lease (default: $POD_NAMESPACE or default)' },
+  'update-status': { type: 'string', default: 'true', help: 'write Ingress status and Events (as the elected leader); false: read only' },
   'drain-timeout': { type: 'string', default: '30s', help: 'time in-flight requests get to finish on shutdown' },
   'log-level': { type: 'string', default: 'info', help: 'trace, debug, info, warn, error' },
   'access-log': { type: 'string', default: 'on', help: 'on or off' },
@@ -120,6 +122,11 @@ function positiveInt(flag: string, text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new SettingsError(flag, `"${text}" is not a positive whole number`);
   return value;
+}
+
+function booleanText(flag: string, text: string): boolean {
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new SettingsError(flag, `"${text}" must be true or false`);
 }
 
 /** A number in (0, 1], or [0, 1] when zero is allowed. */
@@ -220,6 +227,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
     publishService: str('publish-service'),
     publishAddress: str('publish-address'),
     leaderElectionNamespace: str('leader-election-namespace') ?? env.POD_NAMESPACE ?? 'default',
+    updateStatus: booleanText('update-status', str('update-status')!),
     drainTimeoutMs: duration('drain-timeout', str('drain-timeout')!),
     logLevel,
     accessLog: accessLog === 'on',
