@@ -4,7 +4,7 @@ import type { ProxyTarget } from './measure.ts';
 import { freePort } from './net.ts';
 import { startNginx } from './nginx.ts';
 import { processTree } from './procfs.ts';
-import { PLACEMENT, type ProxyName } from './scenarios.ts';
+import { proxyCpus, type ProxyName } from './scenarios.ts';
 import { startTideway, type TidewayInstance } from './tideway.ts';
 
 export interface RunningProxy extends ProxyTarget {
@@ -18,6 +18,8 @@ export interface ProxyStartOptions {
   upstreamGrpcPort: number;
   workers: number;
   tidewayEntry: string;
+  /** gateway flags added after the harness's own (later flags win) */
+  tidewayFlags?: readonly string[];
 }
 
 export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Promise<RunningProxy> {
@@ -25,12 +27,12 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
   const tlsPort = await freePort();
   if (name === 'nginx') {
     const ports = { tlsPort, upstreamPort: opts.upstreamPort, upstreamGrpcPort: opts.upstreamGrpcPort };
-    const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: PLACEMENT.proxy, ports, workers: opts.workers });
+    const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: proxyCpus(opts.workers), ports, workers: opts.workers });
     return {
       name,
       port,
       tlsPort,
-      command: `taskset -c ${PLACEMENT.proxy} nginx (worker_processes ${opts.workers}, upstream keepalive 64)`,
+      command: `taskset -c ${proxyCpus(opts.workers)} nginx (worker_processes ${opts.workers}, upstream keepalive 64)`,
       memoryPids: () => [...nginx.workerPids],
       checkAlive: () => assertRunning(nginx.process),
       stop: () => nginx.stop(),
@@ -44,13 +46,14 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
     httpsPort: tlsPort,
     adminPort: await freePort(),
     workers: opts.workers,
-    cpus: PLACEMENT.proxy,
+    cpus: proxyCpus(opts.workers),
+    extraArgs: opts.tidewayFlags ?? [],
   });
   return {
     name,
     port,
     tlsPort,
-    command: `taskset -c ${PLACEMENT.proxy} node ${tideway.args.join(' ')}`,
+    command: `taskset -c ${proxyCpus(opts.workers)} node ${tideway.args.join(' ')}`,
     // with --workers N the data plane runs in child processes: the footprint is the whole tree
     memoryPids: () => processTree(tideway.pid),
     checkAlive: () => assertRunning(tideway.process),

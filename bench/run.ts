@@ -13,7 +13,7 @@ import { startNginx } from './nginx.ts';
 import { startProxy, type RunningProxy } from './proxies.ts';
 import { formatMemory, formatTable, summarizeScenario, warningsFor, type ScenarioSummary } from './report.ts';
 import { parseOptions, UsageError, USAGE, type Options } from './options.ts';
-import { PLACEMENT, PROXY_NAMES, type Scenario } from './scenarios.ts';
+import { PLACEMENT, PROXY_NAMES, proxyCpus, type Scenario } from './scenarios.ts';
 import { REPO_ROOT, staleBuildWarning } from './tideway.ts';
 import { ensureTools, toolPath } from './tools.ts';
 
@@ -54,17 +54,19 @@ async function main(options: Options): Promise<void> {
 
   const records: { scenario: Scenario; runs: RunRecord[] }[] = [];
   const commands: Record<string, string> = {};
-  // proxies are started once per worker count and shared by the scenarios that use it
-  for (const workers of [...new Set(options.scenarios.map((s) => s.workers))]) {
-    const group = options.scenarios.filter((s) => s.workers === workers);
+  // proxies are started once per worker count (and gateway flags) and shared by the scenarios that use it
+  const instanceKey = (s: Scenario): string => `${s.workers}|${(s.tidewayFlags ?? []).join(' ')}`;
+  for (const key of [...new Set(options.scenarios.map(instanceKey))]) {
+    const group = options.scenarios.filter((s) => instanceKey(s) === key);
+    const { workers, tidewayFlags } = group[0]!;
     const wanted = PROXY_NAMES.filter((p) => options.proxies.includes(p) && group.some((s) => s.proxies.includes(p)));
     const running: RunningProxy[] = [];
     try {
       for (const name of wanted) {
-        const proxy = await startProxy(name, { upstreamPort, upstreamGrpcPort, workers, tidewayEntry: options.tidewayEntry });
+        const proxy = await startProxy(name, { upstreamPort, upstreamGrpcPort, workers, tidewayEntry: options.tidewayEntry, ...(tidewayFlags ? { tidewayFlags } : {}) });
         running.push(proxy);
         commands[`${name} (${workers} worker${workers > 1 ? 's' : ''})`] = proxy.command;
-        log(`${name}: 127.0.0.1:${proxy.port}, CPU ${PLACEMENT.proxy}, ${workers} worker(s)`);
+        log(`${name}: 127.0.0.1:${proxy.port}, CPU ${proxyCpus(workers)}, ${workers} worker(s)`);
       }
       for (const scenario of group) {
         const targets = running.filter((p) => scenario.proxies.includes(p.name));
@@ -86,7 +88,7 @@ async function main(options: Options): Promise<void> {
   const env = environment();
   const out: string[] = [
     '',
-    `Reverse proxy to the same upstream (nginx, CPU ${PLACEMENT.upstream}); proxy on CPU ${PLACEMENT.proxy}; ` +
+    `Reverse proxy to the same upstream (nginx, CPU ${PLACEMENT.upstream}); proxy on CPU ${PLACEMENT.proxy} (CPUs ${proxyCpus(2)} with 2 workers); ` +
       `load (wrk, h2load) on CPU ${PLACEMENT.load}; ${options.durationSec} s runs after ${options.warmupSec} s warm-up; median of ${options.rounds} round(s)`,
     '',
     formatTable(summaries),

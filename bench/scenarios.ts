@@ -41,6 +41,8 @@ export interface Scenario {
   tls?: boolean;
   /** extra request headers */
   headers?: Readonly<Record<string, string>>;
+  /** extra gateway flags for this scenario (its own gateway instance), e.g. the access log turned on */
+  tidewayFlags?: readonly string[];
 }
 
 const WRK_DEFAULT: WrkLoad = { tool: 'wrk', threads: 1, connections: 50 };
@@ -120,7 +122,21 @@ const BASE_SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-export const SCENARIOS: readonly Scenario[] = [...BASE_SCENARIOS, ...middlewareScenarios(BASE_SCENARIOS[0]!)];
+const SMALL_GET = BASE_SCENARIOS[0]!;
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...BASE_SCENARIOS,
+  // Both proxies with two workers spread over both CPUs (sharing them with wrk and the upstream).
+  { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2, sampleMemory: false },
+  // The cost of the access log (metrics are always on), against small-get.
+  { ...SMALL_GET, name: 'small-get-logged', description: 'small-get with the JSON access log on (to a pipe)', proxies: ['tideway'], sampleMemory: false, tidewayFlags: ['--access-log', 'on'] },
+  ...middlewareScenarios(SMALL_GET),
+];
+
+/** Proxies run on CPU 1 alone, or on every CPU when they have several workers. */
+export function proxyCpus(workers: number): string {
+  return workers > 1 ? '0,1' : PLACEMENT.proxy;
+}
 
 /** Where each part runs. The upstream and the load generator share CPU 0 so the proxy has CPU 1 to itself. */
 export const PLACEMENT = { upstream: '0', load: '0', proxy: '1' } as const;

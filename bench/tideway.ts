@@ -130,6 +130,8 @@ export interface TidewayOptions {
   adminPort: number;
   workers: number;
   cpus: string;
+  /** flags appended last (they override the quiet flags) */
+  extraArgs?: readonly string[];
 }
 
 export interface TidewayInstance {
@@ -151,6 +153,7 @@ export async function startTideway(opts: TidewayOptions): Promise<TidewayInstanc
     '--admin-port', String(opts.adminPort),
     '--workers', String(opts.workers),
     ...supportedQuietFlags(helpText(opts.entry)),
+    ...(opts.extraArgs ?? []),
   ];
   const proc = spawnTracked('tideway', toolPath('taskset'), ['-c', opts.cpus, process.execPath, ...args]);
   await unlessExited(
