@@ -34,6 +34,8 @@ export class Http1ClientConnection {
   private queue: Http1Exchange[] | null = null;
   private pauseCount = 0;
   private closing = false;
+  private reading = false;
+  private corked: net.Socket | null = null;
   /** The socket was handed to a WebSocket tunnel: no HTTP on it any more. */
   tunnelled = false;
   /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
@@ -84,7 +86,14 @@ export class Http1ClientConnection {
       this.phase = PHASE.HEAD;
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
+    this.reading = true;
     const result = this.parser.execute(chunk);
+    this.reading = false;
+    const corked = this.corked;
+    if (corked !== null) {
+      this.corked = null;
+      corked.uncork();
+    }
     if (isLlhttpError(result)) this.onParseError(result.code);
     else if (this.tunnelHead !== null && result < chunk.length) this.bufferForTunnel(chunk.subarray(result));
   }
@@ -93,6 +102,16 @@ export class Http1ClientConnection {
     // Bytes a WebSocket client sends before the upstream's 101: held (bounded) until the tunnel opens.
     this.tunnelHead!.push(chunk);
     if (this.tunnelHead!.length === 8) this.pauseReading();
+  }
+
+  /**
+   * While one client read is being parsed, an upstream socket may be corked so that a request head and
+   * the body bytes of the same read leave in one write; it is uncorked when the read is done.
+   */
+  corkUntilReadEnds(socket: net.Socket): void {
+    if (!this.reading || this.corked !== null) return;
+    socket.cork();
+    this.corked = socket;
   }
 
   /** Hands the socket over to a tunnel: returns bytes already received for it and stops parsing HTTP. */

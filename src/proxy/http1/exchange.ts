@@ -198,9 +198,10 @@ export class Http1Exchange implements UpstreamListener {
     this.heldBody = null;
     if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
     socket.uncork();
+    const paused = this.pausedForChain;
     this.pausedForChain = false;
     if (this.upstreamComplete) this.completeResponse(this.heldTrailers);
-    else this.upstream?.socket.resume();
+    else if (paused) this.upstream?.socket.resume();
   }
 
   /** An answer made by a middleware (ctx.respond) or by the gateway during the chain. */
@@ -285,7 +286,8 @@ export class Http1Exchange implements UpstreamListener {
     // The head is built once; a traced request rebuilds it per attempt (a new upstream span each).
     const head = this.span === null ? (this.head ??= this.buildRequestHead()) : this.buildRequestHead();
     if (this.pending === null && !(this.requestDone && this.scan.chunked)) {
-      // The common case (no body yet): one write, no cork.
+      // No body held: one write. If body bytes follow in the same client read, they join this write.
+      if (!this.requestDone) this.conn.corkUntilReadEnds(upstream.socket);
       upstream.write(head, 'latin1');
       this.headSent = true;
       return;
@@ -422,8 +424,6 @@ export class Http1Exchange implements UpstreamListener {
     this.upstreamNoBody = noBody;
     this.upstreamKeepAlive = upstreamKeepAlive;
     this.heldBody = [];
-    this.pausedForChain = true;
-    this.upstream?.socket.pause();
     this.mw!.setUpstreamResponse(status, filterResponseHeaders(headers));
     this.wakeChain();
     return noBody;
@@ -541,6 +541,12 @@ export class Http1Exchange implements UpstreamListener {
   endResponseData(): void {
     this.gathering = false;
     if (!this.flushGathered()) this.holdUpstreamForClient();
+    // The chain's response phase is running and the body is not complete: stop reading until it ends
+    // (a small response arrives whole in one read and needs no pause).
+    if (this.heldBody !== null && !this.upstreamComplete && !this.pausedForChain && this.upstream !== null) {
+      this.pausedForChain = true;
+      this.upstream.socket.pause();
+    }
   }
 
   private holdUpstreamForClient(): void {
