@@ -15,6 +15,22 @@ export interface EndpointRuntime {
   readonly pool: EndpointPool;
   /** The multiplexed HTTP/2 sessions of h2c, grpc and grpcs backends; null for the others. */
   readonly http2: Http2SessionPool | null;
+  /** Identity of the pool across snapshots (protocol, address, port, upstream TLS settings). */
+  readonly poolKey: string;
+}
+
+/** Same protocol, upstream TLS and endpoints (in order): the runtime of the old snapshot still fits. */
+function sameUpstreams(a: BackendSpec, b: BackendSpec): boolean {
+  if (a.protocol !== b.protocol || a.tls?.serverName !== b.tls?.serverName || a.tls?.caPem !== b.tls?.caPem) return false;
+  const x = a.endpoints;
+  const y = b.endpoints;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i]!;
+    const q = y[i]!;
+    if (p.address !== q.address || p.port !== q.port || p.ready !== q.ready) return false;
+  }
+  return true;
 }
 
 export interface BackendRuntime {
@@ -28,56 +44,66 @@ export interface BackendRuntime {
   readonly retry: RetryPolicy;
 }
 
-interface BackendPolicies {
-  breaker: CircuitBreaker;
-  retry: RetryPolicy;
-}
 
 export class UpstreamRegistry {
   private readonly settings: PoolSettings;
   private pools = new Map<string, EndpointPool>();
   private http2Pools = new Map<string, Http2SessionPool>();
-  private policies = new Map<string, BackendPolicies>();
+  private runtimes = new Map<string, BackendRuntime>();
 
   constructor(settings: PoolSettings) {
     this.settings = settings;
   }
 
-  /** Runtimes for every backend of a new table; pools of endpoints no longer listed are retired. */
+  /**
+   * Runtimes for every backend of a new table; pools of endpoints no longer listed are retired. A
+   * backend whose endpoints did not change keeps its runtime (and round-robin cursor): with thousands of
+   * backends a change then costs a comparison per endpoint, not new objects and pool keys for all.
+   */
   prepare(backends: Readonly<Record<string, BackendSpec>>): Map<string, BackendRuntime> {
     const next = new Map<string, EndpointPool>();
     const nextHttp2 = new Map<string, Http2SessionPool>();
     const runtimes = new Map<string, BackendRuntime>();
-    const nextPolicies = new Map<string, BackendPolicies>();
     for (const key of Object.keys(backends)) {
       const spec = backends[key]!;
-      const endpoints: EndpointRuntime[] = [];
-      for (const endpoint of spec.endpoints) {
-        // Verified connections (a CA) never share a pool with unverified ones or another CA's.
-        const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.caPem}`}`;
-        const tlsOptions = upstreamTlsOptions(spec.protocol, spec.tls);
-        let pool = next.get(poolKey) ?? this.pools.get(poolKey);
-        if (pool === undefined) pool = new EndpointPool(endpoint.address, endpoint.port, this.settings, tlsOptions);
-        pool.revive();
-        next.set(poolKey, pool);
-        let http2: Http2SessionPool | null = null;
-        if (isHttp2Protocol(spec.protocol)) {
-          http2 = nextHttp2.get(poolKey) ?? this.http2Pools.get(poolKey) ?? new Http2SessionPool(endpoint.address, endpoint.port, tlsOptions, this.settings);
-          http2.revive();
-          nextHttp2.set(poolKey, http2);
+      const previous = this.runtimes.get(key);
+      const runtime = previous !== undefined && sameUpstreams(previous.spec, spec) ? previous : this.buildRuntime(key, spec, next, nextHttp2);
+      for (const endpoint of runtime.endpoints) {
+        if (!next.has(endpoint.poolKey)) {
+          endpoint.pool.revive();
+          next.set(endpoint.poolKey, endpoint.pool);
         }
-        endpoints.push({ spec: endpoint, pool, http2 });
+        if (endpoint.http2 !== null && !nextHttp2.has(endpoint.poolKey)) {
+          endpoint.http2.revive();
+          nextHttp2.set(endpoint.poolKey, endpoint.http2);
+        }
       }
-      const policies = this.policies.get(key) ?? { breaker: new CircuitBreaker(), retry: new RetryPolicy() };
-      nextPolicies.set(key, policies);
-      runtimes.set(key, { spec, endpoints, next: 0, breaker: policies.breaker, retry: policies.retry });
+      runtimes.set(key, runtime);
     }
-    this.policies = nextPolicies;
     for (const [key, pool] of this.pools) if (!next.has(key)) pool.retire();
     for (const [key, pool] of this.http2Pools) if (!nextHttp2.has(key)) pool.retire();
     this.pools = next;
     this.http2Pools = nextHttp2;
+    this.runtimes = runtimes;
     return runtimes;
+  }
+
+  private buildRuntime(key: string, spec: BackendSpec, next: Map<string, EndpointPool>, nextHttp2: Map<string, Http2SessionPool>): BackendRuntime {
+    const endpoints: EndpointRuntime[] = [];
+    const tlsOptions = upstreamTlsOptions(spec.protocol, spec.tls);
+    for (const endpoint of spec.endpoints) {
+      // Verified connections (a CA) never share a pool with unverified ones or another CA's.
+      const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.caPem}`}`;
+      const pool = next.get(poolKey) ?? this.pools.get(poolKey) ?? new EndpointPool(endpoint.address, endpoint.port, this.settings, tlsOptions);
+      let http2: Http2SessionPool | null = null;
+      if (isHttp2Protocol(spec.protocol)) {
+        http2 = nextHttp2.get(poolKey) ?? this.http2Pools.get(poolKey) ?? new Http2SessionPool(endpoint.address, endpoint.port, tlsOptions, this.settings);
+      }
+      endpoints.push({ spec: endpoint, pool, http2, poolKey });
+    }
+    // Outlier and retry state belong to the backend, not to one snapshot of it.
+    const previous = this.runtimes.get(key);
+    return { spec, endpoints, next: 0, breaker: previous?.breaker ?? new CircuitBreaker(), retry: previous?.retry ?? new RetryPolicy() };
   }
 
   /** Total open upstream connections (for metrics and tests). */
