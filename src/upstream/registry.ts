@@ -9,14 +9,36 @@ import { isHttp2Protocol, upstreamTlsOptions } from './tls-options.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { RetryPolicy } from './retry-policy.ts';
 
-export interface EndpointRuntime {
+/**
+ * One endpoint of a backend in a snapshot. Its connection pools are created on first use: with tens of
+ * thousands of endpoints most are never picked by one process, and an idle pool costs memory.
+ */
+export class EndpointRuntime {
   readonly spec: EndpointSpec;
-  /** HTTP/1.1 keep-alive connections (TLS for https backends). */
-  readonly pool: EndpointPool;
-  /** The multiplexed HTTP/2 sessions of h2c, grpc and grpcs backends; null for the others. */
-  readonly http2: Http2SessionPool | null;
   /** Identity of the pool across snapshots (protocol, address, port, upstream TLS settings). */
   readonly poolKey: string;
+  readonly backend: BackendSpec;
+  private readonly registry: UpstreamRegistry;
+  private http1: EndpointPool | null = null;
+  private h2: Http2SessionPool | null | undefined = undefined;
+
+  constructor(spec: EndpointSpec, poolKey: string, backend: BackendSpec, registry: UpstreamRegistry) {
+    this.spec = spec;
+    this.poolKey = poolKey;
+    this.backend = backend;
+    this.registry = registry;
+  }
+
+  /** HTTP/1.1 keep-alive connections (TLS for https backends). */
+  get pool(): EndpointPool {
+    return (this.http1 ??= this.registry.http1Pool(this));
+  }
+
+  /** The multiplexed HTTP/2 sessions of h2c, grpc and grpcs backends; null for the others. */
+  get http2(): Http2SessionPool | null {
+    if (this.h2 === undefined) this.h2 = isHttp2Protocol(this.backend.protocol) ? this.registry.http2Pool(this) : null;
+    return this.h2;
+  }
 }
 
 /** Same protocol, upstream TLS and endpoints (in order): the runtime of the old snapshot still fits. */
@@ -61,49 +83,71 @@ export class UpstreamRegistry {
    * backends a change then costs a comparison per endpoint, not new objects and pool keys for all.
    */
   prepare(backends: Readonly<Record<string, BackendSpec>>): Map<string, BackendRuntime> {
-    const next = new Map<string, EndpointPool>();
-    const nextHttp2 = new Map<string, Http2SessionPool>();
     const runtimes = new Map<string, BackendRuntime>();
+    const live = new Set<string>();
     for (const key of Object.keys(backends)) {
       const spec = backends[key]!;
       const previous = this.runtimes.get(key);
-      const runtime = previous !== undefined && sameUpstreams(previous.spec, spec) ? previous : this.buildRuntime(key, spec, next, nextHttp2);
-      for (const endpoint of runtime.endpoints) {
-        if (!next.has(endpoint.poolKey)) {
-          endpoint.pool.revive();
-          next.set(endpoint.poolKey, endpoint.pool);
-        }
-        if (endpoint.http2 !== null && !nextHttp2.has(endpoint.poolKey)) {
-          endpoint.http2.revive();
-          nextHttp2.set(endpoint.poolKey, endpoint.http2);
-        }
-      }
+      const runtime = previous !== undefined && sameUpstreams(previous.spec, spec) ? previous : this.buildRuntime(key, spec);
+      for (const endpoint of runtime.endpoints) live.add(endpoint.poolKey);
       runtimes.set(key, runtime);
     }
-    for (const [key, pool] of this.pools) if (!next.has(key)) pool.retire();
-    for (const [key, pool] of this.http2Pools) if (!nextHttp2.has(key)) pool.retire();
-    this.pools = next;
-    this.http2Pools = nextHttp2;
+    // Pools exist only for endpoints that were used; those no longer listed retire (busy ones finish).
+    for (const [key, pool] of this.pools) {
+      if (live.has(key)) pool.revive();
+      else {
+        pool.retire();
+        this.pools.delete(key);
+      }
+    }
+    for (const [key, pool] of this.http2Pools) {
+      if (live.has(key)) pool.revive();
+      else {
+        pool.retire();
+        this.http2Pools.delete(key);
+      }
+    }
     this.runtimes = runtimes;
     return runtimes;
   }
 
-  private buildRuntime(key: string, spec: BackendSpec, next: Map<string, EndpointPool>, nextHttp2: Map<string, Http2SessionPool>): BackendRuntime {
+  private buildRuntime(key: string, spec: BackendSpec): BackendRuntime {
     const endpoints: EndpointRuntime[] = [];
-    const tlsOptions = upstreamTlsOptions(spec.protocol, spec.tls);
     for (const endpoint of spec.endpoints) {
       // Verified connections (a CA) never share a pool with unverified ones or another CA's.
       const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.caPem}`}`;
-      const pool = next.get(poolKey) ?? this.pools.get(poolKey) ?? new EndpointPool(endpoint.address, endpoint.port, this.settings, tlsOptions);
-      let http2: Http2SessionPool | null = null;
-      if (isHttp2Protocol(spec.protocol)) {
-        http2 = nextHttp2.get(poolKey) ?? this.http2Pools.get(poolKey) ?? new Http2SessionPool(endpoint.address, endpoint.port, tlsOptions, this.settings);
-      }
-      endpoints.push({ spec: endpoint, pool, http2, poolKey });
+      endpoints.push(new EndpointRuntime(endpoint, poolKey, spec, this));
     }
     // Outlier and retry state belong to the backend, not to one snapshot of it.
     const previous = this.runtimes.get(key);
     return { spec, endpoints, next: 0, breaker: previous?.breaker ?? new CircuitBreaker(), retry: previous?.retry ?? new RetryPolicy() };
+  }
+
+  /** The HTTP/1.1 pool of an endpoint, created on its first use. */
+  http1Pool(endpoint: EndpointRuntime): EndpointPool {
+    let pool = this.pools.get(endpoint.poolKey);
+    if (pool === undefined) {
+      const { address, port } = endpoint.spec;
+      pool = new EndpointPool(address, port, this.settings, upstreamTlsOptions(endpoint.backend.protocol, endpoint.backend.tls));
+      this.pools.set(endpoint.poolKey, pool);
+    }
+    return pool;
+  }
+
+  /** The HTTP/2 session pool of an endpoint, created on its first use. */
+  http2Pool(endpoint: EndpointRuntime): Http2SessionPool {
+    let pool = this.http2Pools.get(endpoint.poolKey);
+    if (pool === undefined) {
+      const { address, port } = endpoint.spec;
+      pool = new Http2SessionPool(address, port, upstreamTlsOptions(endpoint.backend.protocol, endpoint.backend.tls), this.settings);
+      this.http2Pools.set(endpoint.poolKey, pool);
+    }
+    return pool;
+  }
+
+  /** Pools created so far (one per endpoint that was used). */
+  get poolCount(): number {
+    return this.pools.size;
   }
 
   /** Total open upstream connections (for metrics and tests). */

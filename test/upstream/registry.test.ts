@@ -29,11 +29,23 @@ test('pools of endpoints that left every backend are retired; those still listed
   const registry = new UpstreamRegistry(SETTINGS);
   const first = registry.prepare({ a: backend('a', [1001, 1002]) });
   const [kept, gone] = first.get('a')!.endpoints;
+  // Pools are created on first use: use both.
+  const keptPool = kept!.pool;
+  const gonePool = gone!.pool;
   registry.prepare({ a: backend('a', [1001]) });
-  assert.equal(gone!.pool.retired, true);
-  assert.equal(kept!.pool.retired, false);
+  assert.equal(gonePool.retired, true);
+  assert.equal(keptPool.retired, false);
   // Back again: the same pool object comes back to life only if it was still known; a new one otherwise.
   const third = registry.prepare({ a: backend('a', [1001, 1002]) });
-  assert.equal(third.get('a')!.endpoints[0]!.pool, kept!.pool);
+  assert.equal(third.get('a')!.endpoints[0]!.pool, keptPool);
   assert.equal(third.get('a')!.endpoints[1]!.pool.retired, false);
+});
+
+test('pools are created only for endpoints that are used', () => {
+  const registry = new UpstreamRegistry(SETTINGS);
+  const runtimes = registry.prepare({ a: backend('a', [1001, 1002, 1003]) });
+  assert.equal(registry.openConnections(), 0);
+  const used = runtimes.get('a')!.endpoints[1]!;
+  assert.equal(used.pool, used.pool, 'one pool per endpoint, created once');
+  assert.equal(registry.poolCount, 1);
 });
