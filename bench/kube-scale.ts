@@ -183,6 +183,8 @@ async function main(): Promise<void> {
   })());
   await unlessExited(gateway, pollUntil('the first full sync (/readyz 200)', 120_000, async () => (await adminStatus(listening.admin, '/readyz')) === 200));
   const syncMs = performance.now() - started;
+  // The log is written asynchronously: the line may follow /readyz by a moment.
+  await pollUntil('the first snapshot log line', 10_000, async () => snapshotLogs(lines).length > 0);
   const first = snapshotLogs(lines).at(-1)!;
   await cpuSettled(gateway.pid);
   const afterSync = readMemory(gateway.pid)!;
