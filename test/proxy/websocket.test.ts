@@ -2,7 +2,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startGateway, request, type RunningGateway } from '../support/gateway.ts';
@@ -83,6 +83,32 @@ describe('WebSocket', () => {
     assert.equal(ws.readyState, WebSocket.OPEN);
     ws.close();
     await once(ws, 'close');
+  });
+
+  test('upgrades a keep-alive connection after an ordinary request on it', async () => {
+    const socket = net.connect({ host: '127.0.0.1', port: gw.port });
+    await once(socket, 'connect');
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    const until = async (check: () => boolean, what: string): Promise<void> => {
+      const deadline = Date.now() + 3000;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${received.toString('latin1')}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    socket.write('GET /plain HTTP/1.1\r\nHost: ws.test\r\n\r\n');
+    await until(() => received.includes('upgrade required'), 'the ordinary answer');
+    received = Buffer.alloc(0);
+    socket.write('GET /chat HTTP/1.1\r\nHost: ws.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await until(() => received.includes('hello from a for /chat'), 'the 101 and the greeting');
+    assert.match(received.toString('latin1'), /^HTTP\/1\.1 101 /);
+    // A masked client text frame "ping" (RFC 6455 5.3); the server echoes it unmasked.
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const payload = Buffer.from('ping').map((b, i) => b ^ mask[i % 4]!);
+    socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | 4]), mask, payload]));
+    await until(() => received.includes(Buffer.from([0x81, 4, ...Buffer.from('ping')])), 'the echoed frame');
+    socket.destroy();
   });
 
   test('relays a refused upgrade as an ordinary response', async () => {
