@@ -143,3 +143,26 @@ describe('HTTP to HTTPS redirect', () => {
     assert.equal((await request(gw.port, { headers: { host: 'secure.test', 'x-forwarded-proto': 'https' } })).status, 200);
   });
 });
+
+describe('a large body that arrives while the upstream connection opens', () => {
+  test('is held (bounded), then forwarded whole once connected', async () => {
+    const backend = await startBackend('slow-accept');
+    backend.handler = (_req, res, body) => res.end(String(body.length));
+    const gw = await startGateway({
+      'class.yaml': ingressClassYaml(),
+      'svc.yaml': serviceYaml({ name: 'b', endpoints: [['127.0.0.1', backend.port]] }),
+      'ing.yaml': ingressYaml({ name: 'b', host: 'big.test', paths: [{ path: '/', service: 'b' }] }),
+    });
+    try {
+      // A fresh gateway has no pooled connection: the first request's body (1 MiB, far more than the
+      // 64 KiB held while connecting) arrives before the connection is open.
+      const body = Buffer.alloc(1024 * 1024, 97);
+      const res = await request(gw.port, { method: 'POST', headers: { host: 'big.test', 'content-length': body.length }, body });
+      assert.equal(res.status, 200);
+      assert.equal(res.body, String(body.length));
+    } finally {
+      await gw.close();
+      await backend.close();
+    }
+  });
+});

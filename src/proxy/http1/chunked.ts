@@ -11,3 +11,18 @@ export function writeBodyPiece(out: ByteSink, chunk: Buffer, chunked: boolean): 
   out.write(chunk);
   return out.write('\r\n', 'latin1');
 }
+
+const LAST_CHUNK = '0\r\n\r\n';
+
+/**
+ * Starts an upstream request in one corked write: the head, the body pieces held while connecting,
+ * and the last chunk when the (chunked) body is already complete. Returns the backpressure signal.
+ */
+export function writeRequestStart(out: ByteSink & { socket: { cork(): void; uncork(): void } }, head: string, held: readonly Buffer[] | null, chunked: boolean, bodyComplete: boolean): boolean {
+  out.socket.cork();
+  let ok = out.write(head, 'latin1');
+  if (held !== null) for (const chunk of held) ok = writeBodyPiece(out, chunk, chunked);
+  if (bodyComplete && chunked) ok = out.write(LAST_CHUNK, 'latin1');
+  out.socket.uncork();
+  return ok;
+}

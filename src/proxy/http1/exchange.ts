@@ -17,7 +17,7 @@ import type { RequestRecord, RequestSpan } from '../observer.ts';
 import type net from 'node:net';
 import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
-import { writeBodyPiece } from './chunked.ts';
+import { writeBodyPiece, writeRequestStart } from './chunked.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
@@ -292,18 +292,11 @@ export class Http1Exchange implements UpstreamListener {
       this.headSent = true;
       return;
     }
-    const socket = upstream.socket;
-    socket.cork();
-    upstream.write(head, 'latin1');
-    this.headSent = true;
     const pending = this.pending;
-    if (pending !== null) {
-      this.pending = null;
-      this.pendingBytes = 0;
-      for (const chunk of pending) this.writeBody(upstream, chunk);
-    }
-    if (this.requestDone && this.scan.chunked) upstream.write(LAST_CHUNK, 'latin1');
-    socket.uncork();
+    this.pending = null;
+    this.pendingBytes = 0;
+    this.headSent = true;
+    if (!writeRequestStart(upstream, head, pending, this.scan.chunked, this.requestDone)) this.waitForUpstreamDrain();
   }
 
   private buildRequestHead(): string {
@@ -349,11 +342,14 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
-    const ok = writeBodyPiece(upstream, chunk, this.scan.chunked);
-    if (!ok && !this.waitingUpstreamDrain) {
-      this.waitingUpstreamDrain = true;
-      this.conn.pauseReading();
-    }
+    if (!writeBodyPiece(upstream, chunk, this.scan.chunked)) this.waitForUpstreamDrain();
+  }
+
+  /** The upstream's buffer is full: stop reading the client until it drains. */
+  private waitForUpstreamDrain(): void {
+    if (this.waitingUpstreamDrain) return;
+    this.waitingUpstreamDrain = true;
+    this.conn.pauseReading();
   }
 
   /** A piece of the request body, already de-chunked by llhttp. */

@@ -10,7 +10,7 @@ import type net from 'node:net';
 import type http2 from 'node:http2';
 import { createHash, randomBytes } from 'node:crypto';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
-import { writeBodyPiece } from '../http1/chunked.ts';
+import { writeBodyPiece, writeRequestStart } from '../http1/chunked.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../http1/header-names.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
@@ -98,17 +98,11 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
 
   private sendHead(upstream: Http1UpstreamConnection): void {
     const head = (this.head ??= this.buildRequestHead());
-    upstream.socket.cork();
-    upstream.write(head, 'latin1');
-    this.headSent = true;
     const pending = this.pending;
-    if (pending !== null) {
-      this.pending = null;
-      this.pendingBytes = 0;
-      for (const chunk of pending) this.writeBody(upstream, chunk);
-    }
-    if (this.requestDone && this.chunked) upstream.write(LAST_CHUNK, 'latin1');
-    upstream.socket.uncork();
+    this.pending = null;
+    this.pendingBytes = 0;
+    this.headSent = true;
+    if (!writeRequestStart(upstream, head, pending, this.chunked, this.requestDone)) this.pauseClient();
   }
 
   private buildRequestHead(): string {
