@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import {
   HTTPParser, LENIENT_NONE, RESPONSE, SKIP_BODY, isLlhttpError,
   kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
-  type LlhttpParser,
+  type LlhttpParser, PendingFields,
 } from '../proxy/http1/llhttp.ts';
 
 /** What an exchange must implement to use an upstream connection. */
@@ -76,7 +76,7 @@ export class Http1UpstreamConnection {
   /** Bytes written for the current request (0 means a failure is safe to retry). */
   requestBytes = 0;
   responseStarted = false;
-  private pendingHeaders: string[] = [];
+  private readonly pendingFields = new PendingFields();
   private informational = false;
   private upgraded = false;
   private keepAlive = false;
@@ -201,13 +201,12 @@ export class Http1UpstreamConnection {
   }
 
   handleHeaders(headers: string[]): void {
-    for (let i = 0; i < headers.length; i++) this.pendingHeaders.push(headers[i]!);
+    this.pendingFields.add(headers);
   }
 
   handleHeadersComplete(headers: string[] | undefined, status: number, reason: string, versionMinor: number, upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
-      headers = this.pendingHeaders;
-      this.pendingHeaders = [];
+      headers = this.pendingFields.take();
     }
     this.informational = status >= 100 && status < 200 && status !== 101;
     this.upgraded = status === 101 && upgrade;
@@ -223,11 +222,7 @@ export class Http1UpstreamConnection {
   }
 
   handleMessageComplete(): void {
-    let trailers: string[] | null = null;
-    if (this.pendingHeaders.length > 0) {
-      trailers = this.pendingHeaders;
-      this.pendingHeaders = [];
-    }
+    const trailers = this.pendingFields.takeTrailers();
     if (this.informational || this.upgraded) {
       // A 1xx answer is followed by the real response on the same connection.
       this.informational = false;

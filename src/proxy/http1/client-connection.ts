@@ -5,7 +5,7 @@ import type net from 'node:net';
 import {
   HTTPParser, LENIENT_NONE, METHODS, REQUEST, isLlhttpError, statusForParseError,
   kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
-  type LlhttpParser,
+  type LlhttpParser, PendingFields,
 } from './llhttp.ts';
 import { Http1Exchange } from './exchange.ts';
 import { errorResponse } from '../error-responses.ts';
@@ -27,7 +27,7 @@ export class Http1ClientConnection {
   /** The peer is a trusted proxy: its X-Forwarded-* headers are believed. */
   readonly trusted: boolean;
   private readonly parser: ParserWithConn;
-  private pendingHeaders: string[] = [];
+  private readonly pendingFields = new PendingFields();
   private pendingUrl = '';
   private active: Http1Exchange | null = null;
   private parsing: Http1Exchange | null = null;
@@ -214,14 +214,13 @@ export class Http1ClientConnection {
   }
 
   handleHeaders(headers: string[], url: string): void {
-    for (let i = 0; i < headers.length; i++) this.pendingHeaders.push(headers[i]!);
+    this.pendingFields.add(headers);
     this.pendingUrl += url;
   }
 
   handleHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
-      headers = this.pendingHeaders;
-      this.pendingHeaders = [];
+      headers = this.pendingFields.take();
     }
     if (url === undefined) {
       url = this.pendingUrl;
@@ -249,11 +248,7 @@ export class Http1ClientConnection {
   }
 
   handleMessageComplete(): void {
-    let trailers: string[] | null = null;
-    if (this.pendingHeaders.length > 0) {
-      trailers = this.pendingHeaders;
-      this.pendingHeaders = [];
-    }
+    const trailers = this.pendingFields.takeTrailers();
     this.pendingUrl = '';
     const exchange = this.parsing;
     this.parsing = null;

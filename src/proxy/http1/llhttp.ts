@@ -76,3 +76,27 @@ export function statusForParseError(code: string): number {
       return 400;
   }
 }
+
+/**
+ * Header fields llhttp delivers in pieces (kOnHeaders: before the head completes when there are many,
+ * and for trailers), gathered until the head or the message completes.
+ */
+export class PendingFields {
+  private fields: string[] = [];
+
+  add(fields: readonly string[]): void {
+    for (let i = 0; i < fields.length; i++) this.fields.push(fields[i]!);
+  }
+
+  /** The gathered fields (possibly none), and a fresh list for what follows. */
+  take(): string[] {
+    const fields = this.fields;
+    this.fields = [];
+    return fields;
+  }
+
+  /** At message end: the trailers, or null when there were none. */
+  takeTrailers(): string[] | null {
+    return this.fields.length === 0 ? null : this.take();
+  }
+}
