@@ -94,6 +94,11 @@ describe('certificates', () => {
     assert.ok(new Date(certificate.validTo).getTime() > Date.now() + 365 * 86_400_000);
   });
 
+  test('every generated certificate is valid DER: random serials never need illegal padding', () => {
+    // One serial in 256 used to start 0x00 then < 0x80, which DER forbids (a start-up crash at random).
+    for (let i = 0; i < 1000; i++) new X509Certificate(createSelfSignedCertificate(`n${i}`).certPem);
+  });
+
   test('selector: exact, one-label wildcard, fallback; a refused PEM is reported and its hosts fall back', () => {
     const certs = new CertificateFactory();
     try {

@@ -59,7 +59,8 @@ export function createSelfSignedCertificate(commonName: string, days = 3650): Pe
   const algorithm = sequence(oid(OID_ECDSA_WITH_SHA256));
   const now = Date.now();
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  // Positive, and minimally encoded: a leading 0x00 before a byte below 0x80 is illegal DER padding.
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
   const subject = name(commonName);
   const extensions = tlv(0xa3, sequence(sequence(oid(OID_BASIC_CONSTRAINTS), tlv(0x04, sequence()))));
   const tbs = sequence(
