@@ -40,7 +40,7 @@ export function captureLog(): { log: StatusLog; records: LogRecord[]; messages(l
   };
 }
 
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000): Promise<number> {
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<number> {
   const started = performance.now();
   while (!condition()) {
     if (performance.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
