@@ -3,6 +3,7 @@
 // knowledge). Sessions announce the limits, keep a rapid-reset guard, close when idle, and get GOAWAY
 // on shutdown so clients finish their streams and go elsewhere for new ones.
 import http2 from 'node:http2';
+import type { Gauge } from '../observer.ts';
 import type net from 'node:net';
 import type { Http2Context, Http2Limits } from './context.ts';
 import { CancelGuard } from './cancel-guard.ts';
@@ -21,10 +22,13 @@ export class Http2Frontend {
   private readonly limits: Http2Limits;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private draining = false;
+  /** Open HTTP/2 connections, for the tideway connections gauge. */
+  private readonly openSessions: Gauge;
 
   constructor(ctx: Http2Context, limits: Http2Limits) {
     this.ctx = ctx;
     this.limits = limits;
+    this.openSessions = ctx.counters.connections('HTTP/2');
     this.server = http2.createServer({
       settings: {
         maxConcurrentStreams: limits.maxConcurrentStreams,
@@ -49,6 +53,7 @@ export class Http2Frontend {
 
   private onSession(session: http2.ServerHttp2Session): void {
     this.sessions.add(session);
+    this.openSessions.inc();
     const guard = new CancelGuard(session, this.limits.maxCancelsPerSecond);
     // Streams are taken on the session, not the server: a stream already reset when its event fires
     // has no session reference left, and it still counts against its session.
@@ -61,7 +66,10 @@ export class Http2Frontend {
       // closed by then and costs no upstream work (see cancel-guard.ts).
       setImmediate(startExchange, new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
     });
-    session.on('close', () => this.sessions.delete(session));
+    session.on('close', () => {
+      this.sessions.delete(session);
+      this.openSessions.dec();
+    });
     // Session errors (protocol violations, resets) end in 'close'; nothing to add.
     session.on('error', () => {});
     session.setTimeout(this.limits.idleTimeoutMs, () => {
