@@ -6,7 +6,8 @@ import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
-import { Http1MiddlewareContext } from './middleware-context.ts';
+import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
+import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
 import { STATUS_CODES } from 'node:http';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
@@ -30,7 +31,7 @@ const MAX_PENDING_BYTES = 64 * 1024;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
 
-export class Http1Exchange implements UpstreamListener {
+export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   readonly conn: Http1ClientConnection;
   readonly method: string;
   readonly url: string;
@@ -71,6 +72,8 @@ export class Http1Exchange implements UpstreamListener {
   private finished = false;
   private backend: BackendRuntime | null = null;
   private span: RequestSpan | null = null;
+  /** For h2c, grpc and grpcs backends: the request goes out as an HTTP/2 stream. */
+  private relay: Http1ToHttp2Relay | null = null;
   // Middleware chain state (routes with middlewares only).
   private mw: Http1MiddlewareContext | null = null;
   /** The chain is running: the response head waits in mw.response until it completes. */
@@ -173,10 +176,6 @@ export class Http1Exchange implements UpstreamListener {
     this.chainPending = false;
     this.mw!.logFields.middlewareError = (error as Error)?.message ?? String(error);
     this.heldBody = null;
-    if (this.upstream !== null) {
-      this.upstream.destroy();
-      this.upstream = null;
-    }
     this.respondError(500, 'middleware-error');
   }
 
@@ -201,7 +200,10 @@ export class Http1Exchange implements UpstreamListener {
     const paused = this.pausedForChain;
     this.pausedForChain = false;
     if (this.upstreamComplete) this.completeResponse(this.heldTrailers);
-    else if (paused) this.upstream?.socket.resume();
+    else if (paused) {
+      this.upstream?.socket.resume();
+      this.relay?.resume();
+    }
   }
 
   /** An answer made by a middleware (ctx.respond) or by the gateway during the chain. */
@@ -210,6 +212,8 @@ export class Http1Exchange implements UpstreamListener {
       this.upstream.destroy();
       this.upstream = null;
     }
+    this.relay?.abort();
+    this.relay = null;
     if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
     const close = this.closeAfter || !this.keepAlive;
     let head = 'HTTP/1.1 ' + status + ' ' + (STATUS_CODES[status] ?? '') + CRLF;
@@ -261,6 +265,7 @@ export class Http1Exchange implements UpstreamListener {
     if (endpoint === null) return this.respondError(503, 'no-endpoint');
     this.endpoint = endpoint;
     if (this.mw !== null) this.mw.upstream.endpoint = endpoint.pool.key;
+    if (endpoint.http2 !== null) return this.startRelay(endpoint);
     const upstream = endpoint.pool.acquire(runtime.options.connectTimeoutMs);
     this.upstream = upstream;
     this.upstreamReused = upstream.connected;
@@ -300,7 +305,6 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private buildRequestHead(): string {
-    const ctx = this.conn.ctx;
     const scan = this.scan;
     const headers = this.headers;
     const tokens = scan.connectionTokens;
@@ -325,20 +329,69 @@ export class Http1Exchange implements UpstreamListener {
     }
     // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1, which requires one.
     if (scan.host === undefined) head += 'Host: ' + this.endpoint!.pool.key + CRLF;
-    const conn = this.conn;
-    const trusted = conn.trusted;
-    const client = conn.remoteAddress;
-    head += 'X-Forwarded-For: ' + (trusted && scan.forwardedFor !== undefined ? scan.forwardedFor + ', ' + client : client) + CRLF;
-    head += 'X-Forwarded-Proto: ' + (trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : ctx.scheme) + CRLF;
-    const host = trusted && scan.forwardedHost !== undefined ? scan.forwardedHost : scan.host;
-    if (host !== undefined) head += 'X-Forwarded-Host: ' + host + CRLF;
-    head += 'X-Forwarded-Port: ' + (trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : ctx.localPort) + CRLF;
-    head += 'X-Real-IP: ' + conn.clientAddressFor(scan.forwardedFor) + CRLF;
-    head += 'X-Request-Id: ' + this.requestId + CRLF;
-    if (this.span !== null) head += 'traceparent: ' + this.span.upstreamStart(this.endpoint?.pool.key) + CRLF;
+    const added = this.addedFields();
+    for (let i = 0; i < added.length; i += 2) head += added[i] + ': ' + added[i + 1] + CRLF;
     if (scan.chunked) head += 'Transfer-Encoding: chunked\r\n';
     if (this.isUpgrade) head += 'Connection: Upgrade\r\nUpgrade: ' + scan.upgrade + CRLF;
     return head + CRLF;
+  }
+
+  private startRelay(endpoint: EndpointRuntime): void {
+    const options = this.route!.ext.options;
+    if (this.upstreamStart === 0) this.upstreamStart = Date.now();
+    const mw = this.mw;
+    const forwarded = mw !== null ? mw.request.headers.raw : forwardedRequestHeaders(this.headers, this.scan.connectionTokens);
+    const bodyFollows = !this.requestDone || this.pending !== null;
+    try {
+      this.relay = new Http1ToHttp2Relay(this, endpoint, this.method, mw === null ? this.url : mw.request.path, this.scan.host ?? '', [...forwarded, ...this.addedFields()], bodyFollows, {
+        connectMs: options.connectTimeoutMs,
+        readMs: options.readTimeoutMs,
+      });
+    } catch {
+      // node:http2 refuses some field combinations HTTP/1.1 allows (a repeated single-value field).
+      return this.respondError(400, 'invalid-request-header');
+    }
+    this.headSent = true;
+    const pending = this.pending;
+    this.pending = null;
+    this.pendingBytes = 0;
+    if (pending !== null) for (const chunk of pending) this.writeToRelay(chunk);
+    if (this.requestDone && bodyFollows) this.relay.end();
+  }
+
+  private writeToRelay(chunk: Buffer): void {
+    if (!this.relay!.write(chunk)) this.waitForUpstreamDrain();
+  }
+
+  /** The HTTP/2 upstream failed (the relay has let go of its stream). */
+  onRelayFailure(timedOut: boolean, beforeResponse: boolean): void {
+    this.relay = null;
+    this.upstreamEnd = Date.now();
+    if (!beforeResponse || this.responseHeadSent) {
+      this.error = timedOut ? 'upstream-timeout' : 'upstream-reset';
+      this.conn.destroy();
+      return;
+    }
+    this.respondError(timedOut ? 504 : 502, timedOut ? 'upstream-timeout' : 'upstream-reset');
+  }
+
+  /** The fields the gateway adds to every forwarded request: X-Forwarded-*, X-Real-IP, X-Request-Id, traceparent. */
+  private addedFields(): string[] {
+    const scan = this.scan;
+    const conn = this.conn;
+    const trusted = conn.trusted;
+    const client = conn.remoteAddress;
+    const fields = [
+      'X-Forwarded-For', trusted && scan.forwardedFor !== undefined ? scan.forwardedFor + ', ' + client : client,
+      'X-Forwarded-Proto', trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : conn.ctx.scheme,
+      'X-Forwarded-Port', trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : conn.ctx.localPort,
+      'X-Real-IP', conn.clientAddressFor(scan.forwardedFor),
+      'X-Request-Id', this.requestId,
+    ];
+    const host = trusted && scan.forwardedHost !== undefined ? scan.forwardedHost : scan.host;
+    if (host !== undefined) fields.push('X-Forwarded-Host', host);
+    if (this.span !== null) fields.push('traceparent', this.span.upstreamStart(this.endpoint?.pool.key));
+    return fields;
   }
 
   private writeBody(upstream: Http1UpstreamConnection, chunk: Buffer): void {
@@ -365,6 +418,7 @@ export class Http1Exchange implements UpstreamListener {
       this.respondError(413, 'body-too-large');
       return;
     }
+    if (this.relay !== null) return this.writeToRelay(chunk);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent) {
       this.writeBody(upstream, chunk);
@@ -381,6 +435,7 @@ export class Http1Exchange implements UpstreamListener {
 
   onRequestComplete(trailers: string[] | null): void {
     this.requestDone = true;
+    if (this.relay !== null && !this.responseDone) this.relay.end();
     const upstream = this.upstream;
     if (upstream !== null && this.headSent && this.scan.chunked && !this.responseDone) {
       upstream.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF, 'latin1');
@@ -420,6 +475,11 @@ export class Http1Exchange implements UpstreamListener {
     this.upstreamNoBody = noBody;
     this.upstreamKeepAlive = upstreamKeepAlive;
     this.heldBody = [];
+    // An HTTP/2 upstream holds the rest of the body in its flow-control window meanwhile.
+    if (this.relay !== null) {
+      this.pausedForChain = true;
+      this.relay.pause();
+    }
     this.mw!.setUpstreamResponse(status, filterResponseHeaders(headers));
     this.wakeChain();
     return noBody;
@@ -546,9 +606,13 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private holdUpstreamForClient(): void {
-    if (!this.waitingClientDrain && this.upstream !== null) {
+    if (this.waitingClientDrain) return;
+    if (this.upstream !== null) {
       this.waitingClientDrain = true;
       this.upstream.socket.pause();
+    } else if (this.relay !== null) {
+      this.waitingClientDrain = true;
+      this.relay.pause();
     }
   }
 
@@ -577,6 +641,7 @@ export class Http1Exchange implements UpstreamListener {
     if (this.waitingClientDrain) {
       this.waitingClientDrain = false;
       this.upstream?.socket.resume();
+      this.relay?.resume();
     }
   }
 
@@ -608,6 +673,7 @@ export class Http1Exchange implements UpstreamListener {
   }
 
   private releaseUpstream(): void {
+    this.relay = null;
     const upstream = this.upstream;
     this.upstream = null;
     upstream?.finishExchange(this.requestDone, this.waitingClientDrain || this.pausedForChain);
@@ -656,6 +722,8 @@ export class Http1Exchange implements UpstreamListener {
       this.upstream.destroy();
       this.upstream = null;
     }
+    this.relay?.abort();
+    this.relay = null;
     if (this.chainPending) {
       // Inside the chain the error becomes the response its response phase sees (CORS headers etc.).
       this.heldBody = null;
@@ -698,6 +766,8 @@ export class Http1Exchange implements UpstreamListener {
       this.upstream.destroy();
       this.upstream = null;
     }
+    this.relay?.abort();
+    this.relay = null;
     if (this.started && this.conn.ctx.observer.enabled) this.report();
   }
 
