@@ -29,6 +29,14 @@ const MAX_GATHERED_CHUNK = 16 * 1024;
 const MAX_PENDING_BYTES = 64 * 1024;
 
 const CRLF = '\r\n';
+
+interface Forwarding {
+  forwardedFor: string;
+  proto: string;
+  port: string;
+  host: string | undefined;
+  realIp: string;
+}
 const LAST_CHUNK = '0\r\n\r\n';
 
 export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
@@ -329,8 +337,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     }
     // HTTP/1.0 clients may omit Host; the upstream request is HTTP/1.1, which requires one.
     if (scan.host === undefined) head += 'Host: ' + this.endpoint!.pool.key + CRLF;
-    const added = this.addedFields();
-    for (let i = 0; i < added.length; i += 2) head += added[i] + ': ' + added[i + 1] + CRLF;
+    const f = this.forwarding();
+    head += 'X-Forwarded-For: ' + f.forwardedFor + '\r\nX-Forwarded-Proto: ' + f.proto + '\r\nX-Forwarded-Port: ' + f.port +
+      '\r\nX-Real-IP: ' + f.realIp + '\r\nX-Request-Id: ' + this.requestId + CRLF;
+    if (f.host !== undefined) head += 'X-Forwarded-Host: ' + f.host + CRLF;
+    if (this.span !== null) head += 'traceparent: ' + this.span.upstreamStart(this.endpoint?.pool.key) + CRLF;
     if (scan.chunked) head += 'Transfer-Encoding: chunked\r\n';
     if (this.isUpgrade) head += 'Connection: Upgrade\r\nUpgrade: ' + scan.upgrade + CRLF;
     return head + CRLF;
@@ -375,21 +386,26 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     this.respondError(timedOut ? 504 : 502, timedOut ? 'upstream-timeout' : 'upstream-reset');
   }
 
-  /** The fields the gateway adds to every forwarded request: X-Forwarded-*, X-Real-IP, X-Request-Id, traceparent. */
-  private addedFields(): string[] {
+  /** The X-Forwarded-* and X-Real-IP values: the client's own only when it is a trusted proxy. */
+  private forwarding(): Forwarding {
     const scan = this.scan;
     const conn = this.conn;
     const trusted = conn.trusted;
     const client = conn.remoteAddress;
-    const fields = [
-      'X-Forwarded-For', trusted && scan.forwardedFor !== undefined ? scan.forwardedFor + ', ' + client : client,
-      'X-Forwarded-Proto', trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : conn.ctx.scheme,
-      'X-Forwarded-Port', trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : conn.ctx.localPort,
-      'X-Real-IP', conn.clientAddressFor(scan.forwardedFor),
-      'X-Request-Id', this.requestId,
-    ];
-    const host = trusted && scan.forwardedHost !== undefined ? scan.forwardedHost : scan.host;
-    if (host !== undefined) fields.push('X-Forwarded-Host', host);
+    return {
+      forwardedFor: trusted && scan.forwardedFor !== undefined ? scan.forwardedFor + ', ' + client : client,
+      proto: trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : conn.ctx.scheme,
+      port: trusted && scan.forwardedPort !== undefined ? scan.forwardedPort : conn.ctx.localPort,
+      host: trusted && scan.forwardedHost !== undefined ? scan.forwardedHost : scan.host,
+      realIp: conn.clientAddressFor(scan.forwardedFor),
+    };
+  }
+
+  /** The same fields as buildRequestHead adds, as a flat list (for HTTP/2 upstreams). */
+  private addedFields(): string[] {
+    const f = this.forwarding();
+    const fields = ['X-Forwarded-For', f.forwardedFor, 'X-Forwarded-Proto', f.proto, 'X-Forwarded-Port', f.port, 'X-Real-IP', f.realIp, 'X-Request-Id', this.requestId];
+    if (f.host !== undefined) fields.push('X-Forwarded-Host', f.host);
     if (this.span !== null) fields.push('traceparent', this.span.upstreamStart(this.endpoint?.pool.key));
     return fields;
   }
