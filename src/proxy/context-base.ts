@@ -15,10 +15,34 @@ export abstract class ProxyContextBase implements Context {
   answerBody: Buffer | null = null;
   /** The response headers in the proxy's flat form (what `response.headers` edits). */
   responseHeaders = new FlatHeaderMap();
+  private settle: (() => void) | null = null;
 
   constructor(route: RouteSpec) {
     this.route = route;
     this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
+  }
+
+  /**
+   * The chain's terminal: `start` sends the request upstream; the promise resolves once the upstream's
+   * response head is in (or the gateway answered instead), which starts the chain's response phase.
+   */
+  waitForUpstream(start: () => void): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.settle = resolve;
+      start();
+    });
+  }
+
+  /** The upstream's head (or an answer in its place) is in: resume the chain. */
+  upstreamSettled(): void {
+    const settle = this.settle;
+    this.settle = null;
+    settle?.();
+  }
+
+  /** A middleware threw: the reason goes into the access log line. */
+  noteFailure(error: unknown): void {
+    this.logFields.middlewareError = (error as Error)?.message ?? String(error);
   }
 
   respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {

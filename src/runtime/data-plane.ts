@@ -97,10 +97,6 @@ export class DataPlane {
     for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
   }
 
-  get version(): number {
-    return this.snapshot.table.version;
-  }
-
   get connectionCount(): number {
     return this.http.connectionCount + this.h2c.sessionCount + (this.https?.connectionCount ?? 0);
   }

@@ -93,10 +93,6 @@ export class Primary {
     }, this.restartDelayMs).unref();
   }
 
-  get workerPids(): number[] {
-    return [...this.served.keys()].map((w) => w.process.pid!).filter(Boolean);
-  }
-
   /** Readiness fails at once; workers drain for up to drainTimeoutMs and exit; then the admin port closes. */
   async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
     this.stopping = true;

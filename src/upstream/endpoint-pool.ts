@@ -71,14 +71,6 @@ export class EndpointPool implements ConnectionOwner {
     tunnel.onClosed(() => this.tunnels.delete(tunnel));
   }
 
-  get tunnelCount(): number {
-    return this.tunnels.size;
-  }
-
-  get idleCount(): number {
-    return this.idle.length;
-  }
-
   /** Closes idle connections now; busy ones close when their exchange ends. */
   retire(): void {
     this.retired = true;

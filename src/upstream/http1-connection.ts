@@ -4,8 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  HTTPParser, LENIENT_NONE, RESPONSE, SKIP_BODY, isLlhttpError,
-  kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
+  RESPONSE, SKIP_BODY, createParser, isLlhttpError,
   type LlhttpParser, PendingFields,
 } from '../proxy/http1/llhttp.ts';
 
@@ -88,14 +87,7 @@ export class Http1UpstreamConnection {
   constructor(address: string, port: number, endpoint: string, owner: ConnectionOwner, connectTimeoutMs: number, tlsOptions: tls.ConnectionOptions | null = null) {
     this.endpoint = endpoint;
     this.owner = owner;
-    const parser = new HTTPParser() as ParserWithConn;
-    parser.initialize(RESPONSE, {}, MAX_RESPONSE_HEADER_BYTES, LENIENT_NONE);
-    parser.conn = this;
-    parser[kOnHeaders] = onParserHeaders;
-    parser[kOnHeadersComplete] = onParserHeadersComplete;
-    parser[kOnBody] = onParserBody;
-    parser[kOnMessageComplete] = onParserMessageComplete;
-    this.parser = parser;
+    this.parser = createParser(RESPONSE, MAX_RESPONSE_HEADER_BYTES, this, PARSER_CALLBACKS);
     const socket = tlsOptions === null ? net.connect({ host: address, port, noDelay: true }) : tls.connect({ ...tlsOptions, host: address, port }).setNoDelay(true);
     this.socket = socket;
     this.setTimeout(connectTimeoutMs);
@@ -140,10 +132,6 @@ export class Http1UpstreamConnection {
     this.socket.destroy();
     this.parser.free();
     this.owner.forget(this);
-  }
-
-  get isDestroyed(): boolean {
-    return this.destroyed;
   }
 
   private onData(chunk: Buffer): void {
@@ -277,3 +265,5 @@ function onParserBody(this: ParserWithConn, chunk: Buffer): void {
 function onParserMessageComplete(this: ParserWithConn): void {
   this.conn.handleMessageComplete();
 }
+
+const PARSER_CALLBACKS = { headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete };

@@ -3,8 +3,7 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  HTTPParser, LENIENT_NONE, METHODS, REQUEST, isLlhttpError, statusForParseError,
-  kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete,
+  METHODS, REQUEST, createParser, isLlhttpError, statusForParseError,
   type LlhttpParser, PendingFields,
 } from './llhttp.ts';
 import { Http1Exchange } from './exchange.ts';
@@ -50,14 +49,7 @@ export class Http1ClientConnection {
     this.ctx = ctx;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.trusted = ctx.trustedProxies.size > 0 && ctx.trustedProxies.contains(this.remoteAddress);
-    const parser = new HTTPParser() as ParserWithConn;
-    parser.initialize(REQUEST, {}, ctx.limits.maxHeaderBytes, LENIENT_NONE);
-    parser.conn = this;
-    parser[kOnHeaders] = onParserHeaders;
-    parser[kOnHeadersComplete] = onParserHeadersComplete;
-    parser[kOnBody] = onParserBody;
-    parser[kOnMessageComplete] = onParserMessageComplete;
-    this.parser = parser;
+    this.parser = createParser(REQUEST, ctx.limits.maxHeaderBytes, this, PARSER_CALLBACKS);
     this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.active?.onClientDrain());
@@ -276,3 +268,5 @@ function onParserBody(this: ParserWithConn, chunk: Buffer): void {
 function onParserMessageComplete(this: ParserWithConn): void {
   this.conn.handleMessageComplete();
 }
+
+const PARSER_CALLBACKS = { headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete };

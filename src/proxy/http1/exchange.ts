@@ -86,7 +86,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   private mw: Http1MiddlewareContext | null = null;
   /** The chain is running: the response head waits in mw.response until it completes. */
   private chainPending = false;
-  private resolveUpstreamHead: (() => void) | null = null;
   private heldBody: Buffer[] | null = null;
   private heldTrailers: string[] | null = null;
   private upstreamComplete = false;
@@ -164,9 +163,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
 
   /** The chain's terminal: proxy to the upstream it chose; resolves when the response head is in. */
   callUpstream(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.resolveUpstreamHead = resolve;
-      const mw = this.mw!;
+    const mw = this.mw!;
+    return mw.waitForUpstream(() => {
       const backend = chosenBackend(this.route!, mw.upstream.backend);
       if (backend === null || backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
       this.backend = backend;
@@ -174,15 +172,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     });
   }
 
-  private wakeChain(): void {
-    const resolve = this.resolveUpstreamHead;
-    this.resolveUpstreamHead = null;
-    resolve?.();
-  }
-
   private chainFailed(error: unknown): void {
     this.chainPending = false;
-    this.mw!.logFields.middlewareError = (error as Error)?.message ?? String(error);
+    this.mw!.noteFailure(error);
     this.heldBody = null;
     this.respondError(500, 'middleware-error');
   }
@@ -497,7 +489,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.relay.pause();
     }
     this.mw!.setUpstreamResponse(status, filterResponseHeaders(headers));
-    this.wakeChain();
+    this.mw?.upstreamSettled();
     return noBody;
   }
 
@@ -744,7 +736,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       // Inside the chain the error becomes the response its response phase sees (CORS headers etc.).
       this.heldBody = null;
       this.mw!.respond(status, errorBody(status));
-      this.wakeChain();
+      this.mw?.upstreamSettled();
       return;
     }
     if (this.responseHeadSent) {
@@ -811,14 +803,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     };
     this.span?.end(record);
     this.conn.ctx.observer.onRequestEnd(record);
-  }
-
-  get isStarted(): boolean {
-    return this.started;
-  }
-
-  get responseComplete(): boolean {
-    return this.responseDone;
   }
 
   get hasResponseStarted(): boolean {

@@ -11,11 +11,7 @@ export interface LlhttpParser {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   execute(data: Buffer): number | LlhttpError;
   finish(): undefined | LlhttpError;
-  close(): void;
   free(): void;
-  remove(): void;
-  pause(): void;
-  resume(): void;
   [key: number]: unknown;
 }
 
@@ -29,31 +25,21 @@ interface LlhttpParserConstructor {
   new (): LlhttpParser;
   REQUEST: number;
   RESPONSE: number;
-  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
   kOnMessageComplete: number;
-  kOnExecute: number;
-  kOnTimeout: number;
   kLenientNone: number;
 }
 
 const common = require('_http_common') as { HTTPParser: LlhttpParserConstructor; methods: string[] };
 
-export const HTTPParser = common.HTTPParser;
+const HTTPParser = common.HTTPParser;
 /** Method names indexed by llhttp's method number. */
 export const METHODS: readonly string[] = common.methods;
 export const REQUEST = HTTPParser.REQUEST;
 export const RESPONSE = HTTPParser.RESPONSE;
-export const kOnHeaders = HTTPParser.kOnHeaders;
-export const kOnHeadersComplete = HTTPParser.kOnHeadersComplete;
-export const kOnBody = HTTPParser.kOnBody;
-export const kOnMessageComplete = HTTPParser.kOnMessageComplete;
-export const kOnMessageBegin = HTTPParser.kOnMessageBegin;
-export const kOnExecute = HTTPParser.kOnExecute;
-export const kOnTimeout = HTTPParser.kOnTimeout;
-export const LENIENT_NONE = HTTPParser.kLenientNone;
+const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kLenientNone: LENIENT_NONE } = HTTPParser;
 
 /** Return value of the headers-complete callback telling llhttp the response has no body (HEAD). */
 export const SKIP_BODY = 1;
@@ -99,4 +85,24 @@ export class PendingFields {
   takeTrailers(): string[] | null {
     return this.fields.length === 0 ? null : this.take();
   }
+}
+
+/** The callbacks a parser owner installs, called with the parser as `this` (no closure per parser). */
+export interface ParserCallbacks<P> {
+  headers(this: P, headers: string[], url: string): void;
+  headersComplete(this: P, versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, status: number, reason: string, upgrade: boolean, keepAlive: boolean): number;
+  body(this: P, chunk: Buffer): void;
+  messageComplete(this: P): void;
+}
+
+/** A strict (no leniency) parser of `type`, carrying its owner as `conn`, with the callbacks set. */
+export function createParser<C>(type: number, maxHeaderBytes: number, conn: C, callbacks: ParserCallbacks<LlhttpParser & { conn: C }>): LlhttpParser & { conn: C } {
+  const parser = new HTTPParser() as LlhttpParser & { conn: C };
+  parser.initialize(type, {}, maxHeaderBytes, LENIENT_NONE);
+  parser.conn = conn;
+  parser[kOnHeaders] = callbacks.headers;
+  parser[kOnHeadersComplete] = callbacks.headersComplete;
+  parser[kOnBody] = callbacks.body;
+  parser[kOnMessageComplete] = callbacks.messageComplete;
+  return parser;
 }

@@ -69,7 +69,6 @@ export class Http2StreamExchange {
   private closedByUs = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
   private chainPending = false;
-  private resolveUpstreamHead: (() => void) | null = null;
   private heldOptions: http2.ServerStreamResponseOptions | null = null;
   private release: (() => void) | null = null;
   private transform: BodyTransform | null = null;
@@ -137,22 +136,13 @@ export class Http2StreamExchange {
 
   /** The chain's terminal: proxy to the backend it chose; resolves when the response head is in. */
   callUpstream(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.resolveUpstreamHead = resolve;
-      const mw = this.mw!;
-      this.startRelay(chosenBackend(this.route!, mw.upstream.backend), mw.upstream.preferredEndpoint);
-    });
-  }
-
-  private wakeChain(): void {
-    const resolve = this.resolveUpstreamHead;
-    this.resolveUpstreamHead = null;
-    resolve?.();
+    const mw = this.mw!;
+    return mw.waitForUpstream(() => this.startRelay(chosenBackend(this.route!, mw.upstream.backend), mw.upstream.preferredEndpoint));
   }
 
   private chainFailed(error: unknown): void {
     this.chainPending = false;
-    this.mw!.logFields.middlewareError = (error as Error)?.message ?? String(error);
+    this.mw!.noteFailure(error);
     this.relay?.abort();
     this.relay = null;
     this.fail(500, 'middleware-error');
@@ -190,7 +180,7 @@ export class Http2StreamExchange {
     this.mw!.setUpstreamResponse(fields);
     this.heldOptions = options;
     this.release = release;
-    this.wakeChain();
+    this.mw?.upstreamSettled();
     return false;
   }
 
@@ -266,7 +256,7 @@ export class Http2StreamExchange {
     if (this.chainPending && !this.answered) {
       // Inside the chain the error becomes the response its response phase sees (CORS headers etc.).
       this.mw!.respond(status, errorBody(status));
-      this.wakeChain();
+      this.mw?.upstreamSettled();
       return;
     }
     if (this.answered) {
@@ -354,7 +344,7 @@ export class Http2StreamExchange {
       this.relay = null;
     }
     // A chain still waiting for the upstream settles; its answer has nowhere to go.
-    this.wakeChain();
+    this.mw?.upstreamSettled();
     if (this.ctx.observer.enabled) this.report();
   }
 
