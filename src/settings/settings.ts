@@ -103,7 +103,7 @@ export function helpText(): string {
   for (const [name, spec] of Object.entries(FLAGS)) {
     const arg = spec.type === 'string' ? ` <value>` : '';
     const def = spec.default !== undefined ? ` (default ${spec.default})` : '';
-    lines.push(`  --${name}${arg}`.padEnd(36) + spec.help + def);
+    lines.push(`${`  --${name}${arg}`.padEnd(35)} ${spec.help}${def}`);
   }
   return lines.join('\n');
 }
