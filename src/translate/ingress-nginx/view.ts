@@ -1,0 +1,46 @@
+// An Ingress as the rest of translation sees it: its nginx annotations replaced by the tideway.dev/
+// ones they mean, and a diagnostics view that names the nginx annotation a problem came from (the
+// user wrote nginx.ingress.kubernetes.io/auth-secret, not tideway.dev/auth-basic-secret).
+import type { Ingress } from '../../kube/types.ts';
+import type { ObjectDiagnostics } from '../diagnostics.ts';
+import { isRecord } from '../shape.ts';
+import { annotationField, readNginxAnnotations, type NginxTranslation } from './annotations.ts';
+
+export interface NginxView {
+  /** The Ingress as written. */
+  original: Ingress;
+  /** The Ingress with tideway.dev/ annotations in place of the nginx ones. */
+  ingress: Ingress;
+  diag: ObjectDiagnostics;
+  nginx: NginxTranslation;
+}
+
+const TIDEWAY_FIELD = /^metadata\.annotations\["tideway\.dev\/([a-z0-9-]+)"\]$/;
+
+function renamingDiagnostics(diag: ObjectDiagnostics, origins: ReadonlyMap<string, string>): ObjectDiagnostics {
+  if (origins.size === 0) return diag;
+  const rename = (field: string): string => {
+    const m = TIDEWAY_FIELD.exec(field);
+    const origin = m ? origins.get(m[1]!) : undefined;
+    return origin === undefined ? field : annotationField(origin);
+  };
+  return {
+    kind: diag.kind,
+    object: diag.object,
+    error: (field, reason, message) => diag.error(rename(field), reason, message),
+    warning: (field, reason, message) => diag.warning(rename(field), reason, message),
+  };
+}
+
+/** `prefix` is ingress-nginx's annotation prefix, without the trailing "/". */
+export function nginxView(ingress: Ingress, prefix: string, namespace: string, diag: ObjectDiagnostics): NginxView {
+  const raw = ingress.metadata.annotations;
+  const nginx = readNginxAnnotations(isRecord(raw) ? raw : {}, prefix, namespace, diag);
+  return {
+    original: ingress,
+    // Values of other prefixes pass as they came (translation reports non-strings itself).
+    ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: nginx.annotations as Record<string, string> } },
+    diag: renamingDiagnostics(diag, nginx.origins),
+    nginx,
+  };
+}
