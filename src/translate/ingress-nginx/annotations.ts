@@ -226,7 +226,11 @@ function cors(r: NginxReader): void {
     return;
   }
   r.set('enable-cors', 'true', 'enable-cors');
+  const origin = r.value('cors-allow-origin') ?? CORS_DEFAULTS['cors-allow-origin']!;
   for (const name of CORS_NAMES) {
+    // ingress-nginx sends "credentials: true" with origin "*", which browsers refuse to honour;
+    // Tideway leaves it out there, with the same effect for browsers.
+    if (name === 'cors-allow-credentials' && origin.trim() === '*') continue;
     const value = r.value(name) ?? CORS_DEFAULTS[name];
     if (value !== undefined) r.set(name, value, r.value(name) === undefined ? 'enable-cors' : name);
   }

@@ -148,7 +148,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   n('mirror-request-body', 'not implemented: requests are not mirrored'),
   n('mirror-host', 'not implemented: requests are not mirrored'),
   // CORS
-  s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, credentials true, max-age 1728000)'),
+  s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
   s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards'),
   s('cors-allow-methods', 'tideway.dev/cors-allow-methods'),
   s('cors-allow-headers', 'tideway.dev/cors-allow-headers'),
