@@ -20,6 +20,7 @@ import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
 import { writeBodyPiece, writeRequestStart } from './chunked.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
+import { TARGET, absoluteAuthority, absoluteOriginForm, isValidHost, optionsAsteriskResponse, targetForm } from '../request-target.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
@@ -42,7 +43,8 @@ const LAST_CHUNK = '0\r\n\r\n';
 export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   readonly conn: Http1ClientConnection;
   readonly method: string;
-  readonly url: string;
+  /** The request target; an absolute-form target is replaced by its origin-form before routing. */
+  url: string;
   readonly versionMinor: number;
   readonly headers: string[];
   readonly keepAlive: boolean;
@@ -120,8 +122,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   start(): void {
     this.started = true;
     const ctx = this.conn.ctx;
-    // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is answered 400 (as node:http and nginx do).
-    if ((this.scan.host === undefined && this.versionMinor >= 1) || this.scan.duplicateHost) {
+    const host = this.scan.host;
+    // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host, or with a Host that is not a host, is
+    // answered 400 (never forwarded), even when an absolute-form target names the host.
+    if ((host === undefined && this.versionMinor >= 1) || this.scan.duplicateHost || (host !== undefined && !isValidHost(host))) {
       this.requestId = ctx.nextRequestId();
       this.closeAfter = true;
       return this.respondError(400, 'bad-host');
@@ -130,6 +134,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.requestId = ctx.nextRequestId();
       return this.respondError(405, 'connect-not-allowed');
     }
+    if (this.url.charCodeAt(0) !== 0x2f /* / */ && !this.takeTarget()) return;
     const path = this.path;
     if (hasDotSegment(path)) {
       this.requestId = ctx.nextRequestId();
@@ -152,6 +157,42 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (runtime.backend === null || runtime.backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
     this.backend = runtime.backend;
     this.connectUpstream(null);
+  }
+
+  /**
+   * A target not in origin-form (request-target.ts): an absolute-form one becomes origin-form and its
+   * authority the Host; `OPTIONS *` and invalid targets are answered here. False when answered.
+   */
+  private takeTarget(): boolean {
+    const form = targetForm(this.url, this.method);
+    if (form === TARGET.ABSOLUTE) {
+      const authority = absoluteAuthority(this.url);
+      if (isValidHost(authority)) {
+        this.url = absoluteOriginForm(this.url);
+        this.scan.replaceHost(this.headers, authority);
+        return true;
+      }
+    }
+    this.requestId = this.conn.ctx.nextRequestId();
+    if (form === TARGET.ASTERISK && this.method === 'OPTIONS') {
+      this.answerOptionsAsterisk();
+      return false;
+    }
+    this.closeAfter = true;
+    this.respondError(400, 'bad-request-target');
+    return false;
+  }
+
+  private answerOptionsAsterisk(): void {
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    const response = optionsAsteriskResponse(this.closeAfter || !this.keepAlive);
+    this.error = 'options-asterisk';
+    this.status = 200;
+    this.responseHeadSent = true;
+    this.responseDone = true;
+    this.bytesOut += response.length;
+    this.conn.socket.write(response, 'latin1');
+    this.finish();
   }
 
   private runChain(chain: Chain, route: CompiledRoute<RouteRuntime>): void {
