@@ -17,7 +17,6 @@ export type TargetForm = (typeof TARGET)[keyof typeof TARGET];
 const SLASH = 0x2f;
 const COLON = 0x3a;
 const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const PERCENT = 0x25;
 
 /** reg-name characters: unreserved and sub-delims (RFC 3986 2.2, 2.3); '%' is checked apart. */
