@@ -316,16 +316,26 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     }
     upstream.expectNoBody(this.method === 'HEAD');
     if (upstream.connected) {
-      upstream.attach(this, runtime.options.readTimeoutMs);
+      upstream.attach(this, this.attemptTimeout(runtime.options.readTimeoutMs));
       this.sendHead(upstream);
     } else {
-      upstream.attach(this, runtime.options.connectTimeoutMs);
+      upstream.attach(this, this.attemptTimeout(runtime.options.connectTimeoutMs));
     }
   }
 
   onUpstreamConnect(upstream: Http1UpstreamConnection): void {
-    upstream.setTimeout(this.route!.ext.options.readTimeoutMs);
+    upstream.setTimeout(this.attemptTimeout(this.route!.ext.options.readTimeoutMs));
     this.sendHead(upstream);
+  }
+
+  /**
+   * The first attempt gets the route's timeouts; a retry only what is left of the read timeout counted
+   * from the first attempt, so the client's wait stays within it whatever the retries.
+   */
+  private attemptTimeout(ms: number): number {
+    if (this.attempts === 1 && !this.retriedStaleConnection) return ms;
+    const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
+    return left >= ms ? ms : Math.max(left, 1);
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
@@ -749,11 +759,15 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       return this.connectUpstream(null);
     }
     backend.breaker.recordFailure(error.endpoint, backend.endpoints.length);
-    const kind = error.failure === 'connect' ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
+    // A connect timeout sent nothing either: it counts as a connect failure, not as a read timeout.
+    const kind = error.failure === 'connect' || (error.failure === 'timeout' && error.beforeRequestSent) ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
     // A connect failure sent nothing (the body is still held), so any request may go elsewhere; after
     // that only idempotent bodiless requests, within the backend's retry budget (ingress-nginx's
-    // proxy_next_upstream "error timeout", 3 tries).
-    if (error.beforeResponse && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
+    // proxy_next_upstream "error timeout", 3 tries). A timeout is never retried: it used up the read
+    // timeout, which bounds the whole wait, and a hanging endpoint must not receive each request again.
+    // Other retries start only while some of the read timeout is left.
+    const timeLeft = Date.now() < this.upstreamStart + this.route!.ext.options.readTimeoutMs;
+    if (error.beforeResponse && kind !== 'timeout' && timeLeft && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
       this.attempts++;
       this.headSent = false;
       this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
