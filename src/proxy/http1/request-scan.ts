@@ -4,7 +4,7 @@
 import {
   classifyHeader, connectionTokens, nameIs,
   H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOST, H_TRACEPARENT, H_TRANSFER_ENCODING, H_UPGRADE, H_X_FORWARDED, H_X_REQUEST_ID,
-} from './header-names.ts';
+} from '../../http1/index.ts';
 
 export class RequestScan {
   host: string | undefined = undefined;
