@@ -8,8 +8,13 @@ import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
 import { closedPort } from '../support/ports.ts';
 
-/** Slack over the read timeout for a loaded test machine; the old behaviour took 2x to 3x the timeout. */
-const SLACK_MS = 700;
+/**
+ * Slack over the read timeout for a loaded test machine. Request counts are what tell the behaviours
+ * apart; the wait bounds only check that no request waited for a second attempt's timeout (2x).
+ */
+const SLACK_MS = 950;
+/** Requests in flight at once: 100 sockets at once is more than the point needs on a shared CPU. */
+const CONCURRENCY = 25;
 
 describe('retries within the read timeout', () => {
   let gw: RunningGateway;
@@ -63,7 +68,11 @@ describe('retries within the read timeout', () => {
   }
 
   test('100 GETs to one hanging endpoint: exactly 100 reach it, each answered 504 at the read timeout', async (t) => {
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => timed('hang.test', `/r${i}`)));
+    const results: { status: number; ms: number }[] = [];
+    let sent = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (sent < 100) results.push(await timed('hang.test', `/r${sent++}`));
+    }));
     assert.deepEqual(new Set(results.map((r) => r.status)), new Set([504]));
     const slowest = Math.max(...results.map((r) => r.ms));
     const fastest = Math.min(...results.map((r) => r.ms));
