@@ -6,6 +6,7 @@
 // route (spec.defaultBackend) or gets no route at all (404).
 import type { BackendSpec, RouteSpec, RouteTableSpec } from './spec.ts';
 import { HostIndex, hostNameEnd } from './host-index.ts';
+import { hasPredicates, RouteGuard } from './guard.ts';
 import { PathMatcher } from './path-matcher.ts';
 
 export interface CompiledBackend {
@@ -20,6 +21,10 @@ export interface CompiledRoute<T> {
   readonly backend: CompiledBackend | null;
   /** What the caller attached at compile time (e.g. its composed middleware chain). */
   readonly ext: T;
+  /** Gateway API predicates beyond host and path; null for routes without any. */
+  readonly guard: RouteGuard | null;
+  /** The next candidate when the guard fails (see path-matcher.ts). */
+  next: CompiledRoute<T> | null;
 }
 
 const WILDCARD_PREFIX = '*.';
@@ -46,7 +51,13 @@ export class RouteTable<T> {
 
     const routes: CompiledRoute<T>[] = [];
     const compile = (route: RouteSpec): CompiledRoute<T> => {
-      const compiled = { spec: route, backend: route.backend === null ? null : (backends.get(route.backend) ?? null), ext: attach(route) };
+      const compiled: CompiledRoute<T> = {
+        spec: route,
+        backend: route.backend === null ? null : (backends.get(route.backend) ?? null),
+        ext: attach(route),
+        guard: hasPredicates(route.gateway) ? new RouteGuard(route.gateway) : null,
+        next: null,
+      };
       routes.push(compiled);
       return compiled;
     };
@@ -63,6 +74,7 @@ export class RouteTable<T> {
       }
       for (const route of hostRoutes) matcher.add(compile(route));
     }
+    for (const matcher of new Set([hostless, ...this.exactHosts.values(), ...this.wildcardHosts.values()])) matcher?.finish();
     this.hostless = hostless;
     this.defaultRoute = spec.defaultRoute === null ? null : compile(spec.defaultRoute);
     this.routes = routes;
@@ -72,13 +84,15 @@ export class RouteTable<T> {
    * The route for a request, or null (404). `host` is the Host header or :authority as received
    * (port, case and a trailing dot are handled here); `path` is the request target as received,
    * query string included and not percent-decoded. Allocates nothing for Exact and Prefix routes.
+   * `method` and `headers` (the flat [name, value, ...] list) are read only by Gateway API routes
+   * with predicates.
    */
-  match(host: string | undefined, path: string): CompiledRoute<T> | null {
+  match(host: string | undefined, path: string, method?: string, headers?: readonly string[]): CompiledRoute<T> | null {
     const matcher = this.selectHost(host);
     if (matcher !== null) {
       let end = path.indexOf('?');
       if (end < 0) end = path.length;
-      const route = matcher.match(path, end);
+      const route = matcher.match(path, end, method, headers);
       if (route !== null) return route;
     }
     return this.defaultRoute;
