@@ -93,7 +93,8 @@ export class PathMatcher<R extends MatchCandidate<R>> {
         return added;
       }
       case 'Regex': {
-        if (this.regexes.some((entry) => entry.source === path && (route.guard === null || comparePrecedence(entry.route.spec.gateway, route.spec.gateway) === 0))) return false;
+        // Same source and no predicates on either: the first one stays (translate() reported the other).
+        if (route.guard === null && this.regexes.some((entry) => entry.source === path && entry.route.guard === null)) return false;
         let regex: RegExp;
         try {
           regex = compilePathRegex(path);

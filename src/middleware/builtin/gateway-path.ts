@@ -1,11 +1,5 @@
 // Path modifiers of the Gateway API's RequestRedirect and URLRewrite filters.
-
-export interface PathModifier {
-  type: 'ReplaceFullPath' | 'ReplacePrefixMatch';
-  value: string;
-  /** The PathPrefix value the route matched (ReplacePrefixMatch only). */
-  prefix?: string;
-}
+import type { PathModifier } from '../config/gateway.ts';
 
 function trimSlash(path: string): string {
   let end = path.length;
@@ -20,17 +14,10 @@ function trimSlash(path: string): string {
  */
 export function modifyPath(pathname: string, modifier: PathModifier): string {
   if (modifier.type === 'ReplaceFullPath') return modifier.value;
-  const prefix = trimSlash(modifier.prefix ?? '/');
+  const prefix = trimSlash(modifier.prefix);
   const rest = pathname.slice(Math.min(prefix.length, pathname.length));
   const replaced = trimSlash(modifier.value) + rest;
-  return replaced === '' ? '/' : replaced.startsWith('/') ? replaced : `/${replaced}`;
-}
-
-export function readPathModifier(raw: unknown): PathModifier | null {
-  if (typeof raw !== 'object' || raw === null) return null;
-  const { type, value, prefix } = raw as Record<string, unknown>;
-  if ((type !== 'ReplaceFullPath' && type !== 'ReplacePrefixMatch') || typeof value !== 'string') return null;
-  return { type, value, ...(typeof prefix === 'string' ? { prefix } : {}) };
+  return replaced === '' ? '/' : replaced;
 }
 
 /** Splits a request target into its path and its query ("?..." or ""). */

@@ -2,6 +2,7 @@
 // MiddlewareSpec, in the order written. A filter Tideway cannot honour is never skipped silently: the
 // requests it would have processed are answered 500 (the spec's rule for unresolvable filters), so that
 // nothing is served without the headers, redirect or rewrite the user asked for.
+import { BUILTIN_CONFIG_PARSERS } from '../../middleware/config/index.ts';
 import type { MiddlewareSpec } from '../../routing/spec.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
@@ -146,6 +147,15 @@ export function readFilters(filters: readonly unknown[], at: string, source: str
       }
       default:
         diag.error(`${fAt}.type`, 'UnsupportedValue', `filter type ${JSON.stringify(type)} is not supported; requests of this rule are answered 500`);
+    }
+    if (spec !== null) {
+      // The middleware's own parser has the last word (host names, paths): what it refuses fails closed here.
+      try {
+        BUILTIN_CONFIG_PARSERS[spec.type]!(spec.config);
+      } catch (err) {
+        diag.error(`${fAt}`, 'UnsupportedValue', `${(err as Error).message}; requests of this rule are answered 500`);
+        spec = null;
+      }
     }
     if (spec === null) result.failed = true;
     else result.middlewares.push(spec);
