@@ -39,6 +39,11 @@ export class RouteTable<T> {
   private readonly exactHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
   /** Keyed by the suffix after "*.": "*.example.com" is stored as "example.com". */
   private readonly wildcardHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
+  /**
+   * Gateway API wildcards, same keys: "*.example.com" covers any number of labels there
+   * ("a.b.example.com" too), where an Ingress wildcard covers exactly one.
+   */
+  private readonly deepWildcardHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
   private readonly hostless: PathMatcher<CompiledRoute<T>> | null;
 
   /** Throws RouteCompileError for a route the matcher cannot hold (translate() never produces one). */
@@ -62,19 +67,23 @@ export class RouteTable<T> {
       return compiled;
     };
     let hostless: PathMatcher<CompiledRoute<T>> | null = null;
+    const matcherOf = (index: HostIndex<PathMatcher<CompiledRoute<T>>>, key: string): PathMatcher<CompiledRoute<T>> => {
+      let matcher = index.get(key);
+      if (matcher === undefined) index.set(key, (matcher = new PathMatcher()));
+      return matcher;
+    };
     for (const { host, routes: hostRoutes } of spec.hosts) {
-      let matcher: PathMatcher<CompiledRoute<T>> | undefined;
-      if (host === '') matcher = hostless ??= new PathMatcher();
-      else {
-        const wildcard = host.startsWith(WILDCARD_PREFIX);
-        const index = wildcard ? this.wildcardHosts : this.exactHosts;
-        const key = wildcard ? host.slice(WILDCARD_PREFIX.length) : host;
-        matcher = index.get(key);
-        if (matcher === undefined) index.set(key, (matcher = new PathMatcher()));
+      const wildcard = host.startsWith(WILDCARD_PREFIX);
+      const key = wildcard ? host.slice(WILDCARD_PREFIX.length) : host;
+      for (const route of hostRoutes) {
+        let matcher: PathMatcher<CompiledRoute<T>>;
+        if (host === '') matcher = hostless ??= new PathMatcher();
+        else if (!wildcard) matcher = matcherOf(this.exactHosts, key);
+        else matcher = matcherOf(route.gateway === undefined ? this.wildcardHosts : this.deepWildcardHosts, key);
+        matcher.add(compile(route));
       }
-      for (const route of hostRoutes) matcher.add(compile(route));
     }
-    for (const matcher of new Set([hostless, ...this.exactHosts.values(), ...this.wildcardHosts.values()])) matcher?.finish();
+    for (const matcher of [hostless, ...this.exactHosts.values(), ...this.wildcardHosts.values(), ...this.deepWildcardHosts.values()]) matcher?.finish();
     this.hostless = hostless;
     this.defaultRoute = spec.defaultRoute === null ? null : compile(spec.defaultRoute);
     this.routes = routes;
@@ -108,6 +117,13 @@ export class RouteTable<T> {
       const dot = host.indexOf('.');
       if (dot > 0 && dot < end - 1) {
         const wildcard = this.wildcardHosts.getRange(host, dot + 1, end);
+        if (wildcard !== undefined) return wildcard;
+      }
+    }
+    if (this.deepWildcardHosts.size > 0) {
+      // The longest suffix first: "*.b.example.com" is more specific than "*.example.com".
+      for (let dot = host.indexOf('.'); dot > 0 && dot < end - 1; dot = host.indexOf('.', dot + 1)) {
+        const wildcard = this.deepWildcardHosts.getRange(host, dot + 1, end);
         if (wildcard !== undefined) return wildcard;
       }
     }

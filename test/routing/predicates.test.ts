@@ -94,3 +94,25 @@ describe('route predicates', () => {
     assert.equal(t.match('a.test', '/items/12')?.spec.id, 'regex');
   });
 });
+
+describe('Gateway API wildcard hosts', () => {
+  it('cover any number of labels, the most specific suffix first, while an Ingress wildcard covers one', () => {
+    const gw = (host: string, id: string): RouteSpec => ({ ...gatewayRoute(id, 'Prefix', '/', {}), host });
+    const spec: RouteTableSpec = {
+      version: 1,
+      hosts: [
+        { host: '*.example.com', routes: [gw('*.example.com', 'gateway-wide')] },
+        { host: '*.b.example.com', routes: [gw('*.b.example.com', 'gateway-narrow')] },
+        { host: '*.ingress.test', routes: [{ ...routeSpec('*.ingress.test', 'Prefix', '/'), id: 'ingress' }] },
+      ],
+      defaultRoute: null, backends: {}, certificates: [],
+    };
+    const t = compileRouteTable(spec);
+    assert.equal(t.match('a.example.com', '/')?.spec.id, 'gateway-wide');
+    assert.equal(t.match('x.a.example.com', '/')?.spec.id, 'gateway-wide');
+    assert.equal(t.match('x.b.example.com:8080', '/')?.spec.id, 'gateway-narrow');
+    assert.equal(t.match('example.com', '/'), null);
+    assert.equal(t.match('a.ingress.test', '/')?.spec.id, 'ingress');
+    assert.equal(t.match('x.a.ingress.test', '/'), null, 'Ingress wildcards keep their one-label meaning');
+  });
+});
