@@ -2,22 +2,12 @@
 // Only routes that have predicates carry a guard, so Ingress routes and predicate-free HTTPRoute rules
 // pay nothing for it. Headers are read from the flat [name, value, ...] list both protocols hold.
 import type { GatewayRouteInfo, ValueMatchSpec } from './spec.ts';
+import { sameHeaderName } from '../lib/header-name.ts';
 
 interface ValueTest {
   readonly name: string;
   readonly exact: string | null;
   readonly regex: RegExp | null;
-}
-
-/** Case-insensitive equality of `a` with `lower` (already lower-case), without allocating. */
-function sameName(a: string, lower: string): boolean {
-  if (a.length !== lower.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    let c = a.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /**
@@ -86,7 +76,7 @@ export class RouteGuard {
       const test = this.headers[h]!;
       let value: string | undefined;
       for (let i = 0; i < headers.length; i += 2) {
-        if (sameName(headers[i]!, test.name)) {
+        if (sameHeaderName(headers[i]!, test.name)) {
           value = headers[i + 1];
           break;
         }
