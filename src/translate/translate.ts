@@ -8,6 +8,7 @@ import type { ClusterState } from '../store/cluster-state.ts';
 import { BackendResolver } from './backends.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
+import { translateGatewayApi } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
@@ -61,6 +62,8 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
+  translateGatewayApi({ ...ctx, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));
   const sourceDiagnostics = field(state, 'sourceDiagnostics');
