@@ -63,6 +63,21 @@ export class RequestScan {
     }
   }
 
+  /**
+   * An absolute-form target's authority replaces the Host (RFC 9112 3.2.2), for routing and in the
+   * header list that goes upstream; a request without Host (HTTP/1.0) gets one.
+   */
+  replaceHost(headers: string[], authority: string): void {
+    this.host = authority;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (classifyHeader(headers[i]!) & H_HOST) {
+        headers[i + 1] = authority;
+        return;
+      }
+    }
+    headers.push('Host', authority);
+  }
+
   private noteForwarded(name: string, value: string): void {
     if (nameIs(name, 'x-forwarded-for')) this.forwardedFor = this.forwardedFor === undefined ? value : `${this.forwardedFor}, ${value}`;
     else if (nameIs(name, 'x-forwarded-proto')) this.forwardedProto = value;
