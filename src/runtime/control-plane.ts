@@ -57,6 +57,7 @@ export class ControlPlane {
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
+      ...(s.ingressNginxConfigMap === undefined ? {} : { configMaps: [s.ingressNginxConfigMap] }),
       sink: this.store,
       log,
       onSyncChange: (synced) => synced && this.onSourceSynced(),
@@ -80,6 +81,7 @@ export class ControlPlane {
       allowCrossNamespace: this.settings.allowCrossNamespace,
       ingressNginxCompat: this.settings.ingressNginxCompat,
       nginxAnnotationPrefix: this.settings.ingressNginxAnnotationPrefix,
+      nginxConfigMap: this.settings.ingressNginxConfigMap ?? null,
       defaultCertificate: this.settings.defaultCertificate ?? null,
       defaults: {
         ...DEFAULT_ROUTE_OPTIONS,
