@@ -12,6 +12,9 @@ import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 import { defaultIdentity, servedIngresses, startStatus, uidFromState, type StatusHandle } from '../status/index.ts';
 
+/** Longest the control plane's shutdown waits for the API server (Lease release). */
+const STOP_BUDGET_MS = 1000;
+
 export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number) => void;
 
 export class ControlPlane {
@@ -120,11 +123,14 @@ export class ControlPlane {
     return this.version;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Readiness fails at once; the Lease is given up (for at most budgetMs: a slow API server must not
+   * hold shutdown up) while the source stops.
+   */
+  async stop(budgetMs = STOP_BUDGET_MS): Promise<void> {
     this.draining = true;
-    // Releases the Lease so another replica takes over status writing at once.
-    await this.status?.close();
     this.unsubscribe?.();
-    await this.source?.close();
+    // Releasing the Lease lets another replica take over status writing at once.
+    await Promise.all([this.status?.close(budgetMs), this.source?.close()]);
   }
 }

@@ -86,8 +86,7 @@ export class Gateway {
 
   /** Readiness fails at once; in-flight requests get up to drainTimeoutMs; then everything closes. */
   async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
-    await this.control.stop();
-    await this.data.drain(drainTimeoutMs);
+    await Promise.all([this.control.stop(), this.data.drain(drainTimeoutMs)]);
     await this.admin.close();
     await this.observability.close();
   }

@@ -12,6 +12,7 @@ import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
 const STABLE_AFTER_MS = 10_000;
 const MAX_RESTART_DELAY_MS = 10_000;
+const WORKER_EXIT_GRACE_MS = 1000;
 
 export class Primary {
   readonly control: ControlPlane;
@@ -96,12 +97,13 @@ export class Primary {
   /** Readiness fails at once; workers drain for up to drainTimeoutMs and exit; then the admin port closes. */
   async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
     this.stopping = true;
-    await this.control.stop();
+    const control = this.control.stop();
     const workers = [...this.served.keys()];
     const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
     for (const w of workers) if (w.isConnected()) w.send({ type: 'drain', timeoutMs: drainTimeoutMs } satisfies PrimaryMessage);
-    const hardStop = setTimeout(() => workers.forEach((w) => w.isDead() || w.kill('SIGKILL')), drainTimeoutMs + 5000);
-    await Promise.all(exited);
+    // A worker that has not exited shortly after its drain deadline is stuck: the pod must still stop in time.
+    const hardStop = setTimeout(() => workers.forEach((w) => w.isDead() || w.kill('SIGKILL')), drainTimeoutMs + WORKER_EXIT_GRACE_MS);
+    await Promise.all([...exited, control]);
     clearTimeout(hardStop);
     await this.admin.close();
   }

@@ -16,7 +16,7 @@ function send(message: WorkerMessage): void {
 export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
   // Plugins register middleware types before the first snapshot builds its chains.
   await loadPlugins(settings.plugins);
-  const observability = createObservability(settings, observer);
+  const observability = createObservability(settings, observer, true, false);
   serveWorkerMetrics(observability.metrics);
   await observability.startTracing();
   const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics });

@@ -50,21 +50,26 @@ export class ObjectStore {
     this.#changed();
   }
 
-  /** Adds or replaces one object of origin. */
-  upsert(origin: string, object: AnyKubeObject): void {
+  /**
+   * Adds or replaces one object of origin. Returns false, and tells no listener, when the object equals
+   * what origin holds (normalizeObject() removed what nothing reads, such as status).
+   */
+  upsert(origin: string, object: AnyKubeObject): boolean {
     const entry = this.#entry(origin);
     const key = keyOf(object);
-    if (isDeepStrictEqual(entry.objects.get(key), object)) return;
+    if (isDeepStrictEqual(entry.objects.get(key), object)) return false;
     entry.objects.set(key, deepFreeze(object));
     this.#changed();
+    return true;
   }
 
-  /** Removes one object of origin; namespace is ignored for cluster-scoped kinds. */
-  remove(origin: string, kind: Kind, namespace: string | undefined, name: string): void {
+  /** Removes one object of origin; namespace is ignored for cluster-scoped kinds. False when it was not there. */
+  remove(origin: string, kind: Kind, namespace: string | undefined, name: string): boolean {
     const entry = this.#origins.get(origin);
-    if (!entry?.objects.delete(objectKey(kind, namespace, name))) return;
+    if (!entry?.objects.delete(objectKey(kind, namespace, name))) return false;
     this.#forgetIfEmpty(origin, entry);
     this.#changed();
+    return true;
   }
 
   /** Replaces the diagnostics of origin, keeping its objects. */
