@@ -3,19 +3,22 @@
 // Nothing here touches requests, so it runs unchanged in a single process or in the primary.
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
-import { ObjectStore, type ClusterState } from '../store/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
+import { ObjectStore } from '../store/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, type TranslateOptionsInput } from '../translate/index.ts';
+import { IncrementalTranslator } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
-import { defaultIdentity, servedIngresses, startStatus, uidFromState, type StatusHandle } from '../status/index.ts';
+import { specDelta, type SpecDelta } from './spec-delta.ts';
+import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
 
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
 
-export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number) => void;
+/** A new table; `delta` is its difference from the previous one (null for the first table). */
+export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number, delta: SpecDelta | null) => void;
 
 export class ControlPlane {
   readonly settings: Settings;
@@ -33,16 +36,20 @@ export class ControlPlane {
   ready = false;
   draining = false;
 
+  /** Translation kept up to date change by change (translate() is its reference). */
+  private readonly translator: IncrementalTranslator;
+
   constructor(settings: Settings, logger: Logger, publish: PublishSpec) {
     this.settings = settings;
     this.logger = logger;
     this.publishSpec = publish;
+    this.translator = new IncrementalTranslator(translateOptions(settings));
   }
 
   /** Starts the source; resolves when it runs (files: after the first read; cluster: at once). */
   async start(): Promise<void> {
     const s = this.settings;
-    this.unsubscribe = this.store.subscribe((state) => this.synced && this.apply(state), { debounceMs: 50 });
+    this.unsubscribe = this.store.onChange(() => this.synced && this.update(), { debounceMs: 50 });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => this.logger[level](fields ?? {}, msg);
     if (s.manifests.length > 0) {
       const files = await startFileSource(s.manifests, this.store, log);
@@ -56,7 +63,7 @@ export class ControlPlane {
     const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
     const kubeConfig = await loadKubeConfig(s.kubeconfig === undefined ? {} : { kubeconfig: s.kubeconfig });
     // Status and Events are written by the elected leader only (Lease tideway-<class>).
-    if (s.updateStatus) this.status = await startStatus({ kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromState(() => this.store.state()) });
+    if (s.updateStatus) this.status = await startStatus({ kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromStore((key) => this.store.get(key)) });
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
@@ -71,30 +78,22 @@ export class ControlPlane {
     this.synced = true;
     const before = this.version;
     this.store.flush();
-    if (this.version === before) this.apply(this.store.state());
+    if (this.version === before) this.update();
   }
 
-  /** Translates the current objects and publishes the new table. */
-  apply(state: ClusterState): void {
+  /** Translates what changed since the last table and publishes the new one. */
+  private update(): void {
     const started = performance.now();
-    const { table, diagnostics } = translate(state, {
-      ingressClass: this.settings.ingressClass,
-      controllerName: CONTROLLER_NAME,
-      allowCrossNamespace: this.settings.allowCrossNamespace,
-      defaultCertificate: this.settings.defaultCertificate ?? null,
-      defaults: {
-        ...DEFAULT_ROUTE_OPTIONS,
-        connectTimeoutMs: this.settings.upstream.connectTimeoutMs,
-        readTimeoutMs: this.settings.upstream.readTimeoutMs,
-        maxBodyBytes: this.settings.upstream.maxBodyBytes,
-      },
-    });
+    const changed = this.translator.apply(this.store.takeChanges());
+    const { table, diagnostics } = this.translator.result(this.store.sourceDiagnostics());
+    const base = this.version;
     table.version = ++this.version;
     const translateMs = performance.now() - started;
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
     this.latest = table;
-    this.publishSpec(table, diagnostics, translateMs);
+    const delta = base === 0 ? null : specDelta(base, table, changed, (host) => this.translator.routesOf(host));
+    this.publishSpec(table, diagnostics, translateMs, delta);
     this.status?.onSnapshot(servedIngresses(table), diagnostics);
     this.ready = true;
     const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
@@ -133,4 +132,20 @@ export class ControlPlane {
     // Releasing the Lease lets another replica take over status writing at once.
     await Promise.all([this.status?.close(budgetMs), this.source?.close()]);
   }
+}
+
+/** translate()'s options from Tideway's settings. */
+export function translateOptions(settings: Settings): TranslateOptionsInput {
+  return {
+    ingressClass: settings.ingressClass,
+    controllerName: CONTROLLER_NAME,
+    allowCrossNamespace: settings.allowCrossNamespace,
+    defaultCertificate: settings.defaultCertificate ?? null,
+    defaults: {
+      ...DEFAULT_ROUTE_OPTIONS,
+      connectTimeoutMs: settings.upstream.connectTimeoutMs,
+      readTimeoutMs: settings.upstream.readTimeoutMs,
+      maxBodyBytes: settings.upstream.maxBodyBytes,
+    },
+  };
 }

@@ -30,8 +30,8 @@ export class Primary {
     this.logger = logger;
     // The primary's own metrics are the control plane's; /metrics adds the workers' data-plane ones.
     const metrics = new GatewayMetrics();
-    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
-      this.broadcast({ type: 'snapshot', spec });
+    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs, delta) => {
+      this.broadcast(delta === null ? { type: 'snapshot', spec } : { type: 'delta', delta });
       metrics.onSnapshot(spec.version, translateMs);
       metrics.onDiagnostics(diagnostics);
     });
@@ -68,6 +68,7 @@ export class Primary {
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
         if (message.type === 'served') this.served.set(worker, message.version);
+        else if (message.type === 'resync') worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
         else if (message.type === 'listening') {
           // A worker that starts after the first table gets the current one at once.
           if (this.control.ready) worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);

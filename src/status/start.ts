@@ -8,7 +8,7 @@ import { dedicatedConnection, importClientNode, type ApiConnection } from '../ku
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTableSpec } from '../routing/spec.ts';
-import type { ClusterState } from '../store/cluster-state.ts';
+import { KINDS, objectKey, type Kind, type KubeObject } from '../kube/types.ts';
 import { EventRecorder, type ObjectUidLookup } from './event-recorder.ts';
 import { IngressStatusWriter } from './ingress-status.ts';
 import { LeaderElector } from './leader-election.ts';
@@ -62,16 +62,9 @@ export function servedIngresses(spec: RouteTableSpec): string[] {
   return [...served];
 }
 
-/** An ObjectUidLookup over the store's current state (linear: it runs once per Event created). */
-export function uidFromState(state: () => ClusterState): ObjectUidLookup {
-  const lists: Record<string, keyof Omit<ClusterState, 'sourceDiagnostics'>> = {
-    Ingress: 'ingresses', IngressClass: 'ingressClasses', Service: 'services', EndpointSlice: 'endpointSlices', Secret: 'secrets', Middleware: 'middlewares',
-  };
-  return (kind, namespace, name) => {
-    const list = lists[kind];
-    if (!list) return undefined;
-    return state()[list].find((o) => o.metadata.name === name && o.metadata.namespace === namespace)?.metadata.uid;
-  };
+/** An ObjectUidLookup over the store's objects by objectKey() (a map lookup per Event created). */
+export function uidFromStore(get: (key: string) => KubeObject | undefined): ObjectUidLookup {
+  return (kind, namespace, name) => ((KINDS as readonly string[]).includes(kind) ? get(objectKey(kind as Kind, namespace, name))?.metadata.uid : undefined);
 }
 
 function addressSource(options: StartStatusOptions, k8s: Awaited<ReturnType<typeof importClientNode>>, timing: StatusTiming, connection: ApiConnection): AddressSource | undefined {

@@ -26,13 +26,13 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   const opts = resolveTranslateOptions(options);
   const sink = new DiagnosticSink();
   const index = new ClusterIndex(state, sink);
-  const ctx: TranslationContext = {
-    state,
+  const ctx = {
+    lookups: index,
     options: opts,
     backends: new BackendResolver(index),
     certificates: new CertificateSet(index),
     routes: new RouteSet(),
-  };
+  } satisfies TranslationContext;
 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
