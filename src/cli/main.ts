@@ -2,9 +2,6 @@
 import { parseSettings, helpText, SettingsError } from '../settings/settings.ts';
 import { createLogger } from '../observability/logger.ts';
 import cluster from 'node:cluster';
-import { Gateway } from '../runtime/gateway.ts';
-import { Primary } from '../runtime/primary.ts';
-import { runWorker } from '../runtime/worker.ts';
 
 /** Time after the drain timeout by which a stopping process exits, whatever still runs. */
 const SHUTDOWN_GRACE_MS = 1500;
@@ -25,11 +22,16 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const logger = createLogger(settings.logLevel);
+  // Each role imports only its own modules: a worker process never loads the control plane (Kubernetes
+  // client, YAML, translation, status), which would cost it tens of MiB of memory it never uses.
   if (cluster.isWorker) {
+    const { runWorker } = await import('../runtime/worker.ts');
     await runWorker(settings, logger);
     return new Promise<number>(() => {}); // lives until the primary drains it
   }
-  const gateway = settings.workers > 1 ? new Primary(settings, logger) : new Gateway({ settings, logger });
+  const gateway = settings.workers > 1
+    ? new (await import('../runtime/primary.ts')).Primary(settings, logger)
+    : new (await import('../runtime/gateway.ts')).Gateway({ settings, logger });
   try {
     const ports = await gateway.start();
     logger.info({ ...ports, workers: settings.workers }, 'tideway listening');

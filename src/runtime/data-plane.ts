@@ -84,8 +84,12 @@ export class DataPlane {
   async listen(): Promise<{ http: number; https: number | null }> {
     const http = await this.http.listen(this.settings.httpPort, this.settings.bindAddress, this.reusePort);
     const https = this.https === null ? null : await this.https.listen(this.settings.httpsPort!, this.settings.bindAddress, this.reusePort);
-    // Redirects name the port actually bound (--https-port 0 picks one).
-    if (https !== null) this.httpContext.httpsPort = https;
+    // Redirects and X-Forwarded-Port name the port clients reach: the public one when set (in a cluster,
+    // the Service's 80 and 443), else the port actually bound (--https-port 0 picks one).
+    const published = this.settings.publicPorts;
+    if (published.http !== null) this.httpContext.localPort = String(published.http);
+    if (https !== null) this.httpContext.httpsPort = published.https ?? https;
+    if (published.https !== null) this.httpsContext.localPort = String(published.https);
     return { http, https };
   }
 

@@ -23,6 +23,11 @@ export interface Settings {
   bindAddress: string;
   httpPort: number;
   httpsPort: number | undefined;
+  /**
+   * The ports clients reach (behind a Service or load balancer), named in generated URLs (the HTTPS
+   * redirect) and X-Forwarded-Port; null: the port the listener bound. In a cluster: 80 and 443.
+   */
+  publicPorts: { http: number | null; https: number | null };
   adminAddress: string;
   adminPort: number;
   workers: number;
@@ -68,6 +73,8 @@ export const FLAGS: Record<string, FlagSpec> = {
   'bind-address': { type: 'string', default: '0.0.0.0', help: 'address the HTTP and HTTPS listeners bind' },
   'http-port': { type: 'string', default: '8080', help: 'plain HTTP (and h2c) port' },
   'https-port': { type: 'string', help: 'TLS port (HTTP/1.1 and HTTP/2 by ALPN)' },
+  'public-http-port': { type: 'string', help: 'port clients reach for plain HTTP, in generated URLs and X-Forwarded-Port (default: 80 in a cluster, else --http-port)' },
+  'public-https-port': { type: 'string', help: 'port clients reach for HTTPS, in redirects and X-Forwarded-Port (default: 443 in a cluster, else --https-port)' },
   'admin-address': { type: 'string', default: '0.0.0.0', help: 'address of the admin listener' },
   'admin-port': { type: 'string', default: '9901', help: 'admin port: /healthz /readyz /metrics /api' },
   workers: { type: 'string', help: 'worker processes (default: CPU count)' },
@@ -209,15 +216,25 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   }
   const workersText = str('workers');
   const httpsPort = str('https-port');
+  const manifests = list('manifests');
+  // In a cluster, clients reach Tideway through a Service on 80 and 443 whatever ports the pod listens on.
+  const publicPort = (flag: string, clusterDefault: number): number | null => {
+    const text = str(flag);
+    if (text === undefined) return manifests.length === 0 ? clusterDefault : null;
+    const value = port(flag, text);
+    if (value === 0) throw new SettingsError(flag, '0 is not a port clients can reach');
+    return value;
+  };
   return {
     help: bool('help'),
-    manifests: list('manifests'),
+    manifests,
     kubeconfig: str('kubeconfig'),
     watchNamespaces: list('watch-namespace'),
     ingressClass: str('ingress-class')!,
     bindAddress: str('bind-address')!,
     httpPort: port('http-port', str('http-port')!),
     httpsPort: httpsPort === undefined ? undefined : port('https-port', httpsPort),
+    publicPorts: { http: publicPort('public-http-port', 80), https: publicPort('public-https-port', 443) },
     adminAddress: str('admin-address')!,
     adminPort: port('admin-port', str('admin-port')!),
     workers: workersText === undefined ? availableParallelism() : positiveInt('workers', workersText),

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import {
   RESPONSE, SKIP_BODY, createParser, isLlhttpError,
   type LlhttpParser, PendingFields,
-} from '../proxy/http1/llhttp.ts';
+} from '../http1/index.ts';
 
 /** What an exchange must implement to use an upstream connection. */
 export interface UpstreamListener {

@@ -4,10 +4,12 @@
 // of the answer onto the upstream request; any other answer is returned to the client as it is (with
 // signinUrl, a 401 becomes a redirect to the sign-in page). An unreachable or slow auth service gets 503:
 // never a request through unchecked.
-import { Agent, request } from 'undici';
+import { lazyModule } from '../../lib/lazy-module.ts';
 import { parseForwardAuthConfig, type ForwardAuthConfig } from '../config/forward-auth.ts';
 import type { Context, MiddlewareFactory } from '../types.ts';
 import { answer } from './answer.ts';
+
+const undici = lazyModule<typeof import('undici')>('undici');
 
 /** Not sent to the auth service: the subrequest has no body and its own connection and host. */
 const SKIPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
@@ -61,6 +63,7 @@ export const forwardAuthFactory: MiddlewareFactory = {
   type: 'forward-auth',
   create(config, env) {
     const c = parseForwardAuthConfig(config);
+    const { Agent, request } = undici();
     // One keep-alive agent for every forward-auth middleware, kept across snapshots.
     const agent = env.shared('forward-auth:agent', () => new Agent({ keepAliveTimeout: 10_000 }));
     const copied = c.authResponseHeaders;

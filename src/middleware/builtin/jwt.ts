@@ -4,7 +4,8 @@
 // claims are copied to upstream request headers, and client-sent values of those headers are dropped.
 // Fail closed: a missing or invalid token gets 401; keys that cannot be fetched get 503.
 import type { KeyObject } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import type { JWTPayload, JWTVerifyOptions } from 'jose';
+import { lazyModule } from '../../lib/lazy-module.ts';
 import { parseJwtConfig, type JwtConfig } from '../config/jwt.ts';
 import type { Context, MiddlewareEnvironment, MiddlewareFactory } from '../types.ts';
 import { answer } from './answer.ts';
@@ -12,11 +13,13 @@ import { cookieValue } from './cookies.ts';
 
 type Verify = (token: string) => Promise<JWTPayload>;
 
+const jose = lazyModule<typeof import('jose')>('jose');
+
 /** jose error codes that mean "the keys could not be obtained", not "the token is bad". */
 const UNAVAILABLE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
 export function isKeySourceFailure(err: unknown): boolean {
-  return !(err instanceof errors.JOSEError) || UNAVAILABLE_CODES.has(err.code);
+  return !(err instanceof jose().errors.JOSEError) || UNAVAILABLE_CODES.has(err.code);
 }
 
 const CURVES: Record<string, string> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
@@ -30,6 +33,7 @@ function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
 }
 
 function verifier(c: JwtConfig, env: MiddlewareEnvironment): Verify {
+  const { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } = jose();
   const options: JWTVerifyOptions = {
     algorithms: c.algorithms,
     clockTolerance: Math.round(c.clockSkewMs / 1000),

@@ -3,8 +3,11 @@
 // from are implemented here with node:crypto; {SHA} is base64(SHA-1). Digests are compared in constant
 // time.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { lazyModule } from '../../lib/lazy-module.ts';
 import type { HtpasswdEntry } from '../config/htpasswd.ts';
+
+// Loaded at the first bcrypt hash checked: most gateways have no basic-auth route with bcrypt hashes.
+const bcryptjs = lazyModule<typeof import('bcryptjs')>('bcryptjs');
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -60,7 +63,7 @@ export async function verifyPassword(entry: Pick<HtpasswdEntry, 'scheme' | 'hash
   switch (entry.scheme) {
     case 'bcrypt':
       // $2y$ (PHP, htpasswd -B) is the same algorithm as $2b$, which is the prefix bcryptjs knows.
-      return bcrypt.compare(password, entry.hash.startsWith('$2y$') ? `$2b$${entry.hash.slice(4)}` : entry.hash);
+      return bcryptjs().compare(password, entry.hash.startsWith('$2y$') ? `$2b$${entry.hash.slice(4)}` : entry.hash);
     case 'apr1':
       return constantTimeEqual(md5Crypt(password, saltOf(entry.hash, '$apr1$'), '$apr1$'), entry.hash);
     case 'md5-crypt':

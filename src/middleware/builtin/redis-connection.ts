@@ -2,7 +2,8 @@
 // kept across snapshots (env.shared). The token bucket is one Lua script, so each decision is one atomic
 // round trip (EVALSHA through ioredis's defineCommand, which falls back to EVAL after a Redis restart).
 // Redis's own clock is used, so that every gateway replica sees the same time.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazyModule } from '../../lib/lazy-module.ts';
 import type { RedisSettings } from '../config/rate-limit.ts';
 import type { MiddlewareEnvironment } from '../types.ts';
 
@@ -33,6 +34,9 @@ redis.call('PEXPIRE', KEYS[1], reset + 1000)
 return { allowed, math.floor(tokens), retry, reset }
 `;
 
+// Loaded when a rate limit with a Redis store is first built: most gateways never configure one.
+const ioredis = lazyModule<typeof import('ioredis')>('ioredis');
+
 type TokenBucketCommand = (key: string, rate: number, burst: number) => Promise<[number, number, number, number]>;
 
 /** Logs failures at most once per interval, and the recovery once. */
@@ -49,7 +53,7 @@ export class RedisConnection {
   constructor(settings: RedisSettings, timeoutMs: number, env: MiddlewareEnvironment) {
     this.env = env;
     this.target = new URL(settings.url).host;
-    this.client = new Redis(settings.url, {
+    this.client = new (ioredis().Redis)(settings.url, {
       ...(settings.password !== null ? { password: settings.password } : {}),
       // Decisions wait at most timeoutMs, also while (re)connecting; then the failure mode applies.
       commandTimeout: timeoutMs,

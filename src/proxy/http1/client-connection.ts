@@ -5,7 +5,7 @@ import type net from 'node:net';
 import {
   METHODS, REQUEST, createParser, isLlhttpError, statusForParseError,
   type LlhttpParser, PendingFields,
-} from './llhttp.ts';
+} from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
 import { errorResponse } from '../error-responses.ts';
 import { resolveClientAddress } from '../client-address.ts';

@@ -11,7 +11,7 @@ import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
 import { STATUS_CODES } from 'node:http';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
-import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
@@ -20,6 +20,7 @@ import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
 import { writeBodyPiece, writeRequestStart } from './chunked.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
+import { TARGET, absoluteAuthority, absoluteOriginForm, isValidHost, optionsAsteriskResponse, targetForm } from '../request-target.ts';
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
@@ -42,7 +43,8 @@ const LAST_CHUNK = '0\r\n\r\n';
 export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   readonly conn: Http1ClientConnection;
   readonly method: string;
-  readonly url: string;
+  /** The request target; an absolute-form target is replaced by its origin-form before routing. */
+  url: string;
   readonly versionMinor: number;
   readonly headers: string[];
   readonly keepAlive: boolean;
@@ -120,8 +122,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   start(): void {
     this.started = true;
     const ctx = this.conn.ctx;
-    // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is answered 400 (as node:http and nginx do).
-    if ((this.scan.host === undefined && this.versionMinor >= 1) || this.scan.duplicateHost) {
+    const host = this.scan.host;
+    // RFC 9112 3.2: an HTTP/1.1 request without exactly one Host, or with a Host that is not a host, is
+    // answered 400 (never forwarded), even when an absolute-form target names the host.
+    if ((host === undefined && this.versionMinor >= 1) || this.scan.duplicateHost || (host !== undefined && !isValidHost(host))) {
       this.requestId = ctx.nextRequestId();
       this.closeAfter = true;
       return this.respondError(400, 'bad-host');
@@ -130,6 +134,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.requestId = ctx.nextRequestId();
       return this.respondError(405, 'connect-not-allowed');
     }
+    if (this.url.charCodeAt(0) !== 0x2f /* / */ && !this.takeTarget()) return;
     const path = this.path;
     if (hasDotSegment(path)) {
       this.requestId = ctx.nextRequestId();
@@ -152,6 +157,42 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (runtime.backend === null || runtime.backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
     this.backend = runtime.backend;
     this.connectUpstream(null);
+  }
+
+  /**
+   * A target not in origin-form (request-target.ts): an absolute-form one becomes origin-form and its
+   * authority the Host; `OPTIONS *` and invalid targets are answered here. False when answered.
+   */
+  private takeTarget(): boolean {
+    const form = targetForm(this.url, this.method);
+    if (form === TARGET.ABSOLUTE) {
+      const authority = absoluteAuthority(this.url);
+      if (isValidHost(authority)) {
+        this.url = absoluteOriginForm(this.url);
+        this.scan.replaceHost(this.headers, authority);
+        return true;
+      }
+    }
+    this.requestId = this.conn.ctx.nextRequestId();
+    if (form === TARGET.ASTERISK && this.method === 'OPTIONS') {
+      this.answerOptionsAsterisk();
+      return false;
+    }
+    this.closeAfter = true;
+    this.respondError(400, 'bad-request-target');
+    return false;
+  }
+
+  private answerOptionsAsterisk(): void {
+    if (!this.requestDone && (this.scan.chunked || this.scan.contentLength > MAX_DISCARD_BYTES)) this.closeAfter = true;
+    const response = optionsAsteriskResponse(this.closeAfter || !this.keepAlive);
+    this.error = 'options-asterisk';
+    this.status = 200;
+    this.responseHeadSent = true;
+    this.responseDone = true;
+    this.bytesOut += response.length;
+    this.conn.socket.write(response, 'latin1');
+    this.finish();
   }
 
   private runChain(chain: Chain, route: CompiledRoute<RouteRuntime>): void {
@@ -275,16 +316,26 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     }
     upstream.expectNoBody(this.method === 'HEAD');
     if (upstream.connected) {
-      upstream.attach(this, runtime.options.readTimeoutMs);
+      upstream.attach(this, this.attemptTimeout(runtime.options.readTimeoutMs));
       this.sendHead(upstream);
     } else {
-      upstream.attach(this, runtime.options.connectTimeoutMs);
+      upstream.attach(this, this.attemptTimeout(runtime.options.connectTimeoutMs));
     }
   }
 
   onUpstreamConnect(upstream: Http1UpstreamConnection): void {
-    upstream.setTimeout(this.route!.ext.options.readTimeoutMs);
+    upstream.setTimeout(this.attemptTimeout(this.route!.ext.options.readTimeoutMs));
     this.sendHead(upstream);
+  }
+
+  /**
+   * The first attempt gets the route's timeouts; a retry only what is left of the read timeout counted
+   * from the first attempt, so the client's wait stays within it whatever the retries.
+   */
+  private attemptTimeout(ms: number): number {
+    if (this.attempts === 1 && !this.retriedStaleConnection) return ms;
+    const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
+    return left >= ms ? ms : Math.max(left, 1);
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
@@ -708,11 +759,15 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       return this.connectUpstream(null);
     }
     backend.breaker.recordFailure(error.endpoint, backend.endpoints.length);
-    const kind = error.failure === 'connect' ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
+    // A connect timeout sent nothing either: it counts as a connect failure, not as a read timeout.
+    const kind = error.failure === 'connect' || (error.failure === 'timeout' && error.beforeRequestSent) ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
     // A connect failure sent nothing (the body is still held), so any request may go elsewhere; after
     // that only idempotent bodiless requests, within the backend's retry budget (ingress-nginx's
-    // proxy_next_upstream "error timeout", 3 tries).
-    if (error.beforeResponse && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
+    // proxy_next_upstream "error timeout", 3 tries). A timeout is never retried: it used up the read
+    // timeout, which bounds the whole wait, and a hanging endpoint must not receive each request again.
+    // Other retries start only while some of the read timeout is left.
+    const timeLeft = Date.now() < this.upstreamStart + this.route!.ext.options.readTimeoutMs;
+    if (error.beforeResponse && kind !== 'timeout' && timeLeft && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
       this.attempts++;
       this.headSent = false;
       this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');

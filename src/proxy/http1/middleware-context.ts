@@ -5,7 +5,7 @@ import type { RequestView } from '../../middleware/types.ts';
 import { ProxyContextBase } from '../context-base.ts';
 import { FlatHeaderMap } from '../../middleware/header-map.ts';
 import type { RouteSpec } from '../../routing/spec.ts';
-import { classifyHeader, isListedIn, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from './header-names.ts';
+import { classifyHeader, isListedIn, H_HOP, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http1Exchange } from './exchange.ts';
 
 /** Headers of the client's request that are forwarded upstream. */

@@ -4,7 +4,7 @@
 import {
   classifyHeader, connectionTokens, nameIs,
   H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOST, H_TRACEPARENT, H_TRANSFER_ENCODING, H_UPGRADE, H_X_FORWARDED, H_X_REQUEST_ID,
-} from './header-names.ts';
+} from '../../http1/index.ts';
 
 export class RequestScan {
   host: string | undefined = undefined;
@@ -61,6 +61,21 @@ export class RequestScan {
       else if (kind & H_X_FORWARDED) this.noteForwarded(name, value);
       else if (kind & H_TRACEPARENT) this.traceparent = value;
     }
+  }
+
+  /**
+   * An absolute-form target's authority replaces the Host (RFC 9112 3.2.2), for routing and in the
+   * header list that goes upstream; a request without Host (HTTP/1.0) gets one.
+   */
+  replaceHost(headers: string[], authority: string): void {
+    this.host = authority;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (classifyHeader(headers[i]!) & H_HOST) {
+        headers[i + 1] = authority;
+        return;
+      }
+    }
+    headers.push('Host', authority);
   }
 
   private noteForwarded(name: string, value: string): void {

@@ -6,7 +6,7 @@
 import http2 from 'node:http2';
 import { STATUS_CODES } from 'node:http';
 import type { EndpointRuntime } from '../../upstream/registry.ts';
-import { classifyHeader, H_HOP, H_HOST } from './header-names.ts';
+import { classifyHeader, H_HOP, H_HOST } from '../../http1/index.ts';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 

@@ -12,6 +12,10 @@ import { Http2StreamExchange } from './stream-exchange.ts';
 /** Header fields per block (node's default of 128 is below what some browsers send with many cookies). */
 const MAX_HEADER_LIST_PAIRS = 256;
 
+function destroySocket(this: net.Socket): void {
+  this.destroy();
+}
+
 function startExchange(exchange: Http2StreamExchange): void {
   exchange.start();
 }
@@ -48,6 +52,11 @@ export class Http2Frontend {
       socket.destroy();
       return;
     }
+    // HTTP/2 has no half-closed connections: a client's FIN means it is gone. The plain listener keeps
+    // half-open sockets for HTTP/1.1, and node:http2 does not watch for the FIN itself, so without this
+    // a session whose streams wait (on a backend, or on a window the client will never open again) held
+    // its socket in CLOSE-WAIT until the idle timeout, and made a drain wait out its whole timeout.
+    socket.once('end', destroySocket);
     this.server.emit('connection', socket);
   }
 

@@ -15,6 +15,7 @@ import type { Chain } from '../../middleware/compose.ts';
 import { errorBody } from '../error-responses.ts';
 import { httpsLocation } from '../ssl-redirect.ts';
 import { hasDotSegment } from '../path-safety.ts';
+import { ALLOWED_METHODS, isValidHost, sameAuthority } from '../request-target.ts';
 import { resolveClientAddress } from '../client-address.ts';
 import { isUsableRequestId } from '../http1/request-scan.ts';
 import type { Http2Context } from './context.ts';
@@ -101,6 +102,15 @@ export class Http2StreamExchange {
     this.websocket = request.method === 'CONNECT' && request.protocol !== undefined;
     if (request.method === 'CONNECT' && !this.websocket) return this.fail(405, 'connect-not-allowed');
     if (this.websocket && request.protocol!.toLowerCase() !== 'websocket') return this.fail(501, 'unsupported-protocol');
+    // RFC 9113 8.3.1: the authority must be a host, and a Host field naming another one is malformed.
+    const authority = request.authority;
+    if (authority !== undefined && !isValidHost(authority)) return this.fail(400, 'bad-host');
+    if (scan.duplicateHost || (scan.host !== undefined && authority !== undefined && !sameAuthority(scan.host, authority))) return this.fail(400, 'bad-host');
+    if (request.path.charCodeAt(0) !== 0x2f /* / */) {
+      // Only origin-form, or "*" for OPTIONS (answered by the gateway, as on HTTP/1.1).
+      if (request.method === 'OPTIONS' && request.path === '*') return this.answer(200, 'options-asterisk', { allow: ALLOWED_METHODS });
+      return this.fail(400, 'bad-request-target');
+    }
     // Same rule as HTTP/1.1: no request routes by one path and is served by another.
     if (hasDotSegment(request.pathOnly)) return this.fail(400, 'dot-segment');
     const route = ctx.snapshot.table.match(request.authority, request.path);
