@@ -50,7 +50,7 @@ export class Gateway {
       metrics.onDiagnostics(diagnostics);
     });
     this.admin = new AdminServer(this.control);
-    mountAdminApi(this.admin, { table: () => this.data.snapshot.table, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
+    mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));
     mountDashboard(this.admin);
   }

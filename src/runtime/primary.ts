@@ -4,7 +4,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
-import { AdminServer, metricsHandler, mountAdminApi, mountDashboard, specTable } from '../admin/index.ts';
+import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../admin/index.ts';
 import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
@@ -36,7 +36,7 @@ export class Primary {
       metrics.onDiagnostics(diagnostics);
     });
     this.admin = new AdminServer(this);
-    mountAdminApi(this.admin, { table: specTable(() => this.control.currentSpec), diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
     mountDashboard(this.admin);
   }
