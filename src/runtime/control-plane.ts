@@ -5,20 +5,34 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore } from '../store/index.ts';
 import { DEFAULT_ROUTE_OPTIONS, type TranslateOptionsInput } from '../translate/index.ts';
-import { IncrementalTranslator } from '../translate/incremental/index.ts';
+import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 import { specDelta, type SpecDelta } from './spec-delta.ts';
-import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
+import { defaultIdentity, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
 
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
 
-/** A new table; `delta` is its difference from the previous one (null for the first table). */
-export type PublishSpec = (spec: RouteTableSpec, diagnostics: readonly Diagnostic[], translateMs: number, delta: SpecDelta | null) => void;
+/** Translation hands the event loop back after this much work, so that nothing else waits long. */
+const SLICE_MS = 10;
+
+/** A new table as published: built on demand (spec()), and as a difference from the previous one. */
+export interface PublishedSnapshot {
+  version: number;
+  /** The whole table; assembled on first call. */
+  spec(): RouteTableSpec;
+  /** The difference from the previous version; null for the first table. */
+  delta: SpecDelta | null;
+  diagnostics: readonly Diagnostic[];
+  /** Time spent translating (the slices' sum, not the wall time in between). */
+  translateMs: number;
+}
+
+export type PublishSpec = (snapshot: PublishedSnapshot) => void;
 
 export class ControlPlane {
   readonly settings: Settings;
@@ -27,7 +41,14 @@ export class ControlPlane {
   private readonly publishSpec: PublishSpec;
   private version = 0;
   private diagnostics: Diagnostic[] = [];
-  private latest: RouteTableSpec = emptyTableSpec();
+  /** The last published table, once assembled (see currentSpec). */
+  private assembled: RouteTableSpec = emptyTableSpec();
+  /** A translation in progress, run slice by slice; another change waits for it (rerun). */
+  private running: Generator<void, TableDelta, void> | null = null;
+  private rerun = false;
+  private firstPublished!: () => void;
+  /** Resolves when the first table is published. */
+  readonly firstSnapshot = new Promise<void>((resolve) => (this.firstPublished = resolve));
   private source: { close(): Promise<void> } | null = null;
   /** Routes are published only once the source delivered a complete first view (readiness). */
   private synced = false;
@@ -56,6 +77,7 @@ export class ControlPlane {
       this.source = files;
       await files.ready;
       this.onSourceSynced();
+      await this.firstSnapshot; // standalone: start() resolves with the files' routes served
       return;
     }
     // Loaded only in cluster mode: the Kubernetes client costs ~80 MB and a second to import.
@@ -78,26 +100,53 @@ export class ControlPlane {
     this.synced = true;
     const before = this.version;
     this.store.flush();
-    if (this.version === before) this.update();
+    if (this.version === before && this.running === null) this.update();
   }
 
-  /** Translates what changed since the last table and publishes the new one. */
+  /** Translates what changed since the last table, in slices, and publishes the new one. */
   private update(): void {
+    if (this.draining) return;
+    if (this.running !== null) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.translator.applyGradually(this.store.takeChanges());
+    this.continueTranslation(0);
+  }
+
+  private continueTranslation(spentMs: number): void {
+    const run = this.running;
+    if (run === null || this.draining) return;
+    const sliceStart = performance.now();
+    let step = run.next();
+    while (!step.done && performance.now() - sliceStart < SLICE_MS) step = run.next();
+    const translateMs = spentMs + performance.now() - sliceStart;
+    if (!step.done) {
+      setImmediate(() => this.continueTranslation(translateMs));
+      return;
+    }
+    this.running = null;
+    this.publish(step.value, translateMs);
+    if (this.rerun) {
+      this.rerun = false;
+      this.update();
+    }
+  }
+
+  private publish(changed: TableDelta, translateMs: number): void {
     const started = performance.now();
-    const changed = this.translator.apply(this.store.takeChanges());
-    const { table, diagnostics } = this.translator.result(this.store.sourceDiagnostics());
+    const diagnostics = this.translator.diagnosticList(this.store.sourceDiagnostics());
     const base = this.version;
-    table.version = ++this.version;
-    const translateMs = performance.now() - started;
+    const version = ++this.version;
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
-    this.latest = table;
-    const delta = base === 0 ? null : specDelta(base, table, changed, (host) => this.translator.routesOf(host));
-    this.publishSpec(table, diagnostics, translateMs, delta);
-    this.status?.onSnapshot(servedIngresses(table), diagnostics);
+    const delta = base === 0 ? null : specDelta(base, version, changed, this.translator);
+    this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
+    this.status?.onSnapshot(this.translator.servedIngresses(), diagnostics);
     this.ready = true;
-    const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
-    this.logger.info({ version: table.version, routes, backends: Object.keys(table.backends).length, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');
+    this.firstPublished();
+    const { routes, backends } = this.translator.size;
+    this.logger.info({ version, routes, backends, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');
   }
 
   private logNewDiagnostics(next: Diagnostic[]): void {
@@ -113,9 +162,14 @@ export class ControlPlane {
     return this.diagnostics;
   }
 
-  /** The last published table (what workers serve, or are about to). */
+  /**
+   * The last published table (what workers serve, or are about to), assembled on first use after a
+   * change. While a translation runs, the last one assembled (a version behind at most: a worker that
+   * resyncs with it gets the next delta's base wrong and asks again once it is done).
+   */
   get currentSpec(): RouteTableSpec {
-    return this.latest;
+    if (this.assembled.version !== this.version && this.running === null) this.assembled = { ...this.translator.table(), version: this.version };
+    return this.assembled;
   }
 
   get currentVersion(): number {

@@ -44,10 +44,10 @@ export class Gateway {
     this.observability = createObservability(settings, options.observer);
     const metrics = this.observability.metrics;
     this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics });
-    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
-      this.data.serve(spec);
-      metrics.onSnapshot(spec.version, translateMs);
-      metrics.onDiagnostics(diagnostics);
+    this.control = new ControlPlane(settings, logger, (snapshot) => {
+      this.data.serve(snapshot.spec());
+      metrics.onSnapshot(snapshot.version, snapshot.translateMs);
+      metrics.onDiagnostics(snapshot.diagnostics);
     });
     this.admin = new AdminServer(this.control);
     mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });

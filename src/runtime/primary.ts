@@ -30,10 +30,10 @@ export class Primary {
     this.logger = logger;
     // The primary's own metrics are the control plane's; /metrics adds the workers' data-plane ones.
     const metrics = new GatewayMetrics();
-    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs, delta) => {
-      this.broadcast(delta === null ? { type: 'snapshot', spec } : { type: 'delta', delta });
-      metrics.onSnapshot(spec.version, translateMs);
-      metrics.onDiagnostics(diagnostics);
+    this.control = new ControlPlane(settings, logger, (snapshot) => {
+      this.broadcast(snapshot.delta === null ? { type: 'snapshot', spec: snapshot.spec() } : { type: 'delta', delta: snapshot.delta });
+      metrics.onSnapshot(snapshot.version, snapshot.translateMs);
+      metrics.onDiagnostics(snapshot.diagnostics);
     });
     this.admin = new AdminServer(this);
     mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });

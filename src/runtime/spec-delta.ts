@@ -19,18 +19,27 @@ export interface SpecDelta {
   certificates?: { list: TlsCertificateSpec[]; defaultCertificate: TlsCertificateSpec | null };
 }
 
-/** The delta from version `base` to `table`, given what changed (from the incremental translator). */
-export function specDelta(base: number, table: RouteTableSpec, changed: TableDelta, routesOf: (host: string) => readonly RouteSpec[]): SpecDelta {
+/** What specDelta() reads of the new table (IncrementalTranslator provides it without building the table). */
+export interface TableParts {
+  routesOf(host: string): readonly RouteSpec[];
+  backend(key: string): BackendSpec | undefined;
+  readonly defaultRoute: RouteSpec | null;
+  readonly certificateList: readonly TlsCertificateSpec[];
+  readonly defaultCertificateSpec: TlsCertificateSpec | null;
+}
+
+/** The delta from version `base` to `version`, given what changed (from the incremental translator). */
+export function specDelta(base: number, version: number, changed: TableDelta, table: TableParts): SpecDelta {
   const delta: SpecDelta = {
     base,
-    version: table.version,
-    hosts: [...changed.hosts].map((host) => ({ host, routes: [...routesOf(host)] })),
+    version,
+    hosts: [...changed.hosts].map((host) => ({ host, routes: [...table.routesOf(host)] })),
     removedHosts: [...changed.removedHosts],
-    backends: [...changed.backends].map((key) => table.backends[key]!).filter((b) => b !== undefined),
+    backends: [...changed.backends].flatMap((key) => table.backend(key) ?? []),
     removedBackends: [...changed.removedBackends],
   };
   if (changed.defaultRoute) delta.defaultRoute = table.defaultRoute;
-  if (changed.certificates) delta.certificates = { list: table.certificates, defaultCertificate: table.defaultCertificate ?? null };
+  if (changed.certificates) delta.certificates = { list: [...table.certificateList], defaultCertificate: table.defaultCertificateSpec };
   return delta;
 }
 

@@ -96,6 +96,9 @@ export class IncrementalTranslator {
   /** Keys in use by "namespace/service". */
   private readonly keysOfService = new Map<string, Set<string>>();
   private certificates: TlsCertificateSpec[] = [];
+  /** Caches of table(), dropped when hosts or backends change. */
+  private hostOrder: string[] | null = null;
+  private backendTable: Record<string, BackendSpec> | null = null;
   private defaultCertificate: TlsCertificateSpec | null = null;
 
   constructor(options: TranslateOptionsInput = {}) {
@@ -104,6 +107,19 @@ export class IncrementalTranslator {
 
   /** Takes changed objects into account; returns what changed in the table. */
   apply(changes: Iterable<ObjectChange>): TableDelta {
+    const run = this.applyGradually(changes);
+    for (;;) {
+      const step = run.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * apply() in small steps: it yields after each unit of work (a fragment built, a host merged), so
+   * that the caller can hand the event loop back between slices. Nothing may read the translator
+   * until the generator is done; another change waits for it.
+   */
+  *applyGradually(changes: Iterable<ObjectChange>): Generator<void, TableDelta, void> {
     const delta = emptyDelta();
     const rebuild = new Set<string>();
     const services = new Set<string>();
@@ -129,34 +145,74 @@ export class IncrementalTranslator {
       const ingress = this.index.ingresses.get(ref);
       if (ingress) defaults = this.remember(ingressFragment(ingress, this.index, this.options), hosts, tlsHosts, services) || defaults;
       render.add(ref);
+      yield;
     }
 
-    for (const host of hosts) this.mergeHost(host, render, delta);
+    for (const host of hosts) {
+      this.mergeHost(host, render, delta);
+      yield;
+    }
     for (const host of tlsHosts) this.mergeTls(host, render);
     if (tlsHosts.size > 0) delta.certificates = true;
     if (defaults) this.mergeDefault(render, delta);
-    for (const ref of render) this.render(ref, services);
-    this.refreshBackends(services, delta);
+    yield;
+    for (const ref of render) {
+      this.render(ref, services);
+      yield;
+    }
+    yield* this.refreshBackends(services, delta);
     this.refreshCertificates(delta);
+    if (delta.backends.size + delta.removedBackends.size > 0) this.backendTable = null;
     return delta;
   }
 
   /** The whole table and diagnostics, as translate() would give them for the same objects. */
   result(sourceDiagnostics: readonly Diagnostic[] = []): TranslateResult {
-    const hosts = [...this.routesByHost.keys()].sort(compareStrings).map((host) => ({ host, routes: this.routesByHost.get(host)! }));
-    const backends: Record<string, BackendSpec> = {};
-    for (const key of [...this.backends.keys()].sort()) backends[key] = this.backends.get(key)!;
-    const table: RouteTableSpec = {
+    return { table: this.table(), diagnostics: this.diagnosticList(sourceDiagnostics) };
+  }
+
+  /** The whole table (version 0): hosts and backends sorted as translate() sorts them. */
+  table(): RouteTableSpec {
+    this.hostOrder ??= [...this.routesByHost.keys()].sort(compareStrings);
+    if (this.backendTable === null) {
+      this.backendTable = {};
+      for (const key of [...this.backends.keys()].sort()) this.backendTable[key] = this.backends.get(key)!;
+    }
+    return {
       version: 0,
-      hosts,
-      defaultRoute: this.defaultWinner?.route ?? null,
-      backends,
+      hosts: this.hostOrder.map((host) => ({ host, routes: this.routesByHost.get(host)! })),
+      defaultRoute: this.defaultRoute,
+      backends: this.backendTable,
       certificates: this.certificates,
       ...(this.defaultCertificate === null ? {} : { defaultCertificate: this.defaultCertificate }),
     };
+  }
+
+  /** The sources' diagnostics, then translation's, grouped by kind and object as translate() gives them. */
+  diagnosticList(sourceDiagnostics: readonly Diagnostic[] = []): Diagnostic[] {
     const diagnostics = [...sourceDiagnostics];
     for (const key of [...this.diagnostics.keys()].sort(compareStrings)) diagnostics.push(...this.diagnostics.get(key)!);
-    return { table, diagnostics };
+    return diagnostics;
+  }
+
+  /** The Ingresses that serve at least one route ("namespace/name"). */
+  servedIngresses(): string[] {
+    const served = new Set<string>();
+    for (const routes of this.routesByHost.values()) for (const route of routes) served.add(`${route.namespace}/${route.ingress}`);
+    const fallback = this.defaultRoute;
+    if (fallback) served.add(`${fallback.namespace}/${fallback.ingress}`);
+    return [...served];
+  }
+
+  /** Routes (the default one included) and backends in the table. */
+  get size(): { routes: number; backends: number } {
+    let routes = this.defaultRoute ? 1 : 0;
+    for (const list of this.routesByHost.values()) routes += list.length;
+    return { routes, backends: this.backends.size };
+  }
+
+  get defaultCertificateSpec(): TlsCertificateSpec | null {
+    return this.defaultCertificate;
   }
 
   /** The routes of one host now (empty when it has none). */
@@ -251,9 +307,13 @@ export class IncrementalTranslator {
       }
     }
     if (routes.length === 0) {
-      if (this.routesByHost.delete(host)) delta.removedHosts.add(host);
+      if (this.routesByHost.delete(host)) {
+        delta.removedHosts.add(host);
+        this.hostOrder = null;
+      }
       return;
     }
+    if (!this.routesByHost.has(host)) this.hostOrder = null;
     this.routesByHost.set(host, sortRoutes(routes));
     delta.hosts.add(host);
   }
@@ -345,8 +405,9 @@ export class IncrementalTranslator {
   }
 
   /** Rebuilds the backends of Services whose slices, definitions or use changed, and their slices' diagnostics. */
-  private refreshBackends(services: Set<string>, delta: TableDelta): void {
+  private *refreshBackends(services: Set<string>, delta: TableDelta): Generator<void, void, void> {
     for (const service of services) {
+      yield;
       const keys = this.keysOfService.get(service);
       const slices = this.index.slicesOf(service);
       for (const { ref, read } of slices) {
