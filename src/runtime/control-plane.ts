@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore } from '../store/index.ts';
-import { DEFAULT_ROUTE_OPTIONS, type TranslateOptionsInput } from '../translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, translate, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -12,7 +12,7 @@ import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 import { specDelta, type SpecDelta } from './spec-delta.ts';
-import { defaultIdentity, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
+import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
 
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
@@ -43,6 +43,8 @@ export class ControlPlane {
   private diagnostics: Diagnostic[] = [];
   /** The last published table, once assembled (see currentSpec). */
   private assembled: RouteTableSpec = emptyTableSpec();
+  /** The table of the full translation, while the incremental one is not complete (see IncrementalTranslator.complete). */
+  private fullTable: RouteTableSpec | null = null;
   /** A translation in progress, run slice by slice; another change waits for it (rerun). */
   private running: Generator<void, TableDelta, void> | null = null;
   private rerun = false;
@@ -59,12 +61,14 @@ export class ControlPlane {
 
   /** Translation kept up to date change by change (translate() is its reference). */
   private readonly translator: IncrementalTranslator;
+  private readonly options: TranslateOptionsInput;
 
   constructor(settings: Settings, logger: Logger, publish: PublishSpec) {
     this.settings = settings;
     this.logger = logger;
     this.publishSpec = publish;
-    this.translator = new IncrementalTranslator(translateOptions(settings));
+    this.options = translateOptions(settings);
+    this.translator = new IncrementalTranslator(this.options);
   }
 
   /** Starts the source; resolves when it runs (files: after the first read; cluster: at once). */
@@ -135,14 +139,17 @@ export class ControlPlane {
 
   private publish(changed: TableDelta, translateMs: number): void {
     const started = performance.now();
-    const diagnostics = this.translator.diagnosticList(this.store.sourceDiagnostics());
     const base = this.version;
     const version = ++this.version;
+    // What the incremental translator does not cover yet is translated in full, as before it existed.
+    const full = this.translator.complete ? null : translate(this.store.state(), this.options);
+    this.fullTable = full && { ...full.table, version };
+    const diagnostics = full?.diagnostics ?? this.translator.diagnosticList(this.store.sourceDiagnostics());
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
-    const delta = base === 0 ? null : specDelta(base, version, changed, this.translator);
+    const delta = base === 0 || full !== null ? null : specDelta(base, version, changed, this.translator);
     this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
-    this.status?.onSnapshot(this.translator.servedIngresses(), diagnostics);
+    this.status?.onSnapshot(this.fullTable ? servedIngresses(this.fullTable) : this.translator.servedIngresses(), diagnostics);
     this.ready = true;
     this.firstPublished();
     const { routes, backends } = this.translator.size;
@@ -168,6 +175,7 @@ export class ControlPlane {
    * resyncs with it gets the next delta's base wrong and asks again once it is done).
    */
   get currentSpec(): RouteTableSpec {
+    if (this.fullTable !== null) return this.fullTable;
     if (this.assembled.version !== this.version && this.running === null) this.assembled = { ...this.translator.table(), version: this.version };
     return this.assembled;
   }
@@ -194,6 +202,8 @@ export function translateOptions(settings: Settings): TranslateOptionsInput {
     ingressClass: settings.ingressClass,
     controllerName: CONTROLLER_NAME,
     allowCrossNamespace: settings.allowCrossNamespace,
+    ingressNginxCompat: settings.ingressNginxCompat,
+    nginxAnnotationPrefix: settings.ingressNginxAnnotationPrefix,
     defaultCertificate: settings.defaultCertificate ?? null,
     defaults: {
       ...DEFAULT_ROUTE_OPTIONS,

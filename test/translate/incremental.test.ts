@@ -60,6 +60,9 @@ function universe(rnd: () => number) {
     if (chance(0.1)) annotations['tideway.dev/proxy-read-timeout'] = pick(['30s', 'soon']);
     if (chance(0.1)) annotations['tideway.dev/canary-by-header'] = 'x-canary';
     if (chance(0.1)) annotations['tideway.dev/ssl-redirect'] = 'false';
+    if (chance(0.1)) annotations['nginx.ingress.kubernetes.io/ssl-redirect'] = pick(['false', 'true', 'nope']);
+    if (chance(0.1)) annotations['nginx.ingress.kubernetes.io/proxy-body-size'] = pick(['1m', '8k', 'big']);
+    if (chance(0.05)) annotations['kubernetes.io/ingress.class'] = pick(['tideway', 'nginx']);
     const meta = { namespace, created: pick(CREATED), ...(Object.keys(annotations).length ? { annotations } : {}) };
     const classChoice = rnd();
     if (classChoice < 0.6) return ingress(name, spec, meta);
@@ -117,7 +120,7 @@ function reference(objects: Map<string, AnyKubeObject>, options: Parameters<type
 }
 
 describe('incremental translation equals translate()', () => {
-  for (const [seed, options] of [[1, {}], [2, {}], [3, { defaultCertificate: 'default/t0' }], [4, { allowCrossNamespace: true }], [5, {}], [6, {}]] as const) {
+  for (const [seed, options] of [[1, {}], [2, {}], [3, { defaultCertificate: 'default/t0' }], [4, { allowCrossNamespace: true }], [5, { ingressNginxCompat: true }], [6, {}]] as const) {
     test(`seed ${seed}: 150 random changes`, () => {
       const rnd = random(seed);
       const { randomObject, chance, pick } = universe(rnd);
@@ -137,6 +140,7 @@ describe('incremental translation equals translate()', () => {
           }
         }
         engine.apply(batch);
+        assert.ok(engine.complete, 'Ingress objects only: the incremental result is the whole result');
         const expected = reference(objects, options);
         const actual = engine.result();
         assert.deepEqual(actual.table, expected.table, `seed ${seed}, step ${step}: table`);
@@ -144,6 +148,20 @@ describe('incremental translation equals translate()', () => {
       }
     });
   }
+
+  test('canary Ingresses and Gateway API objects make it incomplete (the control plane then translates in full)', () => {
+    const engine = new IncrementalTranslator();
+    const canary = ingress('canary', { rules: [{ host: 'a.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('s1', 80) }] } }] }, { annotations: { 'nginx.ingress.kubernetes.io/canary': 'true' } });
+    engine.apply([changeOf(ingressClass('tideway')), changeOf(canary)]);
+    assert.equal(engine.complete, false);
+    engine.apply([changeOf(canary, true)]);
+    assert.equal(engine.complete, true);
+    const gatewayClass = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: 'tideway' }, spec: { controllerName: 'tideway.dev/gateway-controller' } } as unknown as AnyKubeObject;
+    engine.apply([changeOf(gatewayClass)]);
+    assert.equal(engine.complete, false);
+    engine.apply([changeOf(gatewayClass, true)]);
+    assert.equal(engine.complete, true);
+  });
 
   test('an endpoint change updates one backend and no route; an Ingress change only its hosts', () => {
     const engine = new IncrementalTranslator();

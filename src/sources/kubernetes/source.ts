@@ -65,7 +65,9 @@ function missingCrdDiagnostic(resource: WatchedResource): Diagnostic {
   const [group] = resource.apiVersion.split('/');
   return {
     severity: 'warning', kind: 'CustomResourceDefinition', object: `${resource.plural}.${group}`, field: '',
-    message: `not installed: ${resource.kind} objects cannot be read, so Ingresses that name them will not find them; install the CRDs from deploy/`,
+    message: resource.kind === 'Middleware'
+      ? `not installed: ${resource.kind} objects cannot be read, so Ingresses that name them will not find them; install the CRDs from deploy/`
+      : `not installed: ${resource.kind} objects cannot be read; Ingresses keep working (install the Gateway API CRDs to use ${resource.kind})`,
     reason: 'CRDNotInstalled',
   };
 }

@@ -70,8 +70,15 @@ function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The kinds Ingress translation reads; any other kind present makes the translator incomplete. */
+const INGRESS_KINDS: ReadonlySet<Kind> = new Set(['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware']);
+
 export class IncrementalTranslator {
   private readonly options: TranslateOptions;
+  /** Objects of kinds this translator does not translate (Gateway API, ConfigMaps), by kind/ref. */
+  private readonly foreign = new Set<string>();
+  /** ingress-nginx canary Ingresses: they change other Ingresses' routes, which fragments do not model. */
+  private readonly canaries = new Set<string>();
   private readonly index = new LiveIndex();
   /** Fragments of every Ingress, by "namespace/name". */
   private readonly fragments = new Map<string, Fragment>();
@@ -105,6 +112,16 @@ export class IncrementalTranslator {
     this.options = resolveTranslateOptions(options);
   }
 
+  /**
+   * Whether the result is translate()'s for the objects given. False while the objects include what
+   * only the full translation handles: Gateway API objects and ConfigMaps (no fragments of theirs yet)
+   * and ingress-nginx canary Ingresses (which merge into other Ingresses' routes). The caller then
+   * runs translate() itself; the translator keeps following the changes all the same.
+   */
+  get complete(): boolean {
+    return this.foreign.size === 0 && this.canaries.size === 0;
+  }
+
   /** Takes changed objects into account; returns what changed in the table. */
   apply(changes: Iterable<ObjectChange>): TableDelta {
     const run = this.applyGradually(changes);
@@ -125,6 +142,11 @@ export class IncrementalTranslator {
     const services = new Set<string>();
     for (const change of changes) {
       const ref = change.kind === 'IngressClass' ? change.name : `${change.namespace ?? 'default'}/${change.name}`;
+      if (!INGRESS_KINDS.has(change.kind)) {
+        if (change.object) this.foreign.add(`${change.kind}/${ref}`);
+        else this.foreign.delete(`${change.kind}/${ref}`);
+        continue;
+      }
       for (const service of this.index.set(change.kind, ref, change.object)) services.add(service);
       if (change.kind === 'Ingress') rebuild.add(ref);
       if (change.kind === 'Service') services.add(ref);
@@ -235,6 +257,7 @@ export class IncrementalTranslator {
   /** Takes a fragment out of the indexes; true when it claimed the default backend. */
   private forget(fragment: Fragment, hosts: Set<string>, tlsHosts: Set<string>): boolean {
     this.fragments.delete(fragment.ref);
+    this.canaries.delete(fragment.ref);
     for (const key of fragment.reads) removeFrom(this.dependents, key, fragment.ref);
     for (const host of fragment.pathsByHost.keys()) {
       removeFrom(this.pathClaimants, host, fragment.ref);
@@ -256,6 +279,7 @@ export class IncrementalTranslator {
 
   private remember(fragment: Fragment, hosts: Set<string>, tlsHosts: Set<string>, services: Set<string>): boolean {
     this.fragments.set(fragment.ref, fragment);
+    if (fragment.canary) this.canaries.add(fragment.ref);
     for (const key of fragment.reads) addTo(this.dependents, key, fragment.ref);
     for (const host of fragment.pathsByHost.keys()) {
       addTo(this.pathClaimants, host, fragment.ref);

@@ -12,6 +12,7 @@ import type { Lookups } from '../cluster-index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { translateIngress } from '../ingress.ts';
 import { isServedByUs } from '../ingress-class.ts';
+import { nginxView } from '../ingress-nginx/index.ts';
 import type { TranslateOptions } from '../options.ts';
 import { namespaceOf } from '../precedence.ts';
 import type { ClaimScope, RouteSink } from '../route-set.ts';
@@ -58,6 +59,8 @@ export interface Fragment {
   readonly ref: string;
   readonly ingress: Ingress;
   readonly served: boolean;
+  /** An ingress-nginx canary Ingress: its paths become middlewares of other Ingresses' routes. */
+  readonly canary: boolean;
   readonly steps: readonly Step[];
   /** Path steps by host, in step order. */
   readonly pathsByHost: ReadonlyMap<string, readonly PathStep[]>;
@@ -91,27 +94,58 @@ class FragmentRecorder implements RouteSink, BackendSink {
   readonly backends = new Map<string, BackendDefinition>();
   readonly unconditional = new Set<string>();
   readonly diag: ObjectDiagnostics;
+  /** The diagnostics of claims: a backend resolved through one of them is used only if the claim holds. */
+  private readonly claimDiags = new WeakSet<ObjectDiagnostics>();
   private readonly lookups: Lookups;
+
+  /** Where the Ingress's diagnostics go while a claim's backend is resolved: that claim's step. */
+  private capture: RecordedDiagnostic[] | null = null;
 
   constructor(lookups: Lookups, ref: string) {
     this.lookups = lookups;
-    this.diag = recorder({ push: (diagnostic) => this.steps.push({ type: 'diagnostic', diagnostic }) }, 'Ingress', ref);
+    this.diag = recorder({
+      push: (diagnostic) => (this.capture ? this.capture.push(diagnostic) : this.steps.push({ type: 'diagnostic', diagnostic })),
+    }, 'Ingress', ref);
   }
 
-  claimPath(host: string, conflictKey: string, describe: { kind: string; path: string }, at: string, where: string): ClaimScope {
+  claimPath(host: string, conflictKey: string, describe: { kind: string; path: string }, at: string, where: string, diag: ObjectDiagnostics): ClaimScope {
     const step: PathStep = { type: 'path', host, conflictKey, describe: { kind: describe.kind, path: describe.path }, at, where, diagnostics: [], route: null };
     this.steps.push(step);
     const list = this.pathsByHost.get(host);
     if (list) list.push(step);
     else this.pathsByHost.set(host, [step]);
-    return { diag: recorder(step.diagnostics, this.diag.kind, this.diag.object), add: (route) => (step.route = route) };
+    return { diag: this.claimDiag(step.diagnostics, diag), add: (route) => (step.route = route) };
   }
 
-  claimDefault(at: string, where: string): ClaimScope {
+  /**
+   * The claim's diagnostics: reported through the caller's `diag` (which may rename fields, as the
+   * nginx view does), captured into the claim's step.
+   */
+  private claimDiag(into: RecordedDiagnostic[], through: ObjectDiagnostics): ObjectDiagnostics {
+    const captured = (report: () => void): void => {
+      const outer = this.capture;
+      this.capture = into;
+      try {
+        report();
+      } finally {
+        this.capture = outer;
+      }
+    };
+    const diag: ObjectDiagnostics = {
+      kind: through.kind,
+      object: through.object,
+      error: (field, reason, message) => captured(() => through.error(field, reason, message)),
+      warning: (field, reason, message) => captured(() => through.warning(field, reason, message)),
+    };
+    this.claimDiags.add(diag);
+    return diag;
+  }
+
+  claimDefault(at: string, where: string, diag: ObjectDiagnostics): ClaimScope {
     const step: DefaultStep = { type: 'default', at, where, diagnostics: [], route: null };
     this.steps.push(step);
     this.defaultStep ??= step;
-    return { diag: recorder(step.diagnostics, this.diag.kind, this.diag.object), add: (route) => (step.route = route) };
+    return { diag: this.claimDiag(step.diagnostics, diag), add: (route) => (step.route = route) };
   }
 
   claimTls(host: string, claim: Claim, at: string, check: SecretCheck & { ok: true }): void {
@@ -127,8 +161,8 @@ class FragmentRecorder implements RouteSink, BackendSink {
     const resolved = resolveBackend(this.lookups, namespace, backend, at, protocolOverride, diag, tlsRequest ?? null);
     if (!resolved.route || resolved.backend === null) return resolved;
     this.backends.set(resolved.backend, resolved.definition);
-    // Outside a claim (the Ingress's own diagnostics): a middleware's backend, used whenever the Ingress is served.
-    if (diag === this.diag) this.unconditional.add(resolved.backend);
+    // Outside a claim: a middleware's backend, used whenever the Ingress is served.
+    if (!this.claimDiags.has(diag)) this.unconditional.add(resolved.backend);
     return { route: true, backend: resolved.backend };
   }
 }
@@ -147,23 +181,34 @@ class RecordingCertificates extends CertificateSet {
   }
 }
 
+/** Canary Ingresses are not translated incrementally (see IncrementalTranslator.complete): none here. */
+const NO_CANARIES = { for: () => undefined };
+
 /** The Fragment of one Ingress, reading other objects through `lookups`. Pure. */
 export function ingressFragment(ingress: Ingress, lookups: Lookups, options: TranslateOptions): Fragment {
-  const ref = `${namespaceOf(ingress)}/${ingress.metadata.name}`;
+  const namespace = namespaceOf(ingress);
+  const ref = `${namespace}/${ingress.metadata.name}`;
   const reads = new Set<string>();
   const recording = new RecordingLookups(lookups, reads);
   const record = new FragmentRecorder(recording, ref);
   const served = isServedByUs(ingress, recording, options, record.diag);
+  let canary = false;
   if (served) {
-    try {
-      translateIngress(ingress, { lookups: recording, options, backends: record, certificates: new RecordingCertificates(recording, record), routes: record }, record.diag);
-    } catch (err) {
-      // As in translate(): a safety net, not a code path.
-      record.diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
+    const view = nginxView(ingress, options.nginxAnnotationPrefix, namespace, record.diag);
+    canary = view.nginx.canary;
+    if (!canary) {
+      try {
+        translateIngress(view, {
+          lookups: recording, options, backends: record, certificates: new RecordingCertificates(recording, record), routes: record, canaries: NO_CANARIES,
+        });
+      } catch (err) {
+        // As in translate(): a safety net, not a code path.
+        view.diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
+      }
     }
   }
   return {
-    ref, ingress, served, steps: record.steps, pathsByHost: record.pathsByHost, tlsByHost: record.tlsByHost,
+    ref, ingress, served, canary, steps: record.steps, pathsByHost: record.pathsByHost, tlsByHost: record.tlsByHost,
     defaultStep: record.defaultStep, backends: record.backends, unconditional: record.unconditional, reads,
   };
 }

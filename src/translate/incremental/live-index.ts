@@ -48,7 +48,7 @@ export class LiveIndex implements Lookups {
   /** The Service each slice was filed under, by "namespace/slice". */
   private readonly sliceService = new Map<string, string>();
 
-  /** Puts `object` (undefined: removes what `kind`/ref held). Returns the "namespace/service" slices moved from/to. */
+  /** Puts `object` (undefined: removes what `kind`/ref held). Returns the "namespace/service"s whose slices changed. */
   set(kind: AnyKubeObject['kind'], ref: string, object: AnyKubeObject | undefined): string[] {
     switch (kind) {
       case 'Ingress': return update(this.ingresses, ref, object as Ingress | undefined);
@@ -59,6 +59,7 @@ export class LiveIndex implements Lookups {
       case 'Secret': return update(this.secrets, ref, object as Secret | undefined);
       case 'Middleware': return update(this.middlewares, ref, object as Middleware | undefined);
       case 'EndpointSlice': return this.setSlice(ref, object as EndpointSlice | undefined);
+      default: return []; // kinds no Ingress reads (the translator counts them: see complete)
     }
   }
 
