@@ -93,6 +93,7 @@ export class ControlPlane {
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
+      ...(s.ingressNginxConfigMap === undefined ? {} : { configMaps: [s.ingressNginxConfigMap] }),
       sink: this.store,
       log,
       onSyncChange: (synced) => synced && this.onSourceSynced(),
@@ -204,6 +205,7 @@ export function translateOptions(settings: Settings): TranslateOptionsInput {
     allowCrossNamespace: settings.allowCrossNamespace,
     ingressNginxCompat: settings.ingressNginxCompat,
     nginxAnnotationPrefix: settings.ingressNginxAnnotationPrefix,
+    nginxConfigMap: settings.ingressNginxConfigMap ?? null,
     defaultCertificate: settings.defaultCertificate ?? null,
     defaults: {
       ...DEFAULT_ROUTE_OPTIONS,

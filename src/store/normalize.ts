@@ -9,7 +9,9 @@
 // - The kinds Tideway reads (KINDS), under their own apiVersion (Gateway API kinds also under the older
 //   versions their CRDs still serve, ALSO_SERVED), with their CRD schema defaults filled in. An old or wrong apiVersion of a
 //   Kubernetes group is an error (e.g. extensions/v1beta1 Ingress: no longer served).
-// - Other ordinary Kubernetes kinds (Deployment, ConfigMap, ...) are skipped silently: people keep them in
+// - ConfigMaps are kept (ingress-nginx's global settings, --ingress-nginx-configmap; small, and in a
+//   cluster only the named one is watched).
+// - Other ordinary Kubernetes kinds (Deployment, Job, ...) are skipped silently: people keep them in
 //   the same directory as their Ingresses, and they are not mistakes. Same for a kind of another API group
 //   that happens to share a name with ours (Knative's serving.knative.dev Service, Traefik's Middleware).
 // - An unknown kind in Tideway's own group tideway.dev is skipped with a warning (most likely a typo in
@@ -150,6 +152,7 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
   else copy.metadata.namespace = namespace;
 
   if (kind === 'Secret') return normalizeSecret(copy, ref, problems);
+  if (kind === 'ConfigMap') return checkStringMap(copy.data, 'data', kind, ref, problems) ? (copy as unknown as AnyKubeObject) : undefined;
   applyGatewayApiDefaults(kind, copy);
   return copy as unknown as AnyKubeObject;
 }

@@ -114,12 +114,13 @@ export class IncrementalTranslator {
 
   /**
    * Whether the result is translate()'s for the objects given. False while the objects include what
-   * only the full translation handles: Gateway API objects and ConfigMaps (no fragments of theirs yet)
-   * and ingress-nginx canary Ingresses (which merge into other Ingresses' routes). The caller then
+   * only the full translation handles: Gateway API objects and ConfigMaps (no fragments of theirs yet),
+   * ingress-nginx canary Ingresses (which merge into other Ingresses' routes) and ingress-nginx's
+   * ConfigMap (--ingress-nginx-configmap: defaults of every Ingress). The caller then
    * runs translate() itself; the translator keeps following the changes all the same.
    */
   get complete(): boolean {
-    return this.foreign.size === 0 && this.canaries.size === 0;
+    return this.foreign.size === 0 && this.canaries.size === 0 && this.options.nginxConfigMap === null;
   }
 
   /** Takes changed objects into account; returns what changed in the table. */

@@ -12,7 +12,7 @@ import type { Lookups } from '../cluster-index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { translateIngress } from '../ingress.ts';
 import { isServedByUs } from '../ingress-class.ts';
-import { nginxView } from '../ingress-nginx/index.ts';
+import { NO_NGINX_GLOBALS, nginxView } from '../ingress-nginx/index.ts';
 import type { TranslateOptions } from '../options.ts';
 import { namespaceOf } from '../precedence.ts';
 import type { ClaimScope, RouteSink } from '../route-set.ts';
@@ -194,7 +194,7 @@ export function ingressFragment(ingress: Ingress, lookups: Lookups, options: Tra
   const served = isServedByUs(ingress, recording, options, record.diag);
   let canary = false;
   if (served) {
-    const view = nginxView(ingress, options.nginxAnnotationPrefix, namespace, record.diag);
+    const view = nginxView(ingress, options.nginxAnnotationPrefix, namespace, NO_NGINX_GLOBALS, record.diag);
     canary = view.nginx.canary;
     if (!canary) {
       try {
