@@ -69,7 +69,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
     backend,
     // force-ssl-redirect (ingress-nginx) redirects even where the Ingress has no TLS for the host.
     options: { ...settings.options, sslRedirect: nginx.forceSslRedirect || (settings.options.sslRedirect && isSecured(secured, host)) },
-    middlewares: withCanary(middlewares, canary),
+    middlewares: view.redirects.get(host) !== undefined ? [view.redirects.get(host)!] : withCanary(middlewares, canary),
   });
 
   const rules = field(spec, 'rules');

@@ -53,6 +53,9 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('local', { [`${N}allowlist-source-range`]: '127.0.0.0/8' }),
         site('badcidr', { [`${N}whitelist-source-range`]: '10.0.0.0/33' }),
         site('limit', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
+        site('exempt', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}limit-allowlist`]: '127.0.0.1/32' }),
+        site('twin', { [`${N}from-to-www-redirect`]: 'true' }),
+        site('aliased', { [`${N}server-alias`]: 'alias.test, rewrite.test' }),
         site('cors', { [`${N}enable-cors`]: 'true' }),
         site('moved', { [`${N}permanent-redirect`]: 'https://new.test/' }),
         site('root', { [`${N}app-root`]: '/app' }),
@@ -126,6 +129,23 @@ describe('ingress-nginx Ingresses through the gateway', () => {
   it('limit-rps answers 503, as ingress-nginx', async () => {
     assert.equal((await get('limit.test')).status, 200);
     assert.equal((await get('limit.test')).status, 503);
+  });
+
+  it('limit-allowlist exempts its clients', async () => {
+    for (let i = 0; i < 4; i++) assert.equal((await get('exempt.test')).status, 200);
+  });
+
+  it('from-to-www-redirect: the www. twin answers 308 to the host, path and query kept', async () => {
+    const res = await get('www.twin.test', '/a/b?c=1');
+    assert.equal(res.status, 308);
+    assert.match(String(res.headers.location), /^http:\/\/twin\.test(:\d+)?\/a\/b\?c=1$/);
+    assert.equal((await get('twin.test', '/a')).status, 200);
+  });
+
+  it('server-alias serves the Ingress under the alias, but never takes a host another Ingress serves', async () => {
+    assert.equal(upstreamOf(await get('alias.test', '/x')).url, '/x');
+    // rewrite.test belongs to the rewrite Ingress: its rewrite still applies there.
+    assert.equal(upstreamOf(await get('rewrite.test', '/api/users')).url, '/users');
   });
 
   it('enable-cors answers preflights with ingress-nginx\'s defaults', async () => {

@@ -241,7 +241,7 @@ function rateLimit(r: NginxReader, status: number): void {
   const multiplier = wholeNumber(r, 'limit-burst-multiplier') ?? DEFAULT_BURST_MULTIPLIER;
   const name = rps ? 'limit-rps' : rpm ? 'limit-rpm' : null;
   if (name === null) {
-    r.unused(['limit-burst-multiplier'], 'limit-rps');
+    r.unused(['limit-burst-multiplier', 'limit-whitelist', 'limit-allowlist'], 'limit-rps');
     return;
   }
   const perSecond = rps ? rps : rpm! / 60;
@@ -249,6 +249,10 @@ function rateLimit(r: NginxReader, status: number): void {
   r.set('rate-limit-rps', String(perSecond), name);
   r.set('rate-limit-burst', String(burst), 'limit-burst-multiplier');
   r.set('rate-limit-status-code', String(status), name);
+  // limit-allowlist is the newer name of limit-whitelist; ingress-nginx reads it first.
+  const allowName = r.value('limit-allowlist') !== undefined ? 'limit-allowlist' : 'limit-whitelist';
+  const allow = r.value(allowName);
+  if (allow) r.set('rate-limit-exempt-source-range', allow, allowName);
 }
 
 function affinity(r: NginxReader): void {
