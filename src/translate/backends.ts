@@ -51,6 +51,16 @@ export class BackendResolver {
     this.index = index;
   }
 
+  /** The port numbers of a Service, in its order; empty when it does not exist. */
+  servicePorts(namespace: string, name: string): number[] {
+    return servicePorts(this.index.service(namespace, name)).map((p) => p.port);
+  }
+
+  /** Whether the backend `key` (as resolve() returned it) has a usable endpoint. */
+  hasEndpoints(key: string): boolean {
+    return (this.specs.get(key)?.endpoints.length ?? 0) > 0;
+  }
+
   /** The backends routes refer to, sorted by key. */
   backends(): Record<string, BackendSpec> {
     const out: Record<string, BackendSpec> = {};

@@ -4,7 +4,7 @@ import type { MiddlewareSpec, PathKind, RouteSpec } from '../routing/spec.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import { readIngressSettings } from './annotations.ts';
 import type { BackendResolver } from './backends.ts';
-import type { CanarySet, NginxView } from './ingress-nginx/index.ts';
+import { defaultBackendFallback, type CanarySet, type NginxView } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost } from './hosts.ts';
 import { middlewaresFor } from './middlewares.ts';
@@ -59,6 +59,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
   const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls), nginx);
+  const served = defaultBackendFallback(nginx.defaultBackend, namespace, ctx.options.nginxAnnotationPrefix, ctx.backends, diag);
   const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null, canary?: MiddlewareSpec): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,
@@ -112,7 +113,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
       const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag, settings.backendTls);
       if (!ref.route) return;
       const canary = ctx.canaries.for(host, entry.path);
-      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend, canary), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
+      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, served(ref.backend), canary), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
     });
   });
 }

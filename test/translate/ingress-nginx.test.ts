@@ -174,6 +174,15 @@ describe('ingress-nginx extra host names', () => {
     ]);
   });
 
+  it('custom-http-errors and default-backend: bad values are errors and change nothing', () => {
+    const result = run([nginxIngress('web', { [`${N}custom-http-errors`]: '404,abc', [`${N}default-backend`]: 'No_Such' })]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('default-backend'), field('custom-http-errors')]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
+    const missing = run([nginxIngress('web', { [`${N}default-backend`]: 'gone' })]);
+    assert.equal(missing.diagnostics.find((d) => d.severity === 'error')?.reason, 'ServiceNotFound');
+    assert.notEqual(firstRoute(missing).backend, null);
+  });
+
   it('a bad limit-allowlist CIDR fails closed', () => {
     const result = run([nginxIngress('web', { [`${N}limit-rps`]: '5', [`${N}limit-whitelist`]: '1.2.3.4/99' })]);
     assert.equal(firstRoute(result).middlewares[0]!.type, 'deny');

@@ -6,5 +6,6 @@ export { CanarySet } from './canary.ts';
 export { assess, nginxAnnotation, NGINX_ANNOTATIONS, type NginxAnnotation, type NginxAnnotationStatus, type Verdict } from './table.ts';
 export { nginxView, type NginxView } from './view.ts';
 export { servedHosts } from './hosts.ts';
+export { defaultBackendFallback } from './default-backend.ts';
 export { formatMigrationReport, migrationReport, type ReportLine, type ReportVerdict } from './report.ts';
 export { NGINX_CONTROLLER, NGINX_LEGACY_CLASS } from './class.ts';
