@@ -10,6 +10,12 @@ import { extraHosts } from './hosts.ts';
 import type { MiddlewareSpec } from '../../routing/spec.ts';
 
 export interface NginxView {
+  /**
+   * The Ingress depends on more than its own objects: a canary (it changes other Ingresses' routes),
+   * server-alias and from-to-www-redirect (other Ingresses' hosts), default-backend (endpoints). The
+   * incremental translator leaves such Ingresses to the full translation.
+   */
+  crossObject: boolean;
   /** Hosts whose routes only redirect (from-to-www-redirect), with the redirect middleware. */
   redirects: ReadonlyMap<string, MiddlewareSpec>;
   /** The Ingress as written. */
@@ -73,6 +79,10 @@ function checkCaptures(ingress: Ingress, nginx: NginxTranslation, diag: ObjectDi
 }
 
 /** `prefix` is ingress-nginx's annotation prefix, without the trailing "/". */
+function hasAnnotation(annotations: unknown, prefix: string, name: string): boolean {
+  return isRecord(annotations) && `${prefix}/${name}` in annotations;
+}
+
 /** `taken` holds every rule host of the served Ingresses (server-alias and www twins avoid them). */
 export function nginxView(ingress: Ingress, prefix: string, namespace: string, globals: NginxGlobals, taken: ReadonlySet<string>, diag: ObjectDiagnostics): NginxView {
   const raw = ingress.metadata.annotations;
@@ -83,6 +93,7 @@ export function nginxView(ingress: Ingress, prefix: string, namespace: string, g
   const spec = extra.rules.length === 0 || !Array.isArray(rules) ? ingress.spec : { ...ingress.spec, rules: [...rules, ...extra.rules] };
   return {
     original: ingress,
+    crossObject: nginx.canary || nginx.defaultBackend !== null || extra.rules.length > 0 || hasAnnotation(raw, prefix, 'server-alias') || hasAnnotation(raw, prefix, 'from-to-www-redirect'),
     redirects: extra.redirects,
     // Values of other prefixes pass as they came (translation reports non-strings itself).
     ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: nginx.annotations as Record<string, string> }, ...(spec === undefined ? {} : { spec }) },
