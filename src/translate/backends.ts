@@ -58,6 +58,11 @@ export class BackendResolver {
     return out;
   }
 
+  /** The backend of a key resolve() returned. */
+  spec(key: string): BackendSpec | undefined {
+    return this.specs.get(key);
+  }
+
   /** `at` is the field path of the backend, e.g. "spec.rules[0].http.paths[1].backend". */
   resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest: BackendTlsRequest | null = null): BackendRef {
     if (!isRecord(backend)) {

@@ -96,13 +96,10 @@ function referencedObjects(value: string | undefined, state: ClusterState, ctx: 
  * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
  * to another namespace are allowed.
  */
-export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend): MiddlewareSpec[] {
-  const namespace = namespaceOf(ingress);
-  const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
-  const problems: SpecProblem[] = [];
-  const ctx: SpecContext = {
+function specContext(namespace: string, state: ClusterState, diag: ObjectDiagnostics, allowCrossNamespace: boolean, resolveBackend: ResolveBackend, problems: SpecProblem[]): SpecContext {
+  return {
     namespace,
-    allowCrossNamespace: options.allowCrossNamespace,
+    allowCrossNamespace,
     secret: (ns, name, key) => secretValue(state, ns, name, key),
     backend: (ns, backend, at) => {
       const ref = resolveBackend(ns, backend, at);
@@ -112,6 +109,30 @@ export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: Obje
     problem: (problem) => problems.push(problem),
     warning: (at, reason, message) => diag.warning(at, reason, message),
   };
+}
+
+/**
+ * The MiddlewareSpec of Middleware object `namespace/name` (a Gateway API ExtensionRef filter), or null
+ * when it is missing or invalid, reported at `at` on the referring object.
+ */
+export function middlewareObjectFor(namespace: string, name: string, at: string, state: ClusterState, diag: ObjectDiagnostics, resolveBackend: ResolveBackend): MiddlewareSpec | null {
+  const object = `Middleware ${namespace}/${name}`;
+  const middleware = lookup<Middleware>(field(state, 'middlewares'), namespace, name);
+  if (middleware === undefined) {
+    diag.error(at, 'MiddlewareNotFound', `${object} not found; requests of this rule are answered 500`);
+    return null;
+  }
+  const problems: SpecProblem[] = [];
+  const spec = middlewareObjectSpec(middleware.spec, specContext(namespace, state, diag, false, resolveBackend, problems), { field: at, object });
+  for (const p of problems) diag.error(p.field, p.reason, `${p.message}; requests of this rule are answered 500`);
+  return problems.length === 0 ? spec : null;
+}
+
+export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend): MiddlewareSpec[] {
+  const namespace = namespaceOf(ingress);
+  const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
+  const problems: SpecProblem[] = [];
+  const ctx = specContext(namespace, state, diag, options.allowCrossNamespace, resolveBackend, problems);
   const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
   const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
   const objects = referencedObjects(annotations['tideway.dev/middlewares'], state, ctx);

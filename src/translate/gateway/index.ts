@@ -14,6 +14,8 @@ import { field } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
 import { readOurGateways, type GatewayView } from './listeners.ts';
+import { middlewareObjectFor } from '../middlewares.ts';
+import { resolveBackendRef } from './backend-refs.ts';
 import { translateRoute } from './routes.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
@@ -48,15 +50,22 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   for (const route of routes) {
     const diag = sink.for(route.kind, `${namespaceOf(route)}/${route.metadata.name}`);
     const protocol: BackendProtocol | null = route.kind === 'GRPCRoute' ? 'grpc' : null;
+    const namespace = namespaceOf(route);
+    const resolve = (ns: string, backend: unknown, at: string) => ctx.backends.resolve(ns, backend, at, protocol, diag);
+    const refs = { index: ctx.index, grants, resolve };
     try {
       translateRoute(route, {
+        ...refs,
         gateways: byRef,
         routes: ctx.routes,
         options: ctx.options,
-        index: ctx.index,
-        grants,
         nextOrder: () => order++,
-        resolve: (namespace, backend, at) => ctx.backends.resolve(namespace, backend, at, protocol, diag),
+        extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.state, diag, resolve),
+        mirrorEndpoints: (ref, at) => {
+          const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
+          if (key === null) return null;
+          return (ctx.backends.spec(key)?.endpoints ?? []).filter((e) => e.ready).map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`));
+        },
       }, diag);
     } catch (err) {
       // A safety net, as for Ingresses: this route is reported and the rest of the table is built.

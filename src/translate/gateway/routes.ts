@@ -14,13 +14,13 @@ import { namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
 import { resolveBackendRefs, type BackendRefContext, type WeightedBackend } from './backend-refs.ts';
-import { readFilters } from './filters.ts';
+import { readFilters, type FilterContext } from './filters.ts';
 import { intersectHostnames } from './hostnames.ts';
 import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
 
 type RouteObject = HTTPRoute | GRPCRoute;
 
-export interface RouteContext extends BackendRefContext {
+export interface RouteContext extends BackendRefContext, FilterContext {
   gateways: ReadonlyMap<string, GatewayView>;
   routes: RouteSet;
   options: RouteOptions;
@@ -186,14 +186,40 @@ function backendChoice(backends: readonly WeightedBackend[], source: string): Mi
   return { type: 'gateway-backends', source, config: { choices: backends.map((b) => ({ backend: b.backend, weight: b.weight })) } };
 }
 
+/**
+ * Filters of backendRefs: with one backend they are the rule's own (after the rule's filters). With
+ * several, each would need its own chain behind the weighted choice, which Tideway does not build yet:
+ * reported, and the rule fails closed (null).
+ */
+function perBackendFilters(rule: Record<string, unknown>, at: string, source: string, prefix: string | null, ctx: RouteContext, diag: ObjectDiagnostics): MiddlewareSpec[] | null {
+  const refs = arrayField(rule, 'backendRefs');
+  const withFilters = refs.map((ref, i) => [i, arrayField(ref, 'filters')] as const).filter(([, filters]) => filters.length > 0);
+  if (withFilters.length === 0) return [];
+  if (refs.length > 1) {
+    diag.error(`${at}.backendRefs[${withFilters[0]![0]}].filters`, 'UnsupportedValue', 'filters on one of several backendRefs are not supported yet; requests of this rule are answered 500');
+    return null;
+  }
+  const result = readFilters(withFilters[0]![1], `${at}.backendRefs[0].filters`, source, prefix, ctx, diag);
+  return result.failed ? null : result.middlewares;
+}
+
 export function translateRoute(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): void {
   const namespace = namespaceOf(route);
   const name = route.metadata.name;
   const listeners = attachedListeners(route, ctx, diag);
   if (listeners.length === 0) return;
   const hostnames = routeHostnames(route, diag);
-  const hosts: string[] = [];
-  for (const listener of listeners) for (const host of intersectHostnames(listener.hostname, hostnames)) if (!hosts.includes(host)) hosts.push(host);
+  // Host -> the schemes of the listeners that serve it: a host only an HTTPS listener serves is not
+  // served on plain HTTP (listener isolation), and the other way round.
+  const schemes = new Map<string, Set<string>>();
+  for (const listener of listeners) {
+    for (const host of intersectHostnames(listener.hostname, hostnames)) {
+      const set = schemes.get(host) ?? new Set<string>();
+      set.add(listener.protocol === 'HTTPS' ? 'https' : 'http');
+      schemes.set(host, set);
+    }
+  }
+  const hosts = [...schemes.keys()];
   if (hosts.length === 0) {
     diag.error('spec.hostnames', 'NoMatchingListenerHostname', 'no hostname of this route matches a hostname of the listeners it attaches to; nothing is served');
     return;
@@ -218,8 +244,10 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
       const queryParams = grpc ? [] : valueMatches(arrayField(match, 'queryParams'), `${mAt}.queryParams`, false, diag);
       if (headers === null || queryParams === null) return;
       const method = grpc ? '' : (stringField(match, 'method') ?? '');
-      const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, diag);
-      const middlewares = [...filters.middlewares];
+      const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, ctx, diag);
+      const backendFilters = perBackendFilters(rule, at, source, path.prefix, ctx, diag);
+      if (backendFilters === null) filters.failed = true;
+      const middlewares = [...filters.middlewares, ...(backendFilters ?? [])];
       let backend: string | null = null;
       if (filters.failed) middlewares.unshift(backendChoice([{ backend: null, weight: 1 }], source));
       else if (!filters.answers) {
@@ -235,7 +263,10 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
       const signature = predicated ? ` ${JSON.stringify([method, headers, queryParams])}` : '';
       const conflictKey = `${path.kind} ${path.kind === 'Prefix' ? prefixKey(path.path) : path.path}${signature}`;
       for (const host of hosts) {
-        if (ctx.routes.isTaken(host, conflictKey, path, mAt, diag)) continue;
+        const served = schemes.get(host)!;
+        const scheme = served.size === 1 ? ([...served][0] as 'http' | 'https') : '';
+        const key = scheme === '' ? conflictKey : `${conflictKey} ${scheme}`;
+        if (ctx.routes.isTaken(host, key, path, mAt, diag)) continue;
         const spec: RouteSpec = {
           id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
           namespace,
@@ -246,9 +277,9 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
           backend,
           options,
           middlewares,
-          gateway,
+          gateway: scheme === '' ? gateway : { ...gateway, scheme },
         };
-        ctx.routes.add(spec, conflictKey, `${source} ${mAt}`);
+        ctx.routes.add(spec, key, `${source} ${mAt}`);
       }
     });
   });
