@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type ClusterState } from '../store/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
+import { translate, DEFAULT_ROUTE_OPTIONS, type GatewayApiStatus } from '../translate/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
@@ -27,6 +27,7 @@ export class ControlPlane {
   private synced = false;
   private unsubscribe: (() => void) | null = null;
   private status: StatusHandle | null = null;
+  private lastGatewayStatus: GatewayApiStatus = { entries: [] };
   ready = false;
   draining = false;
 
@@ -74,7 +75,7 @@ export class ControlPlane {
   /** Translates the current objects and publishes the new table. */
   apply(state: ClusterState): void {
     const started = performance.now();
-    const { table, diagnostics } = translate(state, {
+    const { table, diagnostics, gatewayStatus } = translate(state, {
       ingressClass: this.settings.ingressClass,
       controllerName: CONTROLLER_NAME,
       allowCrossNamespace: this.settings.allowCrossNamespace,
@@ -92,7 +93,8 @@ export class ControlPlane {
     this.diagnostics = diagnostics;
     this.latest = table;
     this.publishSpec(table, diagnostics, translateMs);
-    this.status?.onSnapshot(servedIngresses(table), diagnostics);
+    this.lastGatewayStatus = gatewayStatus;
+    this.status?.onSnapshot(servedIngresses(table), diagnostics, gatewayStatus);
     this.ready = true;
     const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
     this.logger.info({ version: table.version, routes, backends: Object.keys(table.backends).length, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');
@@ -109,6 +111,11 @@ export class ControlPlane {
 
   get currentDiagnostics(): readonly Diagnostic[] {
     return this.diagnostics;
+  }
+
+  /** The Gateway API status of the last translation (what the leader writes). */
+  get currentGatewayStatus(): GatewayApiStatus {
+    return this.lastGatewayStatus;
   }
 
   /** The last published table (what workers serve, or are about to). */
