@@ -79,6 +79,8 @@ export class ControlPlane {
       ingressClass: this.settings.ingressClass,
       controllerName: CONTROLLER_NAME,
       allowCrossNamespace: this.settings.allowCrossNamespace,
+      ingressNginxCompat: this.settings.ingressNginxCompat,
+      nginxAnnotationPrefix: this.settings.ingressNginxAnnotationPrefix,
       defaultCertificate: this.settings.defaultCertificate ?? null,
       defaults: {
         ...DEFAULT_ROUTE_OPTIONS,

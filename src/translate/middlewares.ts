@@ -25,6 +25,7 @@ import {
 import type { MiddlewareSpec } from '../routing/spec.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import type { BackendRef } from './backends.ts';
+import type { NginxTranslation } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import type { TranslateOptions } from './options.ts';
 import { namespaceOf } from './precedence.ts';
@@ -91,11 +92,6 @@ function referencedObjects(value: string | undefined, state: ClusterState, ctx: 
   return specs;
 }
 
-/**
- * The middlewares of every route of `ingress`. Problems are reported through `diag` (the Ingress's
- * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
- * to another namespace are allowed.
- */
 function specContext(namespace: string, state: ClusterState, diag: ObjectDiagnostics, allowCrossNamespace: boolean, resolveBackend: ResolveBackend, problems: SpecProblem[]): SpecContext {
   return {
     namespace,
@@ -128,15 +124,20 @@ export function middlewareObjectFor(namespace: string, name: string, at: string,
   return problems.length === 0 ? spec : null;
 }
 
-export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend): MiddlewareSpec[] {
+/**
+ * The middlewares of every route of `ingress`. Problems are reported through `diag` (the Ingress's
+ * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
+ * to another namespace are allowed.
+ */
+export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
   const namespace = namespaceOf(ingress);
   const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
-  const problems: SpecProblem[] = [];
+  const problems: SpecProblem[] = [...nginx.problems];
   const ctx = specContext(namespace, state, diag, options.allowCrossNamespace, resolveBackend, problems);
   const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
   const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
   const objects = referencedObjects(annotations['tideway.dev/middlewares'], state, ctx);
-  if (problems.length === 0) return [...before, ...objects, ...after];
+  if (problems.length === 0) return [...nginx.extra, ...before, ...objects, ...after];
 
   const status = problems.every((p) => p.missing) ? 503 : 500;
   for (const p of problems) diag.error(p.field, p.reason, `${p.message}; the routes of this Ingress answer ${status} until this is fixed`);

@@ -12,6 +12,7 @@ import { translateGatewayApi, type GatewayApiStatus } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
+import { CanarySet, nginxView, type NginxView } from './ingress-nginx/index.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -25,6 +26,11 @@ export interface TranslateResult {
   gatewayStatus: GatewayApiStatus;
 }
 
+function ingressAnnotations(view: NginxView): Record<string, unknown> {
+  const raw: unknown = view.original.metadata.annotations;
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+}
+
 export function translate(state: ClusterState, options: TranslateOptionsInput = {}): TranslateResult {
   const opts = resolveTranslateOptions(options);
   const sink = new DiagnosticSink();
@@ -35,14 +41,21 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
     backends: new BackendResolver(index),
     certificates: new CertificateSet(index),
     routes: new RouteSet(),
+    canaries: new CanarySet(),
   };
 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
-  for (const ingress of [...ours].sort(compareIngressPrecedence)) {
-    const diag = diagnosticsOf(ingress);
+  // ingress-nginx canary Ingresses first: they become middlewares of the main Ingresses' routes.
+  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), diagnosticsOf(ingress)));
+  for (const view of views) {
+    if (view.nginx.canary) ctx.canaries.add(view.ingress, ingressAnnotations(view), opts.nginxAnnotationPrefix, ctx.backends, view.diag);
+  }
+  for (const view of views) {
+    if (view.nginx.canary) continue;
+    const diag = view.diag;
     try {
-      translateIngress(ingress, ctx, diag);
+      translateIngress(view, ctx);
     } catch (err) {
       // A safety net, not a code path: translation reads every field through guards. If something
       // still slips through, this Ingress is reported and the rest of the table is built.
@@ -50,6 +63,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
     }
   }
 
+  ctx.canaries.reportUnused();
   const gatewayStatus = translateGatewayApi({ ...ctx, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
