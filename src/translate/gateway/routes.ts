@@ -326,8 +326,11 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       for (const host of hosts) {
         const served = schemes.get(host)!;
         const scheme = served.size === 1 ? ([...served][0] as 'http' | 'https') : '';
+        // A route of one scheme conflicts with the same path served on both (and Ingresses serve both);
+        // one served on both conflicts with either scheme's.
         const key = scheme === '' ? conflictKey : `${conflictKey} ${scheme}`;
-        if (ctx.routes.isTaken(host, key, path, mAt, diag)) continue;
+        const rivals = scheme === '' ? [conflictKey, `${conflictKey} http`, `${conflictKey} https`] : [conflictKey, key];
+        if (rivals.some((rival) => ctx.routes.isTaken(host, rival, path, mAt, diag))) continue;
         const spec: RouteSpec = {
           id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
           namespace,
