@@ -13,7 +13,7 @@ import { apiCallOptions, attempt } from './api-call.ts';
 import type { AddressSource } from './publish-address.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import type { StatusTiming } from './timing.ts';
-import { TokenBucket, WorkQueue, type WorkResult } from './work-queue.ts';
+import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './work-queue.ts';
 
 const GROUP = 'gateway.networking.k8s.io';
 const VERSION = 'v1';
@@ -67,13 +67,7 @@ export class GatewayStatusWriter {
     this.o = options;
     this.problems = new ProblemLog(options.log);
     this.bucket = new TokenBucket(options.timing.statusQps, options.timing.statusBurst);
-    this.queue = new WorkQueue({
-      concurrency: options.timing.concurrency,
-      retryInitialMs: options.timing.retryInitialMs,
-      retryMaxMs: options.timing.retryMaxMs,
-      work: (key) => this.reconcile(key),
-      onError: (key, error) => options.log('error', `${key}: status writer failed: ${(error as Error).stack ?? error}`),
-    });
+    this.queue = timedWorkQueue(options.timing, (key) => this.reconcile(key), (key, error) => options.log('error', `${key}: status writer failed: ${(error as Error).stack ?? error}`));
     options.address?.onChange(() => {
       if (this.term) for (const [key, entry] of this.wanted) if (entry.kind === 'Gateway') this.queue.add(key);
     });
