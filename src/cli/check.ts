@@ -24,6 +24,7 @@ Flags:
   --allow-cross-namespace    let Ingresses reference Middlewares and Secrets of other namespaces
   --ingress-nginx-compat     serve ingress-nginx's class too, and print the migration report
   --ingress-nginx-annotation-prefix <prefix>  ingress-nginx's annotation prefix (default nginx.ingress.kubernetes.io)
+  --ingress-nginx-configmap <ns/name>  ingress-nginx's ConfigMap, whose settings become defaults
   --kubeconfig <path>        read the objects from this cluster instead of files
   --help                     print this help`;
 
@@ -32,6 +33,7 @@ const CHECK_FLAGS = {
   'allow-cross-namespace': { type: 'boolean' },
   'ingress-nginx-compat': { type: 'boolean' },
   'ingress-nginx-annotation-prefix': { type: 'string' },
+  'ingress-nginx-configmap': { type: 'string' },
   kubeconfig: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -88,7 +90,7 @@ class ClusterReadError extends Error {}
 const CLUSTER_READ_TIMEOUT_MS = 30_000;
 
 /** One full list of what the gateway reads, through the same source it runs with. */
-async function readCluster(kubeconfig: string, store: ObjectStore): Promise<void> {
+async function readCluster(kubeconfig: string, configMap: string | undefined, store: ObjectStore): Promise<void> {
   // Loaded only here: the Kubernetes client is large and slow to import.
   const { loadKubeConfig, KubeConfigError } = await import('../kube/client.ts');
   const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
@@ -98,7 +100,7 @@ async function readCluster(kubeconfig: string, store: ObjectStore): Promise<void
   } catch (error) {
     throw error instanceof KubeConfigError ? new ClusterReadError(error.message) : error;
   }
-  const source = await startKubernetesSource({ kubeConfig, namespaces: [], sink: store, log: () => {} });
+  const source = await startKubernetesSource({ kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {} });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ClusterReadError(`the API server did not answer a full list within ${CLUSTER_READ_TIMEOUT_MS / 1000}s`)), CLUSTER_READ_TIMEOUT_MS);
@@ -113,7 +115,7 @@ async function readCluster(kubeconfig: string, store: ObjectStore): Promise<void
 }
 
 export async function runCheck(argv: string[]): Promise<number> {
-  let values: { 'ingress-class'?: string; 'allow-cross-namespace'?: boolean; 'ingress-nginx-compat'?: boolean; 'ingress-nginx-annotation-prefix'?: string; kubeconfig?: string; help?: boolean };
+  let values: { 'ingress-class'?: string; 'allow-cross-namespace'?: boolean; 'ingress-nginx-compat'?: boolean; 'ingress-nginx-annotation-prefix'?: string; 'ingress-nginx-configmap'?: string; kubeconfig?: string; help?: boolean };
   let paths: string[];
   try {
     ({ values, positionals: paths } = parseArgs({ args: argv, options: CHECK_FLAGS, allowPositionals: true, strict: true }));
@@ -129,13 +131,18 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stderr.write(`tideway check: no manifest file or directory given\n\n${CHECK_USAGE}\n`);
     return 2;
   }
+  const configMap = values['ingress-nginx-configmap'];
+  if (configMap !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(configMap)) {
+    process.stderr.write(`tideway check: --ingress-nginx-configmap: "${configMap}" must be namespace/name\n`);
+    return 2;
+  }
   if (paths.length > 0 && values.kubeconfig !== undefined) {
     process.stderr.write(`tideway check: give manifest paths or --kubeconfig, not both\n\n${CHECK_USAGE}\n`);
     return 2;
   }
   const store = new ObjectStore();
   try {
-    if (values.kubeconfig !== undefined) await readCluster(values.kubeconfig, store);
+    if (values.kubeconfig !== undefined) await readCluster(values.kubeconfig, values['ingress-nginx-configmap'], store);
     else await readFiles(paths, store);
   } catch (error) {
     if (error instanceof ManifestPathError || error instanceof ClusterReadError) {
@@ -151,6 +158,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     allowCrossNamespace: values['allow-cross-namespace'] === true,
     defaults: DEFAULT_ROUTE_OPTIONS,
     ingressNginxCompat: values['ingress-nginx-compat'] === true,
+    nginxConfigMap: values['ingress-nginx-configmap'] ?? null,
     ...(prefix === undefined ? {} : { nginxAnnotationPrefix: prefix.replace(/\/$/, '') }),
   };
   const { table, diagnostics } = translate(store.state(), options);

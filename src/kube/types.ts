@@ -77,6 +77,12 @@ export interface Secret extends KubeObject {
   stringData?: Record<string, string>;
 }
 
+/** Read for ingress-nginx compatibility only (--ingress-nginx-configmap). */
+export interface ConfigMap extends KubeObject {
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+}
+
 /** Tideway's own custom resource (group tideway.dev, version v1alpha1). */
 export interface Middleware extends KubeObject {
   kind: 'Middleware';
@@ -101,11 +107,11 @@ export type BackendTLSPolicy = GatewayApiObject<'BackendTLSPolicy'>;
 export type ListenerSet = GatewayApiObject<'ListenerSet'>;
 export type GatewayApiKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant' | 'BackendTLSPolicy' | 'ListenerSet';
 
-export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware
+export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware | ConfigMap
   | GatewayClass | Gateway | HTTPRoute | GRPCRoute | ReferenceGrant | BackendTLSPolicy | ListenerSet;
 export type Kind = AnyKubeObject['kind'];
 export const GATEWAY_API_KINDS: readonly GatewayApiKind[] = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy', 'ListenerSet'];
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware', ...GATEWAY_API_KINDS];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware', 'ConfigMap', ...GATEWAY_API_KINDS];
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 
@@ -117,6 +123,7 @@ export const API_VERSIONS: Record<Kind, string> = {
   EndpointSlice: 'discovery.k8s.io/v1',
   Secret: 'v1',
   Middleware: 'tideway.dev/v1alpha1',
+  ConfigMap: 'v1',
   GatewayClass: `${GATEWAY_API_GROUP}/v1`,
   Gateway: `${GATEWAY_API_GROUP}/v1`,
   HTTPRoute: `${GATEWAY_API_GROUP}/v1`,

@@ -22,6 +22,8 @@ export interface Settings {
   ingressClass: string;
   ingressNginxCompat: boolean;
   ingressNginxAnnotationPrefix: string;
+  /** --ingress-nginx-configmap: "namespace/name" of ingress-nginx's ConfigMap, whose keys become defaults. */
+  ingressNginxConfigMap: string | undefined;
   bindAddress: string;
   httpPort: number;
   httpsPort: number | undefined;
@@ -74,6 +76,7 @@ export const FLAGS: Record<string, FlagSpec> = {
   'ingress-class': { type: 'string', default: DEFAULT_INGRESS_CLASS, help: 'IngressClass name this instance serves' },
   'ingress-nginx-compat': { type: 'boolean', help: 'also serve ingress-nginx\'s class (controller k8s.io/ingress-nginx, legacy class "nginx")' },
   'ingress-nginx-annotation-prefix': { type: 'string', default: 'nginx.ingress.kubernetes.io', help: 'prefix of the ingress-nginx annotations Tideway reads' },
+  'ingress-nginx-configmap': { type: 'string', help: 'namespace/name of ingress-nginx\'s ConfigMap: its global settings become defaults' },
   'bind-address': { type: 'string', default: '0.0.0.0', help: 'address the HTTP and HTTPS listeners bind' },
   'http-port': { type: 'string', default: '8080', help: 'plain HTTP (and h2c) port' },
   'https-port': { type: 'string', help: 'TLS port (HTTP/1.1 and HTTP/2 by ALPN)' },
@@ -223,7 +226,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (accessLog !== 'on' && accessLog !== 'off') throw new SettingsError('access-log', `"${accessLog}" must be on or off`);
   const logLevel = str('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) throw new SettingsError('log-level', `"${logLevel}" is not a log level`);
-  for (const flag of ['default-certificate', 'publish-service']) {
+  for (const flag of ['default-certificate', 'publish-service', 'ingress-nginx-configmap']) {
     const value = str(flag);
     if (value !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(value)) throw new SettingsError(flag, `"${value}" must be namespace/name`);
   }
@@ -246,6 +249,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
     ingressClass: str('ingress-class')!,
     ingressNginxCompat: bool('ingress-nginx-compat'),
     ingressNginxAnnotationPrefix: annotationPrefix(str('ingress-nginx-annotation-prefix')!),
+    ingressNginxConfigMap: str('ingress-nginx-configmap'),
     bindAddress: str('bind-address')!,
     httpPort: port('http-port', str('http-port')!),
     httpsPort: httpsPort === undefined ? undefined : port('https-port', httpsPort),

@@ -1,6 +1,6 @@
 import type {
   BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, ListenerSet, Middleware,
-  ReferenceGrant, Secret, Service,
+  ReferenceGrant, Secret, Service, ConfigMap,
 } from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 
@@ -24,5 +24,7 @@ export interface ClusterState {
   referenceGrants?: readonly ReferenceGrant[];
   backendTlsPolicies?: readonly BackendTLSPolicy[];
   listenerSets?: readonly ListenerSet[];
+  /** ConfigMaps (ingress-nginx's, --ingress-nginx-configmap); absent in tests' hand-made states. */
+  configMaps?: readonly ConfigMap[];
   sourceDiagnostics: readonly Diagnostic[];
 }

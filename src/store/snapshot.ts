@@ -4,7 +4,7 @@
 
 import type {
   AnyKubeObject, BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, Kind, ListenerSet,
-  Middleware, ReferenceGrant, Secret, Service,
+  Middleware, ReferenceGrant, Secret, Service, ConfigMap,
 } from '../kube/types.ts';
 import { KINDS, objectRef } from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
@@ -57,6 +57,7 @@ export function buildClusterState(origins: ReadonlyMap<string, OriginContents>):
     referenceGrants: sorted<ReferenceGrant>('ReferenceGrant'),
     backendTlsPolicies: sorted<BackendTLSPolicy>('BackendTLSPolicy'),
     listenerSets: sorted<ListenerSet>('ListenerSet'),
+    configMaps: sorted<ConfigMap>('ConfigMap'),
     sourceDiagnostics: Object.freeze(diagnostics),
   });
 }

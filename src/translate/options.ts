@@ -21,6 +21,8 @@ export interface TranslateOptions {
   ingressNginxCompat: boolean;
   /** ingress-nginx's annotation prefix, without the trailing "/" (--ingress-nginx-annotation-prefix). */
   nginxAnnotationPrefix: string;
+  /** --ingress-nginx-configmap: "namespace/name" of ingress-nginx's ConfigMap, or null. */
+  nginxConfigMap: string | null;
 }
 
 export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
@@ -46,5 +48,6 @@ export function resolveTranslateOptions(options: TranslateOptionsInput = {}): Tr
     defaults: { ...DEFAULT_ROUTE_OPTIONS, ...options.defaults },
     ingressNginxCompat: options.ingressNginxCompat ?? false,
     nginxAnnotationPrefix: options.nginxAnnotationPrefix ?? DEFAULT_NGINX_PREFIX,
+    nginxConfigMap: options.nginxConfigMap ?? null,
   };
 }

@@ -12,7 +12,7 @@ import { translateGatewayApi, type GatewayApiStatus } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
-import { CanarySet, nginxView, type NginxView } from './ingress-nginx/index.ts';
+import { CanarySet, nginxView, readNginxGlobals, type NginxView } from './ingress-nginx/index.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -32,22 +32,25 @@ function ingressAnnotations(view: NginxView): Record<string, unknown> {
 }
 
 export function translate(state: ClusterState, options: TranslateOptionsInput = {}): TranslateResult {
-  const opts = resolveTranslateOptions(options);
   const sink = new DiagnosticSink();
+  const resolved = resolveTranslateOptions(options);
+  // ingress-nginx's ConfigMap (--ingress-nginx-configmap) sets defaults for every Ingress served.
+  const globals = readNginxGlobals(state, resolved.nginxConfigMap, sink);
+  const opts = { ...resolved, defaults: { ...resolved.defaults, ...globals.defaults } };
   const index = new ClusterIndex(state, sink);
-  const ctx: TranslationContext = {
-    state,
+  const ctx = {
+    lookups: index,
     options: opts,
     backends: new BackendResolver(index),
     certificates: new CertificateSet(index),
     routes: new RouteSet(),
     canaries: new CanarySet(),
-  };
+  } satisfies TranslationContext;
 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
   // ingress-nginx canary Ingresses first: they become middlewares of the main Ingresses' routes.
-  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), diagnosticsOf(ingress)));
+  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, diagnosticsOf(ingress)));
   for (const view of views) {
     if (view.nginx.canary) ctx.canaries.add(view.ingress, ingressAnnotations(view), opts.nginxAnnotationPrefix, ctx.backends, view.diag);
   }
@@ -64,7 +67,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
-  const gatewayStatus = translateGatewayApi({ ...ctx, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+  const gatewayStatus = translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));

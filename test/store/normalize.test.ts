@@ -72,9 +72,17 @@ describe('normalizeObject', () => {
     assert.deepEqual(normalizeObject({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'x' } }, at), { object: undefined, diagnostics: [] });
   });
 
+  it('keeps ConfigMaps (ingress-nginx settings) with string data only', () => {
+    const good = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'proxy-body-size': '8m' } }, at);
+    assert.deepEqual(good.object, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'proxy-body-size': '8m' } });
+    const bad = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'limit-req-status-code': 429 } }, at);
+    assert.equal(bad.object, undefined);
+    assert.equal(bad.diagnostics[0]!.field, 'data["limit-req-status-code"]');
+  });
+
   it('skips ordinary Kubernetes kinds silently and warns on unknown tideway.dev kinds', () => {
     assert.deepEqual(normalizeObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } }, at), { object: undefined, diagnostics: [] });
-    assert.deepEqual(normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap' }, at), { object: undefined, diagnostics: [] });
+    assert.deepEqual(normalizeObject({ apiVersion: 'batch/v1', kind: 'Job' }, at), { object: undefined, diagnostics: [] });
     const typo = normalizeObject({ apiVersion: 'tideway.dev/v1alpha1', kind: 'Midleware', metadata: { name: 'x' } }, at);
     assert.equal(typo.object, undefined);
     assert.deepEqual(typo.diagnostics, [{

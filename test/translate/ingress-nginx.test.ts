@@ -212,3 +212,40 @@ describe('migration report and docs', () => {
     assert.deepEqual(missing.map((a) => `| \`${a.name}\` | ${a.status} | ${a.note} |`), []);
   });
 });
+
+describe('ingress-nginx ConfigMap (--ingress-nginx-configmap)', () => {
+  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ingress-nginx', name: 'controller' }, data }) as unknown as AnyKubeObject;
+  const withConfigMap = (objects: AnyKubeObject[]) => {
+    const state = clusterState([...objects, ...webBackend()]);
+    return translate({ ...state, configMaps: objects.filter((o) => o.kind === 'ConfigMap') as never }, { nginxConfigMap: 'ingress-nginx/controller' });
+  };
+
+  it('ingress-nginx\'s defaults apply when the ConfigMap does not set a key (1m body, HSTS, 503 limits)', () => {
+    const result = withConfigMap([cm({}), nginxIngress('web', { [`${N}limit-rps`]: '2' })]);
+    const route = firstRoute(result);
+    assert.equal(route.options.maxBodyBytes, 1024 * 1024);
+    assert.equal(route.options.hsts, 'max-age=31536000; includeSubDomains');
+    assert.equal(route.middlewares[0]!.config.statusCode, 503);
+  });
+
+  it('its keys set the defaults; an annotation still wins', () => {
+    const result = withConfigMap([
+      cm({ 'proxy-body-size': '8m', 'proxy-read-timeout': '120', hsts: 'false', 'limit-req-status-code': '429', 'force-ssl-redirect': 'true' }),
+      nginxIngress('web', { [`${N}limit-rps`]: '2', [`${N}proxy-read-timeout`]: '30' }),
+    ]);
+    const route = firstRoute(result);
+    assert.deepEqual([route.options.maxBodyBytes, route.options.readTimeoutMs, route.options.hsts, route.options.sslRedirect], [8 * 1024 * 1024, 30_000, null, true]);
+    assert.equal(route.middlewares[0]!.config.statusCode, 429);
+  });
+
+  it('bad values fall back to ingress-nginx\'s default with an error naming the key; a missing ConfigMap is a warning', () => {
+    const bad = withConfigMap([cm({ 'proxy-body-size': 'huge', 'use-forwarded-headers': 'true' }), nginxIngress('web', {})]);
+    assert.deepEqual(bad.diagnostics.map((d) => [d.kind, d.severity, d.field, d.reason]), [
+      ['ConfigMap', 'error', 'data["proxy-body-size"]', 'InvalidConfigMapValue'],
+      ['ConfigMap', 'warning', 'data["use-forwarded-headers"]', 'NginxSettingApproximated'],
+    ]);
+    assert.equal(firstRoute(bad).options.maxBodyBytes, 1024 * 1024);
+    const missing = withConfigMap([nginxIngress('web', {})]);
+    assert.equal(missing.diagnostics[0]!.reason, 'ConfigMapNotFound');
+  });
+});

@@ -37,6 +37,15 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'ListenerSet', apiVersion: API_VERSIONS.ListenerSet, plural: 'listenersets', namespaced: true, optional: true },
 ];
 
+/**
+ * ConfigMaps are read one by one, by name (ingress-nginx's, --ingress-nginx-configmap): listing them
+ * all would hold every application's configuration. "namespace/name" -> a resource watched in that
+ * namespace only, filtered to that name on the server.
+ */
+export function namedConfigMap(name: string): WatchedResource {
+  return { kind: 'ConfigMap', apiVersion: API_VERSIONS.ConfigMap, plural: 'configmaps', namespaced: true, fieldSelector: `metadata.name=${name}` };
+}
+
 /** The collection URL path of `resource`, in one namespace or (undefined) in all of them. */
 export function collectionPath(resource: WatchedResource, namespace: string | undefined): string {
   const prefix = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;

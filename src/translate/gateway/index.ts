@@ -69,7 +69,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
-        extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.state, diag, resolve),
+        extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
         mirrorEndpoints: (ref, at) => {
           const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
           if (key === null) return null;

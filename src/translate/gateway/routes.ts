@@ -329,8 +329,11 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
         // A route of one scheme conflicts with the same path served on both (and Ingresses serve both);
         // one served on both conflicts with either scheme's.
         const key = scheme === '' ? conflictKey : `${conflictKey} ${scheme}`;
-        const rivals = scheme === '' ? [conflictKey, `${conflictKey} http`, `${conflictKey} https`] : [conflictKey, key];
-        if (rivals.some((rival) => ctx.routes.isTaken(host, rival, path, mAt, diag))) continue;
+        const where = `${source} ${mAt}`;
+        const rivals = scheme === '' ? [`${conflictKey} http`, `${conflictKey} https`] : [conflictKey];
+        if (rivals.some((rival) => ctx.routes.claimPath(host, rival, path, mAt, where, diag) === null)) continue;
+        const claim = ctx.routes.claimPath(host, key, path, mAt, where, diag);
+        if (claim === null) continue;
         const spec: RouteSpec = {
           id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
           namespace,
@@ -343,7 +346,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
           middlewares,
           gateway: scheme === '' ? gateway : { ...gateway, scheme },
         };
-        ctx.routes.add(spec, key, `${source} ${mAt}`);
+        claim.add(spec);
         ruleServed = true;
       }
     });

@@ -6,6 +6,7 @@
 import type { MiddlewareSpec } from '../../routing/spec.ts';
 import type { SpecProblem } from '../../middleware/config/index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
+import type { NginxGlobals } from './configmap.ts';
 import { assess, nginxAnnotation } from './table.ts';
 
 export const DEFAULT_NGINX_PREFIX = 'nginx.ingress.kubernetes.io';
@@ -36,8 +37,6 @@ const CORS_DEFAULTS: Record<string, string> = {
 };
 const CORS_NAMES = Object.keys(CORS_DEFAULTS).concat('cors-expose-headers');
 const DEFAULT_BURST_MULTIPLIER = 5;
-/** ingress-nginx's limit-req-status-code default. */
-export const NGINX_LIMIT_STATUS = 503;
 const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
 
 /** Same meaning, same value format: the nginx value is copied under the tideway.dev/ name. */
@@ -184,8 +183,8 @@ function regexPaths(r: NginxReader): void {
   if (r.value('rewrite-target') !== undefined && r.value('use-regex') === undefined) r.set('use-regex', 'true', 'rewrite-target');
 }
 
-function sslRedirect(r: NginxReader): void {
-  if (booleanValue(r, 'force-ssl-redirect') === true) r.result.forceSslRedirect = true;
+function sslRedirect(r: NginxReader, forced: boolean): void {
+  r.result.forceSslRedirect = booleanValue(r, 'force-ssl-redirect') ?? forced;
 }
 
 function ipRanges(r: NginxReader): void {
@@ -236,7 +235,7 @@ function cors(r: NginxReader): void {
   }
 }
 
-function rateLimit(r: NginxReader): void {
+function rateLimit(r: NginxReader, status: number): void {
   const rps = wholeNumber(r, 'limit-rps');
   const rpm = wholeNumber(r, 'limit-rpm');
   const multiplier = wholeNumber(r, 'limit-burst-multiplier') ?? DEFAULT_BURST_MULTIPLIER;
@@ -249,7 +248,7 @@ function rateLimit(r: NginxReader): void {
   const burst = Math.max(1, (rps ? rps : rpm!) * Math.max(1, multiplier));
   r.set('rate-limit-rps', String(perSecond), name);
   r.set('rate-limit-burst', String(burst), 'limit-burst-multiplier');
-  r.set('rate-limit-status-code', String(NGINX_LIMIT_STATUS), name);
+  r.set('rate-limit-status-code', String(status), name);
 }
 
 function affinity(r: NginxReader): void {
@@ -296,17 +295,17 @@ function requestHeaders(r: NginxReader): void {
  * The nginx annotations of one Ingress (prefix without the trailing "/"), as tideway.dev/ ones plus
  * extras. `diag` receives the warnings of the table and the errors of malformed values.
  */
-export function readNginxAnnotations(annotations: Record<string, unknown>, prefix: string, namespace: string, diag: ObjectDiagnostics): NginxTranslation {
+export function readNginxAnnotations(annotations: Record<string, unknown>, prefix: string, namespace: string, globals: NginxGlobals, diag: ObjectDiagnostics): NginxTranslation {
   const r = new NginxReader(annotations, prefix, namespace, diag);
   for (const name of r.names()) r.warnPerTable(name);
   r.result.canary = isTrue(r.value('canary'));
   renamed(r);
   regexPaths(r);
-  sslRedirect(r);
+  sslRedirect(r, globals.forceSslRedirect);
   ipRanges(r);
   basicAuth(r);
   cors(r);
-  rateLimit(r);
+  rateLimit(r, globals.limitStatus);
   affinity(r);
   backendTls(r);
   requestHeaders(r);

@@ -5,6 +5,7 @@ import type { Ingress } from '../../kube/types.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { isRecord } from '../shape.ts';
 import { annotationField, readNginxAnnotations, type NginxTranslation } from './annotations.ts';
+import type { NginxGlobals } from './configmap.ts';
 
 export interface NginxView {
   /** The Ingress as written. */
@@ -68,9 +69,9 @@ function checkCaptures(ingress: Ingress, nginx: NginxTranslation, diag: ObjectDi
 }
 
 /** `prefix` is ingress-nginx's annotation prefix, without the trailing "/". */
-export function nginxView(ingress: Ingress, prefix: string, namespace: string, diag: ObjectDiagnostics): NginxView {
+export function nginxView(ingress: Ingress, prefix: string, namespace: string, globals: NginxGlobals, diag: ObjectDiagnostics): NginxView {
   const raw = ingress.metadata.annotations;
-  const nginx = readNginxAnnotations(isRecord(raw) ? raw : {}, prefix, namespace, diag);
+  const nginx = readNginxAnnotations(isRecord(raw) ? raw : {}, prefix, namespace, globals, diag);
   checkCaptures(ingress, nginx, diag);
   return {
     original: ingress,

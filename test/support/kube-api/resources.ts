@@ -137,6 +137,7 @@ export const RESOURCES: readonly ResourceDef[] = [
       }
     },
   }),
+  resource({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }),
   resource({ group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, extraFieldLabels: EVENT_FIELD_LABELS, microTimeFields: ['eventTime'] }),
   resource({
     group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, storage: 'events',
