@@ -39,6 +39,8 @@ export interface Scenario {
   sampleMemory: boolean;
   /** sent to the proxies' TLS port (HTTP/2 by ALPN) instead of the plain one */
   tls?: boolean;
+  /** HTTP/2 cleartext with prior knowledge (Tideway: its plain port; nginx: a port of its own) */
+  h2c?: boolean;
   /** extra request headers */
   headers?: Readonly<Record<string, string>>;
   /** extra gateway flags for this scenario (its own gateway instance), e.g. the access log turned on */
@@ -94,6 +96,43 @@ const BASE_SCENARIOS: readonly Scenario[] = [
     sampleMemory: false,
   },
   {
+    name: 'get-64k-sendfile',
+    description: 'get-64k from an upstream that sends the file with sendfile and tcp_nopush (as the side-by-side harness does)',
+    load: WRK_DEFAULT,
+    method: 'GET',
+    path: '/64k-sendfile',
+    bodyBytes: 0,
+    responseBytes: 65536,
+    proxies: PROXY_NAMES,
+    workers: 1,
+    sampleMemory: false,
+  },
+  {
+    name: 'post-16k-1k',
+    description: 'POST of a 16 KiB body, 1 KiB answer (as the side-by-side harness does), keep-alive',
+    load: WRK_DEFAULT,
+    method: 'POST',
+    path: '/post-1k',
+    bodyBytes: 16384,
+    responseBytes: 1024,
+    proxies: PROXY_NAMES,
+    workers: 1,
+    sampleMemory: false,
+  },
+  {
+    name: 'h2c-small-get',
+    description: 'HTTP/2 cleartext (prior knowledge): GET of a 1 KiB body, 5 connections x 10 streams',
+    load: H2LOAD_DEFAULT,
+    method: 'GET',
+    path: '/small',
+    bodyBytes: 0,
+    responseBytes: 1024,
+    proxies: PROXY_NAMES,
+    workers: 1,
+    sampleMemory: false,
+    h2c: true,
+  },
+  {
     name: 'h2-tls-small-get',
     description: 'HTTP/2 over TLS (ALPN h2): GET of a 1 KiB body, 5 connections x 10 streams',
     load: H2LOAD_DEFAULT,
@@ -127,7 +166,7 @@ const SMALL_GET = BASE_SCENARIOS[0]!;
 export const SCENARIOS: readonly Scenario[] = [
   ...BASE_SCENARIOS,
   // Both proxies with two workers spread over both CPUs (sharing them with wrk and the upstream).
-  { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2, sampleMemory: false },
+  { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2 },
   // The cost of the access log (metrics are always on), against small-get.
   { ...SMALL_GET, name: 'small-get-logged', description: 'small-get with the JSON access log on (to a pipe)', proxies: ['tideway'], sampleMemory: false, tidewayFlags: ['--access-log', 'on'] },
   ...middlewareScenarios(SMALL_GET),
