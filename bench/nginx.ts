@@ -123,7 +123,12 @@ function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
   return config({
     dir,
     workers,
-    http: `    upstream bench_upstream {
+    http: `    # WebSocket upgrades pass through (bench/websocket.ts); other requests keep upstream keep-alive
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        '' '';
+    }
+    upstream bench_upstream {
         server ${LOOPBACK}:${upstreamPort};
         keepalive 64;
         keepalive_requests 10000000;
@@ -159,7 +164,8 @@ function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
         location / {
             proxy_pass http://bench_upstream;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
         }
     }
     # HTTP/2 cleartext with prior knowledge (nginx 1.22 cannot serve it next to HTTP/1.1 on one port)
