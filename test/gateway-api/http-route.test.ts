@@ -166,4 +166,21 @@ describe('HTTPRoute through the gateway (files)', () => {
     assert.equal(JSON.parse((await get('filters.example.com', '/old')).body).url, '/');
     assert.equal(JSON.parse((await get('filters.example.com', '/full/a?y=2')).body).url, '/replaced?y=2');
   });
+
+  it('explains which HTTPRoute rule and match serve a request, predicates included, and lists them in /api/routes', async () => {
+    const explain = async (query: string) => JSON.parse((await request(gw.adminPort, { path: `/api/explain?${query}` })).body);
+    const withHeader = await explain('host=shop.example.com&path=/api/x&header=X-Version:%202');
+    assert.equal(withHeader.matched, true);
+    assert.deepEqual(withHeader.gateway, { object: 'HTTPRoute default/main', rule: 1, match: 0, predicates: ['scheme http', 'header x-version = "2"'] });
+    assert.equal(withHeader.service, 'default/v2');
+    assert.match(withHeader.reason, /HTTPRoute default\/main spec\.rules\[1\]\.matches\[0\]: Prefix path "\/api" matches and its predicates hold/);
+    const without = await explain('host=shop.example.com&path=/api/x');
+    assert.equal(without.gateway.rule, 0, 'without the header: the "/" rule');
+    assert.equal((await explain('host=shop.example.com&path=/form&method=POST')).gateway.rule, 3);
+    assert.equal((await explain('host=shop.example.com&path=/api/x&scheme=https')).matched, false, 'no HTTPS listener serves it');
+    assert.equal((await request(gw.adminPort, { path: '/api/explain?path=/&header=bad' })).status, 400);
+    const routes = JSON.parse((await request(gw.adminPort, { path: '/api/routes' })).body) as { hosts: { host: string; routes: { gateway?: { object: string; rule: number } }[] }[] };
+    const shop = routes.hosts.find((h) => h.host === 'shop.example.com')!;
+    assert.ok(shop.routes.every((r) => r.gateway?.object === 'HTTPRoute default/main'));
+  });
 });
