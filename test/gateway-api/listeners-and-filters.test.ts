@@ -74,6 +74,11 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
               { type: 'ExtensionRef', extensionRef: { group: 'tideway.dev', kind: 'Middleware', name: 'nope' } },
             ] },
             { matches: [{ path: { value: '/per-backend' } }], backendRefs: [ref('web', { filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-backend-filter', value: 'on' }] } }] })] },
+            { matches: [{ path: { value: '/weights' } }], backendRefs: [
+              ref('web', { weight: 1, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-which', value: 'web' }] } }] }),
+              ref('mirror-b', { weight: 1, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-which', value: 'b' }] } }] }),
+              ref('web', { weight: 1, filters: [{ type: 'Unknown' }] }),
+            ] },
           ],
         }),
       ),
@@ -144,5 +149,15 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
   it('applies the filters of a single backendRef', async () => {
     const res = await get('plain.test', '/per-backend');
     assert.equal(JSON.parse(res.body).headers['x-backend-filter'], 'on');
+  });
+
+  it('runs each backendRef\'s own filters for the requests sent to it, and answers 500 for a share whose filter is unknown', async () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const res = await get('plain.test', '/weights');
+      const key = res.status === 200 ? `${res.headers['x-backend']}:${JSON.parse(res.body).headers['x-which']}` : String(res.status);
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['500', 'mirror-b:b', 'web:web'], JSON.stringify([...seen]));
   });
 });
