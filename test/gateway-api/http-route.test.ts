@@ -58,6 +58,8 @@ describe('HTTPRoute through the gateway (files)', () => {
             { matches: [{ path: { type: 'PathPrefix', value: '/secure' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/moved' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.example.com', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/port' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { port: 8443, statusCode: 307 } }] },
+            { matches: [{ path: { type: 'Exact', value: '/see-other' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/elsewhere' }, statusCode: 303 } }] },
+            { matches: [{ path: { type: 'Exact', value: '/permanent' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', port: 8443, statusCode: 308 } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], backendRefs: [ref('web')], filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'rewritten.test', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/full' } }], backendRefs: [ref('web')], filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/replaced' } } }] },
           ],
@@ -156,6 +158,10 @@ describe('HTTPRoute through the gateway (files)', () => {
     const port = await get('filters.example.com', '/port');
     assert.equal(port.status, 307);
     assert.equal(port.headers.location, 'http://filters.example.com:8443/port');
+    const seeOther = await get('filters.example.com', '/see-other?x=1');
+    assert.deepEqual([seeOther.status, seeOther.headers.location], [303, 'http://filters.example.com/elsewhere?x=1']);
+    const permanent = await get('filters.example.com', '/permanent');
+    assert.deepEqual([permanent.status, permanent.headers.location], [308, 'https://filters.example.com:8443/permanent']);
   });
 
   it('rewrites the host and the matched prefix, or the full path, keeping the query', async () => {
