@@ -60,9 +60,12 @@ const RENAMED: Record<string, string> = {
   'auth-method': 'auth-method',
   'auth-signin': 'auth-signin',
   'auth-response-headers': 'auth-response-headers',
+  'auth-signin-redirect-param': 'auth-signin-redirect-param',
+  'auth-request-redirect': 'auth-request-redirect',
   'affinity': 'affinity',
   'session-cookie-name': 'session-cookie-name',
   'session-cookie-path': 'session-cookie-path',
+  'session-cookie-domain': 'session-cookie-domain',
   'session-cookie-max-age': 'session-cookie-max-age',
   'session-cookie-secure': 'session-cookie-secure',
   'session-cookie-samesite': 'session-cookie-samesite',
@@ -220,6 +223,17 @@ function basicAuth(r: NginxReader): void {
   if (realm !== undefined) r.set('auth-realm', realm, 'auth-realm');
 }
 
+/**
+ * Client certificate authentication is not implemented. With auth-tls-verify-client "on" (the
+ * default) ingress-nginx refuses clients without a valid certificate: serving them would turn an
+ * authenticated Ingress into an open one, so the routes deny instead.
+ */
+function clientCertificates(r: NginxReader): void {
+  if (r.value('auth-tls-secret') === undefined) return;
+  const verify = (r.value('auth-tls-verify-client') ?? 'on').toLowerCase();
+  if (verify === 'on') r.failClosed('auth-tls-secret', 'client certificate authentication is not implemented; the routes deny rather than serve without it');
+}
+
 function cors(r: NginxReader): void {
   const enabled = booleanValue(r, 'enable-cors');
   if (enabled !== true) {
@@ -332,6 +346,7 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   sslRedirect(r, globals.forceSslRedirect);
   ipRanges(r);
   basicAuth(r);
+  clientCertificates(r);
   cors(r);
   rateLimit(r, globals.limitStatus);
   affinity(r);
