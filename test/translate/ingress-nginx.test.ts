@@ -199,6 +199,12 @@ describe('ingress-nginx extra host names', () => {
     assert.notEqual(firstRoute(missing).backend, null);
   });
 
+  it('proxy-cookie-path with one word, and proxy-redirect-from without -to, are errors; nothing is rewritten', () => {
+    const result = run([nginxIngress('web', { [`${N}proxy-cookie-path`]: '/app/', [`${N}proxy-redirect-from`]: 'http://a/' })]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('proxy-redirect-from'), field('proxy-cookie-path')]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
+  });
+
   it('a bad limit-allowlist CIDR fails closed', () => {
     const result = run([nginxIngress('web', { [`${N}limit-rps`]: '5', [`${N}limit-whitelist`]: '1.2.3.4/99' })]);
     assert.equal(firstRoute(result).middlewares[0]!.type, 'deny');

@@ -313,6 +313,33 @@ function requestHeaders(r: NginxReader): void {
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** "from to" (nginx's proxy_cookie_path / proxy_cookie_domain); "off" is none. */
+function pair(r: NginxReader, name: string): { from: string; to: string } | null {
+  const value = r.value(name);
+  if (value === undefined || value.toLowerCase() === 'off') return null;
+  const parts = value.split(/\s+/);
+  if (parts.length === 2) return { from: parts[0]!, to: parts[1]! };
+  r.invalid(name, `expected "off" or "<from> <to>", got ${JSON.stringify(value)}`);
+  return null;
+}
+
+/** proxy-redirect-from/-to, proxy-cookie-path, proxy-cookie-domain -> one proxy-rewrite middleware. */
+function proxyRewrite(r: NginxReader): void {
+  const config: Record<string, unknown> = {};
+  const from = r.value('proxy-redirect-from');
+  // "off" and "default" (nginx's own proxy_pass-based rewrite) leave Location alone.
+  if (from !== undefined && from !== 'off' && from !== 'default') {
+    const to = r.value('proxy-redirect-to');
+    if (to === undefined) r.invalid('proxy-redirect-from', 'needs proxy-redirect-to');
+    else config.location = { from, to };
+  }
+  const cookiePath = pair(r, 'proxy-cookie-path');
+  const cookieDomain = pair(r, 'proxy-cookie-domain');
+  if (cookiePath !== null) config.cookiePath = cookiePath;
+  if (cookieDomain !== null) config.cookieDomain = cookieDomain;
+  if (Object.keys(config).length > 0) r.result.extra.push({ type: 'proxy-rewrite', source: 'annotations', config });
+}
+
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
 function customErrors(r: NginxReader): void {
   const value = r.value('custom-http-errors');
@@ -354,5 +381,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   requestHeaders(r);
   defaultBackend(r);
   customErrors(r);
+  proxyRewrite(r);
   return r.result;
 }
