@@ -18,6 +18,8 @@ export interface MeasureSettings {
   retries: number;
   /** a measured run is "disturbed" when other processes used more CPU than this (in CPUs) on average */
   maxOtherCpu: number;
+  /** longest wait for a quiet second before a run, in seconds (0: none) */
+  quietWaitSec: number;
 }
 
 /** A running proxy, as the loop needs it. */
@@ -84,7 +86,7 @@ export async function measureScenario(
       const url = scenarioUrl(scenario, target);
       const attempts: RunRecord[] = [];
       for (let attempt = 1; ; attempt++) {
-        await waitForQuiet(settings.maxOtherCpu, ctx.log);
+        await waitForQuiet(settings.maxOtherCpu, settings.quietWaitSec * 1000, ctx.log);
         if (settings.warmupSec > 0) await runLoad(scenario, url, settings.warmupSec, PLACEMENT.load);
         target.checkAlive();
         const sampler = await startSampler({
@@ -109,20 +111,19 @@ export async function measureScenario(
   return records;
 }
 
-/** How long to wait for other processes to calm down before measuring anyway. */
-const QUIET_WAIT_MS = 120_000;
 const QUIET_WINDOW_MS = 1000;
 
-/** Waits (bounded) for a one-second window in which other processes use at most `maxOtherCpu`. */
-async function waitForQuiet(maxOtherCpu: number, log: (line: string) => void): Promise<void> {
-  const deadline = Date.now() + QUIET_WAIT_MS;
+/** Waits, at most `waitMs`, for a one-second window in which other processes use at most `maxOtherCpu`. */
+async function waitForQuiet(maxOtherCpu: number, waitMs: number, log: (line: string) => void): Promise<void> {
+  if (waitMs === 0) return;
+  const deadline = Date.now() + waitMs;
   for (let said = false; ; said = true) {
     const watch = watchMachineLoad();
     await new Promise((r) => setTimeout(r, QUIET_WINDOW_MS));
     const load = watch.stop();
     if (load.otherCpu <= maxOtherCpu) return;
     if (Date.now() > deadline) {
-      log(`  the machine stayed busy for ${QUIET_WAIT_MS / 1000} s; measuring anyway`);
+      log(`  the machine stayed busy for ${waitMs / 1000} s; measuring anyway`);
       return;
     }
     if (!said) {
