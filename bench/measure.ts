@@ -8,6 +8,7 @@ import { runLoad, type LoadResult } from './load.ts';
 import { h2Preflight } from './h2load.ts';
 import { httpRequest, LOOPBACK } from './net.ts';
 import { watchMachineLoad } from './machine-load.ts';
+import { cpuSecondsOf } from './procfs.ts';
 import { startSampler, type ProcessRole, type SideView } from './sampler.ts';
 import { PLACEMENT, type ProxyName, type Scenario } from './scenarios.ts';
 
@@ -43,6 +44,11 @@ export interface RunRecord {
   load: LoadResult;
   side: SideView;
   disturbed: boolean;
+  /**
+   * CPU time the proxy's processes used per request during the run, in microseconds. Unlike req/s it
+   * hardly depends on how much of the machine others took, so it compares proxies on a busy machine.
+   */
+  cpuUsPerRequest: number;
   /** whether the run counts: of the attempts of one round, the clean one, or else the least disturbed */
   kept: boolean;
 }
@@ -89,15 +95,18 @@ export async function measureScenario(
         await waitForQuiet(settings.maxOtherCpu, settings.quietWaitSec * 1000, ctx.log);
         if (settings.warmupSec > 0) await runLoad(scenario, url, settings.warmupSec, PLACEMENT.load);
         target.checkAlive();
+        const pids = target.memoryProcesses().map((p) => p.pid);
+        const cpuBefore = cpuSecondsOf(pids);
         const sampler = await startSampler({
           upstreamPort: ctx.upstreamPort,
           memoryProcesses: scenario.sampleMemory ? () => target.memoryProcesses() : undefined,
         });
         const load = await runLoad(scenario, url, settings.durationSec, PLACEMENT.load);
         const side = await sampler.stop();
+        const cpuUsPerRequest = load.requests > 0 ? ((cpuSecondsOf(pids) - cpuBefore) * 1e6) / load.requests : NaN;
         target.checkAlive();
         const disturbed = side.otherCpu > settings.maxOtherCpu;
-        const record: RunRecord = { proxy: target.name, round, attempt, load, side, disturbed, kept: false };
+        const record: RunRecord = { proxy: target.name, round, attempt, load, side, disturbed, cpuUsPerRequest, kept: false };
         attempts.push(record);
         ctx.log(describeRun(scenario, record));
         if (!disturbed || attempt > settings.retries) break;
@@ -149,7 +158,8 @@ function describeRun(scenario: Scenario, r: RunRecord): string {
   ].filter(Boolean);
   return (
     `  ${scenario.name} ${r.proxy.padEnd(7)} round ${r.round}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}: ` +
-    `${Math.round(r.load.requestsPerSec)} req/s, p50 ${r.load.latencyMs.p50.toFixed(2)} ms, p99 ${r.load.latencyMs.p99.toFixed(2)} ms` +
+    `${Math.round(r.load.requestsPerSec)} req/s, p50 ${r.load.latencyMs.p50.toFixed(2)} ms, p99 ${r.load.latencyMs.p99.toFixed(2)} ms, ` +
+    `${r.cpuUsPerRequest.toFixed(1)} CPU µs/req` +
     (flags.length ? `  [${flags.join('; ')}]` : '')
   );
 }
