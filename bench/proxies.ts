@@ -30,7 +30,8 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
     try {
       return await startProxyOnce(name, opts);
     } catch (e) {
-      if (!(e instanceof ProcessExitError && e.message.includes('EADDRINUSE')) || attempt === PORT_RACE_ATTEMPTS) throw e;
+      const portTaken = e instanceof ProcessExitError && /EADDRINUSE|Address already in use/.test(e.message);
+      if (!portTaken || attempt === PORT_RACE_ATTEMPTS) throw e;
     }
   }
 }
