@@ -198,7 +198,10 @@ describe('Gateway listeners on other ports (files)', () => {
       'gw.yaml': yamlDocs(gatewayClass(), gateway('gw', [{ name: 'main', port: 80 }, { name: 'extra', port: extraPort }])),
       'routes.yaml': yamlDocs(
         httpRoute('extra-only', { parentRefs: [{ name: 'gw', sectionName: 'extra' }], hostnames: ['extra.test'], rules: [{ backendRefs: [ref('web')] }] }),
-        httpRoute('everywhere', { parentRefs: [{ name: 'gw' }], hostnames: ['both.test'], rules: [{ backendRefs: [ref('web')] }] }),
+        httpRoute('everywhere', { parentRefs: [{ name: 'gw' }], hostnames: ['both.test'], rules: [
+          { backendRefs: [ref('web')] },
+          { matches: [{ path: { value: '/moved' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.test' } }] },
+        ] }),
       ),
     });
     const deadline = Date.now() + 5000;
@@ -217,6 +220,13 @@ describe('Gateway listeners on other ports (files)', () => {
     assert.equal((await request(gw.port, { headers: { host: 'extra.test' } })).status, 404, 'not on the port-80 listener');
     assert.equal((await request(extraPort, { headers: { host: 'both.test' } })).status, 200);
     assert.equal((await request(gw.port, { headers: { host: 'both.test' } })).status, 200);
+  });
+
+  it('derives a redirect\'s port from the listener the request came through, as declared', async () => {
+    const onExtra = await request(extraPort, { path: '/moved', headers: { host: 'both.test' } });
+    assert.equal(onExtra.headers.location, `http://new.test:${extraPort}/moved`);
+    const onMain = await request(gw.port, { path: '/moved', headers: { host: `both.test:${gw.port}` } });
+    assert.equal(onMain.headers.location, 'http://new.test/moved', 'port 80 as declared, not the bound one');
   });
 
   it('closes the port when no Gateway declares it any more', async () => {
