@@ -61,6 +61,11 @@ describe('ingress-nginx annotations', () => {
     assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
   });
 
+  it('enable-access-log "false" marks the routes; "true" is the default', () => {
+    assert.equal(firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'false' })])).options.accessLog, false);
+    assert.equal('accessLog' in firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'true' })])).options, false);
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);

@@ -47,6 +47,7 @@ const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
 /** Same meaning, same value format: the nginx value is copied under the tideway.dev/ name. */
 const RENAMED: Record<string, string> = {
   'use-regex': 'use-regex',
+  'enable-access-log': 'enable-access-log',
   'ssl-redirect': 'ssl-redirect',
   'backend-protocol': 'backend-protocol',
   'rewrite-target': 'rewrite-target',

@@ -157,7 +157,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('cors-max-age', 'tideway.dev/cors-max-age (default 1728000)'),
   // headers and misc
   n('custom-headers', 'not implemented: a ConfigMap of response headers is not read; use a Tideway Middleware of type headers'),
-  p('enable-access-log', 'Tideway\'s access log is switched for the whole gateway (--access-log), not per Ingress', /^true$/),
+  s('enable-access-log', 'tideway.dev/enable-access-log: "false" writes no access-log line for the Ingress\'s requests'),
   n('enable-rewrite-log', 'nginx\'s rewrite log does not exist in Tideway', true),
   p('server-alias', 'the aliases serve the Ingress\'s rules, unless an Ingress serves that name; TLS for an alias needs a certificate that covers it (a tls entry or --default-certificate)'),
   n('ssl-passthrough', 'not supported: Tideway terminates TLS; the Ingress is served as an ordinary HTTPS Ingress'),
