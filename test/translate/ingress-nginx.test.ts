@@ -210,6 +210,15 @@ describe('ingress-nginx extra host names', () => {
     assert.deepEqual(firstRoute(result).middlewares, []);
   });
 
+  it('limit-connections with a bad allowlist CIDR fails closed; a non-numeric one is an error and no limit', () => {
+    const bad = run([nginxIngress('web', { [`${N}limit-connections`]: '2', [`${N}limit-allowlist`]: 'nope' })]);
+    assert.equal(firstRoute(bad).middlewares[0]!.type, 'deny');
+    assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && d.field === field('limit-connections')), JSON.stringify(bad.diagnostics));
+    const nan = run([nginxIngress('web', { [`${N}limit-connections`]: 'two' })]);
+    assert.deepEqual(firstRoute(nan).middlewares, []);
+    assert.equal(nan.diagnostics.find((d) => d.severity === 'error')?.field, field('limit-connections'));
+  });
+
   it('a bad limit-allowlist CIDR fails closed', () => {
     const result = run([nginxIngress('web', { [`${N}limit-rps`]: '5', [`${N}limit-whitelist`]: '1.2.3.4/99' })]);
     assert.equal(firstRoute(result).middlewares[0]!.type, 'deny');

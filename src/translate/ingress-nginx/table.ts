@@ -119,7 +119,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   // traffic
   p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; per gateway process, not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
-  n('limit-connections', 'not implemented: concurrent connections per client are not limited'),
+  p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer (not TCP connections), 503 beyond; per gateway process; limit-allowlist is exempt'),
   s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
   s('limit-whitelist', 'tideway.dev/rate-limit-exempt-source-range: clients in these CIDRs are not limited'),
   s('limit-allowlist', 'as limit-whitelist (read first when both are set)'),
