@@ -52,6 +52,8 @@ export interface RouteOptions {
   sslRedirect: boolean;
   /** Strict-Transport-Security value added to HTTPS responses (tideway.dev/hsts), or null for none. */
   hsts: string | null;
+  /** false: no access-log line for this route (ingress-nginx's enable-access-log "false"); absent: logged. */
+  accessLog?: false;
 }
 
 /** Middleware configuration attached to a route, resolved at translate time (see middleware/). */
