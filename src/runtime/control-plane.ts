@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type ClusterState } from '../store/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
+import { translate, readyReplicas, DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
@@ -29,6 +29,11 @@ export class ControlPlane {
   private status: StatusHandle | null = null;
   ready = false;
   draining = false;
+  /**
+   * Ready replicas of Tideway's own Service (--publish-service), at least 1: what "cluster" rate limits
+   * divide their budget by. 1 without --publish-service, or while its EndpointSlices are unknown.
+   */
+  replicas = 1;
 
   constructor(settings: Settings, logger: Logger, publish: PublishSpec) {
     this.settings = settings;
@@ -87,6 +92,7 @@ export class ControlPlane {
       },
     });
     table.version = ++this.version;
+    this.updateReplicas(state);
     const translateMs = performance.now() - started;
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
@@ -96,6 +102,15 @@ export class ControlPlane {
     this.ready = true;
     const routes = table.hosts.reduce((n, h) => n + h.routes.length, 0) + (table.defaultRoute ? 1 : 0);
     this.logger.info({ version: table.version, routes, backends: Object.keys(table.backends).length, diagnostics: diagnostics.length, translateMs: Math.round(translateMs * 10) / 10 }, 'routing snapshot served');
+  }
+
+  private updateReplicas(state: ClusterState): void {
+    const service = this.settings.publishService;
+    if (service === undefined) return;
+    // No ready replica listed (this one is starting): count this one.
+    const replicas = Math.max(1, readyReplicas(state, service) ?? 1);
+    if (replicas !== this.replicas) this.logger.info({ service, replicas }, 'ready replicas changed: cluster rate limits are shared among them');
+    this.replicas = replicas;
   }
 
   private logNewDiagnostics(next: Diagnostic[]): void {

@@ -7,6 +7,7 @@ import type { Settings } from '../settings/settings.ts';
 import { AdminServer, metricsHandler, mountAdminApi, mountDashboard, specTable } from '../admin/index.ts';
 import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
+import { BucketBank } from '../middleware/index.ts';
 import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
@@ -22,6 +23,8 @@ export class Primary {
   private readonly served = new Map<Worker, number>();
   private readonly startedAt = new Map<Worker, number>();
   private restartDelayMs = 100;
+  /** The instance's rate-limit buckets; workers lease tokens from them. */
+  private readonly rateBank: BucketBank;
   private stopping = false;
 
   constructor(settings: Settings, logger: Logger) {
@@ -34,6 +37,7 @@ export class Primary {
       metrics.onSnapshot(spec.version, translateMs);
       metrics.onDiagnostics(diagnostics);
     });
+    this.rateBank = new BucketBank(() => this.control.replicas);
     this.admin = new AdminServer(this);
     mountAdminApi(this.admin, { table: specTable(() => this.control.currentSpec), diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
@@ -66,7 +70,9 @@ export class Primary {
     return new Promise((resolve, reject) => {
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
-        if (message.type === 'served') this.served.set(worker, message.version);
+        if (message.type === 'rate-lease') {
+          if (worker.isConnected()) worker.send({ type: 'rate-grant', ...this.rateBank.grant(message) } satisfies PrimaryMessage);
+        } else if (message.type === 'served') this.served.set(worker, message.version);
         else if (message.type === 'listening') {
           // A worker that starts after the first table gets the current one at once.
           if (this.control.ready) worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);

@@ -3,3 +3,4 @@ export { translate, type TranslateResult } from './translate.ts';
 export { DEFAULT_ROUTE_OPTIONS, resolveTranslateOptions, type TranslateOptions, type TranslateOptionsInput } from './options.ts';
 export { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 export type { ObjectDiagnostics } from './diagnostics.ts';
+export { readyReplicas } from './replicas.ts';
