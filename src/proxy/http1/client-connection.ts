@@ -3,7 +3,7 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  METHODS, REQUEST, createParser, isLlhttpError, statusForParseError,
+  METHODS, REQUEST, ParserPool, isLlhttpError, statusForParseError,
   type LlhttpParser, PendingFields,
 } from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
@@ -15,6 +15,15 @@ interface ParserWithConn extends LlhttpParser {
   conn: Http1ClientConnection;
 }
 
+/** Who learns that a connection closed (the listener), without a closure per connection. */
+export interface ConnectionOwner {
+  connectionClosed(conn: Http1ClientConnection): void;
+}
+
+/** The connection of a socket, for the socket event handlers shared by every connection. */
+const CONN = Symbol('tideway.http1Connection');
+type ClientSocket = net.Socket & { [CONN]: Http1ClientConnection };
+
 /** What the connection is waiting for, which decides the deadline and the answer when it passes. */
 const PHASE = { IDLE: 0, HEAD: 1, BODY: 2, BUSY: 3 } as const;
 type Phase = (typeof PHASE)[keyof typeof PHASE];
@@ -25,9 +34,17 @@ export class Http1ClientConnection {
   readonly remoteAddress: string;
   /** The peer is a trusted proxy: its X-Forwarded-* headers are believed. */
   readonly trusted: boolean;
-  private readonly parser: ParserWithConn;
-  private readonly pendingFields = new PendingFields();
+  private readonly owner: ConnectionOwner | null;
+  /**
+   * Held only while a message is on its way (lean idle connections: see ParserPool); null when idle.
+   * Header pieces llhttp delivers before the head completes (many fields, trailers) wait in
+   * pendingFields, made on first use.
+   */
+  private parser: ParserWithConn | null = null;
+  private pendingFields: PendingFields | null = null;
   private pendingUrl = '';
+  /** llhttp began a message whose head has not been handed over yet (or whose body is still arriving). */
+  private midMessage = false;
   private active: Http1Exchange | null = null;
   private parsing: Http1Exchange | null = null;
   private queue: Http1Exchange[] | null = null;
@@ -44,18 +61,19 @@ export class Http1ClientConnection {
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
   deadline = 0;
 
-  constructor(socket: net.Socket, ctx: Http1Context) {
+  constructor(socket: net.Socket, ctx: Http1Context, owner: ConnectionOwner | null = null) {
     this.socket = socket;
     this.ctx = ctx;
+    this.owner = owner;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.trusted = ctx.trustedProxies.size > 0 && ctx.trustedProxies.contains(this.remoteAddress);
-    this.parser = createParser(REQUEST, ctx.limits.maxHeaderBytes, this, PARSER_CALLBACKS);
     this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.active?.onClientDrain());
-    socket.on('end', () => this.onEnd());
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => this.destroy());
+    (socket as ClientSocket)[CONN] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
   }
 
   /**
@@ -66,7 +84,7 @@ export class Http1ClientConnection {
     return resolveClientAddress(this.remoteAddress, this.trusted, this.ctx.trustedProxies, forwardedFor);
   }
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (this.closing) return;
     if (this.tunnelHead !== null) {
       this.bufferForTunnel(chunk);
@@ -79,7 +97,8 @@ export class Http1ClientConnection {
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
     this.reading = true;
-    const result = this.parser.execute(chunk);
+    const parser = this.parser ??= PARSERS.acquire(this, this.ctx.limits.maxHeaderBytes);
+    const result = parser.execute(chunk);
     this.reading = false;
     const corked = this.corked;
     if (corked !== null) {
@@ -88,6 +107,15 @@ export class Http1ClientConnection {
     }
     if (isLlhttpError(result)) this.onParseError(result.code);
     else if (this.tunnelHead !== null && result < chunk.length) this.bufferForTunnel(chunk.subarray(result));
+    else if ((this.phase as Phase) === PHASE.IDLE) this.releaseParser(); // answered within this read
+  }
+
+  /** Gives the parser back while nothing is being parsed (an idle keep-alive connection, a tunnel). */
+  private releaseParser(): void {
+    const parser = this.parser;
+    if (parser === null || this.reading || this.midMessage || this.closing) return;
+    this.parser = null;
+    PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
   }
 
   private bufferForTunnel(chunk: Buffer): void {
@@ -106,6 +134,10 @@ export class Http1ClientConnection {
     this.corked = socket;
   }
 
+  onDrain(): void {
+    this.active?.onClientDrain();
+  }
+
   /** Hands the socket over to a tunnel: returns bytes already received for it and stops parsing HTTP. */
   detachForTunnel(): Buffer[] {
     const head = this.tunnelHead ?? [];
@@ -118,6 +150,8 @@ export class Http1ClientConnection {
     this.phase = PHASE.BUSY;
     this.deadline = 0;
     this.pauseCount = 0;
+    this.midMessage = false;
+    this.releaseParser();
     return head;
   }
 
@@ -131,21 +165,25 @@ export class Http1ClientConnection {
     if (active !== null) active.abort();
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     // HTTP/1.1 never half-closes to end a request, so a FIN means the client is gone: an exchange in
     // flight is aborted (its upstream request cancelled), as node:http and nginx do.
     if (this.active === null) this.socket.end();
     else this.destroy();
   }
 
-  private onClose(): void {
+  onClose(): void {
     this.destroyed = true;
     this.active?.abort();
     if (this.parsing !== null && this.parsing !== this.active) this.parsing.abort();
     if (this.queue !== null) for (const ex of this.queue) ex.abort();
     this.active = null;
     this.queue = null;
-    this.parser.free();
+    this.owner?.connectionClosed(this);
+    const parser = this.parser;
+    this.parser = null;
+    // Closed mid-message, the parser is reinitialized before its next use.
+    if (parser !== null) PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
   }
 
   /** Shutdown: close now if idle, else right after the current exchange. */
@@ -183,10 +221,16 @@ export class Http1ClientConnection {
       return;
     }
     this.active = null;
-    if (this.parsing === null) {
-      this.phase = PHASE.IDLE;
-      this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+    if (this.parsing !== null) return;
+    if (this.midMessage) {
+      // The next (pipelined) request has begun but its head is not complete: it gets the headers timeout.
+      this.phase = PHASE.HEAD;
+      this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
+      return;
     }
+    this.phase = PHASE.IDLE;
+    this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+    this.releaseParser();
   }
 
   /** The sweep found the deadline passed. */
@@ -205,14 +249,18 @@ export class Http1ClientConnection {
     active?.abort();
   }
 
+  handleMessageBegin(): void {
+    this.midMessage = true;
+  }
+
   handleHeaders(headers: string[], url: string): void {
-    this.pendingFields.add(headers);
+    (this.pendingFields ??= new PendingFields()).add(headers);
     this.pendingUrl += url;
   }
 
   handleHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
-      headers = this.pendingFields.take();
+      headers = this.pendingFields === null ? [] : this.pendingFields.take();
     }
     if (url === undefined) {
       url = this.pendingUrl;
@@ -240,7 +288,8 @@ export class Http1ClientConnection {
   }
 
   handleMessageComplete(): void {
-    const trailers = this.pendingFields.takeTrailers();
+    this.midMessage = false;
+    const trailers = this.pendingFields === null ? null : this.pendingFields.takeTrailers();
     this.pendingUrl = '';
     const exchange = this.parsing;
     this.parsing = null;
@@ -248,6 +297,10 @@ export class Http1ClientConnection {
     this.deadline = 0;
     exchange?.onRequestComplete(trailers);
   }
+}
+
+function onParserMessageBegin(this: ParserWithConn): void {
+  this.conn.handleMessageBegin();
 }
 
 function onParserHeaders(this: ParserWithConn, headers: string[], url: string): void {
@@ -269,4 +322,28 @@ function onParserMessageComplete(this: ParserWithConn): void {
   this.conn.handleMessageComplete();
 }
 
-const PARSER_CALLBACKS = { headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete };
+/** Client-side request parsers (exported for tests: `inUse` counts connections mid-message). */
+export const PARSERS = new ParserPool<Http1ClientConnection>(REQUEST, {
+  messageBegin: onParserMessageBegin, headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete,
+});
+
+// Socket event handlers shared by every connection (no closures per connection).
+function onSocketData(this: ClientSocket, chunk: Buffer): void {
+  this[CONN].onData(chunk);
+}
+
+function onSocketDrain(this: ClientSocket): void {
+  this[CONN].onDrain();
+}
+
+function onSocketEnd(this: ClientSocket): void {
+  this[CONN].onEnd();
+}
+
+function onSocketClose(this: ClientSocket): void {
+  this[CONN].onClose();
+}
+
+function onSocketError(this: ClientSocket): void {
+  this[CONN].destroy();
+}
