@@ -1,28 +1,40 @@
 // `tideway check [flags] <file-or-dir>...`: reads manifests once, translates them exactly as the
 // gateway would, prints the route table and every diagnostic, and exits 1 when any diagnostic is an
 // error (0 otherwise, 2 for usage errors and unreadable paths), so that manifests can be validated
-// before `kubectl apply` or in CI.
+// before `kubectl apply` or in CI. With --ingress-nginx-compat it also prints the ingress-nginx
+// migration report and exits 1 when an annotation would behave differently under Tideway. With
+// --kubeconfig it reads the objects from the cluster (one full list) instead of files.
 import { parseArgs } from 'node:util';
 import { ObjectStore } from '../store/index.ts';
 import { startFileSource, ManifestPathError } from '../sources/files/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
+import { translate, DEFAULT_ROUTE_OPTIONS, formatMigrationReport, migrationReport } from '../translate/index.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import type { BackendSpec, RouteSpec, RouteTableSpec } from '../routing/index.ts';
 
 export const CHECK_USAGE = `Usage: tideway check [flags] <file-or-dir>...
+       tideway check [flags] --kubeconfig <path>
 
 Validates Kubernetes manifests offline: prints the routes Tideway would serve and every diagnostic.
-Exit status: 0 no error (warnings allowed), 1 at least one error, 2 usage error or unreadable path.
+Exit status: 0 no error (warnings allowed), 1 at least one error (or, with --ingress-nginx-compat,
+an ingress-nginx annotation that would behave differently), 2 usage error or unreadable path.
 
 Flags:
   --ingress-class <name>     IngressClass name to serve (default $TIDEWAY_INGRESS_CLASS or ${DEFAULT_INGRESS_CLASS})
   --allow-cross-namespace    let Ingresses reference Middlewares and Secrets of other namespaces
+  --ingress-nginx-compat     serve ingress-nginx's class too, and print the migration report
+  --ingress-nginx-annotation-prefix <prefix>  ingress-nginx's annotation prefix (default nginx.ingress.kubernetes.io)
+  --ingress-nginx-configmap <ns/name>  ingress-nginx's ConfigMap, whose settings become defaults
+  --kubeconfig <path>        read the objects from this cluster instead of files
   --help                     print this help`;
 
 const CHECK_FLAGS = {
   'ingress-class': { type: 'string' },
   'allow-cross-namespace': { type: 'boolean' },
+  'ingress-nginx-compat': { type: 'boolean' },
+  'ingress-nginx-annotation-prefix': { type: 'string' },
+  'ingress-nginx-configmap': { type: 'string' },
+  kubeconfig: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -67,8 +79,43 @@ export function formatCheckReport(table: RouteTableSpec, diagnostics: readonly D
   return `${out.join('\n')}\n`;
 }
 
+async function readFiles(paths: string[], store: ObjectStore): Promise<void> {
+  const source = await startFileSource(paths, store, () => {}, { pollIntervalMs: 0, watch: false });
+  await source.ready;
+  await source.close();
+}
+
+class ClusterReadError extends Error {}
+
+const CLUSTER_READ_TIMEOUT_MS = 30_000;
+
+/** One full list of what the gateway reads, through the same source it runs with. */
+async function readCluster(kubeconfig: string, configMap: string | undefined, store: ObjectStore): Promise<void> {
+  // Loaded only here: the Kubernetes client is large and slow to import.
+  const { loadKubeConfig, KubeConfigError } = await import('../kube/client.ts');
+  const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
+  let kubeConfig;
+  try {
+    kubeConfig = await loadKubeConfig({ kubeconfig });
+  } catch (error) {
+    throw error instanceof KubeConfigError ? new ClusterReadError(error.message) : error;
+  }
+  const source = await startKubernetesSource({ kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {} });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClusterReadError(`the API server did not answer a full list within ${CLUSTER_READ_TIMEOUT_MS / 1000}s`)), CLUSTER_READ_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([source.whenSynced(), timeout]);
+  } finally {
+    clearTimeout(timer);
+    await source.close();
+  }
+  store.flush();
+}
+
 export async function runCheck(argv: string[]): Promise<number> {
-  let values: { 'ingress-class'?: string; 'allow-cross-namespace'?: boolean; help?: boolean };
+  let values: { 'ingress-class'?: string; 'allow-cross-namespace'?: boolean; 'ingress-nginx-compat'?: boolean; 'ingress-nginx-annotation-prefix'?: string; 'ingress-nginx-configmap'?: string; kubeconfig?: string; help?: boolean };
   let paths: string[];
   try {
     ({ values, positionals: paths } = parseArgs({ args: argv, options: CHECK_FLAGS, allowPositionals: true, strict: true }));
@@ -80,28 +127,47 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stdout.write(`${CHECK_USAGE}\n`);
     return 0;
   }
-  if (paths.length === 0) {
+  if (paths.length === 0 && values.kubeconfig === undefined) {
     process.stderr.write(`tideway check: no manifest file or directory given\n\n${CHECK_USAGE}\n`);
+    return 2;
+  }
+  const configMap = values['ingress-nginx-configmap'];
+  if (configMap !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(configMap)) {
+    process.stderr.write(`tideway check: --ingress-nginx-configmap: "${configMap}" must be namespace/name\n`);
+    return 2;
+  }
+  if (paths.length > 0 && values.kubeconfig !== undefined) {
+    process.stderr.write(`tideway check: give manifest paths or --kubeconfig, not both\n\n${CHECK_USAGE}\n`);
     return 2;
   }
   const store = new ObjectStore();
   try {
-    const source = await startFileSource(paths, store, () => {}, { pollIntervalMs: 0, watch: false });
-    await source.ready;
-    await source.close();
+    if (values.kubeconfig !== undefined) await readCluster(values.kubeconfig, values['ingress-nginx-configmap'], store);
+    else await readFiles(paths, store);
   } catch (error) {
-    if (error instanceof ManifestPathError) {
+    if (error instanceof ManifestPathError || error instanceof ClusterReadError) {
       process.stderr.write(`tideway check: ${error.message}\n`);
       return 2;
     }
     throw error;
   }
-  const { table, diagnostics } = translate(store.state(), {
+  const prefix = values['ingress-nginx-annotation-prefix'];
+  const options = {
     ingressClass: values['ingress-class'] ?? process.env.TIDEWAY_INGRESS_CLASS ?? DEFAULT_INGRESS_CLASS,
     controllerName: CONTROLLER_NAME,
     allowCrossNamespace: values['allow-cross-namespace'] === true,
     defaults: DEFAULT_ROUTE_OPTIONS,
-  });
+    ingressNginxCompat: values['ingress-nginx-compat'] === true,
+    nginxConfigMap: values['ingress-nginx-configmap'] ?? null,
+    ...(prefix === undefined ? {} : { nginxAnnotationPrefix: prefix.replace(/\/$/, '') }),
+  };
+  const { table, diagnostics } = translate(store.state(), options);
   process.stdout.write(formatCheckReport(table, diagnostics));
-  return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
+  let changes = false;
+  if (options.ingressNginxCompat) {
+    const report = migrationReport(store.state(), options);
+    process.stdout.write(`\n${formatMigrationReport(report)}`);
+    changes = report.some((line) => line.changesBehaviour);
+  }
+  return changes || diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
 }

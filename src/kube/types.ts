@@ -77,17 +77,45 @@ export interface Secret extends KubeObject {
   stringData?: Record<string, string>;
 }
 
+/** Read for ingress-nginx compatibility only (--ingress-nginx-configmap). */
+export interface ConfigMap extends KubeObject {
+  kind: 'ConfigMap';
+  data?: Record<string, string>;
+}
+
 /** Tideway's own custom resource (group tideway.dev, version v1alpha1). */
 export interface Middleware extends KubeObject {
   kind: 'Middleware';
   spec?: Record<string, unknown>;
 }
 
-export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware;
-export type Kind = AnyKubeObject['kind'];
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware'];
+/**
+ * Gateway API objects (gateway.networking.k8s.io, v1.6 standard channel). Their specs are deep and
+ * translate/gateway/ reads every field through guards, so only the top level is typed here.
+ */
+export interface GatewayApiObject<K extends string> extends KubeObject {
+  kind: K;
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+export type GatewayClass = GatewayApiObject<'GatewayClass'>;
+export type Gateway = GatewayApiObject<'Gateway'>;
+export type HTTPRoute = GatewayApiObject<'HTTPRoute'>;
+export type GRPCRoute = GatewayApiObject<'GRPCRoute'>;
+export type ReferenceGrant = GatewayApiObject<'ReferenceGrant'>;
+export type BackendTLSPolicy = GatewayApiObject<'BackendTLSPolicy'>;
+export type ListenerSet = GatewayApiObject<'ListenerSet'>;
+export type GatewayApiKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant' | 'BackendTLSPolicy' | 'ListenerSet';
 
-/** apiVersion each kind must carry. */
+export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware | ConfigMap
+  | GatewayClass | Gateway | HTTPRoute | GRPCRoute | ReferenceGrant | BackendTLSPolicy | ListenerSet;
+export type Kind = AnyKubeObject['kind'];
+export const GATEWAY_API_KINDS: readonly GatewayApiKind[] = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy', 'ListenerSet'];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware', 'ConfigMap', ...GATEWAY_API_KINDS];
+
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+
+/** apiVersion each kind is read as (the preferred one; see ALSO_SERVED for older versions still served). */
 export const API_VERSIONS: Record<Kind, string> = {
   Ingress: 'networking.k8s.io/v1',
   IngressClass: 'networking.k8s.io/v1',
@@ -95,11 +123,33 @@ export const API_VERSIONS: Record<Kind, string> = {
   EndpointSlice: 'discovery.k8s.io/v1',
   Secret: 'v1',
   Middleware: 'tideway.dev/v1alpha1',
+  ConfigMap: 'v1',
+  GatewayClass: `${GATEWAY_API_GROUP}/v1`,
+  Gateway: `${GATEWAY_API_GROUP}/v1`,
+  HTTPRoute: `${GATEWAY_API_GROUP}/v1`,
+  GRPCRoute: `${GATEWAY_API_GROUP}/v1`,
+  ReferenceGrant: `${GATEWAY_API_GROUP}/v1`,
+  BackendTLSPolicy: `${GATEWAY_API_GROUP}/v1`,
+  ListenerSet: `${GATEWAY_API_GROUP}/v1`,
 };
 
-/** IngressClass is cluster-scoped; every other kind is namespaced. */
+/** Older versions the v1.6 standard-channel CRDs still serve, with the same schema as the preferred one. */
+export const ALSO_SERVED: Partial<Record<Kind, readonly string[]>> = {
+  GatewayClass: [`${GATEWAY_API_GROUP}/v1beta1`],
+  Gateway: [`${GATEWAY_API_GROUP}/v1beta1`],
+  HTTPRoute: [`${GATEWAY_API_GROUP}/v1beta1`],
+  ReferenceGrant: [`${GATEWAY_API_GROUP}/v1beta1`],
+};
+
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set(['IngressClass', 'GatewayClass']);
+
+export function isClusterScoped(kind: Kind): boolean {
+  return CLUSTER_SCOPED.has(kind);
+}
+
+/** IngressClass and GatewayClass are cluster-scoped; every other kind is namespaced. */
 export function objectKey(kind: Kind, namespace: string | undefined, name: string): string {
-  return kind === 'IngressClass' ? `${kind}/${name}` : `${kind}/${namespace ?? 'default'}/${name}`;
+  return CLUSTER_SCOPED.has(kind) ? `${kind}/${name}` : `${kind}/${namespace ?? 'default'}/${name}`;
 }
 
 /** "namespace/name" (or "name" for cluster-scoped objects), as diagnostics and the admin API print it. */

@@ -3,6 +3,7 @@
 // read two headers costs two short scans, and one that no middleware touches costs nothing. Names keep
 // the case they were received or set with; lookups ignore case (ASCII only, as HTTP field names are).
 import type { HeaderMap } from './types.ts';
+import { sameHeaderName } from '../lib/header-name.ts';
 
 /** Thrown when a middleware tries to set a header name or value that would break the message framing. */
 export class InvalidHeaderError extends Error {
@@ -21,17 +22,6 @@ const FORBIDDEN_IN_VALUE = /[\r\n\0]/;
 export function checkHeader(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new InvalidHeaderError(name, 'a header name must be a non-empty token');
   if (FORBIDDEN_IN_VALUE.test(value)) throw new InvalidHeaderError(name, 'a header value must not contain CR, LF or NUL');
-}
-
-/** Case-insensitive equality of `a` with `lower`, which must already be lower-case; allocates nothing. */
-function sameName(a: string, lower: string): boolean {
-  if (a.length !== lower.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    let c = a.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c !== lower.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 export class FlatHeaderMap implements HeaderMap {
@@ -55,7 +45,7 @@ export class FlatHeaderMap implements HeaderMap {
 
   private indexOf(lower: string, from = 0): number {
     const raw = this.raw;
-    for (let i = from; i < raw.length; i += 2) if (sameName(raw[i]!, lower)) return i;
+    for (let i = from; i < raw.length; i += 2) if (sameHeaderName(raw[i]!, lower)) return i;
     return -1;
   }
 
@@ -111,7 +101,7 @@ export class FlatHeaderMap implements HeaderMap {
     if (write < 0) return;
     this.modified = true;
     for (let read = write + 2; read < raw.length; read += 2) {
-      if (sameName(raw[read]!, lower)) continue;
+      if (sameHeaderName(raw[read]!, lower)) continue;
       raw[write] = raw[read]!;
       raw[write + 1] = raw[read + 1]!;
       write += 2;

@@ -41,6 +41,11 @@ export class HostIndex<V> {
     return this.count;
   }
 
+  /** Every value; compile-time use. */
+  *values(): IterableIterator<V> {
+    for (const bucket of this.buckets.values()) for (const entry of bucket) yield entry.value;
+  }
+
   /** The value for a host, or undefined; compile-time use (the host need not be lower-case). */
   get(host: string): V | undefined {
     return this.getRange(host, 0, host.length);

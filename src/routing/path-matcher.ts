@@ -5,9 +5,23 @@
 //      matches wins if its source is longer than the Prefix path; at equal length the Prefix wins.
 // This keeps ingress-nginx's "regex locations ordered by length" while leaving Exact and Prefix with
 // their Kubernetes meaning.
+//
+// Gateway API routes may add predicates (method, headers, query parameters): routes of the same path
+// then form a chain in HTTPRoute precedence order (guard.ts), and the last guarded route of a Prefix
+// chain links to the chain of the next shorter Prefix path, so a request whose predicates fail at
+// "/a/b" is still served by "/a". A route without a guard ends a chain; a slot whose first route has
+// no guard costs one null check more than before.
 import type { RouteSpec } from './spec.ts';
+import { comparePrecedence, type RouteGuard } from './guard.ts';
 import { compilePathRegex } from './path-regex.ts';
 import { PathTree, prefixKey, type PathTreeMatch } from './path-tree.ts';
+
+/** What the matcher holds: a route, its predicates (null: none) and the next candidate of its chain. */
+export interface MatchCandidate<R> {
+  readonly spec: RouteSpec;
+  readonly guard: RouteGuard | null;
+  next: R | null;
+}
 
 interface RegexEntry<R> {
   regex: RegExp;
@@ -24,7 +38,41 @@ export class RouteCompileError extends Error {
   }
 }
 
-export class PathMatcher<R extends { readonly spec: RouteSpec }> {
+/** Inserts route into the chain starting at head (precedence order); returns the new head, or null for a duplicate. */
+function insertInChain<R extends MatchCandidate<R>>(head: R | null, route: R): R | null {
+  if (head === null) return route;
+  let previous: R | null = null;
+  let current: R | null = head;
+  while (current !== null && comparePrecedence(current.spec.gateway, route.spec.gateway) <= 0) {
+    // Two routes without predicates on one path: the first one stays (translate() reported the other).
+    if (current.guard === null) return route.guard === null ? null : head;
+    previous = current;
+    current = current.next;
+  }
+  if (route.guard === null && current !== null) {
+    // An unguarded route ends the chain: what follows it could never be reached.
+    route.next = null;
+  } else {
+    route.next = current;
+  }
+  if (previous === null) return route;
+  previous.next = route;
+  return head;
+}
+
+/** The first route of the chain whose predicates hold for the request, or null. */
+function pick<R extends MatchCandidate<R>>(head: R | null, method: string, headers: readonly string[], path: string): R | null {
+  let candidate = head;
+  while (candidate !== null) {
+    if (candidate.guard === null || candidate.guard.test(method, headers, path)) return candidate;
+    candidate = candidate.next;
+  }
+  return null;
+}
+
+const NO_HEADERS: readonly string[] = [];
+
+export class PathMatcher<R extends MatchCandidate<R>> {
   private readonly tree = new PathTree<R>();
   private readonly regexes: RegexEntry<R>[] = [];
   /** Reused by every match() call: lookups are synchronous, so one scratch object per matcher is safe. */
@@ -35,11 +83,18 @@ export class PathMatcher<R extends { readonly spec: RouteSpec }> {
     const { kind, path, id } = route.spec;
     switch (kind) {
       case 'Exact':
-        return this.tree.insert(path, 'exact', route);
-      case 'Prefix':
-        return this.tree.insert(prefixKey(path), 'prefix', route);
+      case 'Prefix': {
+        let added = false;
+        this.tree.update(kind === 'Exact' ? path : prefixKey(path), kind === 'Exact' ? 'exact' : 'prefix', (head) => {
+          const merged = insertInChain(head, route);
+          added = merged !== null;
+          return merged ?? head!;
+        });
+        return added;
+      }
       case 'Regex': {
-        if (this.regexes.some((entry) => entry.source === path)) return false;
+        // Same source and no predicates on either: the first one stays (translate() reported the other).
+        if (route.guard === null && this.regexes.some((entry) => entry.source === path && entry.route.guard === null)) return false;
         let regex: RegExp;
         try {
           regex = compilePathRegex(path);
@@ -48,7 +103,7 @@ export class PathMatcher<R extends { readonly spec: RouteSpec }> {
         }
         this.regexes.push({ regex, source: path, route });
         // Longest source first; ties by source so the order does not depend on insertion order.
-        this.regexes.sort((a, b) => b.source.length - a.source.length || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+        this.regexes.sort((a, b) => b.source.length - a.source.length || (a.source < b.source ? -1 : a.source > b.source ? 1 : 0) || comparePrecedence(a.route.spec.gateway, b.route.spec.gateway));
         return true;
       }
       default:
@@ -56,12 +111,30 @@ export class PathMatcher<R extends { readonly spec: RouteSpec }> {
     }
   }
 
-  /** Matches path[0, end) (end excludes the query string). */
-  match(path: string, end: number): R | null {
+  /** Links the last guarded route of every Prefix chain to the chain of its next shorter Prefix path; call once after add(). */
+  finish(): void {
+    this.tree.eachPrefixWithParent((head, parent) => {
+      let tail = head;
+      while (tail.next !== null) tail = tail.next;
+      if (tail.guard !== null) tail.next = parent;
+    });
+  }
+
+  /**
+   * Matches path[0, end) (end excludes the query string). `method`, `headers` (flat name/value list) and
+   * the query string of `path` are read only by routes with predicates.
+   */
+  match(path: string, end: number, method = 'GET', headers: readonly string[] = NO_HEADERS): R | null {
     const found = this.scratch;
     this.tree.lookup(path, end, found);
-    if (found.exact !== null) return found.exact;
-    const prefix = found.prefix;
+    const exact = found.exact;
+    if (exact !== null) {
+      if (exact.guard === null) return exact;
+      const picked = pick(exact, method, headers, path);
+      if (picked !== null) return picked;
+    }
+    let prefix = found.prefix;
+    if (prefix !== null && prefix.guard !== null) prefix = pick(prefix, method, headers, path);
     const regexes = this.regexes;
     if (regexes.length === 0) return prefix;
     const prefixLength = prefix === null ? -1 : prefix.spec.path.length;
@@ -71,7 +144,7 @@ export class PathMatcher<R extends { readonly spec: RouteSpec }> {
       if (entry.source.length <= prefixLength) break;
       // Only Regex routes pay for cutting off the query string.
       subject ??= end === path.length ? path : path.slice(0, end);
-      if (entry.regex.test(subject)) return entry.route;
+      if (entry.regex.test(subject) && (entry.route.guard === null || entry.route.guard.test(method, headers, path))) return entry.route;
     }
     return prefix;
   }

@@ -42,6 +42,11 @@ export class PathTree<R> {
 
   /** Returns false (and keeps the existing route) when the slot is already taken. */
   insert(key: string, slot: 'exact' | 'prefix', route: R): boolean {
+    return this.update(key, slot, (existing) => existing ?? route) === route;
+  }
+
+  /** Sets the slot of key to merge(current value or null); returns what it stored. */
+  update(key: string, slot: 'exact' | 'prefix', merge: (existing: R | null) => R): R {
     let node = this.root;
     let i = 0;
     while (i < key.length) {
@@ -66,9 +71,35 @@ export class PathTree<R> {
       node = child;
       i += common;
     }
-    if (node[slot] !== null) return false;
-    node[slot] = route;
-    return true;
+    const merged = merge(node[slot]);
+    node[slot] = merged;
+    return merged;
+  }
+
+  /**
+   * Calls visit for every Prefix route with the Prefix route of the longest strictly shorter key that
+   * is an element-wise prefix of it ("/a" for "/a/b", "" for "/a"), or null. Compile time only.
+   */
+  eachPrefixWithParent(visit: (route: R, parent: R | null) => void): void {
+    const walk = (node: TreeNode<R>, key: string, ancestors: { key: string; route: R }[]): void => {
+      let pushed = false;
+      if (node.prefix !== null) {
+        let parent: R | null = null;
+        for (let i = ancestors.length - 1; i >= 0; i--) {
+          const a = ancestors[i]!;
+          if (a.key.length === 0 || key.charCodeAt(a.key.length) === SLASH) {
+            parent = a.route;
+            break;
+          }
+        }
+        visit(node.prefix, parent);
+        ancestors.push({ key, route: node.prefix });
+        pushed = true;
+      }
+      if (node.children !== null) for (const child of node.children.values()) walk(child, key + child.label, ancestors);
+      if (pushed) ancestors.pop();
+    };
+    walk(this.root, '', []);
   }
 
   /**

@@ -6,6 +6,7 @@
 // route (spec.defaultBackend) or gets no route at all (404).
 import type { BackendSpec, RouteSpec, RouteTableSpec } from './spec.ts';
 import { HostIndex, hostNameEnd } from './host-index.ts';
+import { hasPredicates, RouteGuard } from './guard.ts';
 import { PathMatcher } from './path-matcher.ts';
 
 export interface CompiledBackend {
@@ -20,6 +21,10 @@ export interface CompiledRoute<T> {
   readonly backend: CompiledBackend | null;
   /** What the caller attached at compile time (e.g. its composed middleware chain). */
   readonly ext: T;
+  /** Gateway API predicates beyond host and path; null for routes without any. */
+  readonly guard: RouteGuard | null;
+  /** The next candidate when the guard fails (see path-matcher.ts). */
+  next: CompiledRoute<T> | null;
 }
 
 const WILDCARD_PREFIX = '*.';
@@ -34,6 +39,11 @@ export class RouteTable<T> {
   private readonly exactHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
   /** Keyed by the suffix after "*.": "*.example.com" is stored as "example.com". */
   private readonly wildcardHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
+  /**
+   * Gateway API wildcards, same keys: "*.example.com" covers any number of labels there
+   * ("a.b.example.com" too), where an Ingress wildcard covers exactly one.
+   */
+  private readonly deepWildcardHosts = new HostIndex<PathMatcher<CompiledRoute<T>>>();
   private readonly hostless: PathMatcher<CompiledRoute<T>> | null;
 
   /** Throws RouteCompileError for a route the matcher cannot hold (translate() never produces one). */
@@ -46,23 +56,34 @@ export class RouteTable<T> {
 
     const routes: CompiledRoute<T>[] = [];
     const compile = (route: RouteSpec): CompiledRoute<T> => {
-      const compiled = { spec: route, backend: route.backend === null ? null : (backends.get(route.backend) ?? null), ext: attach(route) };
+      const compiled: CompiledRoute<T> = {
+        spec: route,
+        backend: route.backend === null ? null : (backends.get(route.backend) ?? null),
+        ext: attach(route),
+        guard: hasPredicates(route.gateway) ? new RouteGuard(route.gateway) : null,
+        next: null,
+      };
       routes.push(compiled);
       return compiled;
     };
     let hostless: PathMatcher<CompiledRoute<T>> | null = null;
+    const matcherOf = (index: HostIndex<PathMatcher<CompiledRoute<T>>>, key: string): PathMatcher<CompiledRoute<T>> => {
+      let matcher = index.get(key);
+      if (matcher === undefined) index.set(key, (matcher = new PathMatcher()));
+      return matcher;
+    };
     for (const { host, routes: hostRoutes } of spec.hosts) {
-      let matcher: PathMatcher<CompiledRoute<T>> | undefined;
-      if (host === '') matcher = hostless ??= new PathMatcher();
-      else {
-        const wildcard = host.startsWith(WILDCARD_PREFIX);
-        const index = wildcard ? this.wildcardHosts : this.exactHosts;
-        const key = wildcard ? host.slice(WILDCARD_PREFIX.length) : host;
-        matcher = index.get(key);
-        if (matcher === undefined) index.set(key, (matcher = new PathMatcher()));
+      const wildcard = host.startsWith(WILDCARD_PREFIX);
+      const key = wildcard ? host.slice(WILDCARD_PREFIX.length) : host;
+      for (const route of hostRoutes) {
+        let matcher: PathMatcher<CompiledRoute<T>>;
+        if (host === '') matcher = hostless ??= new PathMatcher();
+        else if (!wildcard) matcher = matcherOf(this.exactHosts, key);
+        else matcher = matcherOf(route.gateway === undefined ? this.wildcardHosts : this.deepWildcardHosts, key);
+        matcher.add(compile(route));
       }
-      for (const route of hostRoutes) matcher.add(compile(route));
     }
+    for (const matcher of [hostless, ...this.exactHosts.values(), ...this.wildcardHosts.values(), ...this.deepWildcardHosts.values()]) matcher?.finish();
     this.hostless = hostless;
     this.defaultRoute = spec.defaultRoute === null ? null : compile(spec.defaultRoute);
     this.routes = routes;
@@ -72,13 +93,15 @@ export class RouteTable<T> {
    * The route for a request, or null (404). `host` is the Host header or :authority as received
    * (port, case and a trailing dot are handled here); `path` is the request target as received,
    * query string included and not percent-decoded. Allocates nothing for Exact and Prefix routes.
+   * `method` and `headers` (the flat [name, value, ...] list) are read only by Gateway API routes
+   * with predicates.
    */
-  match(host: string | undefined, path: string): CompiledRoute<T> | null {
+  match(host: string | undefined, path: string, method?: string, headers?: readonly string[]): CompiledRoute<T> | null {
     const matcher = this.selectHost(host);
     if (matcher !== null) {
       let end = path.indexOf('?');
       if (end < 0) end = path.length;
-      const route = matcher.match(path, end);
+      const route = matcher.match(path, end, method, headers);
       if (route !== null) return route;
     }
     return this.defaultRoute;
@@ -94,6 +117,13 @@ export class RouteTable<T> {
       const dot = host.indexOf('.');
       if (dot > 0 && dot < end - 1) {
         const wildcard = this.wildcardHosts.getRange(host, dot + 1, end);
+        if (wildcard !== undefined) return wildcard;
+      }
+    }
+    if (this.deepWildcardHosts.size > 0) {
+      // The longest suffix first: "*.b.example.com" is more specific than "*.example.com".
+      for (let dot = host.indexOf('.'); dot > 0 && dot < end - 1; dot = host.indexOf('.', dot + 1)) {
+        const wildcard = this.deepWildcardHosts.getRange(host, dot + 1, end);
         if (wildcard !== undefined) return wildcard;
       }
     }

@@ -77,6 +77,34 @@ export interface RouteSpec {
   backend: string | null;
   options: RouteOptions;
   middlewares: MiddlewareSpec[];
+  /** Gateway API routes only: what made the route, and the predicates checked after host and path. */
+  gateway?: GatewayRouteInfo;
+}
+
+/** A header or query-parameter predicate of an HTTPRoute or GRPCRoute match. */
+export interface ValueMatchSpec {
+  /** Header names compare case-insensitively (stored lower-case); query parameter names exactly. */
+  name: string;
+  type: 'Exact' | 'RegularExpression';
+  value: string;
+}
+
+export interface GatewayRouteInfo {
+  kind: 'HTTPRoute' | 'GRPCRoute';
+  /** Index of the rule in spec.rules, and its name when the rule has one. */
+  rule: number;
+  ruleName?: string;
+  /** Index of the match in the rule's matches (-1: a rule without matches). */
+  match: number;
+  /** Request method that must match exactly ("" for any). */
+  method: string;
+  headers: ValueMatchSpec[];
+  queryParams: ValueMatchSpec[];
+  /**
+   * Rank among the routes of the same host and path with the same number of predicates: lower wins.
+   * translate() numbers routes in the spec's order (oldest route, then namespace/name, then rule order).
+   */
+  order: number;
 }
 
 export interface TlsCertificateSpec {

@@ -62,6 +62,7 @@ export class ControlPlane {
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
+      ...(s.ingressNginxConfigMap === undefined ? {} : { configMaps: [s.ingressNginxConfigMap] }),
       sink: this.store,
       log,
       onSyncChange: (synced) => synced && this.onSourceSynced(),
@@ -83,6 +84,9 @@ export class ControlPlane {
       ingressClass: this.settings.ingressClass,
       controllerName: CONTROLLER_NAME,
       allowCrossNamespace: this.settings.allowCrossNamespace,
+      ingressNginxCompat: this.settings.ingressNginxCompat,
+      nginxAnnotationPrefix: this.settings.ingressNginxAnnotationPrefix,
+      nginxConfigMap: this.settings.ingressNginxConfigMap ?? null,
       defaultCertificate: this.settings.defaultCertificate ?? null,
       defaults: {
         ...DEFAULT_ROUTE_OPTIONS,

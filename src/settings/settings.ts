@@ -20,6 +20,10 @@ export interface Settings {
   kubeconfig: string | undefined;
   watchNamespaces: string[];
   ingressClass: string;
+  ingressNginxCompat: boolean;
+  ingressNginxAnnotationPrefix: string;
+  /** --ingress-nginx-configmap: "namespace/name" of ingress-nginx's ConfigMap, whose keys become defaults. */
+  ingressNginxConfigMap: string | undefined;
   bindAddress: string;
   httpPort: number;
   httpsPort: number | undefined;
@@ -70,6 +74,9 @@ export const FLAGS: Record<string, FlagSpec> = {
   kubeconfig: { type: 'string', help: 'kubeconfig file (in-cluster credentials are used when absent)' },
   'watch-namespace': { type: 'string', multiple: true, help: 'namespace to watch; repeatable (default: all)' },
   'ingress-class': { type: 'string', default: DEFAULT_INGRESS_CLASS, help: 'IngressClass name this instance serves' },
+  'ingress-nginx-compat': { type: 'boolean', help: 'also serve ingress-nginx\'s class (controller k8s.io/ingress-nginx, legacy class "nginx")' },
+  'ingress-nginx-annotation-prefix': { type: 'string', default: 'nginx.ingress.kubernetes.io', help: 'prefix of the ingress-nginx annotations Tideway reads' },
+  'ingress-nginx-configmap': { type: 'string', help: 'namespace/name of ingress-nginx\'s ConfigMap: its global settings become defaults' },
   'bind-address': { type: 'string', default: '0.0.0.0', help: 'address the HTTP and HTTPS listeners bind' },
   'http-port': { type: 'string', default: '8080', help: 'plain HTTP (and h2c) port' },
   'https-port': { type: 'string', help: 'TLS port (HTTP/1.1 and HTTP/2 by ALPN)' },
@@ -174,6 +181,15 @@ function size(flag: string, text: string): number {
   }
 }
 
+/** An annotation prefix: a DNS subdomain, written without the trailing "/". */
+function annotationPrefix(text: string): string {
+  const value = text.endsWith('/') ? text.slice(0, -1) : text;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value) || value.length > 253) {
+    throw new SettingsError('ingress-nginx-annotation-prefix', `"${text}" is not an annotation prefix such as nginx.ingress.kubernetes.io`);
+  }
+  return value;
+}
+
 /** Parses flags (argv without node and script) and the environment. Throws SettingsError. */
 export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Settings & { help: boolean } {
   const options: Record<string, { type: FlagKind; multiple?: boolean }> = {};
@@ -210,7 +226,7 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (accessLog !== 'on' && accessLog !== 'off') throw new SettingsError('access-log', `"${accessLog}" must be on or off`);
   const logLevel = str('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) throw new SettingsError('log-level', `"${logLevel}" is not a log level`);
-  for (const flag of ['default-certificate', 'publish-service']) {
+  for (const flag of ['default-certificate', 'publish-service', 'ingress-nginx-configmap']) {
     const value = str(flag);
     if (value !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(value)) throw new SettingsError(flag, `"${value}" must be namespace/name`);
   }
@@ -231,6 +247,9 @@ export function parseSettings(argv: readonly string[], env: NodeJS.ProcessEnv = 
     kubeconfig: str('kubeconfig'),
     watchNamespaces: list('watch-namespace'),
     ingressClass: str('ingress-class')!,
+    ingressNginxCompat: bool('ingress-nginx-compat'),
+    ingressNginxAnnotationPrefix: annotationPrefix(str('ingress-nginx-annotation-prefix')!),
+    ingressNginxConfigMap: str('ingress-nginx-configmap'),
     bindAddress: str('bind-address')!,
     httpPort: port('http-port', str('http-port')!),
     httpsPort: httpsPort === undefined ? undefined : port('https-port', httpsPort),

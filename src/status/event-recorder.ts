@@ -17,6 +17,7 @@ import type { ClientNode } from '../kube/client.ts';
 import { CONTROLLER_NAME, MIDDLEWARE_API_VERSION } from '../kube/constants.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import { apiCallOptions, attempt } from './api-call.ts';
+import { API_VERSIONS, GATEWAY_API_KINDS, isClusterScoped } from '../kube/types.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import { pause, type StatusTiming } from './timing.ts';
 import { TokenBucket, WorkQueue, type WorkResult } from './work-queue.ts';
@@ -29,6 +30,7 @@ const EVENT_KINDS: Record<string, { apiVersion: string; namespaced: boolean }> =
   EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', namespaced: true },
   Secret: { apiVersion: 'v1', namespaced: true },
   Middleware: { apiVersion: MIDDLEWARE_API_VERSION, namespaced: true },
+  ...Object.fromEntries(GATEWAY_API_KINDS.map((kind) => [kind, { apiVersion: API_VERSIONS[kind], namespaced: !isClusterScoped(kind) }])),
 };
 
 const MAX_MESSAGE = 1024;

@@ -62,11 +62,13 @@ export function servedIngresses(spec: RouteTableSpec): string[] {
 export function uidFromState(state: () => ClusterState): ObjectUidLookup {
   const lists: Record<string, keyof Omit<ClusterState, 'sourceDiagnostics'>> = {
     Ingress: 'ingresses', IngressClass: 'ingressClasses', Service: 'services', EndpointSlice: 'endpointSlices', Secret: 'secrets', Middleware: 'middlewares',
+    GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', ReferenceGrant: 'referenceGrants',
+    BackendTLSPolicy: 'backendTlsPolicies', ListenerSet: 'listenerSets',
   };
   return (kind, namespace, name) => {
     const list = lists[kind];
     if (!list) return undefined;
-    return state()[list].find((o) => o.metadata.name === name && o.metadata.namespace === namespace)?.metadata.uid;
+    return state()[list]?.find((o) => o.metadata.name === name && o.metadata.namespace === namespace)?.metadata.uid;
   };
 }
 

@@ -1,4 +1,7 @@
-import type { EndpointSlice, Ingress, IngressClass, Middleware, Secret, Service } from '../kube/types.ts';
+import type {
+  BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, ListenerSet, Middleware,
+  ReferenceGrant, Secret, Service, ConfigMap,
+} from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 
 /**
@@ -13,5 +16,15 @@ export interface ClusterState {
   endpointSlices: readonly EndpointSlice[];
   secrets: readonly Secret[];
   middlewares: readonly Middleware[];
+  /** Gateway API objects; absent in states built before Gateway API support (tests' hand-made states). */
+  gatewayClasses?: readonly GatewayClass[];
+  gateways?: readonly Gateway[];
+  httpRoutes?: readonly HTTPRoute[];
+  grpcRoutes?: readonly GRPCRoute[];
+  referenceGrants?: readonly ReferenceGrant[];
+  backendTlsPolicies?: readonly BackendTLSPolicy[];
+  listenerSets?: readonly ListenerSet[];
+  /** ConfigMaps (ingress-nginx's, --ingress-nginx-configmap); absent in tests' hand-made states. */
+  configMaps?: readonly ConfigMap[];
   sourceDiagnostics: readonly Diagnostic[];
 }

@@ -6,9 +6,12 @@
 // with an error diagnostic naming the field. Deeper checks (ports, paths, references) belong to translate.
 //
 // Which objects are kept:
-// - The six kinds Tideway reads (KINDS), under their own apiVersion. An old or wrong apiVersion of a
+// - The kinds Tideway reads (KINDS), under their own apiVersion (Gateway API kinds also under the older
+//   versions their CRDs still serve, ALSO_SERVED), with their CRD schema defaults filled in. An old or wrong apiVersion of a
 //   Kubernetes group is an error (e.g. extensions/v1beta1 Ingress: no longer served).
-// - Other ordinary Kubernetes kinds (Deployment, ConfigMap, ...) are skipped silently: people keep them in
+// - ConfigMaps are kept (ingress-nginx's global settings, --ingress-nginx-configmap; small, and in a
+//   cluster only the named one is watched).
+// - Other ordinary Kubernetes kinds (Deployment, Job, ...) are skipped silently: people keep them in
 //   the same directory as their Ingresses, and they are not mistakes. Same for a kind of another API group
 //   that happens to share a name with ours (Knative's serving.knative.dev Service, Traefik's Middleware).
 // - An unknown kind in Tideway's own group tideway.dev is skipped with a warning (most likely a typo in
@@ -20,8 +23,9 @@
 //   typed Secrets are skipped silently so Tideway never holds credentials it has no use for.
 
 import type { AnyKubeObject, Kind } from '../kube/types.ts';
-import { API_VERSIONS, KINDS } from '../kube/types.ts';
+import { ALSO_SERVED, API_VERSIONS, KINDS, isClusterScoped } from '../kube/types.ts';
 import type { Diagnostic, Severity } from '../kube/diagnostic.ts';
+import { applyGatewayApiDefaults } from './gateway-defaults.ts';
 
 /** Where an object was read from; manifest files know the file and the line the object starts on. */
 export interface SourceLocation {
@@ -111,14 +115,15 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
     return problems.unidentified('warning', kind, `unknown kind in ${apiVersion}, skipped; Tideway's own kind is Middleware (${API_VERSIONS.Middleware})`, 'UnknownKind');
   }
   const wanted = API_VERSIONS[kind];
-  if (apiVersion !== wanted && !isKubernetesOrOwnGroup(group)) return undefined; // another API's kind of the same name
+  const served = apiVersion === wanted || (ALSO_SERVED[kind]?.includes(apiVersion) ?? false);
+  if (!served && !isKubernetesOrOwnGroup(group)) return undefined; // another API's kind of the same name
 
   const metadata = raw.metadata;
   if (!isRecord(metadata) || typeof metadata.name !== 'string' || metadata.name === '') {
     return problems.unidentified('error', kind, 'metadata.name is required', 'InvalidObject');
   }
   const name = metadata.name;
-  const namespaced = kind !== 'IngressClass';
+  const namespaced = !isClusterScoped(kind);
   if (namespaced && metadata.namespace != null && (typeof metadata.namespace !== 'string' || metadata.namespace === '')) {
     problems.add('error', kind, name, 'metadata.namespace', `must be a non-empty string, found ${describe(metadata.namespace)}`, 'InvalidObject');
     return undefined;
@@ -126,7 +131,7 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
   const namespace = namespaced ? (metadata.namespace as string | null | undefined) ?? 'default' : undefined;
   const ref = namespace ? `${namespace}/${name}` : name;
 
-  if (apiVersion !== wanted) {
+  if (!served) {
     const retired = group === groupOf(wanted) || (kind === 'Ingress' && group === 'extensions');
     const message = retired
       ? `${apiVersion} is no longer served, use ${wanted}`
@@ -147,6 +152,8 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
   else copy.metadata.namespace = namespace;
 
   if (kind === 'Secret') return normalizeSecret(copy, ref, problems);
+  if (kind === 'ConfigMap') return checkStringMap(copy.data, 'data', kind, ref, problems) ? (copy as unknown as AnyKubeObject) : undefined;
+  applyGatewayApiDefaults(kind, copy);
   return copy as unknown as AnyKubeObject;
 }
 

@@ -2,7 +2,10 @@
 // visited in sorted order, so when two origins define the same object the one that sorts first wins, and
 // every array is sorted by namespace/name.
 
-import type { AnyKubeObject, EndpointSlice, Ingress, IngressClass, Kind, Middleware, Secret, Service } from '../kube/types.ts';
+import type {
+  AnyKubeObject, BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, Kind, ListenerSet,
+  Middleware, ReferenceGrant, Secret, Service, ConfigMap,
+} from '../kube/types.ts';
 import { KINDS, objectRef } from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { ClusterState } from './cluster-state.ts';
@@ -47,6 +50,14 @@ export function buildClusterState(origins: ReadonlyMap<string, OriginContents>):
     endpointSlices: sorted<EndpointSlice>('EndpointSlice'),
     secrets: sorted<Secret>('Secret'),
     middlewares: sorted<Middleware>('Middleware'),
+    gatewayClasses: sorted<GatewayClass>('GatewayClass'),
+    gateways: sorted<Gateway>('Gateway'),
+    httpRoutes: sorted<HTTPRoute>('HTTPRoute'),
+    grpcRoutes: sorted<GRPCRoute>('GRPCRoute'),
+    referenceGrants: sorted<ReferenceGrant>('ReferenceGrant'),
+    backendTlsPolicies: sorted<BackendTLSPolicy>('BackendTLSPolicy'),
+    listenerSets: sorted<ListenerSet>('ListenerSet'),
+    configMaps: sorted<ConfigMap>('ConfigMap'),
     sourceDiagnostics: Object.freeze(diagnostics),
   });
 }

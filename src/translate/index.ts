@@ -4,3 +4,4 @@ export { DEFAULT_ROUTE_OPTIONS, resolveTranslateOptions, type TranslateOptions, 
 export { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 export type { ObjectDiagnostics } from './diagnostics.ts';
 export { readyReplicas } from './replicas.ts';
+export { formatMigrationReport, migrationReport, NGINX_ANNOTATIONS, type NginxAnnotation, type ReportLine } from './ingress-nginx/index.ts';

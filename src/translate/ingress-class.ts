@@ -3,17 +3,21 @@
 //   - else the legacy annotation kubernetes.io/ingress.class equals our class name (the field wins
 //     when both are set, as the API documents);
 //   - else, with neither, when one of our IngressClasses is marked as the cluster default.
+// With --ingress-nginx-compat, ingress-nginx's class counts as ours: IngressClasses whose controller is
+// k8s.io/ingress-nginx and the legacy class name "nginx".
 // Other classes are ignored without a word; a missing class only gets a warning when its name is
 // ours, since that Ingress was most likely meant for Tideway.
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION } from '../kube/constants.ts';
 import type { Ingress, IngressClass } from '../kube/types.ts';
 import type { ClusterIndex } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
+import { NGINX_CONTROLLER, NGINX_LEGACY_CLASS } from './ingress-nginx/class.ts';
 import type { TranslateOptions } from './options.ts';
 import { field, isUnset, stringMap } from './shape.ts';
 
 function isOurs(ingressClass: IngressClass, options: TranslateOptions): boolean {
-  return field(ingressClass.spec, 'controller') === options.controllerName;
+  const controller = field(ingressClass.spec, 'controller');
+  return controller === options.controllerName || (options.ingressNginxCompat && controller === NGINX_CONTROLLER);
 }
 
 export function isServedByUs(ingress: Ingress, index: ClusterIndex, options: TranslateOptions, diag: ObjectDiagnostics): boolean {
@@ -30,6 +34,6 @@ export function isServedByUs(ingress: Ingress, index: ClusterIndex, options: Tra
     return isOurs(ingressClass, options);
   }
   const legacy = stringMap(ingress.metadata.annotations)[LEGACY_CLASS_ANNOTATION];
-  if (legacy) return legacy === options.ingressClass;
+  if (legacy) return legacy === options.ingressClass || (options.ingressNginxCompat && legacy === NGINX_LEGACY_CLASS);
   return index.ingressClasses.some((c) => isOurs(c, options) && stringMap(c.metadata.annotations)[DEFAULT_CLASS_ANNOTATION] === 'true');
 }

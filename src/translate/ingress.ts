@@ -1,10 +1,10 @@
 // One Ingress -> its routes, default backend and certificates, added to the shared sets in the
 // order of precedence that translate() walks Ingresses in.
-import type { Ingress } from '../kube/types.ts';
-import type { PathKind, RouteSpec } from '../routing/spec.ts';
+import type { MiddlewareSpec, PathKind, RouteSpec } from '../routing/spec.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import { readIngressSettings } from './annotations.ts';
 import type { BackendResolver } from './backends.ts';
+import type { CanarySet, NginxView } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost } from './hosts.ts';
 import { middlewaresFor } from './middlewares.ts';
@@ -21,6 +21,15 @@ export interface TranslationContext {
   backends: BackendResolver;
   certificates: CertificateSet;
   routes: RouteSet;
+  /** ingress-nginx canary Ingresses, by host and path of the main Ingress. */
+  canaries: CanarySet;
+}
+
+/** Puts the canary before affinity, which must see the backend the request goes to. */
+function withCanary(middlewares: MiddlewareSpec[], canary: MiddlewareSpec | undefined): MiddlewareSpec[] {
+  if (canary === undefined) return middlewares;
+  const at = middlewares.findIndex((m) => m.type === 'affinity');
+  return at < 0 ? [...middlewares, canary] : [...middlewares.slice(0, at), canary, ...middlewares.slice(at)];
 }
 
 /** The rule's host, lower-cased ("" without host), or null when invalid (reported). */
@@ -37,7 +46,9 @@ function ruleHost(rule: Record<string, unknown>, at: string, diag: ObjectDiagnos
   return null;
 }
 
-export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag: ObjectDiagnostics): void {
+/** `view` is the Ingress read through its nginx annotations (ingress-nginx/view.ts). */
+export function translateIngress(view: NginxView, ctx: TranslationContext): void {
+  const { ingress, diag, nginx } = view;
   const namespace = namespaceOf(ingress);
   const name = ingress.metadata.name;
   const spec: unknown = ingress.spec;
@@ -47,8 +58,8 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
   }
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
-  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls));
-  const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null): RouteSpec => ({
+  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls), nginx);
+  const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null, canary?: MiddlewareSpec): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,
     ingress: name,
@@ -56,8 +67,9 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
     path,
     kind,
     backend,
-    options: { ...settings.options, sslRedirect: settings.options.sslRedirect && isSecured(secured, host) },
-    middlewares,
+    // force-ssl-redirect (ingress-nginx) redirects even where the Ingress has no TLS for the host.
+    options: { ...settings.options, sslRedirect: nginx.forceSslRedirect || (settings.options.sslRedirect && isSecured(secured, host)) },
+    middlewares: withCanary(middlewares, canary),
   });
 
   const rules = field(spec, 'rules');
@@ -99,7 +111,8 @@ export function translateIngress(ingress: Ingress, ctx: TranslationContext, diag
       if (ctx.routes.isTaken(host, resolved.conflictKey, resolved, pathAt, diag)) return;
       const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag, settings.backendTls);
       if (!ref.route) return;
-      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
+      const canary = ctx.canaries.for(host, entry.path);
+      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend, canary), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
     });
   });
 }

@@ -25,6 +25,7 @@ import {
 import type { MiddlewareSpec } from '../routing/spec.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import type { BackendRef } from './backends.ts';
+import type { NginxTranslation } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import type { TranslateOptions } from './options.ts';
 import { namespaceOf } from './precedence.ts';
@@ -96,10 +97,10 @@ function referencedObjects(value: string | undefined, state: ClusterState, ctx: 
  * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
  * to another namespace are allowed.
  */
-export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend): MiddlewareSpec[] {
+export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
   const namespace = namespaceOf(ingress);
   const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
-  const problems: SpecProblem[] = [];
+  const problems: SpecProblem[] = [...nginx.problems];
   const ctx: SpecContext = {
     namespace,
     allowCrossNamespace: options.allowCrossNamespace,
@@ -115,7 +116,7 @@ export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: Obje
   const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
   const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
   const objects = referencedObjects(annotations['tideway.dev/middlewares'], state, ctx);
-  if (problems.length === 0) return [...before, ...objects, ...after];
+  if (problems.length === 0) return [...nginx.extra, ...before, ...objects, ...after];
 
   const status = problems.every((p) => p.missing) ? 503 : 500;
   for (const p of problems) diag.error(p.field, p.reason, `${p.message}; the routes of this Ingress answer ${status} until this is fixed`);

@@ -1,5 +1,6 @@
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
 import type { RouteOptions } from '../routing/spec.ts';
+import { DEFAULT_NGINX_PREFIX } from './ingress-nginx/annotations.ts';
 
 export interface TranslateOptions {
   /** The IngressClass name Tideway answers to (legacy annotation, missing-class warnings); default "tideway". */
@@ -16,6 +17,12 @@ export interface TranslateOptions {
   defaultCertificate: string | null;
   /** Route options for Ingresses without annotations. */
   defaults: RouteOptions;
+  /** --ingress-nginx-compat: also serve ingress-nginx's class. */
+  ingressNginxCompat: boolean;
+  /** ingress-nginx's annotation prefix, without the trailing "/" (--ingress-nginx-annotation-prefix). */
+  nginxAnnotationPrefix: string;
+  /** --ingress-nginx-configmap: "namespace/name" of ingress-nginx's ConfigMap, or null. */
+  nginxConfigMap: string | null;
 }
 
 export const DEFAULT_ROUTE_OPTIONS: Readonly<RouteOptions> = Object.freeze({
@@ -39,5 +46,8 @@ export function resolveTranslateOptions(options: TranslateOptionsInput = {}): Tr
     allowCrossNamespace: options.allowCrossNamespace ?? false,
     defaultCertificate: options.defaultCertificate ?? null,
     defaults: { ...DEFAULT_ROUTE_OPTIONS, ...options.defaults },
+    ingressNginxCompat: options.ingressNginxCompat ?? false,
+    nginxAnnotationPrefix: options.nginxAnnotationPrefix ?? DEFAULT_NGINX_PREFIX,
+    nginxConfigMap: options.nginxConfigMap ?? null,
   };
 }

@@ -127,6 +127,20 @@ export class CertificateSet {
     return secured;
   }
 
+  /**
+   * A Gateway listener's certificateRef: the Secret serves `host` ("" for a listener without hostname:
+   * the default certificate). Returns null when usable, else the reason and message for the listener's
+   * ResolvedRefs condition (reported by the caller). A host already claimed keeps its first Secret.
+   */
+  addListenerCertificate(namespace: string, name: string, host: string, where: string): { reason: string; message: string } | null {
+    const ref = `${namespace}/${name}`;
+    const check = this.check(ref, namespace, name);
+    if (check === undefined) return { reason: 'InvalidCertificateRef', message: `Secret ${ref} not found` };
+    if (!check.ok) return { reason: 'InvalidCertificateRef', message: check.message };
+    if (!this.claims.has(host)) this.claims.set(host, { secret: ref, where });
+    return null;
+  }
+
   /** One entry per Secret for its hosts, plus one with hosts: [] for the default certificate; sorted by Secret. */
   certificates(): TlsCertificateSpec[] {
     const hostsBySecret = new Map<string, string[]>();

@@ -8,9 +8,11 @@ import type { ClusterState } from '../store/cluster-state.ts';
 import { BackendResolver } from './backends.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
+import { translateGatewayApi } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
+import { CanarySet, nginxView, readNginxGlobals, type NginxView } from './ingress-nginx/index.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -22,9 +24,17 @@ export interface TranslateResult {
   diagnostics: Diagnostic[];
 }
 
+function ingressAnnotations(view: NginxView): Record<string, unknown> {
+  const raw: unknown = view.original.metadata.annotations;
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+}
+
 export function translate(state: ClusterState, options: TranslateOptionsInput = {}): TranslateResult {
-  const opts = resolveTranslateOptions(options);
   const sink = new DiagnosticSink();
+  const resolved = resolveTranslateOptions(options);
+  // ingress-nginx's ConfigMap (--ingress-nginx-configmap) sets defaults for every Ingress served.
+  const globals = readNginxGlobals(state, resolved.nginxConfigMap, sink);
+  const opts = { ...resolved, defaults: { ...resolved.defaults, ...globals.defaults } };
   const index = new ClusterIndex(state, sink);
   const ctx: TranslationContext = {
     state,
@@ -32,20 +42,30 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
     backends: new BackendResolver(index),
     certificates: new CertificateSet(index),
     routes: new RouteSet(),
+    canaries: new CanarySet(),
   };
 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
-  for (const ingress of [...ours].sort(compareIngressPrecedence)) {
-    const diag = diagnosticsOf(ingress);
+  // ingress-nginx canary Ingresses first: they become middlewares of the main Ingresses' routes.
+  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, diagnosticsOf(ingress)));
+  for (const view of views) {
+    if (view.nginx.canary) ctx.canaries.add(view.ingress, ingressAnnotations(view), opts.nginxAnnotationPrefix, ctx.backends, view.diag);
+  }
+  for (const view of views) {
+    if (view.nginx.canary) continue;
+    const diag = view.diag;
     try {
-      translateIngress(ingress, ctx, diag);
+      translateIngress(view, ctx);
     } catch (err) {
       // A safety net, not a code path: translation reads every field through guards. If something
       // still slips through, this Ingress is reported and the rest of the table is built.
       diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+
+  ctx.canaries.reportUnused();
+  translateGatewayApi({ ...ctx, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));

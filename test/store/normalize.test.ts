@@ -72,9 +72,17 @@ describe('normalizeObject', () => {
     assert.deepEqual(normalizeObject({ apiVersion: 'traefik.io/v1alpha1', kind: 'Middleware', metadata: { name: 'x' } }, at), { object: undefined, diagnostics: [] });
   });
 
+  it('keeps ConfigMaps (ingress-nginx settings) with string data only', () => {
+    const good = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'proxy-body-size': '8m' } }, at);
+    assert.deepEqual(good.object, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'proxy-body-size': '8m' } });
+    const bad = normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'nginx', namespace: 'ingress' }, data: { 'limit-req-status-code': 429 } }, at);
+    assert.equal(bad.object, undefined);
+    assert.equal(bad.diagnostics[0]!.field, 'data["limit-req-status-code"]');
+  });
+
   it('skips ordinary Kubernetes kinds silently and warns on unknown tideway.dev kinds', () => {
     assert.deepEqual(normalizeObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } }, at), { object: undefined, diagnostics: [] });
-    assert.deepEqual(normalizeObject({ apiVersion: 'v1', kind: 'ConfigMap' }, at), { object: undefined, diagnostics: [] });
+    assert.deepEqual(normalizeObject({ apiVersion: 'batch/v1', kind: 'Job' }, at), { object: undefined, diagnostics: [] });
     const typo = normalizeObject({ apiVersion: 'tideway.dev/v1alpha1', kind: 'Midleware', metadata: { name: 'x' } }, at);
     assert.equal(typo.object, undefined);
     assert.deepEqual(typo.diagnostics, [{
@@ -139,5 +147,55 @@ describe('normalizeObject', () => {
     assert.equal(object, undefined);
     assert.equal(diagnostics[0]!.field, 'metadata.namespace');
     assert.match(diagnostics[0]!.message, /must be a non-empty string, found number 42/);
+  });
+});
+
+describe('normalizeObject: Gateway API schema defaults', () => {
+  const gw = 'gateway.networking.k8s.io';
+  it('fills in what the CRD schemas declare, as the API server would', () => {
+    const route = normalizeObject({
+      apiVersion: `${gw}/v1`, kind: 'HTTPRoute', metadata: { name: 'r' },
+      spec: {
+        parentRefs: [{ name: 'gw', sectionName: 'http' }],
+        rules: [
+          { matches: [{ headers: [{ name: 'a', value: 'b' }], queryParams: [{ name: 'q', value: 'v' }] }, { path: { value: '/x' } }],
+            filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https' } }, { type: 'RequestMirror', requestMirror: { backendRef: { name: 'm', port: 80 }, fraction: { numerator: 5 } } }],
+            backendRefs: [{ name: 'web', port: 80 }, { name: 'web2', port: 80, weight: 0 }] },
+          { backendRefs: [{ name: 'web', port: 80 }] },
+        ],
+      },
+    }).object as unknown as { spec: { parentRefs: unknown; rules: Record<string, unknown>[] } };
+    assert.deepEqual(route.spec.parentRefs, [{ name: 'gw', sectionName: 'http', group: gw, kind: 'Gateway' }]);
+    assert.deepEqual(route.spec.rules[0]!.matches, [
+      { headers: [{ name: 'a', value: 'b', type: 'Exact' }], queryParams: [{ name: 'q', value: 'v', type: 'Exact' }], path: { type: 'PathPrefix', value: '/' } },
+      { path: { value: '/x', type: 'PathPrefix' } },
+    ]);
+    assert.deepEqual(route.spec.rules[0]!.filters, [
+      { type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 302 } },
+      { type: 'RequestMirror', requestMirror: { backendRef: { name: 'm', port: 80, group: '', kind: 'Service' }, fraction: { numerator: 5, denominator: 100 } } },
+    ]);
+    assert.deepEqual(route.spec.rules[0]!.backendRefs, [{ name: 'web', port: 80, group: '', kind: 'Service', weight: 1 }, { name: 'web2', port: 80, weight: 0, group: '', kind: 'Service' }]);
+    assert.deepEqual(route.spec.rules[1]!.matches, [{ path: { type: 'PathPrefix', value: '/' } }]);
+    const noRules = normalizeObject({ apiVersion: `${gw}/v1`, kind: 'HTTPRoute', metadata: { name: 'r' }, spec: {} }).object as unknown as { spec: { rules: unknown } };
+    assert.deepEqual(noRules.spec.rules, [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }]);
+    const gateway = normalizeObject({
+      apiVersion: `${gw}/v1beta1`, kind: 'Gateway', metadata: { name: 'g' },
+      spec: { gatewayClassName: 'tideway', listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', tls: { certificateRefs: [{ name: 'cert' }] } }, { name: 'h', port: 80, protocol: 'HTTP', allowedRoutes: { kinds: [{ kind: 'HTTPRoute' }] } }] },
+    }).object as unknown as { apiVersion: string; spec: { listeners: unknown[] } };
+    assert.equal(gateway.apiVersion, `${gw}/v1beta1`, 'v1beta1 is still served');
+    assert.deepEqual(gateway.spec.listeners, [
+      { name: 'https', port: 443, protocol: 'HTTPS', tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert', group: '', kind: 'Secret' }] }, allowedRoutes: { namespaces: { from: 'Same' } } },
+      { name: 'h', port: 80, protocol: 'HTTP', allowedRoutes: { kinds: [{ kind: 'HTTPRoute', group: gw }], namespaces: { from: 'Same' } } },
+    ]);
+  });
+
+  it('keeps GatewayClass cluster-scoped, rejects retired versions and ignores other groups\' Gateway kinds', () => {
+    assert.deepEqual(normalizeObject({ apiVersion: `${gw}/v1`, kind: 'GatewayClass', metadata: { name: 'c', namespace: 'x' } }).object?.metadata, { name: 'c' });
+    const old = normalizeObject({ apiVersion: `${gw}/v1alpha2`, kind: 'HTTPRoute', metadata: { name: 'r' } }, at);
+    assert.equal(old.object, undefined);
+    assert.match(old.diagnostics[0]!.message, /gateway\.networking\.k8s\.io\/v1alpha2 is no longer served, use gateway\.networking\.k8s\.io\/v1/);
+    assert.deepEqual(normalizeObject({ apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'g' } }), { object: undefined, diagnostics: [] });
+    const bad = normalizeObject({ apiVersion: `${gw}/v1`, kind: 'HTTPRoute', metadata: { name: 'r' }, spec: { rules: 'nope' } });
+    assert.equal((bad.object as unknown as { spec: { rules: unknown } }).spec.rules, 'nope', 'a wrong shape is left for translate() to report');
   });
 });

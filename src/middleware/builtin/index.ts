@@ -7,6 +7,9 @@ import { compressFactory } from './compress.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
 import { forwardAuthFactory } from './forward-auth.ts';
+import { gatewayBackendsFactory } from './gateway-backends.ts';
+import { gatewayRedirectFactory } from './gateway-redirect.ts';
+import { gatewayRewriteFactory } from './gateway-rewrite.ts';
 import { headersFactory } from './headers.ts';
 import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
@@ -28,4 +31,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   compressFactory,
   canaryFactory,
   affinityFactory,
+  gatewayRedirectFactory,
+  gatewayRewriteFactory,
+  gatewayBackendsFactory,
 ]);

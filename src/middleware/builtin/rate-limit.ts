@@ -37,9 +37,9 @@ function setRateHeaders(headers: HeaderMap, limit: string, remaining: number, re
   headers.set('ratelimit-reset', seconds(resetMs));
 }
 
-function refuse(ctx: Context, limit: string, retryAfterMs: number, resetMs: number): void {
+function refuse(ctx: Context, status: number, limit: string, retryAfterMs: number, resetMs: number): void {
   ctx.logFields.denied = 'rate-limit';
-  answer(ctx, 429, {
+  answer(ctx, status, {
     'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
     'ratelimit-limit': limit,
     'ratelimit-remaining': '0',
@@ -64,7 +64,7 @@ function localLimiter(c: RateLimitConfig, env: MiddlewareEnvironment): Middlewar
   return async (ctx, next) => {
     const taken = budget.take(spec, keyOf(ctx));
     const d = taken instanceof Promise ? await taken : taken;
-    if (!d.allowed) return refuse(ctx, limit, d.retryAfterMs, d.resetMs);
+    if (!d.allowed) return refuse(ctx, c.statusCode, limit, d.retryAfterMs, d.resetMs);
     const remaining = d.remaining;
     const resetMs = d.resetMs;
     await next();
@@ -96,7 +96,7 @@ function redisLimiter(c: RateLimitConfig, env: MiddlewareEnvironment): Middlewar
       return next();
     }
     const [allowed, remaining, retryAfterMs, resetMs] = decision;
-    if (!allowed) return refuse(ctx, limit, retryAfterMs, resetMs);
+    if (!allowed) return refuse(ctx, c.statusCode, limit, retryAfterMs, resetMs);
     await next();
     if (ctx.response !== null) setRateHeaders(ctx.response.headers, limit, remaining, resetMs);
   };

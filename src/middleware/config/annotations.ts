@@ -14,7 +14,7 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'allow-source-range', 'deny-source-range',
   'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'app-root',
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
-  'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store',
+  'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code',
   'auth-basic-secret', 'auth-realm',
   'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin',
   'enable-compression',
@@ -162,18 +162,21 @@ function cors(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
 
 function rateLimit(a: Annotations, ctx: SpecContext, scope: string): MiddlewareSpec | null {
   if (!a.has('rate-limit-rps')) {
-    a.unused(['rate-limit-burst', 'rate-limit-key', 'rate-limit-store'], 'tideway.dev/rate-limit-rps');
+    a.unused(['rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code'], 'tideway.dev/rate-limit-rps');
     return null;
   }
   const rps = a.number('rate-limit-rps');
   const burst = a.number('rate-limit-burst', true);
   const key = a.string('rate-limit-key');
   const store = a.string('rate-limit-store');
-  if (rps === undefined || (burst === undefined && a.has('rate-limit-burst'))) return null;
+  const status = a.number('rate-limit-status-code', true);
+  if (rps === undefined || (burst === undefined && a.has('rate-limit-burst')) || (status === undefined && a.has('rate-limit-status-code'))) return null;
   if (key !== undefined && parseRateLimitKey(key) === null) return a.reject('rate-limit-key', `${JSON.stringify(key)} is not ${RATE_LIMIT_KEY_HINT}`);
   if (store !== undefined && store !== 'local' && store !== 'cluster') return a.reject('rate-limit-store', `${JSON.stringify(store)} is not "local" or "cluster"`);
-  const config = { scope, requestsPerSecond: rps, burst: burst ?? Math.max(1, Math.ceil(rps * NGINX_BURST_MULTIPLIER)), key: key ?? 'client-ip', ...(store === undefined ? {} : { store }) };
-  return spec(ctx, 'rate-limit', config, { requestsPerSecond: 'rate-limit-rps', burst: 'rate-limit-burst', key: 'rate-limit-key', store: 'rate-limit-store' }, 'rate-limit-rps');
+  const config: Record<string, unknown> = { scope, requestsPerSecond: rps, burst: burst ?? Math.max(1, Math.ceil(rps * NGINX_BURST_MULTIPLIER)), key: key ?? 'client-ip' };
+  if (status !== undefined) config.statusCode = status;
+  if (store !== undefined) config.store = store;
+  return spec(ctx, 'rate-limit', config, { requestsPerSecond: 'rate-limit-rps', burst: 'rate-limit-burst', key: 'rate-limit-key', statusCode: 'rate-limit-status-code', store: 'rate-limit-store' }, 'rate-limit-rps');
 }
 
 function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {

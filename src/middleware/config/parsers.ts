@@ -7,6 +7,7 @@ import { parseCompressConfig } from './compress.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
 import { parseForwardAuthConfig } from './forward-auth.ts';
+import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
 import { parseJwtConfig } from './jwt.ts';
@@ -29,6 +30,9 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   compress: parseCompressConfig,
   canary: parseCanaryConfig,
   affinity: parseAffinityConfig,
+  'gateway-redirect': parseGatewayRedirectConfig,
+  'gateway-rewrite': parseGatewayRewriteConfig,
+  'gateway-backends': parseGatewayBackendsConfig,
 });
 
 export function isBuiltinType(type: string): boolean {

@@ -29,6 +29,8 @@ export interface RateLimitConfig {
   redisTimeoutMs: number;
   /** Local store: most buckets kept; the least recently used go first beyond it. */
   maxKeys: number;
+  /** Answer to refused requests: 429 (default) or, as ingress-nginx, 503; any 4xx or 5xx. */
+  statusCode: number;
 }
 
 export const RATE_LIMIT_KEY_HINT = '"client-ip", "host", "route" or "header:<Name>"';
@@ -75,6 +77,7 @@ export function parseRateLimitConfig(raw: unknown): RateLimitConfig {
   const redisTimeoutMs = r.duration('redisTimeout', 1) ?? 200;
   const maxKeys = r.number('maxKeys', { min: 1, max: 10_000_000, integer: true }) ?? 100_000;
   const scope = r.string('scope') ?? '';
+  const statusCode = r.number('statusCode', { min: 400, max: 599, integer: true }) ?? 429;
   r.finish();
-  return { scope, requestsPerSecond, burst, key, store, redis, failureMode, redisTimeoutMs, maxKeys };
+  return { scope, requestsPerSecond, burst, key, store, redis, failureMode, redisTimeoutMs, maxKeys, statusCode };
 }

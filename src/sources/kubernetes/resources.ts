@@ -27,7 +27,24 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   // all Secrets. Opaque Secrets named by annotations (auth-basic-secret) are read by name when needed.
   { kind: 'Secret', apiVersion: API_VERSIONS.Secret, plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
   { kind: 'Middleware', apiVersion: API_VERSIONS.Middleware, plural: 'middlewares', namespaced: true, optional: true },
+  // Gateway API: clusters without its CRDs are common, and Ingress works without them.
+  { kind: 'GatewayClass', apiVersion: API_VERSIONS.GatewayClass, plural: 'gatewayclasses', namespaced: false, optional: true },
+  { kind: 'Gateway', apiVersion: API_VERSIONS.Gateway, plural: 'gateways', namespaced: true, optional: true },
+  { kind: 'HTTPRoute', apiVersion: API_VERSIONS.HTTPRoute, plural: 'httproutes', namespaced: true, optional: true },
+  { kind: 'GRPCRoute', apiVersion: API_VERSIONS.GRPCRoute, plural: 'grpcroutes', namespaced: true, optional: true },
+  { kind: 'ReferenceGrant', apiVersion: API_VERSIONS.ReferenceGrant, plural: 'referencegrants', namespaced: true, optional: true },
+  { kind: 'BackendTLSPolicy', apiVersion: API_VERSIONS.BackendTLSPolicy, plural: 'backendtlspolicies', namespaced: true, optional: true },
+  { kind: 'ListenerSet', apiVersion: API_VERSIONS.ListenerSet, plural: 'listenersets', namespaced: true, optional: true },
 ];
+
+/**
+ * ConfigMaps are read one by one, by name (ingress-nginx's, --ingress-nginx-configmap): listing them
+ * all would hold every application's configuration. "namespace/name" -> a resource watched in that
+ * namespace only, filtered to that name on the server.
+ */
+export function namedConfigMap(name: string): WatchedResource {
+  return { kind: 'ConfigMap', apiVersion: API_VERSIONS.ConfigMap, plural: 'configmaps', namespaced: true, fieldSelector: `metadata.name=${name}` };
+}
 
 /** The collection URL path of `resource`, in one namespace or (undefined) in all of them. */
 export function collectionPath(resource: WatchedResource, namespace: string | undefined): string {

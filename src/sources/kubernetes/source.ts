@@ -29,7 +29,7 @@ import type { Diagnostic } from '../../kube/diagnostic.ts';
 import { normalizeObject } from '../../store/index.ts';
 import { KubeHttp } from './api-http.ts';
 import { DEFAULT_TIMING, ListWatchLoop, type RawObject, type SourceLog, type WatchTiming } from './list-watch.ts';
-import { WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
+import { namedConfigMap, WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
 
 export const KUBERNETES_ORIGIN = 'kubernetes';
 
@@ -48,6 +48,8 @@ export interface KubernetesSourceOptions {
   log: SourceLog;
   /** Called once with true after the first full sync (it never turns false again). */
   onSyncChange?(synced: boolean): void;
+  /** ConfigMaps to read, "namespace/name" (whatever `namespaces` says). */
+  configMaps?: readonly string[];
   /** Timeouts, backoff and page size; tests shorten them. */
   timing?: Partial<WatchTiming>;
 }
@@ -65,7 +67,9 @@ function missingCrdDiagnostic(resource: WatchedResource): Diagnostic {
   const [group] = resource.apiVersion.split('/');
   return {
     severity: 'warning', kind: 'CustomResourceDefinition', object: `${resource.plural}.${group}`, field: '',
-    message: `not installed: ${resource.kind} objects cannot be read, so Ingresses that name them will not find them; install the CRDs from deploy/`,
+    message: resource.kind === 'Middleware'
+      ? `not installed: ${resource.kind} objects cannot be read, so Ingresses that name them will not find them; install the CRDs from deploy/`
+      : `not installed: ${resource.kind} objects cannot be read; Ingresses keep working (install the Gateway API CRDs to use ${resource.kind})`,
     reason: 'CRDNotInstalled',
   };
 }
@@ -96,16 +100,21 @@ class KubernetesSourceImpl implements KubernetesSource {
     this.http = http;
     const timing = { ...DEFAULT_TIMING, ...options.timing };
     const namespaces = options.namespaces.length === 0 ? [undefined] : [...new Set(options.namespaces)];
+    const watch = (resource: WatchedResource, namespace: string | undefined): void => {
+      const state = new ScopeState();
+      this.loops.push(new ListWatchLoop(http, resource, namespace, {
+        relisted: (items) => this.relisted(state, resource, items),
+        changed: (type, obj) => this.changed(state, type, obj),
+        synced: () => this.loopSynced(),
+        missing: (missing) => this.setMissing(resource, missing),
+      }, timing, options.log));
+    };
     for (const resource of WATCHED_RESOURCES) {
-      for (const namespace of resource.namespaced ? namespaces : [undefined]) {
-        const state = new ScopeState();
-        this.loops.push(new ListWatchLoop(http, resource, namespace, {
-          relisted: (items) => this.relisted(state, resource, items),
-          changed: (type, obj) => this.changed(state, type, obj),
-          synced: () => this.loopSynced(),
-          missing: (missing) => this.setMissing(resource, missing),
-        }, timing, options.log));
-      }
+      for (const namespace of resource.namespaced ? namespaces : [undefined]) watch(resource, namespace);
+    }
+    for (const ref of new Set(options.configMaps ?? [])) {
+      const [namespace, name] = ref.split('/') as [string, string];
+      watch(namedConfigMap(name), namespace);
     }
     this.pendingSync = this.loops.length;
   }

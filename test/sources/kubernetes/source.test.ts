@@ -3,10 +3,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKubernetesSource, type KubernetesSource, type WatchTiming } from '../../../src/sources/kubernetes/index.ts';
+import { WATCHED_RESOURCES } from '../../../src/sources/kubernetes/resources.ts';
 import { ObjectStore } from '../../../src/store/index.ts';
 import { KubeApiServer, type KubeApiServerOptions } from '../../support/kube-api/index.ts';
 import { selfSignedCertificate } from '../../support/kube-api/tls.ts';
 import { captureLog, FAST_TIMING, kubeConfigFor, make, RecordingSink, waitFor } from './helpers.ts';
+
+/** One list/watch loop per resource (all namespaces). */
+const WATCHED = WATCHED_RESOURCES.length;
 
 /** How long the API server stays away in the outage test: short, but longer than several backoffs. */
 const OUTAGE_MS = Number(process.env.TIDEWAY_TEST_OUTAGE_MS ?? 1500);
@@ -148,7 +152,7 @@ test('--watch-namespace limits namespaced kinds; IngressClasses are cluster-wide
 test('a watch cut in the middle of a JSON line resumes without loss, duplicates or a relist', async (t) => {
   const { server, sink, source } = await setup(t, { seed: seedAllKinds });
   await source.whenSynced();
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
   const lists = server.count({ verb: 'list' });
   const upsertsBefore = new Map(sink.upserts);
 
@@ -157,7 +161,7 @@ test('a watch cut in the middle of a JSON line resumes without loss, duplicates 
   await waitFor('the cut', () => server.openWatches('ingresses') === 0 || Boolean(sink.get('Ingress/shop/during-cut')));
   server.create(make.service('shop', 'after-cut'));
   await waitFor('both objects', () => Boolean(sink.get('Ingress/shop/during-cut') && sink.get('Service/shop/after-cut')));
-  await waitFor('watches reopened', () => server.openWatches() === 6);
+  await waitFor('watches reopened', () => server.openWatches() === WATCHED);
 
   assert.equal(sink.upserts.get('Ingress/shop/during-cut'), 1, 'the half line was not applied, the whole event once');
   assert.equal(sink.upserts.get('Service/shop/after-cut'), 1);
@@ -170,7 +174,7 @@ test('a watch cut in the middle of a JSON line resumes without loss, duplicates 
 test('410 Expired on resume: relist, and remove what was deleted meanwhile, without touching the unchanged', async (t) => {
   const { server, sink, source, logs } = await setup(t, { seed: seedAllKinds });
   await source.whenSynced();
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
   const upsertsBefore = new Map(sink.upserts);
   const lists = server.count({ verb: 'list', resource: 'ingresses' });
 
@@ -193,25 +197,25 @@ test('410 Expired on resume: relist, and remove what was deleted meanwhile, with
 test('API server gone for a while and back: the last state stays, synced stays true, changes made meanwhile arrive', async (t) => {
   const { server, sink, source, logs, syncChanges } = await setup(t, { seed: seedAllKinds });
   await source.whenSynced();
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
 
   await server.stop();
   server.delete(make.ingress('shop', 'web'));
   server.create(make.ingress('shop', 'during-outage'));
   const outageEnds = Date.now() + OUTAGE_MS;
   const refused = () => logs.at('warn').filter((m) => /ECONNREFUSED.*retrying, serving the last known state/.test(m)).length;
-  await waitFor('reconnect attempts to be refused', () => refused() === 6);
+  await waitFor('reconnect attempts to be refused', () => refused() === WATCHED);
   await new Promise((r) => setTimeout(r, Math.max(0, outageEnds - Date.now())));
   assert.deepEqual(sink.keys(), ALL_SEEDED, 'the sink keeps the last state during the outage');
   assert.equal(source.synced, true);
   const warnings = logs.at('warn').length;
   // Per loop: the cut watch, then the refused connections; retries repeat at debug level only.
-  assert.ok(warnings <= 12, `one warning per loop and problem, not one per retry (got ${warnings})`);
+  assert.ok(warnings <= 2 * WATCHED, `one warning per loop and problem, not one per retry (got ${warnings})`);
   assert.ok(logs.records.filter((r) => r.level === 'debug' && /ECONNREFUSED/.test(r.msg)).length > 0, 'retries went on');
 
   await server.start();
   await waitFor('changes made during the outage', () => !sink.get('Ingress/shop/web') && Boolean(sink.get('Ingress/shop/during-outage')));
-  await waitFor('all watches open again', () => server.openWatches() === 6);
+  await waitFor('all watches open again', () => server.openWatches() === WATCHED);
   server.create(make.service('shop', 'after'));
   await waitFor('a change after the outage', () => Boolean(sink.get('Service/shop/after')));
   assert.deepEqual(syncChanges, [true], 'readiness never flipped');
@@ -230,7 +234,7 @@ test('watches the server ends (timeoutSeconds) are resumed at once, without a re
 test('a silent watch (API server terminating, streams left open) is noticed by the inactivity timeout', async (t) => {
   const { server, sink, source, logs } = await setup(t, { timing: { inactivityMs: 500 } });
   await source.whenSynced();
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
   await server.stop({ leaveWatchesOpen: true });
   server.create(make.ingress('shop', 'unseen-while-silent'));
   await waitFor('the stall to be noticed', () => logs.at('warn').some((m) => /no data on the watch/.test(m)), 3000);
@@ -271,7 +275,7 @@ test('500s and garbage JSON are retried with a log line, without a crash or a lo
   assert.ok(logs.at('warn').some((m) => /listing services in all namespaces: invalid answer/.test(m)));
 
   // Garbage inside a watch stream, and a watch start answered 503.
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
   server.garbageNext(1, { verb: 'watch', resource: 'ingresses' });
   server.failNext(1, 503, { verb: 'watch', resource: 'services' });
   server.cutWatches();
@@ -285,10 +289,10 @@ test('500s and garbage JSON are retried with a log line, without a crash or a lo
 
 test('rejected credentials: never synced, one clear error per resource, retries go on quietly', async (t) => {
   const { server, source, logs } = await setup(t, { seed: seedAllKinds, token: 'expired-token' });
-  await waitFor('401s on every resource', () => logs.at('error').length === 6);
-  await waitFor('retries', () => server.count({ verb: 'list' }) >= 18);
+  await waitFor('401s on every resource', () => logs.at('error').length === WATCHED);
+  await waitFor('retries', () => server.count({ verb: 'list' }) >= 3 * WATCHED);
   assert.equal(source.synced, false);
-  assert.equal(logs.at('error').length, 6, 'repeats are not logged as errors again');
+  assert.equal(logs.at('error').length, WATCHED, 'repeats are not logged as errors again');
   assert.match(logs.at('error')[0]!, /rejected the credentials while listing \S+.*HTTP 401 Unauthorized.*token or client certificate/);
 });
 
@@ -331,7 +335,7 @@ test('an object normalize rejects is reported as a diagnostic and kept out until
 test('close() stops every watch', async (t) => {
   const { server, source } = await setup(t);
   await source.whenSynced();
-  await waitFor('all watches open', () => server.openWatches() === 6);
+  await waitFor('all watches open', () => server.openWatches() === WATCHED);
   await source.close();
   await waitFor('watches closed', () => server.openWatches() === 0);
 });
@@ -349,7 +353,29 @@ test('over HTTPS: syncs trusting the kubeconfig CA; a wrong CA is a clear, retri
   kc.loadFromString(server.kubeconfig({ ca: selfSignedCertificate().cert }));
   const untrusting = await startKubernetesSource({ kubeConfig: kc, namespaces: [], sink: new RecordingSink(), log: logs.log, timing: FAST_TIMING });
   t.after(() => untrusting.close());
-  await waitFor('TLS failures logged', () => logs.at('warn').length === 6);
+  await waitFor('TLS failures logged', () => logs.at('warn').length === WATCHED);
   assert.match(logs.at('warn')[0]!, /listing \S+ in all namespaces: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; retrying/);
   assert.equal(untrusting.synced, false);
+});
+
+test('Gateway API objects are read with their schema defaults; without the CRDs Ingress keeps working and each kind is named once in the log', async (t) => {
+  const route = {
+    apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'HTTPRoute', metadata: { name: 'web', namespace: 'shop' },
+    spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ headers: [{ name: 'x-env', value: 'canary' }] }], backendRefs: [{ name: 'web', port: 80 }] }] },
+  };
+  const { server, sink, source, logs } = await setup(t, { server: { gatewayApiCrdsInstalled: false }, seed: (s) => s.create(make.ingress('shop', 'web')) });
+  await source.whenSynced();
+  assert.ok(sink.get('Ingress/shop/web'), 'Ingress is served without the Gateway API');
+  const missing = sink.diagnostics.filter((d) => d.reason === 'CRDNotInstalled').map((d) => d.object).sort();
+  assert.deepEqual(missing, ['backendtlspolicies', 'gatewayclasses', 'gateways', 'grpcroutes', 'httproutes', 'listenersets', 'referencegrants'].map((p) => `${p}.gateway.networking.k8s.io`));
+  assert.equal(logs.at('warn').filter((m) => /HTTPRoute resources are not served/.test(m)).length, 1);
+  server.setGatewayApiCrdsInstalled(true);
+  server.create(route);
+  await waitFor('the HTTPRoute', () => Boolean(sink.get('HTTPRoute/shop/web')));
+  const read = sink.get('HTTPRoute/shop/web') as unknown as { apiVersion: string; spec: { parentRefs: unknown[]; rules: { matches: unknown[]; backendRefs: unknown[] }[] } };
+  assert.equal(read.apiVersion, 'gateway.networking.k8s.io/v1', 'read through the v1 endpoint');
+  assert.deepEqual(read.spec.parentRefs, [{ name: 'gw', group: 'gateway.networking.k8s.io', kind: 'Gateway' }]);
+  assert.deepEqual(read.spec.rules[0]!.matches, [{ headers: [{ name: 'x-env', value: 'canary', type: 'Exact' }], path: { type: 'PathPrefix', value: '/' } }]);
+  assert.deepEqual(read.spec.rules[0]!.backendRefs, [{ name: 'web', port: 80, group: '', kind: 'Service', weight: 1 }]);
+  await waitFor('the CRD warnings to clear', () => sink.diagnostics.every((d) => d.reason !== 'CRDNotInstalled'));
 });

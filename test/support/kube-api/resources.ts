@@ -137,6 +137,7 @@ export const RESOURCES: readonly ResourceDef[] = [
       }
     },
   }),
+  resource({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }),
   resource({ group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, extraFieldLabels: EVENT_FIELD_LABELS, microTimeFields: ['eventTime'] }),
   resource({
     group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, storage: 'events',
@@ -176,7 +177,31 @@ export const RESOURCES: readonly ResourceDef[] = [
     group: 'tideway.dev', version: 'v1alpha1', plural: 'middlewares', kind: 'Middleware', namespaced: true,
     crd: true, itemsCarryTypeMeta: true, deleteReturnsObject: true,
   }),
+  ...gatewayApiResources(),
 ];
+
+/** The Gateway API v1.6 standard channel: v1 for every kind, and the v1beta1 views its CRDs still serve. */
+function gatewayApiResources(): ResourceDef[] {
+  const kinds: [string, string, boolean, boolean][] = [
+    // kind, plural, namespaced, also served as v1beta1
+    ['GatewayClass', 'gatewayclasses', false, true],
+    ['Gateway', 'gateways', true, true],
+    ['HTTPRoute', 'httproutes', true, true],
+    ['GRPCRoute', 'grpcroutes', true, false],
+    ['ReferenceGrant', 'referencegrants', true, true],
+    ['BackendTLSPolicy', 'backendtlspolicies', true, false],
+    ['ListenerSet', 'listenersets', true, false],
+  ];
+  const group = 'gateway.networking.k8s.io';
+  return kinds.flatMap(([kind, plural, namespaced, beta]) => (beta ? ['v1', 'v1beta1'] : ['v1']).map((version) => resource({
+    group, version, plural, kind, namespaced, storage: plural,
+    crd: true, itemsCarryTypeMeta: true, deleteReturnsObject: true,
+    statusSubresource: kind !== 'ReferenceGrant',
+    // Both versions share one storage; each view carries its own apiVersion.
+    toView: (stored) => ({ ...stored, apiVersion: `${group}/${version}` }),
+    fromView: (view) => ({ ...view, apiVersion: `${group}/v1` }),
+  })));
+}
 
 export function findResource(group: string, version: string, plural: string): ResourceDef | undefined {
   return RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);

@@ -24,6 +24,8 @@ export interface KubeApiServerOptions {
   historyLimit?: number;
   /** Whether the Middleware CustomResourceDefinition is installed (default true). */
   middlewareCrdInstalled?: boolean;
+  /** Whether the Gateway API CustomResourceDefinitions are installed (default true). */
+  gatewayApiCrdsInstalled?: boolean;
   /** Serve HTTPS with a fresh self-signed certificate; the kubeconfig then carries it as the CA. */
   tls?: boolean;
   /**
@@ -97,6 +99,7 @@ export class KubeApiServer {
   private injections: Injection[] = [];
   private readonly forbidden = new Set<string>();
   private crdInstalled: boolean;
+  private gatewayApiInstalled: boolean;
   private boundPort = 0;
   /** The server's certificate when serving HTTPS (also the CA a client must trust). */
   readonly certificate: CertificatePair | undefined;
@@ -110,6 +113,7 @@ export class KubeApiServer {
     this.ops = new ResourceOperations(this.table, { acceptLoopbackEndpoints: options.acceptLoopbackEndpoints ?? false });
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
     this.crdInstalled = options.middlewareCrdInstalled ?? true;
+    this.gatewayApiInstalled = options.gatewayApiCrdsInstalled ?? true;
     this.certificate = options.tls ? selfSignedCertificate() : undefined;
     this.table.onChange((change) => {
       for (const w of this.watches) if (w.def.storage === change.storage) w.deliver(change);
@@ -281,13 +285,22 @@ export class KubeApiServer {
 
   /** Installs or removes the Middleware CRD; removing it deletes every Middleware, as on a cluster. */
   setMiddlewareCrdInstalled(installed: boolean): void {
-    if (!installed) {
-      for (const w of [...this.watches]) if (w.def.crd) w.end();
-      for (const def of RESOURCES.filter((r) => r.crd)) {
-        for (const obj of this.ops.list(def, undefined)) this.ops.delete(def, obj.metadata.namespace, obj.metadata.name);
-      }
-    }
+    this.uninstall(installed, 'tideway.dev');
     this.crdInstalled = installed;
+  }
+
+  /** Installs or removes the Gateway API CRDs; removing them deletes their objects, as on a cluster. */
+  setGatewayApiCrdsInstalled(installed: boolean): void {
+    this.uninstall(installed, 'gateway.networking.k8s.io');
+    this.gatewayApiInstalled = installed;
+  }
+
+  private uninstall(installed: boolean, group: string): void {
+    if (installed) return;
+    for (const w of [...this.watches]) if (w.def.crd && w.def.group === group) w.end();
+    for (const def of RESOURCES.filter((r) => r.crd && r.group === group)) {
+      for (const obj of this.ops.list(def, undefined)) this.ops.delete(def, obj.metadata.namespace, obj.metadata.name);
+    }
   }
 
   /** Requests matching `filter`. */
@@ -307,7 +320,7 @@ export class KubeApiServer {
   // ---- HTTP ----------------------------------------------------------------------------------
 
   private served(): readonly ResourceDef[] {
-    return RESOURCES.filter((r) => !r.crd || this.crdInstalled);
+    return RESOURCES.filter((r) => !r.crd || (r.group === 'gateway.networking.k8s.io' ? this.gatewayApiInstalled : this.crdInstalled));
   }
 
   private route(segments: string[]): { group: string; version: string; rest: string[] } | undefined {

@@ -1,0 +1,154 @@
+// Gateways of Tideway's GatewayClasses -> the listeners routes may attach to. Contract (DESIGN.md,
+// "Gateway API"): a listener on port 80 is served on --http-port and one on 443 on --https-port.
+// Listeners on other ports are reported (PortUnavailable) and not served: the data plane binds the two
+// ports only. A listener that is not usable (bad protocol, conflict, broken certificate) takes no routes.
+import { GATEWAY_CONTROLLER_NAME } from '../../kube/constants.ts';
+import type { Gateway, GatewayClass } from '../../kube/types.ts';
+import type { CertificateSet } from '../tls.ts';
+import type { DiagnosticSink, ObjectDiagnostics } from '../diagnostics.ts';
+import { checkHost } from '../hosts.ts';
+import { namespaceOf } from '../precedence.ts';
+import { arrayField, field, isRecord, stringField } from '../shape.ts';
+import type { ReferenceGrants } from './grants.ts';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'];
+
+export interface Listener {
+  /** "namespace/name" of the Gateway. */
+  gateway: string;
+  namespace: string;
+  name: string;
+  port: number;
+  protocol: 'HTTP' | 'HTTPS';
+  /** Lower-case hostname, or null for any. */
+  hostname: string | null;
+  from: 'Same' | 'All' | 'Selector';
+  /** Route kinds allowed (group gateway.networking.k8s.io). */
+  kinds: readonly string[];
+  /** False when the listener takes no routes (reported on the Gateway). */
+  usable: boolean;
+}
+
+export interface GatewayView {
+  gateway: Gateway;
+  ref: string;
+  listeners: Listener[];
+}
+
+export function isOurClass(gatewayClass: GatewayClass): boolean {
+  return field(gatewayClass.spec, 'controllerName') === GATEWAY_CONTROLLER_NAME;
+}
+
+function readKinds(listener: unknown, at: string, diag: ObjectDiagnostics): string[] {
+  const kinds = arrayField(field(listener, 'allowedRoutes'), 'kinds');
+  if (kinds.length === 0) return ROUTE_KINDS;
+  const out: string[] = [];
+  kinds.forEach((k, i) => {
+    const kind = stringField(k, 'kind');
+    const group = stringField(k, 'group') ?? GATEWAY_GROUP;
+    if (group === GATEWAY_GROUP && kind !== undefined && ROUTE_KINDS.includes(kind)) out.push(kind);
+    else diag.warning(`${at}.allowedRoutes.kinds[${i}]`, 'InvalidRouteKinds', `route kind ${group}/${kind ?? '?'} is not supported (only HTTPRoute and GRPCRoute)`);
+  });
+  return out;
+}
+
+/** The listeners of one Gateway, with its problems reported; `certificates` receives HTTPS listeners' Secrets. */
+export function readGateway(gateway: Gateway, certificates: CertificateSet, grants: ReferenceGrants, diag: ObjectDiagnostics): GatewayView {
+  const namespace = namespaceOf(gateway);
+  const ref = `${namespace}/${gateway.metadata.name}`;
+  const listeners: Listener[] = [];
+  const seen = new Map<string, string>();
+  arrayField(gateway.spec, 'listeners').forEach((raw, i) => {
+    const at = `spec.listeners[${i}]`;
+    if (!isRecord(raw)) {
+      diag.error(at, 'Invalid', 'a listener must be an object');
+      return;
+    }
+    const name = stringField(raw, 'name') ?? `#${i}`;
+    const port = raw.port;
+    const protocol = raw.protocol;
+    let usable = true;
+    let hostname: string | null = null;
+    if (typeof raw.hostname === 'string' && raw.hostname !== '') {
+      const check = checkHost(raw.hostname);
+      if (check.ok) hostname = check.host;
+      else {
+        diag.error(`${at}.hostname`, 'Invalid', `${check.message}; listener ${name} takes no routes`);
+        usable = false;
+      }
+    }
+    if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
+      diag.error(`${at}.protocol`, 'UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP and HTTPS are); listener ${name} takes no routes`);
+      return;
+    }
+    if (typeof port !== 'number' || (port !== 80 && port !== 443)) {
+      diag.error(`${at}.port`, 'PortUnavailable', `port ${JSON.stringify(port)} is not served: Tideway serves Gateway listeners on port 80 (--http-port) and 443 (--https-port); listener ${name} takes no routes`);
+      usable = false;
+    } else if ((port === 80) !== (protocol === 'HTTP')) {
+      diag.error(`${at}.protocol`, 'UnsupportedProtocol', `protocol ${protocol} on port ${port}: port 80 serves HTTP and 443 HTTPS; listener ${name} takes no routes`);
+      usable = false;
+    }
+    const key = `${String(port)}\u0000${hostname ?? ''}`;
+    const clash = seen.get(key);
+    if (clash !== undefined) {
+      diag.error(`${at}.hostname`, 'HostnameConflict', `listener ${name} has the same port and hostname as listener ${clash}; it is Conflicted and takes no routes`);
+      usable = false;
+    } else seen.set(key, name);
+    const from = field(field(raw.allowedRoutes, 'namespaces'), 'from') ?? 'Same';
+    if (from !== 'Same' && from !== 'All' && from !== 'Selector') {
+      diag.error(`${at}.allowedRoutes.namespaces.from`, 'Invalid', `must be Same, All or Selector, not ${JSON.stringify(from)}`);
+      usable = false;
+    }
+    if (from === 'Selector') {
+      diag.warning(`${at}.allowedRoutes.namespaces.from`, 'UnsupportedValue', 'namespace selectors are not supported yet (Tideway does not read Namespaces); no route attaches through this listener');
+    }
+    const kinds = readKinds(raw, at, diag);
+    if (usable && protocol === 'HTTPS') usable = readCertificates(raw, at, name, namespace, hostname, ref, certificates, grants, diag);
+    listeners.push({ gateway: ref, namespace, name, port: port as number, protocol, hostname, from: from as Listener['from'], kinds, usable });
+  });
+  return { gateway, ref, listeners };
+}
+
+function readCertificates(raw: Record<string, unknown>, at: string, name: string, namespace: string, hostname: string | null, gatewayRef: string,
+  certificates: CertificateSet, grants: ReferenceGrants, diag: ObjectDiagnostics): boolean {
+  const tls = raw.tls;
+  const mode = field(tls, 'mode') ?? 'Terminate';
+  if (mode !== 'Terminate') {
+    diag.error(`${at}.tls.mode`, 'UnsupportedValue', `TLS mode ${JSON.stringify(mode)} is not supported (Terminate is); listener ${name} takes no routes`);
+    return false;
+  }
+  const refs = arrayField(tls, 'certificateRefs');
+  if (refs.length === 0) {
+    diag.error(`${at}.tls.certificateRefs`, 'InvalidCertificateRef', `an HTTPS listener needs a certificateRef; listener ${name} takes no routes`);
+    return false;
+  }
+  let usable = false;
+  refs.forEach((ref, j) => {
+    const refAt = `${at}.tls.certificateRefs[${j}]`;
+    const group = stringField(ref, 'group') ?? '';
+    const kind = stringField(ref, 'kind') ?? 'Secret';
+    const secretName = stringField(ref, 'name');
+    const secretNamespace = stringField(ref, 'namespace') ?? namespace;
+    if (group !== '' || kind !== 'Secret' || secretName === undefined) {
+      diag.error(refAt, 'InvalidCertificateRef', `only core Secrets are supported as certificates, not ${group}/${kind}`);
+      return;
+    }
+    if (!grants.allows({ fromGroup: GATEWAY_GROUP, fromKind: 'Gateway', fromNamespace: namespace, toGroup: '', toKind: 'Secret', toNamespace: secretNamespace, toName: secretName })) {
+      diag.error(refAt, 'RefNotPermitted', `Secret ${secretNamespace}/${secretName} is in another namespace and no ReferenceGrant there allows Gateways of ${namespace} to use it`);
+      return;
+    }
+    const problem = certificates.addListenerCertificate(secretNamespace, secretName, hostname ?? '', `Gateway ${gatewayRef} ${at}`);
+    if (problem !== null) diag.error(refAt, problem.reason, `${problem.message}; listener ${name} cannot use it`);
+    else usable = true;
+  });
+  return usable;
+}
+
+/** Our Gateways (of a GatewayClass with our controllerName), each read once. */
+export function readOurGateways(classes: readonly GatewayClass[], gateways: readonly Gateway[], certificates: CertificateSet, grants: ReferenceGrants, sink: DiagnosticSink): GatewayView[] {
+  const ours = new Set(classes.filter(isOurClass).map((c) => c.metadata.name));
+  return gateways
+    .filter((g) => ours.has(stringField(g.spec, 'gatewayClassName') ?? ''))
+    .map((g) => readGateway(g, certificates, grants, sink.for('Gateway', `${namespaceOf(g)}/${g.metadata.name}`)));
+}

@@ -1,0 +1,255 @@
+// HTTPRoutes and GRPCRoutes -> RouteSpecs of the shared route table. A route attaches to the listeners
+// its parentRefs select (sectionName, port) that allow it (allowedRoutes namespaces and kinds) and share
+// a hostname with it; each rule match then becomes one RouteSpec per served host, carrying its predicates
+// (method, headers, query parameters) and its precedence order for routing/.
+import type { GRPCRoute, HTTPRoute } from '../../kube/types.ts';
+import { parseDuration } from '../../lib/units.ts';
+import { compilePathRegex } from '../../routing/path-regex.ts';
+import { compileValueRegex } from '../../routing/guard.ts';
+import type { GatewayRouteInfo, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, ValueMatchSpec } from '../../routing/spec.ts';
+import { prefixKey } from '../../routing/path-tree.ts';
+import type { ObjectDiagnostics } from '../diagnostics.ts';
+import { checkHost } from '../hosts.ts';
+import { namespaceOf } from '../precedence.ts';
+import type { RouteSet } from '../route-set.ts';
+import { arrayField, field, isRecord, stringField } from '../shape.ts';
+import { resolveBackendRefs, type BackendRefContext, type WeightedBackend } from './backend-refs.ts';
+import { readFilters } from './filters.ts';
+import { intersectHostnames } from './hostnames.ts';
+import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
+
+type RouteObject = HTTPRoute | GRPCRoute;
+
+export interface RouteContext extends BackendRefContext {
+  gateways: ReadonlyMap<string, GatewayView>;
+  routes: RouteSet;
+  options: RouteOptions;
+  /** Increments for every match, in precedence order of routes: the tie-break of routing/. */
+  nextOrder(): number;
+}
+
+interface PathMatch {
+  kind: PathKind;
+  path: string;
+  /** PathPrefix value, for ReplacePrefixMatch. */
+  prefix: string | null;
+}
+
+/** Listeners of our Gateways this route attaches to; problems with parents are reported. */
+function attachedListeners(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): Listener[] {
+  const namespace = namespaceOf(route);
+  const out: Listener[] = [];
+  arrayField(route.spec, 'parentRefs').forEach((parent, i) => {
+    const at = `spec.parentRefs[${i}]`;
+    const group = stringField(parent, 'group') ?? GATEWAY_GROUP;
+    const kind = stringField(parent, 'kind') ?? 'Gateway';
+    if (group !== GATEWAY_GROUP || kind !== 'Gateway') return; // another controller's parent kind
+    const ref = `${stringField(parent, 'namespace') ?? namespace}/${stringField(parent, 'name') ?? ''}`;
+    const gateway = ctx.gateways.get(ref);
+    if (gateway === undefined) return; // not one of our Gateways: another controller's business
+    const sectionName = stringField(parent, 'sectionName');
+    const port = field(parent, 'port');
+    const selected = gateway.listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (typeof port !== 'number' || l.port === port));
+    if (selected.length === 0) {
+      diag.error(at, 'NoMatchingParent', `Gateway ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
+      return;
+    }
+    const allowed = selected.filter((l) => l.usable && l.kinds.includes(route.kind) && (l.from === 'All' || (l.from === 'Same' && l.namespace === namespace)));
+    if (allowed.length === 0) {
+      diag.error(at, 'NotAllowedByListeners', `no listener of Gateway ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
+      return;
+    }
+    for (const l of allowed) if (!out.includes(l)) out.push(l);
+  });
+  return out;
+}
+
+function routeHostnames(route: RouteObject, diag: ObjectDiagnostics): string[] {
+  const out: string[] = [];
+  arrayField(route.spec, 'hostnames').forEach((raw, i) => {
+    const check = typeof raw === 'string' ? checkHost(raw) : { ok: false as const, message: `invalid hostname ${JSON.stringify(raw)}` };
+    if (check.ok) out.push(check.host);
+    else diag.error(`spec.hostnames[${i}]`, 'UnsupportedValue', check.message);
+  });
+  return out;
+}
+
+function valueMatches(list: readonly unknown[], at: string, lowerNames: boolean, diag: ObjectDiagnostics): ValueMatchSpec[] | null {
+  const out: ValueMatchSpec[] = [];
+  const seen = new Set<string>();
+  for (const [i, entry] of list.entries()) {
+    const name = stringField(entry, 'name');
+    const value = stringField(entry, 'value');
+    const type = field(entry, 'type') ?? 'Exact';
+    if (name === undefined || value === undefined || (type !== 'Exact' && type !== 'RegularExpression')) {
+      diag.error(`${at}[${i}]`, 'UnsupportedValue', 'a match needs a name, a value and type Exact or RegularExpression; this match is not served');
+      return null;
+    }
+    if (type === 'RegularExpression') {
+      try {
+        compileValueRegex(value);
+      } catch (err) {
+        diag.error(`${at}[${i}].value`, 'UnsupportedValue', `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}; this match is not served`);
+        return null;
+      }
+    }
+    const key = lowerNames ? name.toLowerCase() : name;
+    if (seen.has(key)) continue; // only the first entry of a name counts
+    seen.add(key);
+    out.push({ name: key, type, value });
+  }
+  return out;
+}
+
+function checkRegex(source: string, at: string, diag: ObjectDiagnostics): boolean {
+  try {
+    compilePathRegex(source);
+    return true;
+  } catch (err) {
+    diag.error(at, 'UnsupportedValue', `invalid regular expression ${JSON.stringify(source)}: ${(err as Error).message}; this match is not served`);
+    return false;
+  }
+}
+
+function httpPath(match: unknown, at: string, diag: ObjectDiagnostics): PathMatch | null {
+  const path = field(match, 'path');
+  const type = field(path, 'type') ?? 'PathPrefix';
+  const value = stringField(path, 'value') ?? '/';
+  if (!value.startsWith('/')) {
+    diag.error(`${at}.path.value`, 'UnsupportedValue', `path ${JSON.stringify(value)} must start with "/"; this match is not served`);
+    return null;
+  }
+  if (type === 'Exact') return { kind: 'Exact', path: value, prefix: null };
+  if (type === 'PathPrefix') return { kind: 'Prefix', path: value, prefix: value };
+  if (type === 'RegularExpression') return checkRegex(`${value}$`, `${at}.path.value`, diag) ? { kind: 'Regex', path: `${value}$`, prefix: null } : null;
+  diag.error(`${at}.path.type`, 'UnsupportedValue', `path type ${JSON.stringify(type)} is not supported; this match is not served`);
+  return null;
+}
+
+const GRPC_NAME = /^[A-Za-z0-9_.]+$/;
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** GRPCRoute method match -> the request path /service/method. */
+function grpcPath(match: unknown, at: string, diag: ObjectDiagnostics): PathMatch | null {
+  const method = field(match, 'method');
+  if (method === undefined || method === null) return { kind: 'Prefix', path: '/', prefix: '/' };
+  const type = field(method, 'type') ?? 'Exact';
+  const service = stringField(method, 'service');
+  const name = stringField(method, 'method');
+  if (service === undefined && name === undefined) {
+    diag.error(`${at}.method`, 'UnsupportedValue', 'a method match needs service or method; this match is not served');
+    return null;
+  }
+  if (type === 'Exact') {
+    if ((service !== undefined && !GRPC_NAME.test(service)) || (name !== undefined && !/^[A-Za-z0-9_]+$/.test(name))) {
+      diag.error(`${at}.method`, 'UnsupportedValue', `invalid gRPC service or method name (${JSON.stringify(service)}, ${JSON.stringify(name)}); this match is not served`);
+      return null;
+    }
+    if (service !== undefined && name !== undefined) return { kind: 'Exact', path: `/${service}/${name}`, prefix: null };
+    if (service !== undefined) return { kind: 'Prefix', path: `/${service}`, prefix: null };
+    return { kind: 'Regex', path: `/[^/]+/${escapeRegex(name!)}$`, prefix: null };
+  }
+  if (type === 'RegularExpression') {
+    const source = `/(?:${service ?? '[^/]+'})/(?:${name ?? '[^/]+'})$`;
+    return checkRegex(source, `${at}.method`, diag) ? { kind: 'Regex', path: source, prefix: null } : null;
+  }
+  diag.error(`${at}.method.type`, 'UnsupportedValue', `method match type ${JSON.stringify(type)} is not supported; this match is not served`);
+  return null;
+}
+
+/**
+ * Rule timeouts: Tideway bounds the wait for the upstream's answer, so both `request` and
+ * `backendRequest` become the route's read timeout (the shorter one wins; "0s" disables it).
+ */
+function ruleOptions(timeouts: unknown, at: string, defaults: RouteOptions, diag: ObjectDiagnostics): RouteOptions {
+  let readTimeoutMs = defaults.readTimeoutMs;
+  for (const key of ['request', 'backendRequest']) {
+    const value = field(timeouts, key);
+    if (value === undefined || value === null) continue;
+    let ms: number;
+    try {
+      ms = parseDuration(String(value));
+    } catch (err) {
+      diag.error(`${at}.${key}`, 'UnsupportedValue', `${(err as Error).message}; the default timeout is used`);
+      continue;
+    }
+    readTimeoutMs = ms === 0 ? Math.max(readTimeoutMs, 2_147_483_647) : Math.min(readTimeoutMs === defaults.readTimeoutMs ? ms : readTimeoutMs, ms);
+  }
+  return readTimeoutMs === defaults.readTimeoutMs ? defaults : { ...defaults, readTimeoutMs };
+}
+
+/** The middleware that sends each request to one of several backends, or answers 500. */
+function backendChoice(backends: readonly WeightedBackend[], source: string): MiddlewareSpec {
+  return { type: 'gateway-backends', source, config: { choices: backends.map((b) => ({ backend: b.backend, weight: b.weight })) } };
+}
+
+export function translateRoute(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): void {
+  const namespace = namespaceOf(route);
+  const name = route.metadata.name;
+  const listeners = attachedListeners(route, ctx, diag);
+  if (listeners.length === 0) return;
+  const hostnames = routeHostnames(route, diag);
+  const hosts: string[] = [];
+  for (const listener of listeners) for (const host of intersectHostnames(listener.hostname, hostnames)) if (!hosts.includes(host)) hosts.push(host);
+  if (hosts.length === 0) {
+    diag.error('spec.hostnames', 'NoMatchingListenerHostname', 'no hostname of this route matches a hostname of the listeners it attaches to; nothing is served');
+    return;
+  }
+  const source = `${route.kind} ${namespace}/${name}`;
+  const grpc = route.kind === 'GRPCRoute';
+  arrayField(route.spec, 'rules').forEach((rule, r) => {
+    const at = `spec.rules[${r}]`;
+    if (!isRecord(rule)) {
+      diag.error(at, 'UnsupportedValue', 'a rule must be an object; it is not served');
+      return;
+    }
+    const options = ruleOptions(rule.timeouts, `${at}.timeouts`, ctx.options, diag);
+    const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, ctx, diag);
+    const matches = arrayField(rule, 'matches');
+    const list = matches.length === 0 ? [{}] : matches;
+    list.forEach((match, m) => {
+      const mAt = `${at}.matches[${m}]`;
+      const path = grpc ? grpcPath(match, mAt, diag) : httpPath(match, mAt, diag);
+      if (path === null) return;
+      const headers = valueMatches(arrayField(match, 'headers'), `${mAt}.headers`, true, diag);
+      const queryParams = grpc ? [] : valueMatches(arrayField(match, 'queryParams'), `${mAt}.queryParams`, false, diag);
+      if (headers === null || queryParams === null) return;
+      const method = grpc ? '' : (stringField(match, 'method') ?? '');
+      const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, diag);
+      const middlewares = [...filters.middlewares];
+      let backend: string | null = null;
+      if (filters.failed) middlewares.unshift(backendChoice([{ backend: null, weight: 1 }], source));
+      else if (!filters.answers) {
+        if (backends.length === 1 && backends[0]!.backend !== null) backend = backends[0]!.backend;
+        else middlewares.push(backendChoice(backends.length === 0 ? [{ backend: null, weight: 1 }] : backends, source));
+      }
+      const gateway: GatewayRouteInfo = {
+        kind: route.kind, rule: r, match: matches.length === 0 ? -1 : m, method, headers, queryParams, order: ctx.nextOrder(),
+        ...(typeof rule.name === 'string' ? { ruleName: rule.name } : {}),
+      };
+      // Without predicates the key is the Ingress one, so an HTTPRoute and an Ingress claiming the same path conflict.
+      const predicated = method !== '' || headers.length > 0 || queryParams.length > 0;
+      const signature = predicated ? ` ${JSON.stringify([method, headers, queryParams])}` : '';
+      const conflictKey = `${path.kind} ${path.kind === 'Prefix' ? prefixKey(path.path) : path.path}${signature}`;
+      for (const host of hosts) {
+        if (ctx.routes.isTaken(host, conflictKey, path, mAt, diag)) continue;
+        const spec: RouteSpec = {
+          id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
+          namespace,
+          ingress: name,
+          host,
+          path: path.path,
+          kind: path.kind,
+          backend,
+          options,
+          middlewares,
+          gateway,
+        };
+        ctx.routes.add(spec, conflictKey, `${source} ${mAt}`);
+      }
+    });
+  });
+}

@@ -1,0 +1,313 @@
+// ingress-nginx's annotations on one Ingress -> the tideway.dev/ annotations (and the few extras) that
+// give the same behaviour, following ingress-nginx's documented semantics and defaults. A tideway.dev/
+// annotation that is set wins over its nginx counterpart. Everything the table marks as approximated
+// or ignored becomes a warning naming the annotation; a malformed value is an error, after which the
+// default applies, except for access control (auth, allowlists), which fails closed.
+import type { MiddlewareSpec } from '../../routing/spec.ts';
+import type { SpecProblem } from '../../middleware/config/index.ts';
+import type { ObjectDiagnostics } from '../diagnostics.ts';
+import type { NginxGlobals } from './configmap.ts';
+import { assess, nginxAnnotation } from './table.ts';
+
+export const DEFAULT_NGINX_PREFIX = 'nginx.ingress.kubernetes.io';
+
+/** What an Ingress's nginx annotations add to its translation. */
+export interface NginxTranslation {
+  /** The Ingress's annotations with the nginx ones turned into tideway.dev/ ones. */
+  annotations: Record<string, unknown>;
+  /** tideway.dev/ name -> the nginx annotation it came from, so that diagnostics name what the user wrote. */
+  origins: Map<string, string>;
+  /** force-ssl-redirect: redirect to https even without a TLS section. */
+  forceSslRedirect: boolean;
+  /** Middlewares with no tideway.dev/ annotation (X-Forwarded-Prefix, upstream Host), run first. */
+  extra: MiddlewareSpec[];
+  /** Access control that cannot be honoured: the Ingress's routes deny. */
+  problems: SpecProblem[];
+  /** canary: "true": this Ingress adds a canary to another Ingress's paths instead of routes of its own. */
+  canary: boolean;
+}
+
+// ingress-nginx's defaults (internal/ingress/annotations/cors and ratelimit).
+const CORS_DEFAULTS: Record<string, string> = {
+  'cors-allow-origin': '*',
+  'cors-allow-methods': 'GET, PUT, POST, DELETE, PATCH, OPTIONS',
+  'cors-allow-headers': 'DNT,Keep-Alive,User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,Range,Authorization',
+  'cors-allow-credentials': 'true',
+  'cors-max-age': '1728000',
+};
+const CORS_NAMES = Object.keys(CORS_DEFAULTS).concat('cors-expose-headers');
+const DEFAULT_BURST_MULTIPLIER = 5;
+const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
+
+/** Same meaning, same value format: the nginx value is copied under the tideway.dev/ name. */
+const RENAMED: Record<string, string> = {
+  'use-regex': 'use-regex',
+  'ssl-redirect': 'ssl-redirect',
+  'backend-protocol': 'backend-protocol',
+  'rewrite-target': 'rewrite-target',
+  'app-root': 'app-root',
+  'permanent-redirect': 'permanent-redirect',
+  'permanent-redirect-code': 'permanent-redirect-code',
+  'temporal-redirect': 'temporal-redirect',
+  'temporal-redirect-code': 'temporal-redirect-code',
+  'proxy-connect-timeout': 'proxy-connect-timeout',
+  'proxy-read-timeout': 'proxy-read-timeout',
+  'proxy-body-size': 'proxy-body-size',
+  'denylist-source-range': 'deny-source-range',
+  'auth-url': 'auth-url',
+  'auth-method': 'auth-method',
+  'auth-signin': 'auth-signin',
+  'auth-response-headers': 'auth-response-headers',
+  'affinity': 'affinity',
+  'session-cookie-name': 'session-cookie-name',
+  'session-cookie-path': 'session-cookie-path',
+  'session-cookie-max-age': 'session-cookie-max-age',
+  'session-cookie-secure': 'session-cookie-secure',
+  'session-cookie-samesite': 'session-cookie-samesite',
+};
+
+function annotationKey(prefix: string, name: string): string {
+  return `${prefix}/${name}`;
+}
+
+export function annotationField(key: string): string {
+  return `metadata.annotations[${JSON.stringify(key)}]`;
+}
+
+class NginxReader {
+  readonly result: NginxTranslation;
+  private readonly nginx: Map<string, string>;
+  private readonly prefix: string;
+  private readonly diag: ObjectDiagnostics;
+  readonly namespace: string;
+
+  constructor(annotations: Record<string, unknown>, prefix: string, namespace: string, diag: ObjectDiagnostics) {
+    this.prefix = prefix;
+    this.diag = diag;
+    this.namespace = namespace;
+    this.nginx = new Map();
+    const rest: Record<string, unknown> = {};
+    const start = `${prefix}/`;
+    for (const [key, value] of Object.entries(annotations)) {
+      if (!key.startsWith(start)) rest[key] = value;
+      else if (typeof value === 'string') this.nginx.set(key.slice(start.length), value);
+      else diag.error(annotationField(key), 'InvalidAnnotation', `must be a string, got ${JSON.stringify(value)}; it is ignored`);
+    }
+    this.result = { annotations: rest, origins: new Map(), forceSslRedirect: false, extra: [], problems: [], canary: false };
+  }
+
+  names(): string[] {
+    return [...this.nginx.keys()].sort();
+  }
+
+  value(name: string): string | undefined {
+    return this.nginx.get(name)?.trim();
+  }
+
+  field(name: string): string {
+    return annotationField(annotationKey(this.prefix, name));
+  }
+
+  /** Sets tideway.dev/<target> from nginx's <name> unless the tideway.dev/ annotation is set. */
+  set(target: string, value: string, name: string): void {
+    const key = `tideway.dev/${target}`;
+    if (key in this.result.annotations && !this.result.origins.has(target)) return;
+    this.result.annotations[key] = value;
+    this.result.origins.set(target, annotationKey(this.prefix, name));
+  }
+
+  invalid(name: string, message: string): void {
+    this.diag.error(this.field(name), 'InvalidAnnotation', `${message}; the default applies`);
+  }
+
+  /** Access control that cannot be honoured: reported, and the Ingress's routes deny. */
+  failClosed(name: string, message: string): void {
+    this.result.problems.push({ field: this.field(name), reason: 'InvalidAnnotation', message, missing: false });
+  }
+
+  unused(names: readonly string[], needs: string): void {
+    for (const name of names) {
+      if (this.nginx.has(name)) this.diag.warning(this.field(name), 'IgnoredAnnotation', `has no effect without ${annotationKey(this.prefix, needs)}`);
+    }
+  }
+
+  warnPerTable(name: string): void {
+    const entry = nginxAnnotation(name);
+    const key = annotationKey(this.prefix, name);
+    if (entry === undefined) {
+      this.diag.warning(this.field(name), 'UnknownAnnotation', `${key} is not an ingress-nginx annotation Tideway knows; it is ignored`);
+      return;
+    }
+    const verdict = assess(entry, this.nginx.get(name) ?? '');
+    if (entry.snippet) this.diag.warning(this.field(name), 'SnippetIgnored', `${key}: nginx configuration snippets are never executed; the rest of the Ingress is served without it`);
+    else if (verdict.changesBehaviour) {
+      const reason = verdict.status === 'not' ? 'NginxAnnotationIgnored' : 'NginxAnnotationApproximated';
+      this.diag.warning(this.field(name), reason, `${verdict.status === 'not' ? 'ignored' : 'approximated'}: ${verdict.note}`);
+    }
+  }
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value?.toLowerCase() === 'true';
+}
+
+function wholeNumber(r: NginxReader, name: string): number | undefined {
+  const value = r.value(name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    r.invalid(name, `expected a whole number, got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return Number(value);
+}
+
+function booleanValue(r: NginxReader, name: string): boolean | undefined {
+  const value = r.value(name)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') {
+    r.invalid(name, `expected "true" or "false", got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  return value === 'true';
+}
+
+function renamed(r: NginxReader): void {
+  for (const name of r.names()) {
+    const target = RENAMED[name];
+    if (target !== undefined) r.set(target, r.value(name)!, name);
+  }
+}
+
+/** rewrite-target makes the Ingress's paths regexes, as in ingress-nginx. */
+function regexPaths(r: NginxReader): void {
+  if (r.value('rewrite-target') !== undefined && r.value('use-regex') === undefined) r.set('use-regex', 'true', 'rewrite-target');
+}
+
+function sslRedirect(r: NginxReader, forced: boolean): void {
+  r.result.forceSslRedirect = booleanValue(r, 'force-ssl-redirect') ?? forced;
+}
+
+function ipRanges(r: NginxReader): void {
+  // allowlist-source-range is the newer name; ingress-nginx reads it first.
+  const name = r.value('allowlist-source-range') !== undefined ? 'allowlist-source-range' : 'whitelist-source-range';
+  const value = r.value(name);
+  if (value === undefined) return;
+  // An empty list in ingress-nginx is no filter at all; say so rather than deny everyone.
+  if (value === '') {
+    r.invalid(name, 'is empty: no address is filtered');
+    return;
+  }
+  r.set('allow-source-range', value, name);
+}
+
+function basicAuth(r: NginxReader): void {
+  const type = r.value('auth-type')?.toLowerCase();
+  if (type === undefined) {
+    r.unused(['auth-secret', 'auth-secret-type', 'auth-realm'], 'auth-type');
+    return;
+  }
+  if (type === 'digest') return r.failClosed('auth-type', 'digest authentication is not implemented; the routes deny rather than serve without authentication');
+  if (type !== 'basic') return r.failClosed('auth-type', `expected "basic" or "digest", got ${JSON.stringify(type)}`);
+  const secretType = r.value('auth-secret-type') ?? 'auth-file';
+  if (secretType === 'auth-map') return r.failClosed('auth-secret-type', 'auth-map Secrets are not implemented; use auth-file (htpasswd lines under the key "auth")');
+  if (secretType !== 'auth-file') return r.failClosed('auth-secret-type', `expected "auth-file" or "auth-map", got ${JSON.stringify(secretType)}`);
+  const secret = r.value('auth-secret');
+  if (secret === undefined || secret === '') return r.failClosed('auth-type', `needs ${annotationKey('nginx.ingress.kubernetes.io', 'auth-secret')}: basic authentication without users`);
+  r.set('auth-basic-secret', secret, 'auth-secret');
+  const realm = r.value('auth-realm');
+  if (realm !== undefined) r.set('auth-realm', realm, 'auth-realm');
+}
+
+function cors(r: NginxReader): void {
+  const enabled = booleanValue(r, 'enable-cors');
+  if (enabled !== true) {
+    r.unused(CORS_NAMES, 'enable-cors');
+    return;
+  }
+  r.set('enable-cors', 'true', 'enable-cors');
+  const origin = r.value('cors-allow-origin') ?? CORS_DEFAULTS['cors-allow-origin']!;
+  for (const name of CORS_NAMES) {
+    // ingress-nginx sends "credentials: true" with origin "*", which browsers refuse to honour;
+    // Tideway leaves it out there, with the same effect for browsers.
+    if (name === 'cors-allow-credentials' && origin.trim() === '*') continue;
+    const value = r.value(name) ?? CORS_DEFAULTS[name];
+    if (value !== undefined) r.set(name, value, r.value(name) === undefined ? 'enable-cors' : name);
+  }
+}
+
+function rateLimit(r: NginxReader, status: number): void {
+  const rps = wholeNumber(r, 'limit-rps');
+  const rpm = wholeNumber(r, 'limit-rpm');
+  const multiplier = wholeNumber(r, 'limit-burst-multiplier') ?? DEFAULT_BURST_MULTIPLIER;
+  const name = rps ? 'limit-rps' : rpm ? 'limit-rpm' : null;
+  if (name === null) {
+    r.unused(['limit-burst-multiplier'], 'limit-rps');
+    return;
+  }
+  const perSecond = rps ? rps : rpm! / 60;
+  const burst = Math.max(1, (rps ? rps : rpm!) * Math.max(1, multiplier));
+  r.set('rate-limit-rps', String(perSecond), name);
+  r.set('rate-limit-burst', String(burst), 'limit-burst-multiplier');
+  r.set('rate-limit-status-code', String(status), name);
+}
+
+function affinity(r: NginxReader): void {
+  if (r.value('affinity') === undefined) return;
+  if (r.value('session-cookie-name') === undefined) r.set('session-cookie-name', DEFAULT_AFFINITY_COOKIE, 'affinity');
+  const expires = r.value('session-cookie-expires');
+  if (expires !== undefined && r.value('session-cookie-max-age') === undefined) {
+    if (/^\d+$/.test(expires)) r.set('session-cookie-max-age', expires, 'session-cookie-expires');
+    else r.invalid('session-cookie-expires', `expected seconds, got ${JSON.stringify(expires)}`);
+  }
+}
+
+/** proxy-ssl-secret is a CA to verify with only when proxy-ssl-verify is "on" (its default is "off"). */
+function backendTls(r: NginxReader): void {
+  const secret = r.value('proxy-ssl-secret');
+  const verify = r.value('proxy-ssl-verify')?.toLowerCase();
+  if (verify !== undefined && verify !== 'on' && verify !== 'off') r.invalid('proxy-ssl-verify', `expected "on" or "off", got ${JSON.stringify(verify)}`);
+  if (secret === undefined || verify !== 'on') return;
+  // ingress-nginx writes "namespace/name"; Tideway's CA Secret lives in the Ingress's namespace.
+  const slash = secret.indexOf('/');
+  if (slash >= 0 && secret.slice(0, slash) !== r.namespace) {
+    r.failClosed('proxy-ssl-secret', `Secret ${secret} is not in the Ingress's namespace; backends cannot be verified with it`);
+    return;
+  }
+  r.set('backend-ca-secret', slash >= 0 ? secret.slice(slash + 1) : secret, 'proxy-ssl-secret');
+  const name = r.value('proxy-ssl-name');
+  if (name !== undefined) r.set('backend-tls-server-name', name, 'proxy-ssl-name');
+}
+
+const HEADER_VALUE = /^[^\r\n\0]+$/;
+
+function requestHeaders(r: NginxReader): void {
+  const set: Record<string, string> = {};
+  for (const [name, header] of [['x-forwarded-prefix', 'X-Forwarded-Prefix'], ['upstream-vhost', 'Host']] as const) {
+    const value = r.value(name);
+    if (value === undefined) continue;
+    if (HEADER_VALUE.test(value)) set[header] = value;
+    else r.invalid(name, `expected a header value, got ${JSON.stringify(value)}`);
+  }
+  if (Object.keys(set).length > 0) r.result.extra.push({ type: 'headers', source: 'annotations', config: { request: { set } } });
+}
+
+/**
+ * The nginx annotations of one Ingress (prefix without the trailing "/"), as tideway.dev/ ones plus
+ * extras. `diag` receives the warnings of the table and the errors of malformed values.
+ */
+export function readNginxAnnotations(annotations: Record<string, unknown>, prefix: string, namespace: string, globals: NginxGlobals, diag: ObjectDiagnostics): NginxTranslation {
+  const r = new NginxReader(annotations, prefix, namespace, diag);
+  for (const name of r.names()) r.warnPerTable(name);
+  r.result.canary = isTrue(r.value('canary'));
+  renamed(r);
+  regexPaths(r);
+  sslRedirect(r, globals.forceSslRedirect);
+  ipRanges(r);
+  basicAuth(r);
+  cors(r);
+  rateLimit(r, globals.limitStatus);
+  affinity(r);
+  backendTls(r);
+  requestHeaders(r);
+  return r.result;
+}

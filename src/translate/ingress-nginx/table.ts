@@ -1,0 +1,197 @@
+// Every annotation of ingress-nginx's annotation reference (and the aliases its parsers accept), with
+// what Tideway does with it. This one table drives the diagnostics on served Ingresses, the migration
+// report of `tideway check --ingress-nginx-compat` and docs/migrating-from-ingress-nginx.md (a test
+// checks that the page lists every row).
+//
+//   supported  same behaviour as ingress-nginx;
+//   partly     served, but something differs (`note` says what);
+//   not        ignored (`note` says why).
+// `harmless` marks nginx-internal tuning whose absence clients cannot see (buffers, log switches):
+// such an annotation is reported but never counts as a behaviour change.
+
+export type NginxAnnotationStatus = 'supported' | 'partly' | 'not';
+
+export interface NginxAnnotation {
+  /** Name after the prefix ("rewrite-target"). */
+  name: string;
+  status: NginxAnnotationStatus;
+  /** How it maps (supported), what differs (partly) or why it is ignored (not). */
+  note: string;
+  harmless?: boolean;
+  /** Snippets: raw nginx configuration, never executed. */
+  snippet?: boolean;
+  /** For "partly": the values Tideway serves exactly as ingress-nginx does. */
+  exactFor?: RegExp;
+}
+
+const s = (name: string, note: string): NginxAnnotation => ({ name, status: 'supported', note });
+const p = (name: string, note: string, exactFor?: RegExp): NginxAnnotation => (exactFor ? { name, status: 'partly', note, exactFor } : { name, status: 'partly', note });
+const n = (name: string, note: string, harmless = false): NginxAnnotation => (harmless ? { name, status: 'not', note, harmless } : { name, status: 'not', note });
+const snippet = (name: string): NginxAnnotation => ({ name, status: 'not', note: 'raw nginx configuration is never executed; the rest of the Ingress is served without it', snippet: true });
+
+const NO_NGINX = 'Tideway is not nginx: there is no such buffer or setting to tune';
+
+export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
+  // paths and redirects
+  s('rewrite-target', 'tideway.dev/rewrite-target: the whole path becomes the target, with the path regex\'s capture groups; implies use-regex'),
+  s('use-regex', 'tideway.dev/use-regex: ImplementationSpecific paths are regexes, anchored at the start and case-insensitive'),
+  s('app-root', 'tideway.dev/app-root: "/" answers 302 to the application root'),
+  s('ssl-redirect', 'tideway.dev/ssl-redirect: an Ingress with TLS redirects http to https (308) unless "false"'),
+  s('force-ssl-redirect', 'redirects http to https (308) even when the Ingress has no TLS section'),
+  s('permanent-redirect', 'tideway.dev/permanent-redirect'),
+  s('permanent-redirect-code', 'tideway.dev/permanent-redirect-code (default 301)'),
+  s('temporal-redirect', 'tideway.dev/temporal-redirect'),
+  s('temporal-redirect-code', 'tideway.dev/temporal-redirect-code (default 302)'),
+  n('from-to-www-redirect', 'not implemented: add the other host to the Ingress, or a tideway.dev/permanent-redirect Ingress for it'),
+  s('x-forwarded-prefix', 'sets the X-Forwarded-Prefix request header to the value'),
+  n('preserve-trailing-slash', 'only changes the Location of nginx\'s own https redirect; Tideway\'s https redirect always keeps the path as sent', true),
+  n('use-port-in-redirects', 'Tideway\'s own redirects keep the Host the client sent', true),
+  // upstreams
+  s('backend-protocol', 'tideway.dev/backend-protocol: HTTP, HTTPS, GRPC, GRPCS, H2C'),
+  s('upstream-vhost', 'sets the Host header sent to the backend'),
+  n('service-upstream', 'not implemented: Tideway always balances over the ready endpoints of the Service'),
+  p('load-balance', 'Tideway balances by least outstanding requests over ready endpoints whatever the value (round_robin, ewma)'),
+  n('upstream-hash-by', 'not implemented: consistent hashing is not available; use affinity: cookie for stickiness'),
+  n('upstream-hash-by-subset', 'not implemented, as upstream-hash-by'),
+  n('upstream-hash-by-subset-size', 'not implemented, as upstream-hash-by'),
+  s('proxy-connect-timeout', 'tideway.dev/proxy-connect-timeout (seconds, as ingress-nginx)'),
+  s('proxy-read-timeout', 'tideway.dev/proxy-read-timeout (seconds, as ingress-nginx)'),
+  p('proxy-send-timeout', 'Tideway has no separate send timeout: writes to the backend are bounded by the read timeout'),
+  p('proxy-next-upstream', 'Tideway retries idempotent requests on connect errors and resets with its own policy; the listed conditions are not read'),
+  p('proxy-next-upstream-timeout', 'read but not enforced separately: the retry policy bounds attempts by the read timeout'),
+  p('proxy-next-upstream-tries', 'read but not enforced separately: the retry policy bounds the number of attempts'),
+  n('proxy-request-buffering', 'Tideway streams request bodies to the backend (as "off")', true),
+  s('proxy-body-size', 'tideway.dev/proxy-body-size: larger bodies answer 413; "0" is unlimited'),
+  n('client-body-buffer-size', NO_NGINX, true),
+  n('proxy-buffering', NO_NGINX, true),
+  n('proxy-buffers-number', NO_NGINX, true),
+  n('proxy-buffer-size', NO_NGINX, true),
+  n('proxy-busy-buffers-size', NO_NGINX, true),
+  n('proxy-max-temp-file-size', NO_NGINX, true),
+  n('proxy-http-version', 'Tideway speaks HTTP/1.1 (or HTTP/2 for h2c and gRPC) to backends', true),
+  n('proxy-cookie-domain', 'not implemented: Set-Cookie domains of the backend pass unchanged'),
+  n('proxy-cookie-path', 'not implemented: Set-Cookie paths of the backend pass unchanged'),
+  n('proxy-redirect-from', 'not implemented: Location headers of the backend pass unchanged'),
+  n('proxy-redirect-to', 'not implemented: Location headers of the backend pass unchanged'),
+  s('proxy-ssl-secret', 'tideway.dev/backend-ca-secret: the Secret\'s ca.crt verifies HTTPS and GRPCS backends'),
+  p('proxy-ssl-verify', '"on" verifies with proxy-ssl-secret\'s ca.crt; "off" (the default) does not verify; client certificates (tls.crt) are not presented', /^off$/),
+  s('proxy-ssl-name', 'tideway.dev/backend-tls-server-name: the name checked in the backend certificate'),
+  p('proxy-ssl-server-name', 'SNI is always sent to TLS backends (the proxy-ssl-name or the Service\'s host name)'),
+  n('proxy-ssl-ciphers', 'Node\'s default cipher list is used', true),
+  n('proxy-ssl-protocols', 'Node\'s default TLS versions (1.2 and 1.3) are used', true),
+  n('proxy-ssl-verify-depth', 'Node verifies the whole chain', true),
+  n('default-backend', 'not implemented: requests the backend cannot serve get Tideway\'s own error answers'),
+  n('custom-http-errors', 'not implemented: error answers of the backend pass unchanged'),
+  n('disable-proxy-intercept-errors', 'Tideway never intercepts backend errors', true),
+  n('connection-proxy-header', 'Tideway manages the Connection header to backends itself', true),
+  n('fastcgi-index', 'FastCGI backends are not supported'),
+  n('fastcgi-params-configmap', 'FastCGI backends are not supported'),
+  // access
+  s('whitelist-source-range', 'tideway.dev/allow-source-range: other clients get 403; a bad CIDR denies everyone'),
+  s('allowlist-source-range', 'tideway.dev/allow-source-range, as whitelist-source-range'),
+  s('denylist-source-range', 'tideway.dev/deny-source-range: listed clients get 403; a bad CIDR denies everyone'),
+  p('auth-type', '"basic" is tideway.dev/auth-basic-secret; "digest" is not implemented and the Ingress answers 500 (fails closed)', /^basic$/i),
+  s('auth-secret', 'the Secret of basic auth; "namespace/name" needs --allow-cross-namespace'),
+  p('auth-secret-type', '"auth-file" (key "auth" holds htpasswd lines) is supported; "auth-map" fails closed (500)', /^auth-file$/),
+  s('auth-realm', 'tideway.dev/auth-realm'),
+  s('auth-url', 'tideway.dev/auth-url: a subrequest per request; 2xx lets the request through, 401 and 403 are answered to the client'),
+  s('auth-method', 'tideway.dev/auth-method'),
+  s('auth-signin', 'tideway.dev/auth-signin: a 401 redirects there with ?rd=<original URL>'),
+  n('auth-signin-redirect-param', 'the redirect parameter is always "rd"'),
+  s('auth-response-headers', 'tideway.dev/auth-response-headers: copied from the auth answer onto the upstream request'),
+  p('auth-request-redirect', 'not sent: the auth service receives X-Original-URL and X-Forwarded-* instead of X-Auth-Request-Redirect'),
+  p('auth-cache-key', 'answers of the auth service are not cached: every request asks it (same decisions, more auth requests)'),
+  p('auth-cache-duration', 'answers of the auth service are not cached: every request asks it'),
+  n('auth-keepalive', 'Tideway keeps its own connection pool to the auth service', true),
+  n('auth-keepalive-share-vars', 'Tideway keeps its own connection pool to the auth service', true),
+  n('auth-keepalive-requests', 'Tideway keeps its own connection pool to the auth service', true),
+  n('auth-keepalive-timeout', 'Tideway keeps its own connection pool to the auth service', true),
+  n('auth-proxy-set-headers', 'not implemented: headers from a ConfigMap are not added to the auth request'),
+  n('auth-always-set-cookie', 'not implemented: Set-Cookie of the auth answer is not passed to the client'),
+  n('enable-global-auth', 'there is no global auth-url in Tideway', true),
+  n('auth-tls-secret', 'not implemented: client certificates are not requested; the Ingress is served without mTLS'),
+  n('auth-tls-verify-client', 'not implemented: client certificates are not requested'),
+  n('auth-tls-verify-depth', 'not implemented: client certificates are not requested'),
+  n('auth-tls-error-page', 'not implemented: client certificates are not requested'),
+  n('auth-tls-pass-certificate-to-upstream', 'not implemented: client certificates are not requested'),
+  n('auth-tls-match-cn', 'not implemented: client certificates are not requested'),
+  p('satisfy', '"all" (the default) is what Tideway does; "any" (one of allowlist or auth suffices) is not implemented and both are required', /^all$/),
+  // traffic
+  p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; per gateway process, not per nginx zone'),
+  p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
+  n('limit-connections', 'not implemented: concurrent connections per client are not limited'),
+  s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
+  n('limit-whitelist', 'not implemented: listed clients are rate limited like the others'),
+  n('limit-allowlist', 'not implemented: listed clients are rate limited like the others'),
+  n('limit-rate', 'not implemented: response bandwidth is not limited'),
+  n('limit-rate-after', 'not implemented: response bandwidth is not limited'),
+  s('canary', 'a canary Ingress shares its host and path with a main Ingress; its backend gets the requests the canary rules pick'),
+  s('canary-by-header', '"always" and "never" decide, other values fall through to the cookie and the weight'),
+  s('canary-by-header-value', 'the header\'s value that picks the canary'),
+  s('canary-by-header-pattern', 'a regex on the header\'s value'),
+  s('canary-by-cookie', '"always" and "never" decide'),
+  s('canary-weight', 'the share of the other requests'),
+  s('canary-weight-total', 'the total the weight is counted against (default 100)'),
+  s('affinity', 'tideway.dev/affinity: "cookie" (the only type ingress-nginx has)'),
+  p('affinity-mode', '"balanced" is what Tideway does; "persistent" stickiness survives scaling only as long as the endpoint does', /^balanced$/),
+  n('affinity-canary-behavior', 'a canary pick is made before affinity, as "legacy"'),
+  s('session-cookie-name', 'tideway.dev/session-cookie-name (default INGRESSCOOKIE)'),
+  s('session-cookie-path', 'tideway.dev/session-cookie-path'),
+  n('session-cookie-domain', 'not implemented: the cookie has no Domain attribute'),
+  s('session-cookie-max-age', 'tideway.dev/session-cookie-max-age (seconds)'),
+  p('session-cookie-expires', 'sent as Max-Age (seconds) instead of an Expires date; session-cookie-max-age wins'),
+  s('session-cookie-secure', 'tideway.dev/session-cookie-secure'),
+  s('session-cookie-samesite', 'tideway.dev/session-cookie-samesite'),
+  n('session-cookie-conditional-samesite-none', 'not implemented: SameSite=None is sent to every browser'),
+  p('session-cookie-change-on-failure', 'a request whose endpoint left always gets a new endpoint and a new cookie, as "true"', /^true$/),
+  n('mirror-target', 'not implemented: requests are not mirrored'),
+  n('mirror-request-body', 'not implemented: requests are not mirrored'),
+  n('mirror-host', 'not implemented: requests are not mirrored'),
+  // CORS
+  s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
+  s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards'),
+  s('cors-allow-methods', 'tideway.dev/cors-allow-methods'),
+  s('cors-allow-headers', 'tideway.dev/cors-allow-headers'),
+  s('cors-expose-headers', 'tideway.dev/cors-expose-headers'),
+  s('cors-allow-credentials', 'tideway.dev/cors-allow-credentials (default true)'),
+  s('cors-max-age', 'tideway.dev/cors-max-age (default 1728000)'),
+  // headers and misc
+  n('custom-headers', 'not implemented: a ConfigMap of response headers is not read; use a Tideway Middleware of type headers'),
+  p('enable-access-log', 'Tideway\'s access log is switched for the whole gateway (--access-log), not per Ingress', /^true$/),
+  n('enable-rewrite-log', 'nginx\'s rewrite log does not exist in Tideway', true),
+  n('server-alias', 'not implemented: add the other host names as rules of the Ingress'),
+  n('ssl-passthrough', 'not supported: Tideway terminates TLS; the Ingress is served as an ordinary HTTPS Ingress'),
+  n('ssl-ciphers', 'Node\'s default cipher list is used', true),
+  n('ssl-prefer-server-ciphers', 'Node\'s default is used', true),
+  n('http2-push-preload', 'HTTP/2 server push is deprecated by browsers and not sent', true),
+  n('enable-opentelemetry', 'tracing is switched for the whole gateway (--otlp-endpoint)', true),
+  n('opentelemetry-trust-incoming-span', 'an incoming traceparent is always continued', true),
+  n('opentelemetry-operation-name', 'span names are Tideway\'s', true),
+  n('enable-modsecurity', 'not supported: there is no web application firewall in Tideway'),
+  n('enable-owasp-core-rules', 'not supported: there is no web application firewall in Tideway'),
+  n('modsecurity-transaction-id', 'not supported: there is no web application firewall in Tideway'),
+  // never executed
+  snippet('configuration-snippet'),
+  snippet('server-snippet'),
+  snippet('auth-snippet'),
+  snippet('stream-snippet'),
+  snippet('modsecurity-snippet'),
+];
+
+const BY_NAME = new Map(NGINX_ANNOTATIONS.map((a) => [a.name, a]));
+
+export function nginxAnnotation(name: string): NginxAnnotation | undefined {
+  return BY_NAME.get(name);
+}
+
+export interface Verdict {
+  status: NginxAnnotationStatus;
+  note: string;
+  changesBehaviour: boolean;
+}
+
+/** What Tideway does with this annotation and value. */
+export function assess(a: NginxAnnotation, value: string): Verdict {
+  if (a.status === 'partly' && a.exactFor?.test(value.trim())) return { status: 'supported', note: a.note, changesBehaviour: false };
+  return { status: a.status, note: a.note, changesBehaviour: a.status !== 'supported' && a.harmless !== true };
+}

@@ -1,0 +1,52 @@
+// Builders for Gateway API objects as YAML (files source) or plain objects (API test server).
+import { stringify } from 'yaml';
+
+export const GW = 'gateway.networking.k8s.io';
+
+export function gatewayClass(name = 'tideway', controllerName = 'tideway.dev/gateway-controller'): Record<string, unknown> {
+  return { apiVersion: `${GW}/v1`, kind: 'GatewayClass', metadata: { name }, spec: { controllerName } };
+}
+
+export interface ListenerInput {
+  name: string;
+  port?: number;
+  protocol?: string;
+  hostname?: string;
+  from?: 'Same' | 'All' | 'Selector';
+  kinds?: string[];
+  certificateRefs?: { name: string; namespace?: string }[];
+}
+
+export function gateway(name: string, listeners: ListenerInput[], options: { namespace?: string; className?: string } = {}): Record<string, unknown> {
+  return {
+    apiVersion: `${GW}/v1`, kind: 'Gateway', metadata: { name, namespace: options.namespace ?? 'default' },
+    spec: {
+      gatewayClassName: options.className ?? 'tideway',
+      listeners: listeners.map((l) => ({
+        name: l.name, port: l.port ?? 80, protocol: l.protocol ?? 'HTTP',
+        ...(l.hostname ? { hostname: l.hostname } : {}),
+        ...(l.from || l.kinds ? { allowedRoutes: { ...(l.from ? { namespaces: { from: l.from } } : {}), ...(l.kinds ? { kinds: l.kinds.map((kind) => ({ kind })) } : {}) } } : {}),
+        ...(l.certificateRefs ? { tls: { certificateRefs: l.certificateRefs } } : {}),
+      })),
+    },
+  };
+}
+
+export function httpRoute(name: string, spec: Record<string, unknown>, options: { namespace?: string; creationTimestamp?: string } = {}): Record<string, unknown> {
+  return {
+    apiVersion: `${GW}/v1`, kind: 'HTTPRoute',
+    metadata: { name, namespace: options.namespace ?? 'default', ...(options.creationTimestamp ? { creationTimestamp: options.creationTimestamp } : {}) },
+    spec,
+  };
+}
+
+export function referenceGrant(name: string, namespace: string, from: { kind: string; namespace: string }, to: { kind: string; name?: string }): Record<string, unknown> {
+  return {
+    apiVersion: `${GW}/v1beta1`, kind: 'ReferenceGrant', metadata: { name, namespace },
+    spec: { from: [{ group: GW, kind: from.kind, namespace: from.namespace }], to: [{ group: '', kind: to.kind, ...(to.name ? { name: to.name } : {}) }] },
+  };
+}
+
+export function yamlDocs(...objects: Record<string, unknown>[]): string {
+  return objects.map((o) => stringify(o)).join('---\n');
+}
