@@ -1,7 +1,7 @@
 // The admin API (docs/admin-api.md): /api/routes, /api/explain, /api/diagnostics and /api/stats.
 // Handlers read the current snapshot through getters, so they always answer for the table being served
-// now; in a multi-process gateway the primary passes a table compiled from the spec it distributes.
-import { compileRouteTable, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
+// now; in a multi-process gateway the primary passes the spec it distributes (it compiles no table).
+import type { RouteTableSpec } from '../routing/index.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { StatsReport } from '../observability/index.ts';
 import { json, type AdminResponse, type AdminServer } from './server.ts';
@@ -9,29 +9,12 @@ import { routesView } from './routes-view.ts';
 import { explain, type ExplainQuery } from './explain.ts';
 
 export interface AdminApiSources {
-  /** The routing table being served. */
-  table: () => RouteTable<unknown>;
+  /** The routing table being served, as data (the compiled table's spec in one process; what the primary distributes). */
+  spec: () => RouteTableSpec;
   /** The diagnostics of that table's snapshot. */
   diagnostics: () => readonly Diagnostic[];
   /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
   stats: () => StatsReport | Promise<StatsReport>;
-}
-
-/**
- * For a process that holds the table only as data (the cluster primary): the compiled table of the
- * current spec, compiled once per spec object, so explain runs the data plane's matcher there too.
- */
-export function specTable(currentSpec: () => RouteTableSpec): () => RouteTable<unknown> {
-  let spec: RouteTableSpec | null = null;
-  let table: RouteTable<unknown> | null = null;
-  return () => {
-    const current = currentSpec();
-    if (current !== spec || table === null) {
-      table = compileRouteTable(current);
-      spec = current;
-    }
-    return table;
-  };
 }
 
 // RFC 9110 token characters.
@@ -63,13 +46,13 @@ export function diagnosticsReport(version: number, diagnostics: readonly Diagnos
 
 /** Mounts the /api/* handlers (replacing any the runtime registered before). */
 export function mountAdminApi(admin: AdminServer, sources: AdminApiSources): void {
-  admin.route('/api/routes', () => json(200, routesView(sources.table())));
+  admin.route('/api/routes', () => json(200, routesView(sources.spec())));
   admin.route('/api/explain', (url) => {
     const query = parseExplainQuery(url.searchParams);
     if (typeof query === 'string') return badRequest(query);
-    return json(200, explain(sources.table(), sources.diagnostics(), query));
+    return json(200, explain(sources.spec(), sources.diagnostics(), query));
   });
-  admin.route('/api/diagnostics', () => json(200, diagnosticsReport(sources.table().version, sources.diagnostics())));
+  admin.route('/api/diagnostics', () => json(200, diagnosticsReport(sources.spec().version, sources.diagnostics())));
   // The version lets the dashboard poll one small endpoint and fetch /api/routes only after a change.
-  admin.route('/api/stats', async () => json(200, { version: sources.table().version, ...(await sources.stats()) }));
+  admin.route('/api/stats', async () => json(200, { version: sources.spec().version, ...(await sources.stats()) }));
 }

@@ -1,9 +1,10 @@
 // /api/explain: which route a request would take, and why. The decision itself is RouteTable.match()
-// on the table being served, so the answer can never disagree with the data plane. The "why" is
+// on the host groups of the table being served that the Host can select (compiled per query: a few
+// routes, whatever the table's size), so the answer can never disagree with the data plane. The "why" is
 // reconstructed next to it with the same matcher: which host table the Host header selects (a probe
 // table with one catch-all route per host), and which other routes of that host also match the path
 // (each compiled alone), with the precedence rule that made them lose (docs/routing.md).
-import { compileRouteTable, type PathKind, type RouteSpec, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
+import { compileRouteTable, hostNameEnd, type PathKind, type RouteSpec, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import { DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
 import { formatEndpoint, middlewareView, serviceName } from './routes-view.ts';
@@ -68,12 +69,37 @@ function hostProbe(groups: RouteTableSpec['hosts']): RouteTable<string> {
   return compileRouteTable(tableOf(groups.map(({ host }) => ({ host, routes: [probe(host)] }))), (route) => route.host);
 }
 
-const probes = new WeakMap<RouteTableSpec, RouteTable<string>>();
+function selectedHostTable(groups: RouteTableSpec['hosts'], host: string): string | null {
+  return hostProbe(groups).match(host === '' ? undefined : host, '/')?.ext ?? null;
+}
 
-function selectedHostTable(spec: RouteTableSpec, host: string): string | null {
-  let probe = probes.get(spec);
-  if (probe === undefined) probes.set(spec, (probe = hostProbe(spec.hosts)));
-  return probe.match(host === '' ? undefined : host, '/')?.ext ?? null;
+/** Host groups by host, built once per spec (a spec is immutable). */
+const groupIndexes = new WeakMap<RouteTableSpec, Map<string, RouteTableSpec['hosts'][number]>>();
+
+/**
+ * The host groups a Host header can select at all: its exact name, the wildcard one label up and the
+ * rules without host. Only these are compiled for a query, so an explanation costs the same at 5 hosts
+ * and at 5,000; the decision is still the data plane's matcher, run on them.
+ */
+function candidateGroups(spec: RouteTableSpec, host: string): RouteTableSpec['hosts'] {
+  let groups = groupIndexes.get(spec);
+  if (groups === undefined) groupIndexes.set(spec, (groups = new Map(spec.hosts.map((group) => [group.host, group]))));
+  const names = new Set(['']);
+  if (host !== '') {
+    const name = host.slice(0, hostNameEnd(host)).toLowerCase();
+    names.add(name);
+    const dot = name.indexOf('.');
+    if (dot > 0 && dot < name.length - 1) names.add(`*.${name.slice(dot + 1)}`);
+  }
+  return [...names].flatMap((name) => groups.get(name) ?? []);
+}
+
+/** The served table restricted to `groups` (and the default route), compiled by the data plane's compiler. */
+function compileCandidates(spec: RouteTableSpec, groups: RouteTableSpec['hosts']): RouteTable<unknown> {
+  const backends: RouteTableSpec['backends'] = {};
+  const routes = [...groups.flatMap((g) => g.routes), ...(spec.defaultRoute ? [spec.defaultRoute] : [])];
+  for (const route of routes) if (route.backend !== null && spec.backends[route.backend]) backends[route.backend] = spec.backends[route.backend]!;
+  return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends, certificates: [] });
 }
 
 /** Whether a route on its own matches the path, by the data plane's own matcher. */
@@ -142,15 +168,16 @@ function diagnosticsOf(route: RouteSpec, diagnostics: readonly Diagnostic[]): Di
   return diagnostics.filter((d) => (d.kind === 'Ingress' && d.object === ingress) || (d.kind === 'Middleware' && middlewares.has(d.object)));
 }
 
-export function explain(table: RouteTable<unknown>, diagnostics: readonly Diagnostic[], query: ExplainQuery): ExplainResult {
-  const spec = table.spec;
-  const selected = selectedHostTable(spec, query.host);
+export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[], query: ExplainQuery): ExplainResult {
+  const groups = candidateGroups(spec, query.host);
+  const table = compileCandidates(spec, groups);
+  const selected = selectedHostTable(groups, query.host);
   const winner = table.match(query.host === '' ? undefined : query.host, query.path);
-  const head = { version: table.version, request: query, matched: winner !== null, hostTable: selected, hostSelection: describeSelection(query.host, selected) };
+  const head = { version: spec.version, request: query, matched: winner !== null, hostTable: selected, hostSelection: describeSelection(query.host, selected) };
   const notConsulted: CandidateView[] = [];
   if (selected !== null) {
-    for (const other of spec.hosts) {
-      if (other.host === selected || selectedHostTable(tableOf([other]), query.host) === null) continue;
+    for (const other of groups) {
+      if (other.host === selected || selectedHostTable([other], query.host) === null) continue;
       const why = other.host === '' ? 'the rules without host apply only to a Host no rule names' : `host table "${selected}" was selected; "${other.host}" is not merged with it`;
       for (const route of other.routes) if (matchesAlone(route, query.path)) notConsulted.push(candidate(route, why));
     }
@@ -170,7 +197,7 @@ export function explain(table: RouteTable<unknown>, diagnostics: readonly Diagno
     reason = `${selected === null ? 'no host table for this Host' : `no path of ${describeTable(selected)} matches`}; spec.defaultBackend of Ingress ${route.namespace}/${route.ingress} serves it`;
   } else {
     reason = winnerReason(route);
-    const group = spec.hosts.find((g) => g.host === selected)?.routes ?? [];
+    const group = groups.find((g) => g.host === selected)?.routes ?? [];
     for (const other of group) if (other.id !== route.id && matchesAlone(other, query.path)) beat.push(candidate(other, loserReason(route, other)));
   }
   if (backend === null) reason += '; the route has no usable backend, so requests get 503 (see diagnostics)';

@@ -1,6 +1,6 @@
 // The admin room's door: the admin listener, the /api handlers, /metrics and the dashboard.
 export { AdminServer, json, text, type AdminHandler, type AdminResponse, type ReadinessSource } from './server.ts';
-export { mountAdminApi, parseExplainQuery, specTable, type AdminApiSources } from './api.ts';
+export { mountAdminApi, parseExplainQuery, type AdminApiSources } from './api.ts';
 export { explain, type ExplainQuery, type ExplainResult } from './explain.ts';
 export { routesView, type RoutesView, type RouteView, type BackendView } from './routes-view.ts';
 export { metricsHandler, type MetricsMode } from './metrics-endpoint.ts';

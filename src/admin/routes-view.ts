@@ -1,7 +1,7 @@
 // The routing table as /api/routes shows it: what a person (or the dashboard) wants to read, rather
 // than the RouteTableSpec as the proxy holds it. Services are "namespace/name", endpoints "ip:port",
 // and TLS certificates appear by Secret and hosts only: private keys never leave the process.
-import type { BackendProtocol, BackendSpec, EndpointSpec, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, RouteTable } from '../routing/index.ts';
+import type { BackendProtocol, BackendSpec, EndpointSpec, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, RouteTableSpec } from '../routing/index.ts';
 
 export interface RouteBackendView {
   key: string;
@@ -63,8 +63,8 @@ export function middlewareView(middlewares: readonly MiddlewareSpec[]): { type: 
   return middlewares.map((m) => ({ type: m.type, source: m.source }));
 }
 
-export function routeView(route: RouteSpec, table: RouteTable<unknown>): RouteView {
-  const backend = route.backend === null ? undefined : table.spec.backends[route.backend];
+export function routeView(route: RouteSpec, spec: RouteTableSpec): RouteView {
+  const backend = route.backend === null ? undefined : spec.backends[route.backend];
   return {
     id: route.id,
     host: route.host,
@@ -77,12 +77,11 @@ export function routeView(route: RouteSpec, table: RouteTable<unknown>): RouteVi
   };
 }
 
-export function routesView(table: RouteTable<unknown>): RoutesView {
-  const spec = table.spec;
+export function routesView(spec: RouteTableSpec): RoutesView {
   return {
-    version: table.version,
-    hosts: spec.hosts.map(({ host, routes }) => ({ host, routes: routes.map((route) => routeView(route, table)) })),
-    defaultRoute: spec.defaultRoute === null ? null : routeView(spec.defaultRoute, table),
+    version: spec.version,
+    hosts: spec.hosts.map(({ host, routes }) => ({ host, routes: routes.map((route) => routeView(route, spec)) })),
+    defaultRoute: spec.defaultRoute === null ? null : routeView(spec.defaultRoute, spec),
     backends: Object.values(spec.backends)
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map((b) => ({

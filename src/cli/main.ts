@@ -3,6 +3,9 @@ import { parseSettings, helpText, SettingsError } from '../settings/settings.ts'
 import { createLogger } from '../observability/logger.ts';
 import cluster from 'node:cluster';
 
+/** Time after the drain timeout by which a stopping process exits, whatever still runs. */
+const SHUTDOWN_GRACE_MS = 1500;
+
 async function run(argv: string[]): Promise<number> {
   let settings;
   try {
@@ -40,6 +43,12 @@ async function run(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
       logger.info({ signal, drainTimeoutMs: settings.drainTimeoutMs }, 'draining');
+      // Whatever still runs (a slow API server, a stuck connection), the process is gone shortly after
+      // the drain timeout: Kubernetes would SIGKILL it at terminationGracePeriodSeconds anyway.
+      setTimeout(() => {
+        logger.warn({ afterMs: settings.drainTimeoutMs + SHUTDOWN_GRACE_MS }, 'shutdown is taking too long; exiting now');
+        process.exit(0);
+      }, settings.drainTimeoutMs + SHUTDOWN_GRACE_MS).unref();
       void gateway.stop().then(resolve);
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));

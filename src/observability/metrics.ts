@@ -13,10 +13,13 @@ import type { Diagnostic } from '../kube/diagnostic.ts';
 import { CollectedMetric, type Sample } from './collected-metric.ts';
 import { METHOD_LABELS, RouteSeriesIndex, methodIndex, type RetryReason, type RouteSeries } from './request-series.ts';
 import { emptyStats, sortRoutes, type StatsReport } from './stats.ts';
+import { registerEventLoopDelay } from './event-loop-delay.ts';
 
 export interface GatewayMetricsOptions {
   /** Adds prom-client's Node process metrics (CPU, memory, event loop lag, GC) to the data plane. */
   processMetrics?: boolean;
+  /** Measures the control plane's event loop delay (default true; workers, which run no control plane, turn it off). */
+  eventLoopDelay?: boolean;
   /** Wall clock in ms since the epoch; tests replace it. */
   now?: () => number;
 }
@@ -73,6 +76,7 @@ export class GatewayMetrics implements RequestObserver {
       registers: [this.controlPlane],
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.dataPlane });
+    if (options.eventLoopDelay ?? true) registerEventLoopDelay(this.controlPlane);
   }
 
   /** The hot path: plain number updates, no label strings built (see request-series.ts). */

@@ -4,3 +4,4 @@ export { compileRouteTable, RouteTable, type CompiledBackend, type CompiledRoute
 export { RouteCompileError } from './path-matcher.ts';
 export { compilePathRegex } from './path-regex.ts';
 export { prefixKey } from './path-tree.ts';
+export { hostNameEnd } from './host-index.ts';

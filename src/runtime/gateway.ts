@@ -46,13 +46,13 @@ export class Gateway {
     // Cluster rate limits divide their budget by the replicas the control plane counts.
     const rateBudget = new BucketBank(() => this.control.replicas);
     this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics, rateBudget });
-    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
-      this.data.serve(spec);
-      metrics.onSnapshot(spec.version, translateMs);
-      metrics.onDiagnostics(diagnostics);
+    this.control = new ControlPlane(settings, logger, (snapshot) => {
+      this.data.serve(snapshot.spec());
+      metrics.onSnapshot(snapshot.version, snapshot.translateMs);
+      metrics.onDiagnostics(snapshot.diagnostics);
     });
     this.admin = new AdminServer(this.control);
-    mountAdminApi(this.admin, { table: () => this.data.snapshot.table, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
+    mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));
     mountDashboard(this.admin);
   }
@@ -88,8 +88,7 @@ export class Gateway {
 
   /** Readiness fails at once; in-flight requests get up to drainTimeoutMs; then everything closes. */
   async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
-    await this.control.stop();
-    await this.data.drain(drainTimeoutMs);
+    await Promise.all([this.control.stop(), this.data.drain(drainTimeoutMs)]);
     await this.admin.close();
     await this.observability.close();
   }

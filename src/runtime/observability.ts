@@ -14,8 +14,9 @@ export interface ProcessObservability {
   close(): Promise<void>;
 }
 
-export function createObservability(settings: Settings, extra?: RequestObserver, processMetrics = true): ProcessObservability {
-  const metrics = new GatewayMetrics({ processMetrics });
+/** `controlPlane`: whether this process runs a control plane (its event loop delay is measured). */
+export function createObservability(settings: Settings, extra?: RequestObserver, processMetrics = true, controlPlane = true): ProcessObservability {
+  const metrics = new GatewayMetrics({ processMetrics, eventLoopDelay: controlPlane });
   const accessLog = settings.accessLog ? new AccessLog({ sampleRate: settings.accessLogSample }) : null;
   const result: ProcessObservability = {
     metrics,

@@ -4,7 +4,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
-import { AdminServer, metricsHandler, mountAdminApi, mountDashboard, specTable } from '../admin/index.ts';
+import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../admin/index.ts';
 import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { BucketBank } from '../middleware/index.ts';
@@ -13,6 +13,7 @@ import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
 const STABLE_AFTER_MS = 10_000;
 const MAX_RESTART_DELAY_MS = 10_000;
+const WORKER_EXIT_GRACE_MS = 1000;
 
 export class Primary {
   readonly control: ControlPlane;
@@ -32,14 +33,14 @@ export class Primary {
     this.logger = logger;
     // The primary's own metrics are the control plane's; /metrics adds the workers' data-plane ones.
     const metrics = new GatewayMetrics();
-    this.control = new ControlPlane(settings, logger, (spec, diagnostics, translateMs) => {
-      this.broadcast({ type: 'snapshot', spec });
-      metrics.onSnapshot(spec.version, translateMs);
-      metrics.onDiagnostics(diagnostics);
+    this.control = new ControlPlane(settings, logger, (snapshot) => {
+      this.broadcast(snapshot.delta === null ? { type: 'snapshot', spec: snapshot.spec() } : { type: 'delta', delta: snapshot.delta });
+      metrics.onSnapshot(snapshot.version, snapshot.translateMs);
+      metrics.onDiagnostics(snapshot.diagnostics);
     });
     this.rateBank = new BucketBank(() => this.control.replicas);
     this.admin = new AdminServer(this);
-    mountAdminApi(this.admin, { table: specTable(() => this.control.currentSpec), diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
     mountDashboard(this.admin);
   }
@@ -73,6 +74,7 @@ export class Primary {
         if (message.type === 'rate-lease') {
           if (worker.isConnected()) worker.send({ type: 'rate-grant', ...this.rateBank.grant(message) } satisfies PrimaryMessage);
         } else if (message.type === 'served') this.served.set(worker, message.version);
+        else if (message.type === 'resync') worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
         else if (message.type === 'listening') {
           // A worker that starts after the first table gets the current one at once.
           if (this.control.ready) worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
@@ -102,12 +104,13 @@ export class Primary {
   /** Readiness fails at once; workers drain for up to drainTimeoutMs and exit; then the admin port closes. */
   async stop(drainTimeoutMs = this.settings.drainTimeoutMs): Promise<void> {
     this.stopping = true;
-    await this.control.stop();
+    const control = this.control.stop();
     const workers = [...this.served.keys()];
     const exited = workers.map((w) => new Promise<void>((resolve) => (w.isDead() ? resolve() : w.once('exit', () => resolve()))));
     for (const w of workers) if (w.isConnected()) w.send({ type: 'drain', timeoutMs: drainTimeoutMs } satisfies PrimaryMessage);
-    const hardStop = setTimeout(() => workers.forEach((w) => w.isDead() || w.kill('SIGKILL')), drainTimeoutMs + 5000);
-    await Promise.all(exited);
+    // A worker that has not exited shortly after its drain deadline is stuck: the pod must still stop in time.
+    const hardStop = setTimeout(() => workers.forEach((w) => w.isDead() || w.kill('SIGKILL')), drainTimeoutMs + WORKER_EXIT_GRACE_MS);
+    await Promise.all([...exited, control]);
     clearTimeout(hardStop);
     await this.admin.close();
   }

@@ -8,6 +8,8 @@ import { serveWorkerMetrics } from '../observability/index.ts';
 import { createObservability } from './observability.ts';
 import { LeasedBudget, loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
+import { applySpecDelta } from './spec-delta.ts';
+import type { RouteTableSpec } from '../routing/index.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -16,7 +18,7 @@ function send(message: WorkerMessage): void {
 export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
   // Plugins register middleware types before the first snapshot builds its chains.
   await loadPlugins(settings.plugins);
-  const observability = createObservability(settings, observer);
+  const observability = createObservability(settings, observer, true, false);
   serveWorkerMetrics(observability.metrics);
   await observability.startTracing();
   // Rate limits hold per instance: tokens come from the primary's buckets.
@@ -28,12 +30,23 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
     process.exit(0);
   };
   let draining = false;
+  /** The table served, as data: deltas apply to it. */
+  let spec: RouteTableSpec | null = null;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'rate-grant') rateBudget.onGrant(message);
     else if (message.type === 'snapshot') {
-      data.serve(message.spec);
-      send({ type: 'served', version: message.spec.version });
+      spec = message.spec;
+      data.serve(spec);
+      send({ type: 'served', version: spec.version });
+    } else if (message.type === 'delta') {
+      if (spec === null || message.delta.base !== spec.version) {
+        send({ type: 'resync' });
+        return;
+      }
+      spec = applySpecDelta(spec, message.delta);
+      data.serve(spec);
+      send({ type: 'served', version: spec.version });
     } else if (message.type === 'drain' && !draining) {
       draining = true;
       void data.drain(message.timeoutMs).then(exit);

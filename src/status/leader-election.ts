@@ -174,18 +174,21 @@ export class LeaderElector {
    * Stops the election. A leader gives the Lease up (empty holder) so that a successor takes over on
    * its next try instead of waiting for the lease to expire.
    */
-  async close(): Promise<void> {
+  async close(budgetMs = this.o.timing.callTimeoutMs): Promise<void> {
     const wasLeader = this.isLeader;
     this.closing.abort();
     await this.loop;
     if (!wasLeader) return;
     this.stepDown('shutting down');
-    await this.release();
+    await this.release(budgetMs);
   }
 
-  /** Clears the holder if it is still us; re-reads once after a 409 (a renewal we aborted may have landed). */
-  private async release(): Promise<void> {
-    const options = apiCallOptions(this.o.k8s, { timeoutMs: this.o.timing.callTimeoutMs });
+  /**
+   * Clears the holder if it is still us; re-reads once after a 409 (a renewal we aborted may have
+   * landed). All of it within budgetMs: if the API server is slow, the Lease simply expires.
+   */
+  private async release(budgetMs: number): Promise<void> {
+    const options = apiCallOptions(this.o.k8s, { timeoutMs: this.o.timing.callTimeoutMs, signal: AbortSignal.timeout(Math.max(1, budgetMs)) });
     let problem = 'it changed twice while releasing';
     for (let tries = 0; tries < 2; tries++) {
       const read = await attempt(() => this.o.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace }, options));

@@ -4,11 +4,11 @@
 // retried in the background).
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { importClientNode } from '../kube/client.ts';
+import { dedicatedConnection, importClientNode, type ApiConnection } from '../kube/client.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTableSpec } from '../routing/spec.ts';
-import type { ClusterState } from '../store/cluster-state.ts';
+import { KINDS, objectKey, type Kind, type KubeObject } from '../kube/types.ts';
 import { EventRecorder, type ObjectUidLookup } from './event-recorder.ts';
 import { IngressStatusWriter } from './ingress-status.ts';
 import { LeaderElector } from './leader-election.ts';
@@ -34,8 +34,12 @@ export interface StatusHandle {
   /** A snapshot is served: the Ingresses it serves ("ns/name") and its diagnostics. Never throws. */
   onSnapshot(servedIngresses: readonly string[], diagnostics: readonly Diagnostic[]): void;
   readonly isLeader: boolean;
-  /** Stops writing and gives the Lease up if held, so another replica takes over at once. */
-  close(): Promise<void>;
+  /**
+   * Stops writing and gives the Lease up if held, so another replica takes over at once. Giving it up
+   * is attempted for at most `budgetMs` (default: one call's timeout): shutdown must not wait on a slow
+   * API server, and an unreleased Lease only expires a little later.
+   */
+  close(budgetMs?: number): Promise<void>;
 }
 
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -58,21 +62,12 @@ export function servedIngresses(spec: RouteTableSpec): string[] {
   return [...served];
 }
 
-/** An ObjectUidLookup over the store's current state (linear: it runs once per Event created). */
-export function uidFromState(state: () => ClusterState): ObjectUidLookup {
-  const lists: Record<string, keyof Omit<ClusterState, 'sourceDiagnostics'>> = {
-    Ingress: 'ingresses', IngressClass: 'ingressClasses', Service: 'services', EndpointSlice: 'endpointSlices', Secret: 'secrets', Middleware: 'middlewares',
-    GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes', ReferenceGrant: 'referenceGrants',
-    BackendTLSPolicy: 'backendTlsPolicies', ListenerSet: 'listenerSets',
-  };
-  return (kind, namespace, name) => {
-    const list = lists[kind];
-    if (!list) return undefined;
-    return state()[list]?.find((o) => o.metadata.name === name && o.metadata.namespace === namespace)?.metadata.uid;
-  };
+/** An ObjectUidLookup over the store's objects by objectKey() (a map lookup per Event created). */
+export function uidFromStore(get: (key: string) => KubeObject | undefined): ObjectUidLookup {
+  return (kind, namespace, name) => ((KINDS as readonly string[]).includes(kind) ? get(objectKey(kind as Kind, namespace, name))?.metadata.uid : undefined);
 }
 
-function addressSource(options: StartStatusOptions, k8s: Awaited<ReturnType<typeof importClientNode>>, timing: StatusTiming): AddressSource | undefined {
+function addressSource(options: StartStatusOptions, k8s: Awaited<ReturnType<typeof importClientNode>>, timing: StatusTiming, connection: ApiConnection): AddressSource | undefined {
   const { settings, log } = options;
   if (settings.publishAddress !== undefined) {
     if (settings.publishService !== undefined) log('info', `--publish-address is given: --publish-service ${settings.publishService} is not read`);
@@ -81,7 +76,7 @@ function addressSource(options: StartStatusOptions, k8s: Awaited<ReturnType<type
   if (settings.publishService === undefined) return undefined;
   if (!/^[^/]+\/[^/]+$/.test(settings.publishService)) throw new PublishConfigError('publish-service', `"${settings.publishService}" must be namespace/name`);
   return new ServiceAddress({
-    k8s, api: options.kubeConfig.makeApiClient(k8s.CoreV1Api), service: settings.publishService,
+    k8s, api: connection.client(k8s.CoreV1Api), service: settings.publishService,
     intervalMs: timing.publishServiceIntervalMs, callTimeoutMs: timing.callTimeoutMs, log,
   });
 }
@@ -96,16 +91,21 @@ export async function startStatus(options: StartStatusOptions): Promise<StatusHa
   const name = leaseName(settings.ingressClass);
   if (!DNS_SUBDOMAIN.test(name)) throw new PublishConfigError('ingress-class', `"${settings.ingressClass}" does not make a valid Lease name (${name})`);
   const k8s = await importClientNode();
-  const address = addressSource(options, k8s, timing);
+  // Each writer has its own keep-alive connections: a Lease renewal never queues behind status writes,
+  // Events or lists, and no writer pays a TLS handshake per call.
+  const leaseConnection = await dedicatedConnection(kubeConfig, 1);
+  const writeConnection = await dedicatedConnection(kubeConfig, timing.concurrency + 1);
+  const eventConnection = await dedicatedConnection(kubeConfig, timing.concurrency);
+  const address = addressSource(options, k8s, timing, writeConnection);
   if (!address) log('info', 'neither --publish-service nor --publish-address is given: Ingress status is not written');
   const status = address && new IngressStatusWriter({
-    k8s, api: kubeConfig.makeApiClient(k8s.NetworkingV1Api), address, namespaces: settings.watchNamespaces, timing, log,
+    k8s, api: writeConnection.client(k8s.NetworkingV1Api), address, namespaces: settings.watchNamespaces, timing, log,
   });
   const events = new EventRecorder({
-    k8s, api: kubeConfig.makeApiClient(k8s.CoreV1Api), identity, timing, log, ...(options.objectUid ? { objectUid: options.objectUid } : {}),
+    k8s, api: eventConnection.client(k8s.CoreV1Api), identity, timing, log, ...(options.objectUid ? { objectUid: options.objectUid } : {}),
   });
   const elector = new LeaderElector({
-    k8s, api: kubeConfig.makeApiClient(k8s.CoordinationV1Api), namespace: settings.leaderElectionNamespace, name, identity, timing, log,
+    k8s, api: leaseConnection.client(k8s.CoordinationV1Api), namespace: settings.leaderElectionNamespace, name, identity, timing, log,
     onStartedLeading: (term) => {
       address?.lead(term);
       status?.lead(term);
@@ -131,12 +131,13 @@ export async function startStatus(options: StartStatusOptions): Promise<StatusHa
     get isLeader() {
       return elector.isLeader;
     },
-    async close() {
+    async close(budgetMs = timing.callTimeoutMs) {
       if (closed) return;
       closed = true;
-      await elector.close();
       status?.close();
       events.close();
+      await elector.close(budgetMs);
+      await Promise.all([leaseConnection, writeConnection, eventConnection].map((c) => c.close().catch(() => {})));
     },
   };
 }

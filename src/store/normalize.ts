@@ -41,6 +41,7 @@ export interface NormalizeResult {
 
 const OWN_GROUP = 'tideway.dev';
 const KEPT_SECRET_TYPES = new Set(['kubernetes.io/tls', 'Opaque']);
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 type Json = Record<string, unknown>;
@@ -145,8 +146,7 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
   if (!valid) return undefined;
 
   const copy = structuredClone(raw) as Json & { metadata: Json };
-  // managedFields is bookkeeping for server-side apply: large, and nothing in Tideway reads it.
-  delete copy.metadata.managedFields;
+  dropUnread(copy);
   dropNull(copy.metadata, 'labels', 'annotations'); // "annotations:" with nothing under it is null in YAML
   if (namespace === undefined) delete copy.metadata.namespace; // the API server ignores it on cluster-scoped kinds
   else copy.metadata.namespace = namespace;
@@ -155,6 +155,39 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
   if (kind === 'ConfigMap') return checkStringMap(copy.data, 'data', kind, ref, problems) ? (copy as unknown as AnyKubeObject) : undefined;
   applyGatewayApiDefaults(kind, copy);
   return copy as unknown as AnyKubeObject;
+}
+
+/**
+ * Removes what nothing after the store reads, so that a change of only these fields is no change at all:
+ * the store compares objects field by field and delivers nothing when they are equal. On a real API
+ * server every status write (our own included) comes back as a MODIFIED event with a new
+ * resourceVersion and the same spec and generation; without this, each one cost a translation.
+ * - status: Tideway writes Ingress status but never reads it back from the store (the status room lists
+ *   what it needs); no kind's status shapes routes.
+ * - resourceVersion, generation: bookkeeping; generation moves only with the spec, which is compared.
+ * - managedFields, selfLink and the last-applied annotation: large, and read by no one here.
+ * - Per-endpoint topology of EndpointSlices (nodeName, zone, hints): routing does not use it.
+ */
+function dropUnread(copy: Json & { metadata: Json }): void {
+  delete copy.status;
+  const metadata = copy.metadata;
+  delete metadata.resourceVersion;
+  delete metadata.generation;
+  delete metadata.managedFields;
+  delete metadata.selfLink;
+  if (isRecord(metadata.annotations) && LAST_APPLIED in metadata.annotations) {
+    const { [LAST_APPLIED]: _unread, ...rest } = metadata.annotations;
+    metadata.annotations = rest;
+  }
+  if (copy.kind === 'EndpointSlice' && Array.isArray(copy.endpoints)) {
+    for (const endpoint of copy.endpoints) {
+      if (!isRecord(endpoint)) continue;
+      delete endpoint.nodeName;
+      delete endpoint.zone;
+      delete endpoint.hints;
+      delete endpoint.deprecatedTopology;
+    }
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 // ingress-nginx's proxy_ssl_verify off.
 import { X509Certificate } from 'node:crypto';
 import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
-import type { ClusterIndex } from './cluster-index.ts';
+import type { Lookups } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { field, stringMap } from './shape.ts';
 
@@ -26,7 +26,7 @@ const CA_KEY = 'ca.crt';
  */
 export function resolveBackendTls(
   request: BackendTlsRequest | null, protocol: BackendProtocol, namespace: string, service: string,
-  index: ClusterIndex, diag: ObjectDiagnostics,
+  index: Lookups, diag: ObjectDiagnostics,
 ): BackendTlsSpec | null | 'invalid' {
   if (request === null) return null;
   const at = `metadata.annotations[${JSON.stringify(CA_SECRET_ANNOTATION)}]`;

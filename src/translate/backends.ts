@@ -7,17 +7,17 @@
 // through to a shorter path of another service.
 import type { BackendProtocol, BackendSpec } from '../routing/spec.ts';
 import { resolveBackendTls, type BackendTlsRequest } from './backend-tls.ts';
-import type { ClusterIndex } from './cluster-index.ts';
+import type { ClusterIndex, Lookups } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
-import { selectEndpoints } from './endpoints.ts';
+import { selectEndpoints, type SliceView } from './endpoints.ts';
 import { protocolFromAppProtocol } from './protocol.ts';
 import { arrayField, field, isRecord, isUnset, stringField } from './shape.ts';
 
 /** `route: false`: the path is not served. Otherwise `backend` is a key of the table's backends, or null (503). */
 export type BackendRef = { route: false } | { route: true; backend: string | null };
 
-const SKIP: BackendRef = { route: false };
-const UNRESOLVED: BackendRef = { route: true, backend: null };
+const SKIP = { route: false } as const;
+const UNRESOLVED = { route: true, backend: null } as const;
 
 interface ServicePortView {
   name: string;
@@ -43,7 +43,107 @@ function isPortNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
 
-export class BackendResolver {
+/** A backend as resolved from an Ingress, without its endpoints (those come from the EndpointSlices). */
+export interface BackendDefinition extends Omit<BackendSpec, 'endpoints'> {
+  /** Name of the Service port ("" when unnamed): EndpointSlice ports are matched by it. */
+  portName: string;
+}
+
+/** `route: false`: the path is not served. Otherwise `backend` is a key of the table's backends, or null (503). */
+export type ResolvedBackend = { route: false } | { route: true; backend: null } | { route: true; backend: string; definition: BackendDefinition };
+
+/** Where translateIngress() resolves backends: the full translation's resolver or the incremental recorder. */
+export interface BackendSink {
+  /** `at` is the field path of the backend, e.g. "spec.rules[0].http.paths[1].backend". */
+  resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest?: BackendTlsRequest | null): BackendRef;
+}
+
+/** The endpoints of a resolved backend, from the usable EndpointSlices of its Service. */
+export function backendSpec(definition: BackendDefinition, slices: readonly SliceView[]): BackendSpec {
+  const { key, namespace, service, servicePort, protocol, tls, portName } = definition;
+  const endpoints = selectEndpoints(slices, portName);
+  return tls === undefined ? { key, namespace, service, servicePort, protocol, endpoints } : { key, namespace, service, servicePort, protocol, endpoints, tls };
+}
+
+/** An Ingress-style backend -> its key and definition, reporting problems through diag. Pure. */
+export function resolveBackend(index: Lookups, namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest: BackendTlsRequest | null): ResolvedBackend {
+  if (!isRecord(backend)) {
+    diag.error(at, 'InvalidBackend', 'a backend is required');
+    return SKIP;
+  }
+  const service = backend.service;
+  const resource = backend.resource;
+  if (!isUnset(service) && !isUnset(resource)) {
+    diag.error(at, 'InvalidBackend', 'cannot set both resource and service backends; this path is not served');
+    return SKIP;
+  }
+  if (!isUnset(resource)) {
+    const kind = stringField(resource, 'kind') ?? 'unknown kind';
+    diag.warning(`${at}.resource`, 'UnsupportedBackend', `resource backends (${kind}) are not supported, only Service backends; this path is not served`);
+    return SKIP;
+  }
+  const name = stringField(service, 'name');
+  if (!isRecord(service) || !name) {
+    diag.error(`${at}.service.name`, 'InvalidBackend', 'a Service name is required; this path is not served');
+    return SKIP;
+  }
+  const port = service.port;
+  const number = field(port, 'number');
+  const portName = field(port, 'name');
+  const hasNumber = !isUnset(number) && number !== 0;
+  const hasName = !isUnset(portName);
+  if (hasNumber && hasName) {
+    diag.error(`${at}.service.port`, 'InvalidBackend', 'cannot set both port name and port number; this path is not served');
+    return SKIP;
+  }
+  if (hasNumber && !isPortNumber(number)) {
+    diag.error(`${at}.service.port.number`, 'InvalidBackend', `invalid port number ${JSON.stringify(number)}: must be from 1 to 65535; this path is not served`);
+    return SKIP;
+  }
+  if (hasName && typeof portName !== 'string') {
+    diag.error(`${at}.service.port.name`, 'InvalidBackend', `invalid port name ${JSON.stringify(portName)}: must be a string; this path is not served`);
+    return SKIP;
+  }
+  if (!hasNumber && !hasName) {
+    diag.error(`${at}.service.port`, 'InvalidBackend', 'a port name or number is required; this path is not served');
+    return SKIP;
+  }
+
+  const ref = `${namespace}/${name}`;
+  const svc = index.service(namespace, name);
+  if (svc === undefined) {
+    diag.error(`${at}.service.name`, 'ServiceNotFound', `Service ${ref} not found`);
+    return UNRESOLVED;
+  }
+  if (field(svc.spec, 'type') === 'ExternalName') {
+    diag.error(`${at}.service.name`, 'UnsupportedBackend', `Service ${ref} is of type ExternalName, which is not supported (Tideway proxies to EndpointSlice endpoints only); answered with 503`);
+    return UNRESOLVED;
+  }
+  const ports = servicePorts(svc);
+  const servicePort = hasNumber ? ports.find((p) => p.port === number) : ports.find((p) => p.name === portName);
+  if (servicePort === undefined) {
+    const what = hasNumber ? `no port ${String(number)}` : `no port named ${JSON.stringify(portName)}`;
+    diag.error(`${at}.service.port.${hasNumber ? 'number' : 'name'}`, 'PortNotFound', `Service ${ref} has ${what} (${describePorts(ports)})`);
+    return UNRESOLVED;
+  }
+
+  // With an override, the same Service port can be reached with two protocols from two Ingresses:
+  // the protocol is then part of the key so that each gets its own backend (and connection pool).
+  const protocol = protocolOverride ?? protocolFromAppProtocol(servicePort.appProtocol);
+  const tls = resolveBackendTls(tlsRequest, protocol, namespace, name, index, diag);
+  if (tls === 'invalid') return UNRESOLVED;
+  // Verified and unverified connections to the same port never share a backend (or a pool).
+  const verified = tls === null ? '' : `+verify=${tls.caSecret}@${tls.serverName}`;
+  const key = `${ref}:${String(hasNumber ? number : portName)}${protocolOverride === null ? '' : `/${protocolOverride}`}${verified}`;
+  const definition: BackendDefinition = {
+    key, namespace, service: name, servicePort: servicePort.port, protocol, portName: servicePort.name,
+    ...(tls === null ? {} : { tls }),
+  };
+  return { route: true, backend: key, definition };
+}
+
+/** The full translation's resolver: each backend's spec is built once, on first use. */
+export class BackendResolver implements BackendSink {
   private readonly index: ClusterIndex;
   private readonly specs = new Map<string, BackendSpec>();
 
@@ -58,87 +158,11 @@ export class BackendResolver {
     return out;
   }
 
-  /** `at` is the field path of the backend, e.g. "spec.rules[0].http.paths[1].backend". */
   resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest: BackendTlsRequest | null = null): BackendRef {
-    if (!isRecord(backend)) {
-      diag.error(at, 'InvalidBackend', 'a backend is required');
-      return SKIP;
-    }
-    const service = backend.service;
-    const resource = backend.resource;
-    if (!isUnset(service) && !isUnset(resource)) {
-      diag.error(at, 'InvalidBackend', 'cannot set both resource and service backends; this path is not served');
-      return SKIP;
-    }
-    if (!isUnset(resource)) {
-      const kind = stringField(resource, 'kind') ?? 'unknown kind';
-      diag.warning(`${at}.resource`, 'UnsupportedBackend', `resource backends (${kind}) are not supported, only Service backends; this path is not served`);
-      return SKIP;
-    }
-    const name = stringField(service, 'name');
-    if (!isRecord(service) || !name) {
-      diag.error(`${at}.service.name`, 'InvalidBackend', 'a Service name is required; this path is not served');
-      return SKIP;
-    }
-    const port = service.port;
-    const number = field(port, 'number');
-    const portName = field(port, 'name');
-    const hasNumber = !isUnset(number) && number !== 0;
-    const hasName = !isUnset(portName);
-    if (hasNumber && hasName) {
-      diag.error(`${at}.service.port`, 'InvalidBackend', 'cannot set both port name and port number; this path is not served');
-      return SKIP;
-    }
-    if (hasNumber && !isPortNumber(number)) {
-      diag.error(`${at}.service.port.number`, 'InvalidBackend', `invalid port number ${JSON.stringify(number)}: must be from 1 to 65535; this path is not served`);
-      return SKIP;
-    }
-    if (hasName && typeof portName !== 'string') {
-      diag.error(`${at}.service.port.name`, 'InvalidBackend', `invalid port name ${JSON.stringify(portName)}: must be a string; this path is not served`);
-      return SKIP;
-    }
-    if (!hasNumber && !hasName) {
-      diag.error(`${at}.service.port`, 'InvalidBackend', 'a port name or number is required; this path is not served');
-      return SKIP;
-    }
-
-    const ref = `${namespace}/${name}`;
-    const svc = this.index.service(namespace, name);
-    if (svc === undefined) {
-      diag.error(`${at}.service.name`, 'ServiceNotFound', `Service ${ref} not found`);
-      return UNRESOLVED;
-    }
-    if (field(svc.spec, 'type') === 'ExternalName') {
-      diag.error(`${at}.service.name`, 'UnsupportedBackend', `Service ${ref} is of type ExternalName, which is not supported (Tideway proxies to EndpointSlice endpoints only); answered with 503`);
-      return UNRESOLVED;
-    }
-    const ports = servicePorts(svc);
-    const servicePort = hasNumber ? ports.find((p) => p.port === number) : ports.find((p) => p.name === portName);
-    if (servicePort === undefined) {
-      const what = hasNumber ? `no port ${String(number)}` : `no port named ${JSON.stringify(portName)}`;
-      diag.error(`${at}.service.port.${hasNumber ? 'number' : 'name'}`, 'PortNotFound', `Service ${ref} has ${what} (${describePorts(ports)})`);
-      return UNRESOLVED;
-    }
-
-    // With an override, the same Service port can be reached with two protocols from two Ingresses:
-    // the protocol is then part of the key so that each gets its own backend (and connection pool).
-    const protocol = protocolOverride ?? protocolFromAppProtocol(servicePort.appProtocol);
-    const tls = resolveBackendTls(tlsRequest, protocol, namespace, name, this.index, diag);
-    if (tls === 'invalid') return UNRESOLVED;
-    // Verified and unverified connections to the same port never share a backend (or a pool).
-    const verified = tls === null ? '' : `+verify=${tls.caSecret}@${tls.serverName}`;
-    const key = `${ref}:${String(hasNumber ? number : portName)}${protocolOverride === null ? '' : `/${protocolOverride}`}${verified}`;
-    if (!this.specs.has(key)) {
-      this.specs.set(key, {
-        key,
-        namespace,
-        service: name,
-        servicePort: servicePort.port,
-        protocol,
-        endpoints: selectEndpoints(this.index.slicesOf(namespace, name), servicePort.name),
-        ...(tls === null ? {} : { tls }),
-      });
-    }
-    return { route: true, backend: key };
+    const resolved = resolveBackend(this.index, namespace, backend, at, protocolOverride, diag, tlsRequest);
+    if (!resolved.route || resolved.backend === null) return resolved;
+    const { definition } = resolved;
+    if (!this.specs.has(definition.key)) this.specs.set(definition.key, backendSpec(definition, this.index.slicesOf(definition.namespace, definition.service)));
+    return { route: true, backend: definition.key };
   }
 }

@@ -2,7 +2,7 @@
 // usable metadata.name are left out (the sources report those), and arrays are sorted here so that
 // the result does not depend on the order the source delivered them in.
 import { SERVICE_NAME_LABEL } from '../kube/constants.ts';
-import type { Ingress, IngressClass, KubeObject, Secret, Service } from '../kube/types.ts';
+import type { Ingress, IngressClass, KubeObject, Middleware, Secret, Service } from '../kube/types.ts';
 import type { ClusterState } from '../store/cluster-state.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { readEndpointSlice, type SliceView } from './endpoints.ts';
@@ -29,7 +29,20 @@ function byRef<T extends KubeObject>(objects: readonly T[]): Map<string, T> {
   return map;
 }
 
-export class ClusterIndex {
+/**
+ * What translating one object may look up in the others. Every read goes through here, so that the
+ * incremental translator can record what each object's translation depends on (see incremental/).
+ */
+export interface Lookups {
+  ingressClass(name: string): IngressClass | undefined;
+  /** Every IngressClass, in no particular order. */
+  ingressClassList(): readonly IngressClass[];
+  service(namespace: string, name: string): Service | undefined;
+  secret(namespace: string, name: string): Secret | undefined;
+  middleware(namespace: string, name: string): Middleware | undefined;
+}
+
+export class ClusterIndex implements Lookups {
   /** Sorted by namespace/name. */
   readonly ingresses: readonly Ingress[];
   /** Sorted by name. */
@@ -37,6 +50,7 @@ export class ClusterIndex {
   private readonly classesByName = new Map<string, IngressClass>();
   private readonly services: Map<string, Service>;
   private readonly secrets: Map<string, Secret>;
+  private readonly middlewares: Map<string, Middleware>;
   /** Raw slices by "namespace/service", read into SliceViews on first use. */
   private readonly rawSlices = new Map<string, KubeObject[]>();
   private readonly sliceViews = new Map<string, SliceView[]>();
@@ -50,6 +64,7 @@ export class ClusterIndex {
     for (const c of this.ingressClasses) if (!this.classesByName.has(c.metadata.name)) this.classesByName.set(c.metadata.name, c);
     this.services = byRef(named<Service>(field(s, 'services')));
     this.secrets = byRef(named<Secret>(field(s, 'secrets')));
+    this.middlewares = byRef(named<Middleware>(field(s, 'middlewares')));
     for (const slice of named<KubeObject>(field(s, 'endpointSlices'))) {
       const service = stringMap(slice.metadata.labels)[SERVICE_NAME_LABEL];
       if (!service) continue;
@@ -62,6 +77,14 @@ export class ClusterIndex {
 
   ingressClass(name: string): IngressClass | undefined {
     return this.classesByName.get(name);
+  }
+
+  ingressClassList(): readonly IngressClass[] {
+    return this.ingressClasses;
+  }
+
+  middleware(namespace: string, name: string): Middleware | undefined {
+    return this.middlewares.get(`${namespace}/${name}`);
   }
 
   service(namespace: string, name: string): Service | undefined {

@@ -9,7 +9,7 @@
 // ours, since that Ingress was most likely meant for Tideway.
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION } from '../kube/constants.ts';
 import type { Ingress, IngressClass } from '../kube/types.ts';
-import type { ClusterIndex } from './cluster-index.ts';
+import type { Lookups } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { NGINX_CONTROLLER, NGINX_LEGACY_CLASS } from './ingress-nginx/class.ts';
 import type { TranslateOptions } from './options.ts';
@@ -20,7 +20,7 @@ function isOurs(ingressClass: IngressClass, options: TranslateOptions): boolean 
   return controller === options.controllerName || (options.ingressNginxCompat && controller === NGINX_CONTROLLER);
 }
 
-export function isServedByUs(ingress: Ingress, index: ClusterIndex, options: TranslateOptions, diag: ObjectDiagnostics): boolean {
+export function isServedByUs(ingress: Ingress, index: Lookups, options: TranslateOptions, diag: ObjectDiagnostics): boolean {
   const className = field(ingress.spec, 'ingressClassName');
   if (!isUnset(className)) {
     if (typeof className !== 'string') return false;
@@ -35,5 +35,5 @@ export function isServedByUs(ingress: Ingress, index: ClusterIndex, options: Tra
   }
   const legacy = stringMap(ingress.metadata.annotations)[LEGACY_CLASS_ANNOTATION];
   if (legacy) return legacy === options.ingressClass || (options.ingressNginxCompat && legacy === NGINX_LEGACY_CLASS);
-  return index.ingressClasses.some((c) => isOurs(c, options) && stringMap(c.metadata.annotations)[DEFAULT_CLASS_ANNOTATION] === 'true');
+  return index.ingressClassList().some((c) => isOurs(c, options) && stringMap(c.metadata.annotations)[DEFAULT_CLASS_ANNOTATION] === 'true');
 }

@@ -1,9 +1,9 @@
 // One Ingress -> its routes, default backend and certificates, added to the shared sets in the
 // order of precedence that translate() walks Ingresses in.
 import type { MiddlewareSpec, PathKind, RouteSpec } from '../routing/spec.ts';
-import type { ClusterState } from '../store/cluster-state.ts';
+import type { Lookups } from './cluster-index.ts';
 import { readIngressSettings } from './annotations.ts';
-import type { BackendResolver } from './backends.ts';
+import type { BackendSink } from './backends.ts';
 import type { CanarySet, NginxView } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost } from './hosts.ts';
@@ -11,18 +11,22 @@ import { middlewaresFor } from './middlewares.ts';
 import type { TranslateOptions } from './options.ts';
 import { isPathProblem, resolvePath } from './paths.ts';
 import { namespaceOf } from './precedence.ts';
-import type { RouteSet } from './route-set.ts';
+import type { RouteSink } from './route-set.ts';
 import { arrayField, field, isRecord, isUnset } from './shape.ts';
-import { isSecured, type CertificateSet } from './tls.ts';
+import { isSecured, type CertificateSink } from './tls.ts';
 
+/**
+ * What translating one Ingress reads and writes. The full translation passes the shared sets, which
+ * settle conflicts at once; the incremental translator passes recorders that settle them later, per host.
+ */
 export interface TranslationContext {
-  state: ClusterState;
+  lookups: Lookups;
   options: TranslateOptions;
-  backends: BackendResolver;
-  certificates: CertificateSet;
-  routes: RouteSet;
+  backends: BackendSink;
+  certificates: CertificateSink;
+  routes: RouteSink;
   /** ingress-nginx canary Ingresses, by host and path of the main Ingress. */
-  canaries: CanarySet;
+  canaries: Pick<CanarySet, 'for'>;
 }
 
 /** Puts the canary before affinity, which must see the backend the request goes to. */
@@ -58,7 +62,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
   }
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
-  const middlewares = middlewaresFor(ingress, ctx.state, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls), nginx);
+  const middlewares = middlewaresFor(ingress, ctx.lookups, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls), nginx);
   const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null, canary?: MiddlewareSpec): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,
@@ -77,9 +81,10 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
   if (!isUnset(rules) && !Array.isArray(rules)) diag.error('spec.rules', 'InvalidSpec', 'spec.rules must be a list; no rule of this Ingress is served');
   else if (arrayField(spec, 'rules').length === 0 && isUnset(defaultBackend)) diag.error('spec', 'InvalidSpec', 'either spec.rules or spec.defaultBackend must be set');
 
-  if (!isUnset(defaultBackend) && !ctx.routes.defaultIsTaken('spec.defaultBackend', diag)) {
-    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', settings.protocolOverride, diag, settings.backendTls);
-    if (ref.route) ctx.routes.setDefault(route('default', '', 'Prefix', '', ref.backend), `Ingress ${diag.object} spec.defaultBackend`);
+  const claim = isUnset(defaultBackend) ? null : ctx.routes.claimDefault('spec.defaultBackend', `Ingress ${diag.object} spec.defaultBackend`, diag);
+  if (claim !== null) {
+    const ref = ctx.backends.resolve(namespace, defaultBackend, 'spec.defaultBackend', settings.protocolOverride, claim.diag, settings.backendTls);
+    if (ref.route) claim.add(route('default', '', 'Prefix', '', ref.backend));
   }
 
   arrayField(spec, 'rules').forEach((rule, i) => {
@@ -108,11 +113,12 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
         diag.error(`${pathAt}.${resolved.field}`, resolved.reason, `${resolved.message}; this path is not served`);
         return;
       }
-      if (ctx.routes.isTaken(host, resolved.conflictKey, resolved, pathAt, diag)) return;
-      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, diag, settings.backendTls);
+      const claim = ctx.routes.claimPath(host, resolved.conflictKey, resolved, pathAt, `Ingress ${diag.object} ${pathAt}`, diag);
+      if (claim === null) return;
+      const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, claim.diag, settings.backendTls);
       if (!ref.route) return;
       const canary = ctx.canaries.for(host, entry.path);
-      ctx.routes.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend, canary), resolved.conflictKey, `Ingress ${diag.object} ${pathAt}`);
+      claim.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend, canary));
     });
   });
 }

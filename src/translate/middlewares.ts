@@ -12,7 +12,7 @@
 // Order of the list: compress, ip-filter, redirect, cors, rate-limit, basic-auth, forward-auth (from
 // annotations), then the Middleware objects in the order listed, then rewrite, canary and affinity (from
 // annotations).
-import type { Ingress, KubeObject, Middleware, Secret } from '../kube/types.ts';
+import type { Ingress } from '../kube/types.ts';
 import {
   annotationField,
   annotationMiddlewares,
@@ -23,13 +23,13 @@ import {
   type SpecProblem,
 } from '../middleware/config/index.ts';
 import type { MiddlewareSpec } from '../routing/spec.ts';
-import type { ClusterState } from '../store/cluster-state.ts';
+import type { Lookups } from './cluster-index.ts';
 import type { BackendRef } from './backends.ts';
 import type { NginxTranslation } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import type { TranslateOptions } from './options.ts';
 import { namespaceOf } from './precedence.ts';
-import { field, isRecord, stringMap } from './shape.ts';
+import { isRecord, stringMap } from './shape.ts';
 
 export { MIDDLEWARE_ANNOTATIONS } from '../middleware/config/index.ts';
 
@@ -38,27 +38,8 @@ export type ResolveBackend = (namespace: string, backend: unknown, at: string) =
 
 const MIDDLEWARES_FIELD = annotationField('middlewares');
 
-/** "namespace/name" -> object, built once per list (the state's arrays are immutable). */
-const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject>>();
-
-function lookup<T extends KubeObject>(list: unknown, namespace: string, name: string): T | undefined {
-  if (!Array.isArray(list)) return undefined;
-  let index = indexes.get(list);
-  if (index === undefined) {
-    index = new Map();
-    for (const obj of list as KubeObject[]) {
-      const objName = field(field(obj, 'metadata'), 'name');
-      if (typeof objName !== 'string') continue;
-      const key = `${namespaceOf(obj)}/${objName}`;
-      if (!index.has(key)) index.set(key, obj);
-    }
-    indexes.set(list, index);
-  }
-  return index.get(`${namespace}/${name}`) as T | undefined;
-}
-
-function secretValue(state: ClusterState, namespace: string, name: string, key: string): SecretLookup {
-  const secret = lookup<Secret>(field(state, 'secrets'), namespace, name);
+function secretValue(lookups: Lookups, namespace: string, name: string, key: string): SecretLookup {
+  const secret = lookups.secret(namespace, name);
   if (secret === undefined) return { problem: `Secret ${namespace}/${name} not found`, missing: true };
   const encoded = stringMap(secret.data)[key];
   if (encoded === undefined) return { problem: `Secret ${namespace}/${name} has no data["${key}"]`, missing: false };
@@ -66,7 +47,7 @@ function secretValue(state: ClusterState, namespace: string, name: string, key: 
 }
 
 /** The specs of the Middleware objects named in tideway.dev/middlewares, in the order listed. */
-function referencedObjects(value: string | undefined, state: ClusterState, ctx: SpecContext): MiddlewareSpec[] {
+function referencedObjects(value: string | undefined, lookups: Lookups, ctx: SpecContext): MiddlewareSpec[] {
   if (value === undefined) return [];
   const specs: MiddlewareSpec[] = [];
   const seen = new Set<string>();
@@ -81,7 +62,7 @@ function referencedObjects(value: string | undefined, state: ClusterState, ctx: 
       continue;
     }
     seen.add(object);
-    const middleware = lookup<Middleware>(field(state, 'middlewares'), ref.namespace, ref.name);
+    const middleware = lookups.middleware(ref.namespace, ref.name);
     if (middleware === undefined) {
       ctx.problem({ field: MIDDLEWARES_FIELD, reason: 'MiddlewareNotFound', message: `${object} not found`, missing: true });
       continue;
@@ -97,14 +78,14 @@ function referencedObjects(value: string | undefined, state: ClusterState, ctx: 
  * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
  * to another namespace are allowed.
  */
-export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
+export function middlewaresFor(ingress: Ingress, lookups: Lookups, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
   const namespace = namespaceOf(ingress);
   const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
   const problems: SpecProblem[] = [...nginx.problems];
   const ctx: SpecContext = {
     namespace,
     allowCrossNamespace: options.allowCrossNamespace,
-    secret: (ns, name, key) => secretValue(state, ns, name, key),
+    secret: (ns, name, key) => secretValue(lookups, ns, name, key),
     backend: (ns, backend, at) => {
       const ref = resolveBackend(ns, backend, at);
       if (!ref.route) return { missing: false };
@@ -115,7 +96,7 @@ export function middlewaresFor(ingress: Ingress, state: ClusterState, diag: Obje
   };
   const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
   const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
-  const objects = referencedObjects(annotations['tideway.dev/middlewares'], state, ctx);
+  const objects = referencedObjects(annotations['tideway.dev/middlewares'], lookups, ctx);
   if (problems.length === 0) return [...nginx.extra, ...before, ...objects, ...after];
 
   const status = problems.every((p) => p.missing) ? 503 : 500;

@@ -9,7 +9,7 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { Ingress } from '../kube/types.ts';
 import type { TlsCertificateSpec } from '../routing/spec.ts';
-import type { ClusterIndex } from './cluster-index.ts';
+import type { Lookups } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost, hostCovers, isWildcardHost } from './hosts.ts';
 import { namespaceOf } from './precedence.ts';
@@ -18,9 +18,9 @@ import { arrayField, field, isUnset, stringMap } from './shape.ts';
 const TLS_SECRET_TYPE = 'kubernetes.io/tls';
 const DEFAULT_HOST = '';
 
-type SecretCheck = { ok: true; certPem: string; keyPem: string; certificate: X509Certificate } | { ok: false; reason: string; message: string };
+export type SecretCheck = { ok: true; certPem: string; keyPem: string; certificate: X509Certificate } | { ok: false; reason: string; message: string };
 
-interface Claim {
+export interface Claim {
   secret: string;
   /** "Ingress ns/name spec.tls[i]" for the conflict message. */
   where: string;
@@ -65,12 +65,34 @@ function certificateCovers(certificate: X509Certificate, host: string): boolean 
   return names.includes(`dns:${host}`);
 }
 
-export class CertificateSet {
-  private readonly index: ClusterIndex;
+/** Checks are costly (X.509 parsing, key matching) and depend on the Secret alone: done once per Secret object. */
+const checks = new WeakMap<object, SecretCheck>();
+
+/** The check of a TLS Secret (by object identity: objects from the store are immutable). */
+export function checkTlsSecret(ref: string, secret: object): SecretCheck {
+  let check = checks.get(secret);
+  if (check === undefined) {
+    check = checkSecret(ref, secret);
+    checks.set(secret, check);
+  }
+  return check;
+}
+
+export function tlsConflictMessage(host: string, winner: Claim, secret: string): string {
+  return `the certificate for ${describeHosts([host])} already comes from Secret ${winner.secret} (${winner.where}), which takes precedence; Secret ${secret} is not used for it`;
+}
+
+/** Where translateIngress() reads spec.tls: the full translation's CertificateSet or the incremental recorder. */
+export interface CertificateSink {
+  addIngress(ingress: Ingress, diag: ObjectDiagnostics): string[];
+}
+
+export class CertificateSet implements CertificateSink {
+  protected readonly index: Lookups;
   private readonly checked = new Map<string, SecretCheck>();
   private readonly claims = new Map<string, Claim>();
 
-  constructor(index: ClusterIndex) {
+  constructor(index: Lookups) {
     this.index = index;
   }
 
@@ -117,14 +139,17 @@ export class CertificateSet {
         if (host !== DEFAULT_HOST && !certificateCovers(check.certificate, host)) {
           diag.warning(`${at}.hosts[${j}]`, 'CertificateHostMismatch', `the certificate in Secret ${ref} does not cover host "${host}"`);
         }
-        const claim = this.claims.get(host);
-        if (claim === undefined) this.claims.set(host, { secret: ref, where });
-        else if (claim.secret !== ref) {
-          diag.warning(rawHosts.length === 0 ? at : `${at}.hosts[${j}]`, 'TlsHostConflict', `the certificate for ${describeHosts([host])} already comes from Secret ${claim.secret} (${claim.where}), which takes precedence; Secret ${ref} is not used for it`);
-        }
+        this.claimHost(host, { secret: ref, where }, rawHosts.length === 0 ? at : `${at}.hosts[${j}]`, check, diag);
       });
     });
     return secured;
+  }
+
+  /** The first claim of a host wins; a later one with another Secret is reported at `at`. */
+  protected claimHost(host: string, claim: Claim, at: string, _check: SecretCheck & { ok: true }, diag: ObjectDiagnostics): void {
+    const winner = this.claims.get(host);
+    if (winner === undefined) this.claims.set(host, claim);
+    else if (winner.secret !== claim.secret) diag.warning(at, 'TlsHostConflict', tlsConflictMessage(host, winner, claim.secret));
   }
 
   /**
@@ -143,22 +168,7 @@ export class CertificateSet {
 
   /** One entry per Secret for its hosts, plus one with hosts: [] for the default certificate; sorted by Secret. */
   certificates(): TlsCertificateSpec[] {
-    const hostsBySecret = new Map<string, string[]>();
-    for (const [host, claim] of this.claims) {
-      const list = hostsBySecret.get(claim.secret);
-      if (list) list.push(host);
-      else hostsBySecret.set(claim.secret, [host]);
-    }
-    const out: TlsCertificateSpec[] = [];
-    for (const secret of [...hostsBySecret.keys()].sort()) {
-      const check = this.checked.get(secret);
-      if (!check?.ok) continue;
-      const hosts = hostsBySecret.get(secret)!;
-      const named = hosts.filter((h) => h !== DEFAULT_HOST).sort();
-      if (named.length > 0) out.push({ hosts: named, secret, certPem: check.certPem, keyPem: check.keyPem });
-      if (hosts.includes(DEFAULT_HOST)) out.push({ hosts: [], secret, certPem: check.certPem, keyPem: check.keyPem });
-    }
-    return out;
+    return certificateSpecs(this.claims, (secret) => this.checked.get(secret));
   }
 
   /** The operator's default certificate (--default-certificate), checked like any TLS Secret; null when unusable. */
@@ -178,11 +188,31 @@ export class CertificateSet {
     if (check === undefined) {
       const secret = this.index.secret(namespace, name);
       if (secret === undefined) return undefined;
-      check = checkSecret(ref, secret);
+      check = checkTlsSecret(ref, secret);
       this.checked.set(ref, check);
     }
     return check;
   }
+}
+
+/** The certificates of the winning claims (host -> claim): one entry per Secret, plus hosts: [] for the default one. */
+export function certificateSpecs(claims: Iterable<[string, Claim]>, checkOf: (secret: string) => SecretCheck | undefined): TlsCertificateSpec[] {
+  const hostsBySecret = new Map<string, string[]>();
+  for (const [host, claim] of claims) {
+    const list = hostsBySecret.get(claim.secret);
+    if (list) list.push(host);
+    else hostsBySecret.set(claim.secret, [host]);
+  }
+  const out: TlsCertificateSpec[] = [];
+  for (const secret of [...hostsBySecret.keys()].sort()) {
+    const check = checkOf(secret);
+    if (!check?.ok) continue;
+    const hosts = hostsBySecret.get(secret)!;
+    const named = hosts.filter((h) => h !== DEFAULT_HOST).sort();
+    if (named.length > 0) out.push({ hosts: named, secret, certPem: check.certPem, keyPem: check.keyPem });
+    if (hosts.includes(DEFAULT_HOST)) out.push({ hosts: [], secret, certPem: check.certPem, keyPem: check.keyPem });
+  }
+  return out;
 }
 
 function describeHosts(hosts: readonly string[]): string {

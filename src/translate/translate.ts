@@ -36,14 +36,14 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   const globals = readNginxGlobals(state, resolved.nginxConfigMap, sink);
   const opts = { ...resolved, defaults: { ...resolved.defaults, ...globals.defaults } };
   const index = new ClusterIndex(state, sink);
-  const ctx: TranslationContext = {
-    state,
+  const ctx = {
+    lookups: index,
     options: opts,
     backends: new BackendResolver(index),
     certificates: new CertificateSet(index),
     routes: new RouteSet(),
     canaries: new CanarySet(),
-  };
+  } satisfies TranslationContext;
 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
@@ -65,7 +65,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
-  translateGatewayApi({ ...ctx, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+  translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));

@@ -3,9 +3,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileRouteTable, type RouteSpec, type RouteTableSpec } from '../../src/routing/index.ts';
-import { explain, parseExplainQuery, routesView, specTable } from '../../src/admin/index.ts';
+import { explain, parseExplainQuery, routesView } from '../../src/admin/index.ts';
 import type { Diagnostic } from '../../src/kube/diagnostic.ts';
-import { routeSpec, tableSpec, DEFAULT_ROUTE } from '../routing/spec-builders.ts';
+import { routeSpec, tableSpec, DEFAULT_ROUTE, type RouteDef } from '../routing/spec-builders.ts';
 
 const BACKENDS: RouteTableSpec['backends'] = {
   'shop/web:80': { key: 'shop/web:80', namespace: 'shop', service: 'web', servicePort: 80, protocol: 'http', endpoints: [{ address: '10.0.0.1', port: 8080, ready: true }, { address: 'fd00::7', port: 8080, ready: true }] },
@@ -13,7 +13,7 @@ const BACKENDS: RouteTableSpec['backends'] = {
 };
 
 function explainOn(spec: RouteTableSpec, host: string, path: string, diagnostics: Diagnostic[] = []) {
-  return explain(compileRouteTable(spec), diagnostics, { host, path, method: 'GET' });
+  return explain(spec, diagnostics, { host, path, method: 'GET' });
 }
 
 function ids(list: { route: string }[]): string[] {
@@ -177,7 +177,7 @@ test('explain always agrees with RouteTable.match', () => {
     const host = hosts[next(hosts.length)]!;
     const path = `/${Array.from({ length: next(4) }, () => segments[next(segments.length)]).join('/')}${next(3) === 0 ? '?q=/x' : ''}`;
     const expected = table.match(host === '' ? undefined : host, path);
-    const result = explain(table, [], { host, path, method: 'GET' });
+    const result = explain(spec, [], { host, path, method: 'GET' });
     assert.equal(result.route, expected?.spec.id, `${host} ${path}`);
     for (const loser of result.beat) assert.notEqual(loser.route, result.route);
   }
@@ -219,7 +219,7 @@ describe('/api/routes view', () => {
       certificates: [{ hosts: ['shop.test'], secret: 'shop/tls', certPem: '-----BEGIN CERTIFICATE-----', keyPem: '-----BEGIN PRIVATE KEY-----' }],
     };
     spec.backends['shop/web:80']!.endpoints[1] = { address: 'fd00::7', port: 8080, ready: false, target: 'shop/web-1' };
-    const view = routesView(compileRouteTable(spec));
+    const view = routesView(spec);
     assert.equal(view.version, 7);
     const [root, exact] = view.hosts[0]!.routes;
     assert.deepEqual(root!.backend, { key: 'shop/web:80', service: 'shop/web', endpoints: ['10.0.0.1:8080', '[fd00::7]:8080'] });
@@ -234,16 +234,20 @@ describe('/api/routes view', () => {
   });
 });
 
-describe('specTable (a primary holds the table as data)', () => {
-  test('compiles the current spec once per spec object and explains with it', () => {
-    let spec = tableSpec({ 'a.test': [['Prefix', '/']] });
-    const table = specTable(() => spec);
-    const first = table();
-    assert.equal(table(), first, 'the same spec is not compiled again');
-    assert.equal(explain(first, [], { host: 'a.test', path: '/x', method: 'GET' }).route, 'a.test|Prefix|/');
-    spec = { ...tableSpec({ 'b.test': [['Exact', '/x']] }), version: 8 };
-    assert.notEqual(table(), first);
-    assert.equal(table().version, 8);
-    assert.equal(explain(table(), [], { host: 'b.test', path: '/x', method: 'GET' }).route, 'b.test|Exact|/x');
+describe('explain at scale (a primary holds 5,000 hosts as data)', () => {
+  test('only the host groups a Host can select are compiled; the answer is the full table\'s', () => {
+    const groups: Record<string, RouteDef[]> = {};
+    for (let i = 0; i < 5000; i++) groups[`web-${i}.test`] = [['Prefix', '/', 'shop/web:80'], ['Exact', `/only-${i}`, 'shop/empty:80']];
+    groups['*.wild.test'] = [['Prefix', '/', 'shop/web:80']];
+    groups[''] = [['Prefix', '/fallback', 'shop/web:80']];
+    const spec = tableSpec(groups, null, BACKENDS);
+    const table = compileRouteTable(spec);
+    for (const [host, path] of [['web-4711.test', '/only-4711'], ['WEB-17.test:8080', '/x'], ['a.wild.test', '/'], ['unknown.test', '/fallback/x'], ['unknown.test', '/nothing'], ['', '/fallback']]) {
+      const result = explain(spec, [], { host: host!, path: path!, method: 'GET' });
+      assert.equal(result.route, table.match(host === '' ? undefined : host, path!)?.spec.id, `${host} ${path}`);
+    }
+    const wild = explain(spec, [], { host: 'a.wild.test', path: '/fallback', method: 'GET' });
+    assert.equal(wild.hostTable, '*.wild.test');
+    assert.deepEqual(wild.notConsulted.map((c) => c.host), [''], 'the rules without host also match, but are not consulted');
   });
 });

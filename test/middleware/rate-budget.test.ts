@@ -10,7 +10,6 @@ import { stringify } from 'yaml';
 import { BucketBank, LeasedBudget, type RateLimitSpec } from '../../src/middleware/index.ts';
 import type { RateDecision } from '../../src/middleware/builtin/token-bucket.ts';
 import { readyReplicas } from '../../src/translate/index.ts';
-import type { ClusterState } from '../../src/store/index.ts';
 import type { EndpointSlice } from '../../src/kube/types.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
@@ -34,7 +33,6 @@ function slice(name: string, namespace: string, service: string, endpoints: { ip
   };
 }
 
-const stateOf = (endpointSlices: EndpointSlice[]): ClusterState => ({ ingresses: [], ingressClasses: [], services: [], endpointSlices, secrets: [], middlewares: [], sourceDiagnostics: [] });
 
 describe('instance budget building blocks', () => {
   test('the bank grants batches, never more than the bucket holds', () => {
@@ -74,15 +72,15 @@ describe('instance budget building blocks', () => {
   });
 
   test('ready replicas: ready endpoints of the Service, pods counted once across slices', () => {
-    const state = stateOf([
+    const slices = ([
       slice('tw-v4', 'ingress', 'tideway', [{ ip: '10.0.0.1', pod: 'a' }, { ip: '10.0.0.2', pod: 'b' }, { ip: '10.0.0.3', pod: 'c', ready: false }]),
       slice('tw-v6', 'ingress', 'tideway', [{ ip: 'fd00::1', pod: 'a' }, { ip: 'fd00::2', pod: 'b' }]),
       slice('other', 'ingress', 'web', [{ ip: '10.0.1.1' }]),
       slice('elsewhere', 'other-ns', 'tideway', [{ ip: '10.0.2.1' }]),
     ]);
-    assert.equal(readyReplicas(state, 'ingress/tideway'), 2);
-    assert.equal(readyReplicas(state, 'ingress/web'), 1);
-    assert.equal(readyReplicas(state, 'ingress/missing'), null);
+    assert.equal(readyReplicas(slices, 'ingress/tideway'), 2);
+    assert.equal(readyReplicas(slices, 'ingress/web'), 1);
+    assert.equal(readyReplicas(slices, 'ingress/missing'), null);
   });
 });
 

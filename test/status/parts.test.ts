@@ -1,11 +1,12 @@
 // The small parts of the status room on their own: the keyed work queue, the token bucket, which
-// Ingresses a route table serves, and the uid lookup over the store's state.
+// Ingresses a route table serves, and the uid lookup over the store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TokenBucket, WorkQueue, type WorkResult } from '../../src/status/work-queue.ts';
-import { servedIngresses, uidFromState, defaultIdentity } from '../../src/status/index.ts';
+import { servedIngresses, uidFromStore, defaultIdentity } from '../../src/status/index.ts';
 import type { RouteSpec, RouteTableSpec } from '../../src/routing/spec.ts';
-import type { ClusterState } from '../../src/store/cluster-state.ts';
+import { ObjectStore } from '../../src/store/index.ts';
+import type { AnyKubeObject } from '../../src/kube/types.ts';
 import { waitFor } from './helpers.ts';
 
 function queue(work: (key: string) => Promise<WorkResult>, errors: unknown[] = []): WorkQueue {
@@ -86,13 +87,11 @@ test('servedIngresses: every Ingress with a route or the default route, once eac
   assert.deepEqual(servedIngresses(spec).sort(), ['blog/web', 'ops/fallback', 'shop/api', 'shop/web']);
 });
 
-test('uidFromState: finds namespaced and cluster-scoped objects by kind and name', () => {
-  const state = {
-    ingresses: [{ kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'web', namespace: 'shop', uid: 'u1' } }],
-    ingressClasses: [{ kind: 'IngressClass', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'tideway', uid: 'u2' } }],
-    services: [], endpointSlices: [], secrets: [], middlewares: [], sourceDiagnostics: [],
-  } as unknown as ClusterState;
-  const lookup = uidFromState(() => state);
+test('uidFromStore: finds namespaced and cluster-scoped objects by kind and name', () => {
+  const store = new ObjectStore();
+  store.upsert('test', { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'web', namespace: 'shop', uid: 'u1' } } as AnyKubeObject);
+  store.upsert('test', { kind: 'IngressClass', apiVersion: 'networking.k8s.io/v1', metadata: { name: 'tideway', uid: 'u2' } } as AnyKubeObject);
+  const lookup = uidFromStore((key) => store.get(key));
   assert.equal(lookup('Ingress', 'shop', 'web'), 'u1');
   assert.equal(lookup('Ingress', 'blog', 'web'), undefined);
   assert.equal(lookup('IngressClass', undefined, 'tideway'), 'u2');

@@ -4,9 +4,10 @@
 // calls open a new connection (and TLS handshake) for every request.
 import type { RequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeBadResponseError, KubeStatusError } from '../../kube/errors.ts';
+import { keepAliveAgent } from '../../kube/client.ts';
 
 const USER_AGENT = 'tideway (kubernetes source)';
 
@@ -26,17 +27,7 @@ export class KubeHttp {
   static async create(kc: KubeConfig): Promise<KubeHttp> {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const opts: RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
-    const agent = new Agent({
-      keepAliveTimeout: 30_000,
-      connect: {
-        ca: opts.ca, cert: opts.cert, key: opts.key, servername: opts.servername,
-        ...(opts.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
-        keepAlive: true, keepAliveInitialDelay: 30_000,
-      },
-    });
-    return new KubeHttp(kc, new URL(cluster.server), agent);
+    return new KubeHttp(kc, new URL(cluster.server), await keepAliveAgent(kc));
   }
 
   /** Auth headers for one request: tokens from files or exec plugins are refreshed by the library. */

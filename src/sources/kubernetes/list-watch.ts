@@ -15,11 +15,16 @@ export type SourceLog = (level: LogLevel, msg: string, fields?: Record<string, u
 export type RawObject = Record<string, any> & { metadata: { name: string; namespace?: string; resourceVersion?: string; [field: string]: unknown } };
 
 export interface WatchTiming {
-  /** Asks the server to end each watch after about this long (jittered ±10%); we then resume. */
+  /**
+   * The shortest watch the server is asked for (timeoutSeconds). Each watch asks for a random length
+   * between this and twice this, as client-go does (5 to 10 minutes by default), so that the server
+   * itself ends quiet streams, and the watches of many replicas do not end together.
+   */
   watchTimeoutSeconds: number;
   /**
-   * No byte for this long means the stream is dead (e.g. a terminating API server keeps watches open
-   * and silent). Must exceed the server's bookmark interval, about 60 s on a real cluster.
+   * A stream still silent this long after the end it asked for is dead (e.g. a terminating API server
+   * keeps watches open and silent). The server ends every watch at its timeoutSeconds, and a real API
+   * server sends no bookmark on a quiet resource, so only silence past that end means anything.
    */
   inactivityMs: number;
   /** Deadline for one list page. */
@@ -33,12 +38,17 @@ export interface WatchTiming {
 
 export const DEFAULT_TIMING: WatchTiming = {
   watchTimeoutSeconds: 300,
-  inactivityMs: 90_000,
+  inactivityMs: 30_000,
   requestTimeoutMs: 60_000,
   backoff: { initialMs: 1000, maxMs: 30_000 },
   missingCrdRetryMs: 60_000,
   pageSize: 500,
 };
+
+/** client-go's choice: a random length between the minimum and twice the minimum. */
+export function watchTimeoutSeconds(minimumSeconds: number, random: () => number = Math.random): number {
+  return Math.max(1, Math.round(minimumSeconds * (1 + random())));
+}
 
 /** What the loop reports to its owner. */
 export interface ListWatchEvents {
@@ -234,18 +244,16 @@ export class ListWatchLoop {
   }
 
   private async watch(fromRv: string): Promise<WatchOutcome> {
-    const jitter = 0.9 + Math.random() * 0.2;
-    const path = this.query({
-      watch: 'true', resourceVersion: fromRv, allowWatchBookmarks: 'true',
-      timeoutSeconds: Math.max(1, Math.round(this.timing.watchTimeoutSeconds * jitter)),
-    });
+    const timeoutSeconds = watchTimeoutSeconds(this.timing.watchTimeoutSeconds);
+    const path = this.query({ watch: 'true', resourceVersion: fromRv, allowWatchBookmarks: 'true', timeoutSeconds });
     const started = Date.now();
     let stalled = false;
     const inactivity = new AbortController();
+    const silenceMs = timeoutSeconds * 1000 + this.timing.inactivityMs;
     const timer = setTimeout(() => {
       stalled = true;
       inactivity.abort(new DOMException('watch inactivity timeout', 'TimeoutError'));
-    }, this.timing.inactivityMs);
+    }, silenceMs);
     let received = 0;
     const body = await this.http.stream(path, AbortSignal.any([this.stopping.signal, inactivity.signal])).catch((err) => {
       clearTimeout(timer);
@@ -273,7 +281,7 @@ export class ListWatchLoop {
       }
     } catch (err) {
       if (stalled) {
-        this.log('warn', `no data on the watch of ${this.scope} for ${Math.round(this.timing.inactivityMs / 1000)}s; reconnecting`,
+        this.log('warn', `no data on the watch of ${this.scope} for ${Math.round(silenceMs / 1000)}s, past the end it asked for; reconnecting`,
           { resource: this.resource.plural, namespace: this.namespace });
         return 'stalled';
       }

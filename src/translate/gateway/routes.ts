@@ -235,7 +235,8 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
       const signature = predicated ? ` ${JSON.stringify([method, headers, queryParams])}` : '';
       const conflictKey = `${path.kind} ${path.kind === 'Prefix' ? prefixKey(path.path) : path.path}${signature}`;
       for (const host of hosts) {
-        if (ctx.routes.isTaken(host, conflictKey, path, mAt, diag)) continue;
+        const claim = ctx.routes.claimPath(host, conflictKey, path, mAt, `${source} ${mAt}`, diag);
+        if (claim === null) continue;
         const spec: RouteSpec = {
           id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
           namespace,
@@ -248,7 +249,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
           middlewares,
           gateway,
         };
-        ctx.routes.add(spec, conflictKey, `${source} ${mAt}`);
+        claim.add(spec);
       }
     });
   });

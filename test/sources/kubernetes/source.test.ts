@@ -225,19 +225,19 @@ test('API server gone for a while and back: the last state stays, synced stays t
 test('watches the server ends (timeoutSeconds) are resumed at once, without a relist', async (t) => {
   const { server, sink, source } = await setup(t, { timing: { watchTimeoutSeconds: 1 } });
   await source.whenSynced();
-  await waitFor('two server-side watch timeouts', () => server.count({ verb: 'watch', resource: 'ingresses' }) >= 3, 4000);
+  await waitFor('two server-side watch timeouts', () => server.count({ verb: 'watch', resource: 'ingresses' }) >= 3, 8000);
   assert.equal(server.count({ verb: 'list', resource: 'ingresses' }), 1);
   server.create(make.ingress('shop', 'later'));
   await waitFor('a change after the reconnects', () => Boolean(sink.get('Ingress/shop/later')));
 });
 
 test('a silent watch (API server terminating, streams left open) is noticed by the inactivity timeout', async (t) => {
-  const { server, sink, source, logs } = await setup(t, { timing: { inactivityMs: 500 } });
+  const { server, sink, source, logs } = await setup(t, { timing: { watchTimeoutSeconds: 1, inactivityMs: 500 } });
   await source.whenSynced();
   await waitFor('all watches open', () => server.openWatches() === WATCHED);
   await server.stop({ leaveWatchesOpen: true });
   server.create(make.ingress('shop', 'unseen-while-silent'));
-  await waitFor('the stall to be noticed', () => logs.at('warn').some((m) => /no data on the watch/.test(m)), 3000);
+  await waitFor('the stall to be noticed', () => logs.at('warn').some((m) => /no data on the watch/.test(m)), 6000);
   await server.start();
   await waitFor('the change after restart', () => Boolean(sink.get('Ingress/shop/unseen-while-silent')));
 });

@@ -18,7 +18,11 @@ import { selfSignedCertificate, type CertificatePair } from './tls.ts';
 export interface KubeApiServerOptions {
   /** Bearer tokens accepted (default: one random token, see `token`). */
   tokens?: string[];
-  /** Interval of BOOKMARK events for watches that allow them (the real server: about a minute). */
+  /**
+   * Interval of BOOKMARK events for watches that allow them. Off by default, as a real API server
+   * behaves on a quiet resource: no bookmark within 90 s on a watch that asked for them (measured on
+   * v1.36), so a client must not count on a beat. Tests of bookmark handling turn it on.
+   */
   bookmarkIntervalMs?: number;
   /** Changes kept for watch resumption and continue tokens; older ones answer 410 Expired. */
   historyLimit?: number;
@@ -92,11 +96,12 @@ export class KubeApiServer {
   readonly tokens: string[];
   private readonly table: ObjectTable;
   private readonly ops: ResourceOperations;
-  private readonly bookmarkIntervalMs: number;
+  private readonly bookmarkIntervalMs: number | undefined;
   private server: http.Server | https.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<WatchStream>();
   private injections: Injection[] = [];
+  private readonly delays: { ms: number; filter: RequestFilter }[] = [];
   private readonly forbidden = new Set<string>();
   private crdInstalled: boolean;
   private gatewayApiInstalled: boolean;
@@ -111,7 +116,7 @@ export class KubeApiServer {
     this.tokens = options.tokens ?? [`test-token-${Math.random().toString(36).slice(2)}`];
     this.table = new ObjectTable(options.historyLimit ?? 1000);
     this.ops = new ResourceOperations(this.table, { acceptLoopbackEndpoints: options.acceptLoopbackEndpoints ?? false });
-    this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+    this.bookmarkIntervalMs = options.bookmarkIntervalMs;
     this.crdInstalled = options.middlewareCrdInstalled ?? true;
     this.gatewayApiInstalled = options.gatewayApiCrdsInstalled ?? true;
     this.certificate = options.tls ? selfSignedCertificate() : undefined;
@@ -277,6 +282,16 @@ export class KubeApiServer {
     this.injections.push({ remaining: n, code: 'garbage', filter });
   }
 
+  /**
+   * Requests matching `filter` are answered `ms` later, as by an API server under load (a real one took
+   * 23 s to answer a list while a controller flooded it with writes); `ms` 0 removes the delay.
+   */
+  slowDown(ms: number, filter: RequestFilter = {}): void {
+    const key = JSON.stringify(filter);
+    const others = this.delays.filter((d) => JSON.stringify(d.filter) !== key);
+    this.delays.splice(0, this.delays.length, ...others, ...(ms > 0 ? [{ ms, filter }] : []));
+  }
+
   /** Every request on `resource` (plural, e.g. "secrets") gets 403 Forbidden, as with missing RBAC. */
   forbid(resource: string, forbidden = true): void {
     if (forbidden) this.forbidden.add(resource);
@@ -393,6 +408,8 @@ export class KubeApiServer {
     const verb = record.verb;
     if (!verb) throw statusErrors.methodNotAllowed(req.method ?? '');
     if (this.forbidden.has(route.def.plural)) throw statusErrors.forbidden(route.def, verb, route.namespace, TEST_USER);
+    const delay = this.delays.find((d) => matchesFilter(record, d.filter));
+    if (delay) await new Promise((resolve) => setTimeout(resolve, delay.ms));
     const injection = this.injections.find((i) => matchesFilter(record, i.filter));
     if (injection) {
       if (--injection.remaining <= 0) this.injections.splice(this.injections.indexOf(injection), 1);

@@ -89,9 +89,9 @@ export class WatchStream {
     this.res.write(line);
   }
 
-  /** Ends the stream cleanly (a server-side timeout). */
+  /** Ends the stream cleanly (a server-side timeout); a silent stream belongs to a server that is gone. */
   end(): void {
-    if (!this.closed && !this.res.writableEnded) this.res.end();
+    if (!this.closed && !this.silent && !this.res.writableEnded) this.res.end();
   }
 
   /** Destroys the connection; with `midLine`, only after writing half of the next line. */
