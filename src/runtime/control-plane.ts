@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type StoreChange } from '../store/index.ts';
 import type { EndpointSlice } from '../kube/types.ts';
-import { DEFAULT_ROUTE_OPTIONS, readyReplicas, translate, type TranslateOptionsInput } from '../translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, readyReplicas, translate, type GatewayApiStatus, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -20,6 +20,8 @@ const STOP_BUDGET_MS = 1000;
 
 /** Translation hands the event loop back after this much work, so that nothing else waits long. */
 const SLICE_MS = 10;
+
+const NO_GATEWAY_STATUS: GatewayApiStatus = Object.freeze({ entries: [] });
 
 /** A new table as published: built on demand (spec()), and as a difference from the previous one. */
 export interface PublishedSnapshot {
@@ -57,6 +59,7 @@ export class ControlPlane {
   private synced = false;
   private unsubscribe: (() => void) | null = null;
   private status: StatusHandle | null = null;
+  private lastGatewayStatus: GatewayApiStatus = NO_GATEWAY_STATUS;
   ready = false;
   draining = false;
   /**
@@ -182,7 +185,9 @@ export class ControlPlane {
     this.diagnostics = diagnostics;
     const delta = base === 0 || full !== null ? null : specDelta(base, version, changed, this.translator);
     this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
-    this.status?.onSnapshot(this.fullTable ? servedIngresses(this.fullTable) : this.translator.servedIngresses(), diagnostics);
+    // Gateway API objects are translated in full only (the incremental translator is then incomplete).
+    this.lastGatewayStatus = full?.gatewayStatus ?? NO_GATEWAY_STATUS;
+    this.status?.onSnapshot(this.fullTable ? servedIngresses(this.fullTable) : this.translator.servedIngresses(), diagnostics, this.lastGatewayStatus);
     this.ready = true;
     this.firstPublished();
     const { routes, backends } = this.translator.size;
@@ -200,6 +205,11 @@ export class ControlPlane {
 
   get currentDiagnostics(): readonly Diagnostic[] {
     return this.diagnostics;
+  }
+
+  /** The Gateway API status of the last translation (what the leader writes). */
+  get currentGatewayStatus(): GatewayApiStatus {
+    return this.lastGatewayStatus;
   }
 
   /**

@@ -8,11 +8,11 @@ import type { ClusterState } from '../store/cluster-state.ts';
 import { BackendResolver } from './backends.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
-import { translateGatewayApi } from './gateway/index.ts';
+import { translateGatewayApi, type GatewayApiStatus } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
-import { CanarySet, nginxView, readNginxGlobals, type NginxView } from './ingress-nginx/index.ts';
+import { CanarySet, nginxView, readNginxGlobals, servedHosts, type NginxView } from './ingress-nginx/index.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -22,6 +22,8 @@ export interface TranslateResult {
   table: RouteTableSpec;
   /** The sources' diagnostics first, then translation's, grouped by kind and object. */
   diagnostics: Diagnostic[];
+  /** Status of the Gateway API objects Tideway serves (GatewayClasses, Gateways, routes), for the leader to write. */
+  gatewayStatus: GatewayApiStatus;
 }
 
 function ingressAnnotations(view: NginxView): Record<string, unknown> {
@@ -48,7 +50,8 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
   // ingress-nginx canary Ingresses first: they become middlewares of the main Ingresses' routes.
-  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, diagnosticsOf(ingress)));
+  const taken = servedHosts(ours);
+  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, taken, diagnosticsOf(ingress)));
   for (const view of views) {
     if (view.nginx.canary) ctx.canaries.add(view.ingress, ingressAnnotations(view), opts.nginxAnnotationPrefix, ctx.backends, view.diag);
   }
@@ -65,7 +68,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
-  translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+  const gatewayStatus = translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));
@@ -80,5 +83,6 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],
+    gatewayStatus,
   };
 }

@@ -6,6 +6,7 @@ import { canaryFactory } from './canary.ts';
 import { compressFactory } from './compress.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
+import { errorPagesFactory } from './error-pages.ts';
 import { forwardAuthFactory } from './forward-auth.ts';
 import { gatewayBackendsFactory } from './gateway-backends.ts';
 import { gatewayRedirectFactory } from './gateway-redirect.ts';
@@ -15,6 +16,7 @@ import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectFactory } from './redirect.ts';
+import { requestMirrorFactory } from './request-mirror.ts';
 import { rewriteFactory } from './rewrite.ts';
 
 export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
@@ -31,7 +33,9 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   compressFactory,
   canaryFactory,
   affinityFactory,
+  errorPagesFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,
+  requestMirrorFactory,
 ]);

@@ -6,10 +6,12 @@ import { parseCanaryConfig } from './canary.ts';
 import { parseCompressConfig } from './compress.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
+import { parseErrorPagesConfig } from './error-pages.ts';
 import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
+import { parseMirrorConfig } from './mirror.ts';
 import { parseJwtConfig } from './jwt.ts';
 import { parseRateLimitConfig } from './rate-limit.ts';
 import { parseRedirectConfig } from './redirect.ts';
@@ -30,9 +32,11 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   compress: parseCompressConfig,
   canary: parseCanaryConfig,
   affinity: parseAffinityConfig,
+  'error-pages': parseErrorPagesConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,
+  'request-mirror': parseMirrorConfig,
 });
 
 export function isBuiltinType(type: string): boolean {
