@@ -63,6 +63,16 @@ describe('lean idle connections', () => {
     c.socket.destroy();
   });
 
+  test('a large body read past llhttp, then idle: the parser goes back, the next request works', async () => {
+    const before = PARSERS.inUse;
+    const body = 'x'.repeat(256 * 1024);
+    const c = await connection(`POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 1);
+    await waitFor(() => PARSERS.inUse === before, 5000, 'parser given back after the body');
+    c.socket.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => c.data().includes('ok /after'), 5000, 'the next answer');
+    c.socket.destroy();
+  });
+
   test('a connection that sends nothing holds no parser', async () => {
     const before = PARSERS.inUse;
     const socket = net.connect(gw.port, '127.0.0.1');

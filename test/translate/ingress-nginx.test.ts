@@ -51,6 +51,16 @@ describe('ingress-nginx annotations', () => {
     assert.equal(firstRoute(result).options.connectTimeoutMs, 7_000);
   });
 
+  it('affinity: INGRESSCOOKIE by default, domain and expires; auth-url with its signin parameter and redirect header', () => {
+    const route = firstRoute(run([nginxIngress('web', {
+      [`${N}affinity`]: 'cookie', [`${N}session-cookie-domain`]: '.a.test', [`${N}session-cookie-expires`]: '172800',
+      [`${N}auth-url`]: 'http://auth.test/verify', [`${N}auth-signin`]: 'https://login.test/', [`${N}auth-signin-redirect-param`]: 'next', [`${N}auth-request-redirect`]: '/back',
+    })]));
+    const byType = Object.fromEntries(route.middlewares.map((m) => [m.type, m.config]));
+    assert.deepEqual(byType.affinity, { cookieName: 'INGRESSCOOKIE', domain: '.a.test', maxAge: '172800s' });
+    assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);
@@ -133,12 +143,18 @@ describe('ingress-nginx annotations: bad input', () => {
       { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'auth-map' },
       { [`${N}auth-type`]: 'basic' },
       { [`${N}auth-type`]: 'kerberos', [`${N}auth-secret`]: 'users' },
+      { [`${N}auth-tls-secret`]: 'default/ca' },
     ];
     for (const annotations of cases) {
       const result = run([nginxIngress('web', annotations)]);
       assert.equal(firstRoute(result).middlewares[0]!.type, 'deny', JSON.stringify(annotations));
       assert.ok(result.diagnostics.some((d) => d.severity === 'error' && d.field.startsWith(`metadata.annotations["${N}auth-`)), JSON.stringify(result.diagnostics));
     }
+  });
+
+  it('optional client certificates are not a reason to deny', () => {
+    const result = run([nginxIngress('web', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'optional' })]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
   });
 
   it('a non-numeric limit is an error and no limit applies (the default)', () => {
@@ -181,6 +197,12 @@ describe('ingress-nginx extra host names', () => {
     const missing = run([nginxIngress('web', { [`${N}default-backend`]: 'gone' })]);
     assert.equal(missing.diagnostics.find((d) => d.severity === 'error')?.reason, 'ServiceNotFound');
     assert.notEqual(firstRoute(missing).backend, null);
+  });
+
+  it('proxy-cookie-path with one word, and proxy-redirect-from without -to, are errors; nothing is rewritten', () => {
+    const result = run([nginxIngress('web', { [`${N}proxy-cookie-path`]: '/app/', [`${N}proxy-redirect-from`]: 'http://a/' })]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('proxy-redirect-from'), field('proxy-cookie-path')]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
   });
 
   it('a bad limit-allowlist CIDR fails closed', () => {

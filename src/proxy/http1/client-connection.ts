@@ -3,7 +3,7 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  METHODS, REQUEST, ParserPool, isLlhttpError, statusForParseError,
+  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, ParserPool, isLlhttpError, resetParser, statusForParseError,
   type LlhttpParser, PendingFields,
 } from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
@@ -43,7 +43,7 @@ export class Http1ClientConnection {
   private parser: ParserWithConn | null = null;
   private pendingFields: PendingFields | null = null;
   private pendingUrl = '';
-  /** llhttp began a message whose head has not been handed over yet (or whose body is still arriving). */
+  /** llhttp began a message that has not completed (its head or its body is still arriving). */
   private midMessage = false;
   private active: Http1Exchange | null = null;
   private parsing: Http1Exchange | null = null;
@@ -57,6 +57,8 @@ export class Http1ClientConnection {
   /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
   private tunnelHead: Buffer[] | null = null;
   private destroyed = false;
+  /** Body bytes of the current Content-Length request still to come, read past llhttp (HEAD_ONLY). */
+  private bodyLeft = 0;
   phase: Phase = PHASE.IDLE;
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
   deadline = 0;
@@ -97,25 +99,56 @@ export class Http1ClientConnection {
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
     this.reading = true;
-    const parser = this.parser ??= PARSERS.acquire(this, this.ctx.limits.maxHeaderBytes);
-    const result = parser.execute(chunk);
+    this.parser ??= PARSERS.acquire(this, this.ctx.limits.maxHeaderBytes);
+    const error = this.parse(chunk);
     this.reading = false;
     const corked = this.corked;
     if (corked !== null) {
       this.corked = null;
       corked.uncork();
     }
-    if (isLlhttpError(result)) this.onParseError(result.code);
-    else if (this.tunnelHead !== null && result < chunk.length) this.bufferForTunnel(chunk.subarray(result));
+    if (error !== null) this.onParseError(error);
     else if ((this.phase as Phase) === PHASE.IDLE) this.releaseParser(); // answered within this read
   }
 
   /** Gives the parser back while nothing is being parsed (an idle keep-alive connection, a tunnel). */
   private releaseParser(): void {
     const parser = this.parser;
-    if (parser === null || this.reading || this.midMessage || this.closing) return;
+    if (parser === null || this.reading || this.midMessage || this.bodyLeft > 0 || this.closing) return;
     this.parser = null;
     PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
+  }
+
+  /** Parses one read: heads through llhttp, Content-Length bodies past it. Returns llhttp's error code. */
+  private parse(chunk: Buffer): string | null {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.bodyLeft > 0) {
+        offset = this.passBody(chunk, offset);
+        continue;
+      }
+      const result = this.parser!.execute(offset === 0 ? chunk : chunk.subarray(offset));
+      if (isLlhttpError(result)) return result.code;
+      if (this.tunnelHead !== null) {
+        if (offset + result < chunk.length) this.bufferForTunnel(chunk.subarray(offset + result));
+        return null;
+      }
+      if (this.bodyLeft === 0) return null;
+      offset += result;
+    }
+    return null;
+  }
+
+  /** Body bytes of a Content-Length request, passed on as slices of the read (no copy). */
+  private passBody(chunk: Buffer, offset: number): number {
+    const take = Math.min(this.bodyLeft, chunk.length - offset);
+    this.bodyLeft -= take;
+    this.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+    if (this.bodyLeft === 0 && !this.destroyed) {
+      resetParser(this.parser!, REQUEST, this.ctx.limits.maxHeaderBytes);
+      this.handleMessageComplete();
+    }
+    return offset + take;
   }
 
   private bufferForTunnel(chunk: Buffer): void {
@@ -132,10 +165,6 @@ export class Http1ClientConnection {
     if (!this.reading || this.corked !== null) return;
     socket.cork();
     this.corked = socket;
-  }
-
-  onDrain(): void {
-    this.active?.onClientDrain();
   }
 
   /** Hands the socket over to a tunnel: returns bytes already received for it and stops parsing HTTP. */
@@ -184,6 +213,10 @@ export class Http1ClientConnection {
     this.parser = null;
     // Closed mid-message, the parser is reinitialized before its next use.
     if (parser !== null) PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
+  }
+
+  onDrain(): void {
+    this.active?.onClientDrain();
   }
 
   /** Shutdown: close now if idle, else right after the current exchange. */
@@ -268,6 +301,8 @@ export class Http1ClientConnection {
     this.pendingUrl = '';
     const exchange = new Http1Exchange(this, METHODS[method]!, url, versionMinor, headers, keepAlive, upgrade);
     if (exchange.isUpgrade) this.tunnelHead = [];
+    // Upgrades keep llhttp's own handling: after the head the bytes belong to the tunnel.
+    const direct = !upgrade && !exchange.scan.chunked && exchange.scan.contentLength >= MIN_DIRECT_BODY;
     this.parsing = exchange;
     this.phase = PHASE.BODY;
     this.deadline = Date.now() + this.ctx.limits.requestTimeoutMs;
@@ -280,7 +315,9 @@ export class Http1ClientConnection {
       if (this.queue.length === 0) this.pauseReading();
       this.queue.push(exchange);
     }
-    return 0;
+    if (!direct) return 0;
+    this.bodyLeft = exchange.scan.contentLength;
+    return HEAD_ONLY;
   }
 
   handleBody(chunk: Buffer): void {
@@ -288,6 +325,8 @@ export class Http1ClientConnection {
   }
 
   handleMessageComplete(): void {
+    // llhttp reports a HEAD_ONLY message complete at its head: the body is still to come.
+    if (this.bodyLeft > 0) return;
     this.midMessage = false;
     const trailers = this.pendingFields === null ? null : this.pendingFields.takeTrailers();
     this.pendingUrl = '';

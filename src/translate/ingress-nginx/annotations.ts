@@ -60,9 +60,12 @@ const RENAMED: Record<string, string> = {
   'auth-method': 'auth-method',
   'auth-signin': 'auth-signin',
   'auth-response-headers': 'auth-response-headers',
+  'auth-signin-redirect-param': 'auth-signin-redirect-param',
+  'auth-request-redirect': 'auth-request-redirect',
   'affinity': 'affinity',
   'session-cookie-name': 'session-cookie-name',
   'session-cookie-path': 'session-cookie-path',
+  'session-cookie-domain': 'session-cookie-domain',
   'session-cookie-max-age': 'session-cookie-max-age',
   'session-cookie-secure': 'session-cookie-secure',
   'session-cookie-samesite': 'session-cookie-samesite',
@@ -220,6 +223,17 @@ function basicAuth(r: NginxReader): void {
   if (realm !== undefined) r.set('auth-realm', realm, 'auth-realm');
 }
 
+/**
+ * Client certificate authentication is not implemented. With auth-tls-verify-client "on" (the
+ * default) ingress-nginx refuses clients without a valid certificate: serving them would turn an
+ * authenticated Ingress into an open one, so the routes deny instead.
+ */
+function clientCertificates(r: NginxReader): void {
+  if (r.value('auth-tls-secret') === undefined) return;
+  const verify = (r.value('auth-tls-verify-client') ?? 'on').toLowerCase();
+  if (verify === 'on') r.failClosed('auth-tls-secret', 'client certificate authentication is not implemented; the routes deny rather than serve without it');
+}
+
 function cors(r: NginxReader): void {
   const enabled = booleanValue(r, 'enable-cors');
   if (enabled !== true) {
@@ -299,6 +313,33 @@ function requestHeaders(r: NginxReader): void {
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** "from to" (nginx's proxy_cookie_path / proxy_cookie_domain); "off" is none. */
+function pair(r: NginxReader, name: string): { from: string; to: string } | null {
+  const value = r.value(name);
+  if (value === undefined || value.toLowerCase() === 'off') return null;
+  const parts = value.split(/\s+/);
+  if (parts.length === 2) return { from: parts[0]!, to: parts[1]! };
+  r.invalid(name, `expected "off" or "<from> <to>", got ${JSON.stringify(value)}`);
+  return null;
+}
+
+/** proxy-redirect-from/-to, proxy-cookie-path, proxy-cookie-domain -> one proxy-rewrite middleware. */
+function proxyRewrite(r: NginxReader): void {
+  const config: Record<string, unknown> = {};
+  const from = r.value('proxy-redirect-from');
+  // "off" and "default" (nginx's own proxy_pass-based rewrite) leave Location alone.
+  if (from !== undefined && from !== 'off' && from !== 'default') {
+    const to = r.value('proxy-redirect-to');
+    if (to === undefined) r.invalid('proxy-redirect-from', 'needs proxy-redirect-to');
+    else config.location = { from, to };
+  }
+  const cookiePath = pair(r, 'proxy-cookie-path');
+  const cookieDomain = pair(r, 'proxy-cookie-domain');
+  if (cookiePath !== null) config.cookiePath = cookiePath;
+  if (cookieDomain !== null) config.cookieDomain = cookieDomain;
+  if (Object.keys(config).length > 0) r.result.extra.push({ type: 'proxy-rewrite', source: 'annotations', config });
+}
+
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
 function customErrors(r: NginxReader): void {
   const value = r.value('custom-http-errors');
@@ -332,6 +373,7 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   sslRedirect(r, globals.forceSslRedirect);
   ipRanges(r);
   basicAuth(r);
+  clientCertificates(r);
   cors(r);
   rateLimit(r, globals.limitStatus);
   affinity(r);
@@ -339,5 +381,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   requestHeaders(r);
   defaultBackend(r);
   customErrors(r);
+  proxyRewrite(r);
   return r.result;
 }
