@@ -300,3 +300,42 @@ describe('ingress-nginx ConfigMap (--ingress-nginx-configmap)', () => {
     assert.equal(missing.diagnostics[0]!.reason, 'ConfigMapNotFound');
   });
 });
+
+describe('ingress-nginx ConfigMap: access control for every Ingress', () => {
+  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ingress-nginx', name: 'controller' }, data }) as unknown as AnyKubeObject;
+  const withConfigMap = (objects: AnyKubeObject[]) => {
+    const state = clusterState([...objects, ...webBackend()]);
+    return translate({ ...state, configMaps: objects.filter((o) => o.kind === 'ConfigMap') as never }, { nginxConfigMap: 'ingress-nginx/controller' });
+  };
+  const typesOf = (result: ReturnType<typeof translate>, host: string) => result.table.hosts.find((h) => h.host === host)!.routes[0]!.middlewares;
+
+  it('whitelist-source-range and block-cidrs apply to every Ingress; an annotation replaces the allow list, never the block list', () => {
+    const result = withConfigMap([
+      cm({ 'whitelist-source-range': '10.0.0.0/8', 'block-cidrs': '192.0.2.0/24' }),
+      nginxIngress('plain', {}),
+      nginxIngress('own', { [`${N}whitelist-source-range`]: '172.16.0.0/12', [`${N}denylist-source-range`]: '10.1.0.0/16' }, [path('/', 'Prefix')], 'b.test'),
+    ]);
+    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { allow: ['10.0.0.0/8'], deny: ['192.0.2.0/24'] });
+    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { allow: ['172.16.0.0/12'], deny: ['10.1.0.0/16', '192.0.2.0/24'] });
+  });
+
+  it('global-auth-url guards every Ingress unless it has its own auth-url or enable-global-auth: "false"', () => {
+    const result = withConfigMap([
+      cm({ 'global-auth-url': 'http://auth.test/verify', 'global-auth-response-headers': 'X-User' }),
+      nginxIngress('plain', {}),
+      nginxIngress('own', { [`${N}auth-url`]: 'http://other.test/' }, [path('/', 'Prefix')], 'b.test'),
+      nginxIngress('exempt', { [`${N}enable-global-auth`]: 'false' }, [path('/', 'Prefix')], 'c.test'),
+    ]);
+    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { url: 'http://auth.test/verify', authResponseHeaders: ['X-User'] });
+    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { url: 'http://other.test/' });
+    assert.deepEqual(typesOf(result, 'c.test'), []);
+  });
+
+  it('a bad global CIDR or auth URL fails closed on every Ingress, naming the ConfigMap key', () => {
+    const result = withConfigMap([cm({ 'whitelist-source-range': '10.0.0.0/99', 'global-auth-url': 'not a url' }), nginxIngress('plain', {})]);
+    assert.equal(typesOf(result, 'a.test')[0]!.type, 'deny');
+    const fields = result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field);
+    assert.ok(fields.includes('ConfigMap ingress-nginx/controller: data["whitelist-source-range"]'), JSON.stringify(fields));
+    assert.ok(fields.includes('ConfigMap ingress-nginx/controller: data["global-auth-url"]'), JSON.stringify(fields));
+  });
+});

@@ -15,7 +15,10 @@ export const DEFAULT_NGINX_PREFIX = 'nginx.ingress.kubernetes.io';
 export interface NginxTranslation {
   /** The Ingress's annotations with the nginx ones turned into tideway.dev/ ones. */
   annotations: Record<string, unknown>;
-  /** tideway.dev/ name -> the nginx annotation it came from, so that diagnostics name what the user wrote. */
+  /**
+   * tideway.dev/ name -> the field of what it came from (an nginx annotation, or a key of ingress-nginx's
+   * ConfigMap), so that diagnostics name what the user wrote.
+   */
   origins: Map<string, string>;
   /** force-ssl-redirect: redirect to https even without a TLS section. */
   forceSslRedirect: boolean;
@@ -118,7 +121,20 @@ class NginxReader {
     const key = `tideway.dev/${target}`;
     if (key in this.result.annotations && !this.result.origins.has(target)) return;
     this.result.annotations[key] = value;
-    this.result.origins.set(target, annotationKey(this.prefix, name));
+    this.result.origins.set(target, this.field(name));
+  }
+
+  /** Sets tideway.dev/<target> from a key of ingress-nginx's ConfigMap unless it is already set. */
+  setGlobal(target: string, value: string, origin: string): void {
+    const key = `tideway.dev/${target}`;
+    if (key in this.result.annotations) return;
+    this.result.annotations[key] = value;
+    this.result.origins.set(target, origin);
+  }
+
+  /** Whether the Ingress sets tideway.dev/<name> itself, or through an nginx annotation. */
+  has(name: string): boolean {
+    return `tideway.dev/${name}` in this.result.annotations;
   }
 
   invalid(name: string, message: string): void {
@@ -341,8 +357,8 @@ function proxyRewrite(r: NginxReader): void {
 }
 
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
-function customErrors(r: NginxReader): void {
-  const value = r.value('custom-http-errors');
+function customErrors(r: NginxReader, global: string | null): void {
+  const value = r.value('custom-http-errors') ?? global ?? undefined;
   if (value === undefined) return;
   const statuses = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = statuses.find((s) => !/^\d{3}$/.test(s) || Number(s) < 400 || Number(s) > 599);
@@ -358,6 +374,32 @@ function defaultBackend(r: NginxReader): void {
   if (name === undefined) return;
   if (SERVICE_NAME.test(name)) r.result.defaultBackend = name;
   else r.invalid('default-backend', `expected the name of a Service in the Ingress's namespace, got ${JSON.stringify(name)}`);
+}
+
+/**
+ * ingress-nginx's ConfigMap settings that act as annotations on every Ingress: allow and deny lists
+ * (an annotation replaces them; block-cidrs always applies) and the global external auth (unless the
+ * Ingress has its own auth-url, or enable-global-auth: "false").
+ */
+function applyGlobals(r: NginxReader, globals: NginxGlobals): void {
+  const origin = (key: string): string => `ConfigMap ${globals.configMap}: data[${JSON.stringify(key)}]`;
+  if (globals.allowSourceRange !== null) r.setGlobal('allow-source-range', globals.allowSourceRange, origin('whitelist-source-range'));
+  if (globals.denySourceRange !== null) r.setGlobal('deny-source-range', globals.denySourceRange, origin('denylist-source-range'));
+  if (globals.blockCidrs !== null) {
+    const own = r.result.annotations['tideway.dev/deny-source-range'];
+    r.result.annotations['tideway.dev/deny-source-range'] = typeof own === 'string' && own.trim() !== '' ? `${own},${globals.blockCidrs}` : globals.blockCidrs;
+    if (typeof own !== 'string') r.result.origins.set('deny-source-range', origin('block-cidrs'));
+  }
+  const auth = globals.auth;
+  if (auth === null || r.has('auth-url') || booleanValue(r, 'enable-global-auth') === false) return;
+  for (const [target, value, key] of [
+    ['auth-url', auth.url, 'global-auth-url'],
+    ['auth-method', auth.method, 'global-auth-method'],
+    ['auth-response-headers', auth.responseHeaders, 'global-auth-response-headers'],
+    ['auth-signin', auth.signin, 'global-auth-signin'],
+  ] as const) {
+    if (value !== null) r.setGlobal(target, value, origin(key));
+  }
 }
 
 /**
@@ -380,7 +422,8 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   backendTls(r);
   requestHeaders(r);
   defaultBackend(r);
-  customErrors(r);
+  customErrors(r, globals.customHttpErrors);
+  applyGlobals(r, globals);
   proxyRewrite(r);
   return r.result;
 }

@@ -108,7 +108,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   n('auth-keepalive-timeout', 'Tideway keeps its own connection pool to the auth service', true),
   n('auth-proxy-set-headers', 'not implemented: headers from a ConfigMap are not added to the auth request'),
   n('auth-always-set-cookie', 'not implemented: Set-Cookie of the auth answer is not passed to the client'),
-  n('enable-global-auth', 'there is no global auth-url in Tideway', true),
+  s('enable-global-auth', '"false" exempts the Ingress from the ConfigMap\'s global-auth-url'),
   n('auth-tls-secret', 'client certificate authentication is not implemented: with auth-tls-verify-client "on" (the default) the routes answer 500 (fail closed); with "optional", "optional_no_ca" or "off" the Ingress is served without asking for certificates'),
   n('auth-tls-verify-client', 'see auth-tls-secret'),
   n('auth-tls-verify-depth', 'not implemented: client certificates are not requested'),
