@@ -53,7 +53,7 @@ const upstreamPort = await freePort();
 const upstreamGrpcPort = await freePort();
 await startNginx({ name: 'upstream', port: upstreamPort, cpus: '0,1', role: 'upstream', grpcPort: upstreamGrpcPort });
 const nginxPort = await freePort();
-const nginx = await startNginx({ name: 'proxy', port: nginxPort, cpus: '0,1', role: 'proxy', workers: 1, ports: { tlsPort: await freePort(), upstreamPort, upstreamGrpcPort } });
+const nginx = await startNginx({ name: 'proxy', port: nginxPort, cpus: '0,1', role: 'proxy', workers: 1, ports: { tlsPort: await freePort(), h2cPort: await freePort(), upstreamPort, upstreamGrpcPort } });
 const tideway = await startTideway({
   entry: join(REPO_ROOT, 'src', 'cli', 'main.ts'), upstreamPort, upstreamGrpcPort,
   httpPort: await freePort(), httpsPort: await freePort(), adminPort: await freePort(), workers: 1, cpus: '0,1',
