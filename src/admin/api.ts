@@ -7,6 +7,7 @@ import type { StatsReport } from '../observability/index.ts';
 import { json, type AdminResponse, type AdminServer } from './server.ts';
 import { routesView } from './routes-view.ts';
 import { explain, type ExplainQuery } from './explain.ts';
+import type { ReportLine } from '../translate/index.ts';
 
 export interface AdminApiSources {
   /** The routing table being served, as data (the compiled table's spec in one process; what the primary distributes). */
@@ -15,6 +16,8 @@ export interface AdminApiSources {
   diagnostics: () => readonly Diagnostic[];
   /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
   stats: () => StatsReport | Promise<StatsReport>;
+  /** The ingress-nginx migration report (docs/migrating-from-ingress-nginx.md), as `tideway check --ingress-nginx-compat` prints it. */
+  ingressNginxReport?: () => readonly ReportLine[];
 }
 
 // RFC 9110 token characters.
@@ -26,10 +29,10 @@ function badRequest(error: string): AdminResponse {
 
 /**
  * Reads ?host=&path=&method=, and for Gateway API matches any number of header=Name:value and
- * scheme=http|https; a string is an error message for a 400.
+ * scheme=http|https or port=N (the Gateway listener port); a string is an error message for a 400.
  */
 export function parseExplainQuery(params: URLSearchParams): ExplainQuery | string {
-  for (const name of ['host', 'path', 'method', 'scheme']) {
+  for (const name of ['host', 'path', 'method', 'scheme', 'port']) {
     if (params.getAll(name).length > 1) return `query parameter "${name}" is given more than once`;
   }
   const path = params.get('path');
@@ -48,7 +51,9 @@ export function parseExplainQuery(params: URLSearchParams): ExplainQuery | strin
   }
   const scheme = params.get('scheme') ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') return `scheme "${scheme}" must be http or https`;
-  return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}) };
+  const port = params.get('port');
+  if (port !== null && !/^\d{1,5}$/.test(port)) return `port "${port}" must be a port number`;
+  return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}), ...(port === null ? {} : { port: Number(port) }) };
 }
 
 export function diagnosticsReport(version: number, diagnostics: readonly Diagnostic[]): { version: number; errors: number; warnings: number; diagnostics: readonly Diagnostic[] } {
@@ -64,7 +69,12 @@ export function mountAdminApi(admin: AdminServer, sources: AdminApiSources): voi
     if (typeof query === 'string') return badRequest(query);
     return json(200, explain(sources.spec(), sources.diagnostics(), query));
   });
-  admin.route('/api/diagnostics', () => json(200, diagnosticsReport(sources.spec().version, sources.diagnostics())));
+  admin.route('/api/diagnostics', () => {
+    const report = diagnosticsReport(sources.spec().version, sources.diagnostics());
+    const lines = sources.ingressNginxReport?.();
+    if (lines === undefined) return json(200, report);
+    return json(200, { ...report, ingressNginx: { changesBehaviour: lines.some((l) => l.changesBehaviour), annotations: lines } });
+  });
   // The version lets the dashboard poll one small endpoint and fetch /api/routes only after a change.
   admin.route('/api/stats', async () => json(200, { version: sources.spec().version, ...(await sources.stats()) }));
 }

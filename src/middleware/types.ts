@@ -4,6 +4,7 @@
 // upstream's status and headers are in ctx.response and may be changed before they reach the client).
 // The phases are named after Pingora's ProxyHttp: request_filter, upstream_request_filter,
 // response_filter, logging.
+import type { RateBudget } from './rate-budget/index.ts';
 import type { MiddlewareSpec, RouteSpec } from '../routing/spec.ts';
 
 /** Case-insensitive header access. Names passed in may be any case; values are strings. */
@@ -23,6 +24,11 @@ export interface RequestView {
   readonly method: string;
   /** "http" or "https": how the client reached Tideway (or what a trusted proxy says). */
   readonly scheme: string;
+  /**
+   * The Gateway API listener port the request arrived on, as Gateways declare it (80 for --http-port,
+   * 443 for --https-port, the port itself for a listener bound as written); absent outside the proxy.
+   */
+  readonly listenerPort?: number;
   /** Host header (HTTP/1.1) or :authority (HTTP/2), as received, port included. */
   readonly authority: string;
   /** Path and query as sent upstream; a middleware may rewrite it (path rewrite, strip prefix). */
@@ -104,6 +110,8 @@ export class MiddlewareConfigError extends Error {
 export interface MiddlewareEnvironment {
   /** Shared services (Redis client, JWKS caches) keyed so that snapshots reuse them. */
   shared<T>(key: string, create: () => T): T;
+  /** The instance's rate-limit budget (leased from the primary in a worker); absent: this process's own. */
+  rateBudget?: RateBudget;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -10,6 +10,11 @@ import { request, startGateway, type RunningGateway } from '../support/gateway.t
 import { ingressYaml, serviceYaml } from '../support/manifests.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), 'condition not reached within 5 s');
+}
 const HTPASSWD = 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n'; // password "hello"
 const NGINX_CLASS = stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
 
@@ -64,6 +69,7 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('local', { [`${N}allowlist-source-range`]: '127.0.0.0/8' }),
         site('badcidr', { [`${N}whitelist-source-range`]: '10.0.0.0/33' }),
         site('limit', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
+        site('conns', { [`${N}limit-connections`]: '1' }, '/', 'Prefix', 'failing'),
         site('exempt', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}limit-allowlist`]: '127.0.0.1/32' }),
         site('errors', { [`${N}custom-http-errors`]: '500,503' }, '/', 'Prefix', 'failing'),
         site('rewritten', {
@@ -71,6 +77,7 @@ describe('ingress-nginx Ingresses through the gateway', () => {
           [`${N}proxy-cookie-path`]: '/app/ /', [`${N}proxy-cookie-domain`]: 'internal rewritten.test',
         }, '/', 'Prefix', 'failing'),
         site('fallback', { [`${N}default-backend`]: 'web-v2' }, '/', 'Prefix', 'empty'),
+        site('mirrored', { [`${N}mirror-target`]: `http://127.0.0.1:${v2.port}/copy$request_uri`, [`${N}mirror-host`]: 'shadow.test' }),
         site('twin', { [`${N}from-to-www-redirect`]: 'true' }),
         site('aliased', { [`${N}server-alias`]: 'alias.test, rewrite.test' }),
         site('cors', { [`${N}enable-cors`]: 'true' }),
@@ -166,6 +173,31 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     assert.equal(upstreamOf(await get('fallback.test', '/x')).backend, 'web-v2');
   });
 
+  it('limit-connections: a second request of the same client while the first waits gets 503', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const previous = failing.handler!;
+    failing.handler = (req, res, body) => {
+      if (req.url === '/slow') void held.then(() => res.writeHead(200).end('slow'));
+      else previous(req, res, body);
+    };
+    const first = get('conns.test', '/slow');
+    await waitUntil(() => failing.received.some((r) => r.url === '/slow'));
+    assert.equal((await get('conns.test', '/fast')).status, 503);
+    release();
+    assert.equal((await first).status, 200);
+    assert.equal((await get('conns.test', '/fast')).status, 200);
+    failing.handler = previous;
+  });
+
+  it('mirror-target: a copy of the request reaches the mirror, with $request_uri and mirror-host; the client gets the real answer', async () => {
+    const res = await get('mirrored.test', '/a/b?c=1', { 'x-trace': 't1' });
+    assert.equal(upstreamOf(res).backend, 'web');
+    await waitUntil(() => v2.received.some((r) => r.url === '/copy/a/b?c=1'));
+    const copy = v2.received.find((r) => r.url === '/copy/a/b?c=1')!;
+    assert.deepEqual([copy.method, copy.headers.host, copy.headers['x-trace']], ['GET', 'shadow.test', 't1']);
+  });
+
   it('limit-allowlist exempts its clients', async () => {
     for (let i = 0; i < 4; i++) assert.equal((await get('exempt.test')).status, 200);
   });
@@ -222,5 +254,9 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     assert.equal(find('default/snippet', 'SnippetIgnored')?.field, `metadata.annotations["${N}configuration-snippet"]`);
     assert.equal(find('default/badcidr', 'InvalidCidr')?.field ?? find('default/badcidr', 'InvalidAnnotation')?.field, `metadata.annotations["${N}whitelist-source-range"]`);
     assert.equal(find('default/digest', 'InvalidAnnotation')?.field, `metadata.annotations["${N}auth-type"]`);
+    const report = (JSON.parse(res.body) as { ingressNginx: { changesBehaviour: boolean; annotations: { ingress: string; annotation: string; verdict: string }[] } }).ingressNginx;
+    assert.equal(report.changesBehaviour, true);
+    assert.deepEqual(report.annotations.filter((l) => l.ingress === 'default/snippet').map((l) => [l.annotation, l.verdict]), [[`${N}configuration-snippet`, 'ignored']]);
+    assert.deepEqual(report.annotations.filter((l) => l.ingress === 'default/rewrite').map((l) => l.verdict), ['supported', 'supported']);
   });
 });

@@ -63,7 +63,7 @@ describe('Gateway API translation', () => {
         { name: 'ok', hostname: 'ok.test' },
         { name: 'dup', hostname: 'ok.test' },
         { name: 'tcp', protocol: 'TCP' },
-        { name: 'odd', port: 8080, hostname: 'odd.test' },
+        { name: 'odd', port: 8443, protocol: 'HTTPS', hostname: 'odd.test', certificateRefs: [{ name: 'x' }] },
         { name: 'mixed', port: 443, protocol: 'HTTP', hostname: 'mixed.test' },
         { name: 'nocert', port: 443, protocol: 'HTTPS', hostname: 'nocert.test' },
       ]),
@@ -161,5 +161,14 @@ describe('Gateway API translation', () => {
       assert.ok(result.routes.some((r) => r.path === '/good'), `good route served with garbage ${JSON.stringify(g)}`);
       assert.ok(!result.problems.some((p) => p.includes('InternalError')), result.problems.join('\n'));
     }
+  });
+
+  it('reports a ListenerSet of one of our Gateways as not served yet, and ignores the others', () => {
+    const listenerSet = (name: string, gatewayName: string) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', metadata: { name, namespace: 'default' },
+      spec: { parentRef: { name: gatewayName }, listeners: [{ name: 'extra', port: 80, protocol: 'HTTP', hostname: 'set.test' }] },
+    });
+    const { problems } = run([gatewayClass(), gateway('gw', [{ name: 'h' }]), listenerSet('ours', 'gw'), listenerSet('theirs', 'elsewhere')]);
+    assert.deepEqual(problems.filter((p) => p.startsWith('ListenerSet')), ['ListenerSet default/ours spec.parentRef UnsupportedValue']);
   });
 });

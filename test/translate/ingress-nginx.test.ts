@@ -61,6 +61,23 @@ describe('ingress-nginx annotations', () => {
     assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
   });
 
+  it('enable-access-log "false" marks the routes; "true" is the default', () => {
+    assert.equal(firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'false' })])).options.accessLog, false);
+    assert.equal('accessLog' in firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'true' })])).options, false);
+  });
+
+  it('proxy-ssl-secret verifies only with proxy-ssl-verify "on"; a missing CA Secret keeps the backend unreached', () => {
+    const tls = { [`${N}backend-protocol`]: 'HTTPS', [`${N}proxy-ssl-secret`]: 'default/backend-ca', [`${N}proxy-ssl-name`]: 'web.internal' };
+    const off = run([nginxIngress('web', tls)]);
+    assert.deepEqual(off.diagnostics, []);
+    assert.notEqual(firstRoute(off).backend, null);
+    const on = run([nginxIngress('web', { ...tls, [`${N}proxy-ssl-verify`]: 'on' })]);
+    assert.deepEqual(on.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.reason, d.field]), [['SecretNotFound', field('proxy-ssl-secret')]]);
+    assert.equal(firstRoute(on).backend, null);
+    const elsewhere = run([nginxIngress('web', { ...tls, [`${N}proxy-ssl-verify`]: 'on', [`${N}proxy-ssl-secret`]: 'other/backend-ca' })]);
+    assert.equal(firstRoute(elsewhere).middlewares[0]!.type, 'deny');
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);
@@ -115,11 +132,11 @@ describe('ingress-nginx annotations', () => {
   });
 
   it('ignored and approximated annotations are warnings; nginx-only tuning is silent; unknown names are warnings', () => {
-    const result = run([nginxIngress('web', { [`${N}mirror-target`]: 'http://m', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
+    const result = run([nginxIngress('web', { [`${N}upstream-hash-by`]: '$request_uri', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
     assert.deepEqual(result.diagnostics.map((d) => [d.reason, d.field]), [
       ['NginxAnnotationApproximated', field('limit-rps')],
-      ['NginxAnnotationIgnored', field('mirror-target')],
       ['UnknownAnnotation', field('no-such-thing')],
+      ['NginxAnnotationIgnored', field('upstream-hash-by')],
     ]);
   });
 });
@@ -203,6 +220,23 @@ describe('ingress-nginx extra host names', () => {
     const result = run([nginxIngress('web', { [`${N}proxy-cookie-path`]: '/app/', [`${N}proxy-redirect-from`]: 'http://a/' })]);
     assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('proxy-redirect-from'), field('proxy-cookie-path')]);
     assert.deepEqual(firstRoute(result).middlewares, []);
+  });
+
+  it('limit-connections with a bad allowlist CIDR fails closed; a non-numeric one is an error and no limit', () => {
+    const bad = run([nginxIngress('web', { [`${N}limit-connections`]: '2', [`${N}limit-allowlist`]: 'nope' })]);
+    assert.equal(firstRoute(bad).middlewares[0]!.type, 'deny');
+    assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && d.field === field('limit-connections')), JSON.stringify(bad.diagnostics));
+    const nan = run([nginxIngress('web', { [`${N}limit-connections`]: 'two' })]);
+    assert.deepEqual(firstRoute(nan).middlewares, []);
+    assert.equal(nan.diagnostics.find((d) => d.severity === 'error')?.field, field('limit-connections'));
+  });
+
+  it('mirror-target with an unknown variable or no URL is an error; nothing is mirrored', () => {
+    for (const target of ['http://m.test$request_body', 'not a url']) {
+      const result = run([nginxIngress('web', { [`${N}mirror-target`]: target })]);
+      assert.equal(result.diagnostics.find((d) => d.severity === 'error')?.field, field('mirror-target'), target);
+      assert.deepEqual(firstRoute(result).middlewares, []);
+    }
   });
 
   it('a bad limit-allowlist CIDR fails closed', () => {

@@ -4,6 +4,7 @@ import { affinityFactory } from './affinity.ts';
 import { basicAuthFactory } from './basic-auth.ts';
 import { canaryFactory } from './canary.ts';
 import { compressFactory } from './compress.ts';
+import { concurrencyLimitFactory } from './concurrency-limit.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
 import { errorPagesFactory } from './error-pages.ts';
@@ -15,6 +16,7 @@ import { gatewayRewriteFactory } from './gateway-rewrite.ts';
 import { headersFactory } from './headers.ts';
 import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
+import { urlMirrorFactory } from './url-mirror.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectFactory } from './redirect.ts';
 import { requestMirrorFactory } from './request-mirror.ts';
@@ -36,6 +38,8 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   affinityFactory,
   errorPagesFactory,
   proxyRewriteFactory,
+  concurrencyLimitFactory,
+  urlMirrorFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

@@ -4,6 +4,7 @@ import { parseAffinityConfig } from './affinity.ts';
 import { parseBasicAuthConfig } from './basic-auth.ts';
 import { parseCanaryConfig } from './canary.ts';
 import { parseCompressConfig } from './compress.ts';
+import { parseConcurrencyLimitConfig } from './concurrency-limit.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
 import { parseErrorPagesConfig } from './error-pages.ts';
@@ -12,8 +13,9 @@ import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
-import { parseMirrorConfig } from './mirror.ts';
+import { parseUrlMirrorConfig } from './url-mirror.ts';
 import { parseJwtConfig } from './jwt.ts';
+import { parseMirrorConfig } from './mirror.ts';
 import { parseRateLimitConfig } from './rate-limit.ts';
 import { parseRedirectConfig } from './redirect.ts';
 import { parseRewriteConfig } from './rewrite.ts';
@@ -35,6 +37,8 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   affinity: parseAffinityConfig,
   'error-pages': parseErrorPagesConfig,
   'proxy-rewrite': parseProxyRewriteConfig,
+  'concurrency-limit': parseConcurrencyLimitConfig,
+  'url-mirror': parseUrlMirrorConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

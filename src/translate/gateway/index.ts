@@ -2,15 +2,16 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
-import type { BackendProtocol, RouteOptions } from '../../routing/spec.ts';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, ReferenceGrant } from '../../kube/types.ts';
+import { BackendTlsPolicies } from './backend-tls-policy.ts';
+import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { BackendResolver } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
 import type { DiagnosticSink } from '../diagnostics.ts';
 import { compareIngressPrecedence, namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
-import { field } from '../shape.ts';
+import { field, stringField } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
 import { isOurClass, readOurGateways } from './listeners.ts';
@@ -42,9 +43,21 @@ function list<T>(state: ClusterState, key: keyof ClusterState): readonly T[] {
   return value.filter((o) => typeof field(field(o, 'metadata'), 'name') === 'string') as T[];
 }
 
-/** Translates every Gateway API object of the state; returns the status the leader writes for them. */
-export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiStatus {
+/** What translating the Gateway API objects gives besides routes. */
+export interface GatewayApiResult {
+  /** The status the leader writes. */
+  status: GatewayApiStatus;
+  /** Listener ports to bind besides 80 and 443 (plain HTTP, bound as written). */
+  extraPorts: number[];
+}
+
+/** Translates every Gateway API object of the state into routes of the shared sets. */
+export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiResult {
   const grants = new ReferenceGrants(list<ReferenceGrant>(ctx.state, 'referenceGrants'));
+  const tlsPolicies = new BackendTlsPolicies(
+    [...list<BackendTLSPolicy>(ctx.state, 'backendTlsPolicies')].sort((a, b) => compareIngressPrecedence(a as never, b as never)),
+    list<ConfigMap>(ctx.state, 'configMaps'),
+  );
   const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
   const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
   const entries: StatusEntry[] = classes.map((c) => ({
@@ -53,15 +66,27 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
+  for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
+    const parent = field(set.spec, 'parentRef');
+    const ref = `${stringField(parent, 'namespace') ?? namespaceOf(set)}/${stringField(parent, 'name') ?? ''}`;
+    if (!byRef.has(ref)) continue;
+    sink.for('ListenerSet', `${namespaceOf(set)}/${set.metadata.name}`).warning('spec.parentRef', 'UnsupportedValue', `ListenerSets are not supported yet: the listeners this one adds to Gateway ${ref} are not served, and routes attached to it are not either`);
+  }
+  const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
   const routes = [...list<HTTPRoute>(ctx.state, 'httpRoutes'), ...list<GRPCRoute>(ctx.state, 'grpcRoutes')]
     .sort((a, b) => compareIngressPrecedence(a as never, b as never) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
   for (const route of routes) {
     const diag = sink.for(route.kind, `${namespaceOf(route)}/${route.metadata.name}`);
-    const protocol: BackendProtocol | null = route.kind === 'GRPCRoute' ? 'grpc' : null;
+    const grpc = route.kind === 'GRPCRoute';
     const namespace = namespaceOf(route);
-    const resolve = (ns: string, backend: unknown, at: string) => ctx.backends.resolve(ns, backend, at, protocol, diag);
-    const refs = { index: ctx.index, grants, resolve };
+    // A BackendTLSPolicy makes the backend TLS (https, or grpcs for gRPC), verified as it says.
+    const resolve = (ns: string, backend: unknown, at: string, tls: BackendTlsSpec | null = null) => {
+      const protocol: BackendProtocol | null = tls === null ? (grpc ? 'grpc' : null) : grpc ? 'grpcs' : 'https';
+      return ctx.backends.resolve(ns, backend, at, protocol, diag, tls === null ? null : { resolved: tls });
+    };
+    const refs = { index: ctx.index, grants, tlsPolicies, resolve };
     try {
       const status = translateRoute(route, {
         ...refs,
@@ -69,6 +94,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
+        listenerPorts,
         extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
         mirrorEndpoints: (ref, at) => {
           const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
@@ -84,5 +110,5 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes.
   for (const view of gateways) entries.push(gatewayStatus(view));
-  return { entries };
+  return { status: { entries }, extraPorts: listenerPorts.filter((p) => p !== 80 && p !== 443) };
 }

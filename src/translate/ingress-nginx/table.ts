@@ -119,7 +119,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   // traffic
   p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; per gateway process, not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
-  n('limit-connections', 'not implemented: concurrent connections per client are not limited'),
+  p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer (not TCP connections), 503 beyond; per gateway process; limit-allowlist is exempt'),
   s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
   s('limit-whitelist', 'tideway.dev/rate-limit-exempt-source-range: clients in these CIDRs are not limited'),
   s('limit-allowlist', 'as limit-whitelist (read first when both are set)'),
@@ -144,9 +144,9 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('session-cookie-samesite', 'tideway.dev/session-cookie-samesite'),
   n('session-cookie-conditional-samesite-none', 'not implemented: SameSite=None is sent to every browser'),
   p('session-cookie-change-on-failure', 'a request whose endpoint left always gets a new endpoint and a new cookie, as "true"', /^true$/),
-  n('mirror-target', 'not implemented: requests are not mirrored'),
-  n('mirror-request-body', 'not implemented: requests are not mirrored'),
-  n('mirror-host', 'not implemented: requests are not mirrored'),
+  p('mirror-target', 'each request is copied (method, headers, no body) to the URL, with $request_uri, $uri, $args, $host, $scheme replaced; the copy\'s answer is ignored. Requests without body are mirrored as ingress-nginx does'),
+  p('mirror-request-body', 'bodies are never copied: "off" is exact, "on" (the default) mirrors requests without their body', /^off$/),
+  s('mirror-host', 'the Host header of the copy'),
   // CORS
   s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
   s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards'),
@@ -157,7 +157,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('cors-max-age', 'tideway.dev/cors-max-age (default 1728000)'),
   // headers and misc
   n('custom-headers', 'not implemented: a ConfigMap of response headers is not read; use a Tideway Middleware of type headers'),
-  p('enable-access-log', 'Tideway\'s access log is switched for the whole gateway (--access-log), not per Ingress', /^true$/),
+  s('enable-access-log', 'tideway.dev/enable-access-log: "false" writes no access-log line for the Ingress\'s requests'),
   n('enable-rewrite-log', 'nginx\'s rewrite log does not exist in Tideway', true),
   p('server-alias', 'the aliases serve the Ingress\'s rules, unless an Ingress serves that name; TLS for an alias needs a certificate that covers it (a tls entry or --default-certificate)'),
   n('ssl-passthrough', 'not supported: Tideway terminates TLS; the Ingress is served as an ordinary HTTPS Ingress'),
