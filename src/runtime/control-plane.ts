@@ -12,7 +12,7 @@ import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 import { specDelta, type SpecDelta } from './spec-delta.ts';
-import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
+import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle, type StatusTiming } from '../status/index.ts';
 
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
@@ -63,8 +63,12 @@ export class ControlPlane {
   private readonly translator: IncrementalTranslator;
   private readonly options: TranslateOptionsInput;
 
-  constructor(settings: Settings, logger: Logger, publish: PublishSpec) {
+  /** Leader election and status timing; tests shorten it (default: client-go's). */
+  private readonly statusTiming: Partial<StatusTiming> | undefined;
+
+  constructor(settings: Settings, logger: Logger, publish: PublishSpec, statusTiming?: Partial<StatusTiming>) {
     this.settings = settings;
+    this.statusTiming = statusTiming;
     this.logger = logger;
     this.publishSpec = publish;
     this.options = translateOptions(settings);
@@ -89,7 +93,12 @@ export class ControlPlane {
     const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
     const kubeConfig = await loadKubeConfig(s.kubeconfig === undefined ? {} : { kubeconfig: s.kubeconfig });
     // Status and Events are written by the elected leader only (Lease tideway-<class>).
-    if (s.updateStatus) this.status = await startStatus({ kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromStore((key) => this.store.get(key)) });
+    if (s.updateStatus) {
+      this.status = await startStatus({
+        kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromStore((key) => this.store.get(key)),
+        ...(this.statusTiming ? { timing: this.statusTiming } : {}),
+      });
+    }
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,
