@@ -1,6 +1,6 @@
 // The leader keeps its Lease while the control plane is busy: thousands of Ingresses translated at the
 // first sync, then a status write per Ingress, each coming back as a MODIFIED event. With a short
-// renew deadline (2 s), a control plane that held its event loop for a whole translation, or translated
+// renew deadline (1 s), a control plane that held its event loop for a whole translation, or translated
 // again after each of its own status writes, missed renewals and stepped down.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +9,8 @@ import { pino } from 'pino';
 import { KubeApiServer } from '../support/kube-api/index.ts';
 import { kube, startClusterGateway, type ClusterGateway } from '../support/cluster-gateway.ts';
 
-const INGRESSES = 3000;
-const TIMING = { leaseDurationMs: 3000, renewDeadlineMs: 2000, renewIntervalMs: 400, retryIntervalMs: 400, callTimeoutMs: 1000 };
+const INGRESSES = 5000;
+const TIMING = { leaseDurationMs: 2000, renewDeadlineMs: 1000, renewIntervalMs: 200, retryIntervalMs: 200, callTimeoutMs: 500 };
 
 const api = new KubeApiServer();
 const lines: string[] = [];
