@@ -56,6 +56,11 @@ export type ResolvedBackend = { route: false } | { route: true; backend: null } 
 export interface BackendSink {
   /** `at` is the field path of the backend, e.g. "spec.rules[0].http.paths[1].backend". */
   resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest?: BackendTlsRequest | null): BackendRef;
+  /**
+   * Whether a resolved backend has a usable endpoint; only the full translation knows (ingress-nginx's
+   * default-backend needs it, and Ingresses using it are translated in full: see NginxView).
+   */
+  hasEndpoints?(key: string): boolean;
 }
 
 /** The endpoints of a resolved backend, from the usable EndpointSlices of its Service. */
@@ -149,6 +154,11 @@ export class BackendResolver implements BackendSink {
 
   constructor(index: ClusterIndex) {
     this.index = index;
+  }
+
+  /** Whether the backend `key` (as resolve() returned it) has a usable endpoint. */
+  hasEndpoints(key: string): boolean {
+    return (this.specs.get(key)?.endpoints.length ?? 0) > 0;
   }
 
   /** The backends routes refer to, sorted by key. */

@@ -4,7 +4,7 @@ import type { MiddlewareSpec, PathKind, RouteSpec } from '../routing/spec.ts';
 import type { Lookups } from './cluster-index.ts';
 import { readIngressSettings } from './annotations.ts';
 import type { BackendSink } from './backends.ts';
-import type { CanarySet, NginxView } from './ingress-nginx/index.ts';
+import { defaultBackendFallback, type CanarySet, type NginxView } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost } from './hosts.ts';
 import { middlewaresFor } from './middlewares.ts';
@@ -63,6 +63,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
   const settings = readIngressSettings(ingress.metadata.annotations, ctx.options.defaults, diag);
   const secured = ctx.certificates.addIngress(ingress, diag);
   const middlewares = middlewaresFor(ingress, ctx.lookups, diag, ctx.options, (ns, backend, at) => ctx.backends.resolve(ns, backend, at, settings.protocolOverride, diag, settings.backendTls), nginx);
+  const served = defaultBackendFallback(nginx.defaultBackend, namespace, ctx.options.nginxAnnotationPrefix, ctx.lookups, ctx.backends, diag);
   const route = (id: string, host: string, kind: PathKind, path: string, backend: string | null, canary?: MiddlewareSpec): RouteSpec => ({
     id: `${namespace}/${name}#${id}`,
     namespace,
@@ -73,7 +74,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
     backend,
     // force-ssl-redirect (ingress-nginx) redirects even where the Ingress has no TLS for the host.
     options: { ...settings.options, sslRedirect: nginx.forceSslRedirect || (settings.options.sslRedirect && isSecured(secured, host)) },
-    middlewares: withCanary(middlewares, canary),
+    middlewares: view.redirects.get(host) !== undefined ? [view.redirects.get(host)!] : withCanary(middlewares, canary),
   });
 
   const rules = field(spec, 'rules');
@@ -118,7 +119,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
       const ref = ctx.backends.resolve(namespace, entry.backend, `${pathAt}.backend`, settings.protocolOverride, claim.diag, settings.backendTls);
       if (!ref.route) return;
       const canary = ctx.canaries.for(host, entry.path);
-      claim.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, ref.backend, canary));
+      claim.add(route(`${i}.${j}`, host, resolved.kind, resolved.path, served(ref.backend), canary));
     });
   });
 }

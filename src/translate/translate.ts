@@ -12,7 +12,7 @@ import { translateGatewayApi } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
-import { CanarySet, nginxView, readNginxGlobals, type NginxView } from './ingress-nginx/index.ts';
+import { CanarySet, nginxView, readNginxGlobals, servedHosts, type NginxView } from './ingress-nginx/index.ts';
 import { compareIngressPrecedence, namespaceOf } from './precedence.ts';
 import { RouteSet } from './route-set.ts';
 import { field } from './shape.ts';
@@ -48,7 +48,8 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   const diagnosticsOf = (ingress: Ingress): ObjectDiagnostics => sink.for('Ingress', `${namespaceOf(ingress)}/${ingress.metadata.name}`);
   const ours = index.ingresses.filter((ingress) => isServedByUs(ingress, index, opts, diagnosticsOf(ingress)));
   // ingress-nginx canary Ingresses first: they become middlewares of the main Ingresses' routes.
-  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, diagnosticsOf(ingress)));
+  const taken = servedHosts(ours);
+  const views = [...ours].sort(compareIngressPrecedence).map((ingress) => nginxView(ingress, opts.nginxAnnotationPrefix, namespaceOf(ingress), globals, taken, diagnosticsOf(ingress)));
   for (const view of views) {
     if (view.nginx.canary) ctx.canaries.add(view.ingress, ingressAnnotations(view), opts.nginxAnnotationPrefix, ctx.backends, view.diag);
   }

@@ -27,17 +27,24 @@ describe('ingress-nginx Ingresses through the gateway', () => {
   let gw: RunningGateway;
   let web: TestBackend;
   let v2: TestBackend;
+  let failing: TestBackend;
   let auth: Awaited<ReturnType<typeof startAuthService>>;
 
   before(async () => {
     web = await startBackend('web');
     v2 = await startBackend('web-v2');
+    failing = await startBackend('failing');
+    failing.handler = (req, res) => {
+      const status = Number(req.url!.slice(1)) || 200;
+      res.writeHead(status, { 'content-type': 'text/html', 'x-app': 'kept' }).end(`<pre>stack trace of ${status}</pre>`);
+    };
     auth = await startAuthService();
     const site = (name: string, annotations: Record<string, string>, path = '/', pathType = 'Prefix', service = 'web') =>
       ingressYaml({ name, host: `${name}.test`, className: 'nginx', paths: [{ path, pathType, service }], annotations });
     gw = await startGateway({
       'class.yaml': NGINX_CLASS,
-      'svc.yaml': [serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }), serviceYaml({ name: 'web-v2', endpoints: [['127.0.0.1', v2.port]] })].join('---\n'),
+      'svc.yaml': [serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }), serviceYaml({ name: 'web-v2', endpoints: [['127.0.0.1', v2.port]] }),
+        serviceYaml({ name: 'failing', endpoints: [['127.0.0.1', failing.port]] }), serviceYaml({ name: 'empty', endpoints: [] })].join('---\n'),
       'secret.yaml': stringify({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'htpasswd', namespace: 'default' }, stringData: { auth: HTPASSWD } }),
       'ing.yaml': [
         site('rewrite', { [`${N}use-regex`]: 'true', [`${N}rewrite-target`]: '/$2' }, '/api(/|$)(.*)', 'ImplementationSpecific'),
@@ -53,6 +60,11 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('local', { [`${N}allowlist-source-range`]: '127.0.0.0/8' }),
         site('badcidr', { [`${N}whitelist-source-range`]: '10.0.0.0/33' }),
         site('limit', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
+        site('exempt', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}limit-allowlist`]: '127.0.0.1/32' }),
+        site('errors', { [`${N}custom-http-errors`]: '500,503' }, '/', 'Prefix', 'failing'),
+        site('fallback', { [`${N}default-backend`]: 'web-v2' }, '/', 'Prefix', 'empty'),
+        site('twin', { [`${N}from-to-www-redirect`]: 'true' }),
+        site('aliased', { [`${N}server-alias`]: 'alias.test, rewrite.test' }),
         site('cors', { [`${N}enable-cors`]: 'true' }),
         site('moved', { [`${N}permanent-redirect`]: 'https://new.test/' }),
         site('root', { [`${N}app-root`]: '/app' }),
@@ -67,6 +79,7 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     await gw?.close();
     await web?.close();
     await v2?.close();
+    await failing?.close();
     await auth?.close();
   });
 
@@ -126,6 +139,34 @@ describe('ingress-nginx Ingresses through the gateway', () => {
   it('limit-rps answers 503, as ingress-nginx', async () => {
     assert.equal((await get('limit.test')).status, 200);
     assert.equal((await get('limit.test')).status, 503);
+  });
+
+  it('custom-http-errors: listed statuses keep their status with the gateway\'s body; others pass unchanged', async () => {
+    const hidden = await get('errors.test', '/500');
+    assert.deepEqual([hidden.status, hidden.body, hidden.headers['content-type'], hidden.headers['x-app']], [500, '500 Internal Server Error\n', 'text/plain; charset=utf-8', 'kept']);
+    const shown = await get('errors.test', '/404');
+    assert.deepEqual([shown.status, shown.body], [404, '<pre>stack trace of 404</pre>']);
+  });
+
+  it('default-backend serves the paths whose Service has no endpoint', async () => {
+    assert.equal(upstreamOf(await get('fallback.test', '/x')).backend, 'web-v2');
+  });
+
+  it('limit-allowlist exempts its clients', async () => {
+    for (let i = 0; i < 4; i++) assert.equal((await get('exempt.test')).status, 200);
+  });
+
+  it('from-to-www-redirect: the www. twin answers 308 to the host, path and query kept', async () => {
+    const res = await get('www.twin.test', '/a/b?c=1');
+    assert.equal(res.status, 308);
+    assert.match(String(res.headers.location), /^http:\/\/twin\.test(:\d+)?\/a\/b\?c=1$/);
+    assert.equal((await get('twin.test', '/a')).status, 200);
+  });
+
+  it('server-alias serves the Ingress under the alias, but never takes a host another Ingress serves', async () => {
+    assert.equal(upstreamOf(await get('alias.test', '/x')).url, '/x');
+    // rewrite.test belongs to the rewrite Ingress: its rewrite still applies there.
+    assert.equal(upstreamOf(await get('rewrite.test', '/api/users')).url, '/users');
   });
 
   it('enable-cors answers preflights with ingress-nginx\'s defaults', async () => {

@@ -161,6 +161,35 @@ describe('ingress-nginx annotations: bad input', () => {
   });
 });
 
+describe('ingress-nginx extra host names', () => {
+  it('server-alias: a taken name is a warning, an IP is an error; the other aliases serve', () => {
+    const result = run([
+      nginxIngress('web', { [`${N}server-alias`]: 'b.test, 10.0.0.1, c.test' }),
+      nginxIngress('other', {}, [path('/', 'Prefix')], 'b.test'),
+    ]);
+    assert.deepEqual(result.table.hosts.map((h) => [h.host, h.routes[0]!.ingress]), [['a.test', 'web'], ['b.test', 'other'], ['c.test', 'web']]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.reason !== 'NginxAnnotationApproximated').map((d) => [d.severity, d.reason, d.field]), [
+      ['warning', 'HostAlreadyServed', field('server-alias')],
+      ['error', 'InvalidAnnotation', field('server-alias')],
+    ]);
+  });
+
+  it('custom-http-errors and default-backend: bad values are errors and change nothing', () => {
+    const result = run([nginxIngress('web', { [`${N}custom-http-errors`]: '404,abc', [`${N}default-backend`]: 'No_Such' })]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('default-backend'), field('custom-http-errors')]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
+    const missing = run([nginxIngress('web', { [`${N}default-backend`]: 'gone' })]);
+    assert.equal(missing.diagnostics.find((d) => d.severity === 'error')?.reason, 'ServiceNotFound');
+    assert.notEqual(firstRoute(missing).backend, null);
+  });
+
+  it('a bad limit-allowlist CIDR fails closed', () => {
+    const result = run([nginxIngress('web', { [`${N}limit-rps`]: '5', [`${N}limit-whitelist`]: '1.2.3.4/99' })]);
+    assert.equal(firstRoute(result).middlewares[0]!.type, 'deny');
+    assert.ok(result.diagnostics.some((d) => d.severity === 'error' && d.field === field('limit-whitelist')), JSON.stringify(result.diagnostics));
+  });
+});
+
 describe('ingress-nginx canary Ingresses', () => {
   const canaryObjects = (annotations: Record<string, string>) => [
     nginxIngress('main', {}),

@@ -6,6 +6,7 @@ import { canaryFactory } from './canary.ts';
 import { compressFactory } from './compress.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
+import { errorPagesFactory } from './error-pages.ts';
 import { forwardAuthFactory } from './forward-auth.ts';
 import { gatewayBackendsFactory } from './gateway-backends.ts';
 import { gatewayRedirectFactory } from './gateway-redirect.ts';
@@ -31,6 +32,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   compressFactory,
   canaryFactory,
   affinityFactory,
+  errorPagesFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

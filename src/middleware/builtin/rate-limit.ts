@@ -97,6 +97,8 @@ export const rateLimitFactory: MiddlewareFactory = {
   type: 'rate-limit',
   create(config, env) {
     const c = parseRateLimitConfig(config);
-    return c.store === 'redis' ? redisLimiter(c, env) : localLimiter(c, env);
+    const limiter = c.store === 'redis' ? redisLimiter(c, env) : localLimiter(c, env);
+    const exempt = c.exempt;
+    return exempt === null ? limiter : (ctx, next) => (exempt.contains(ctx.request.clientAddress) ? next() : limiter(ctx, next));
   },
 };

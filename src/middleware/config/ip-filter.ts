@@ -10,7 +10,8 @@ export interface IpFilterConfig {
   deny: CidrSet | null;
 }
 
-function cidrs(r: ConfigReader, key: string): CidrSet | null {
+/** The CIDR list under `key` (null when absent); a bad entry fails naming its index. */
+export function cidrs(r: ConfigReader, key: string): CidrSet | null {
   const list = r.stringList(key, true);
   if (list === undefined) return null;
   return new CidrSet(list.map((text, i) => {

@@ -6,6 +6,7 @@ import { parseCanaryConfig } from './canary.ts';
 import { parseCompressConfig } from './compress.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
+import { parseErrorPagesConfig } from './error-pages.ts';
 import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
@@ -30,6 +31,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   compress: parseCompressConfig,
   canary: parseCanaryConfig,
   affinity: parseAffinityConfig,
+  'error-pages': parseErrorPagesConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

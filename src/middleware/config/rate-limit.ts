@@ -1,4 +1,6 @@
 // Configuration of the rate-limit middleware: a token bucket per key, kept in this process or in Redis.
+import type { CidrSet } from '../../lib/cidr.ts';
+import { cidrs } from './ip-filter.ts';
 import { ConfigReader, HEADER_NAME } from './read.ts';
 
 export type RateLimitKey = { kind: 'client-ip' } | { kind: 'host' } | { kind: 'route' } | { kind: 'header'; header: string };
@@ -27,6 +29,8 @@ export interface RateLimitConfig {
   maxKeys: number;
   /** Answer to refused requests: 429 (default) or, as ingress-nginx, 503; any 4xx or 5xx. */
   statusCode: number;
+  /** Client addresses never limited (ingress-nginx's limit-allowlist), or null. */
+  exempt: CidrSet | null;
 }
 
 export const RATE_LIMIT_KEY_HINT = '"client-ip", "host", "route" or "header:<Name>"';
@@ -74,6 +78,7 @@ export function parseRateLimitConfig(raw: unknown): RateLimitConfig {
   const maxKeys = r.number('maxKeys', { min: 1, max: 10_000_000, integer: true }) ?? 100_000;
   const scope = r.string('scope') ?? '';
   const statusCode = r.number('statusCode', { min: 400, max: 599, integer: true }) ?? 429;
+  const exempt = cidrs(r, 'exemptSourceRanges');
   r.finish();
-  return { scope, requestsPerSecond, burst, key, store, redis, failureMode, redisTimeoutMs, maxKeys, statusCode };
+  return { scope, requestsPerSecond, burst, key, store, redis, failureMode, redisTimeoutMs, maxKeys, statusCode, exempt };
 }

@@ -115,7 +115,8 @@ export class IncrementalTranslator {
   /**
    * Whether the result is translate()'s for the objects given. False while the objects include what
    * only the full translation handles: Gateway API objects and ConfigMaps (no fragments of theirs yet),
-   * ingress-nginx canary Ingresses (which merge into other Ingresses' routes) and ingress-nginx's
+   * ingress-nginx canary Ingresses (which merge into other Ingresses' routes), Ingresses whose nginx
+   * annotations read other Ingresses' hosts or endpoints (NginxView.crossObject) and ingress-nginx's
    * ConfigMap (--ingress-nginx-configmap: defaults of every Ingress). The caller then
    * runs translate() itself; the translator keeps following the changes all the same.
    */

@@ -59,7 +59,10 @@ export interface Fragment {
   readonly ref: string;
   readonly ingress: Ingress;
   readonly served: boolean;
-  /** An ingress-nginx canary Ingress: its paths become middlewares of other Ingresses' routes. */
+  /**
+   * An ingress-nginx canary Ingress (its paths become middlewares of other Ingresses' routes), or one
+   * whose nginx annotations read other Ingresses' hosts or endpoints (NginxView.crossObject).
+   */
   readonly canary: boolean;
   readonly steps: readonly Step[];
   /** Path steps by host, in step order. */
@@ -183,6 +186,8 @@ class RecordingCertificates extends CertificateSet {
 
 /** Canary Ingresses are not translated incrementally (see IncrementalTranslator.complete): none here. */
 const NO_CANARIES = { for: () => undefined };
+/** Nor Ingresses that add host names (crossObject): no taken hosts needed here. */
+const NO_HOSTS: ReadonlySet<string> = new Set();
 
 /** The Fragment of one Ingress, reading other objects through `lookups`. Pure. */
 export function ingressFragment(ingress: Ingress, lookups: Lookups, options: TranslateOptions): Fragment {
@@ -194,8 +199,8 @@ export function ingressFragment(ingress: Ingress, lookups: Lookups, options: Tra
   const served = isServedByUs(ingress, recording, options, record.diag);
   let canary = false;
   if (served) {
-    const view = nginxView(ingress, options.nginxAnnotationPrefix, namespace, NO_NGINX_GLOBALS, record.diag);
-    canary = view.nginx.canary;
+    const view = nginxView(ingress, options.nginxAnnotationPrefix, namespace, NO_NGINX_GLOBALS, NO_HOSTS, record.diag);
+    canary = view.crossObject;
     if (!canary) {
       try {
         translateIngress(view, {

@@ -25,6 +25,8 @@ export interface NginxTranslation {
   problems: SpecProblem[];
   /** canary: "true": this Ingress adds a canary to another Ingress's paths instead of routes of its own. */
   canary: boolean;
+  /** default-backend: a Service of the Ingress's namespace for paths whose Service has no endpoint. */
+  defaultBackend: string | null;
 }
 
 // ingress-nginx's defaults (internal/ingress/annotations/cors and ratelimit).
@@ -93,7 +95,7 @@ class NginxReader {
       else if (typeof value === 'string') this.nginx.set(key.slice(start.length), value);
       else diag.error(annotationField(key), 'InvalidAnnotation', `must be a string, got ${JSON.stringify(value)}; it is ignored`);
     }
-    this.result = { annotations: rest, origins: new Map(), forceSslRedirect: false, extra: [], problems: [], canary: false };
+    this.result = { annotations: rest, origins: new Map(), forceSslRedirect: false, extra: [], problems: [], canary: false, defaultBackend: null };
   }
 
   names(): string[] {
@@ -241,7 +243,7 @@ function rateLimit(r: NginxReader, status: number): void {
   const multiplier = wholeNumber(r, 'limit-burst-multiplier') ?? DEFAULT_BURST_MULTIPLIER;
   const name = rps ? 'limit-rps' : rpm ? 'limit-rpm' : null;
   if (name === null) {
-    r.unused(['limit-burst-multiplier'], 'limit-rps');
+    r.unused(['limit-burst-multiplier', 'limit-whitelist', 'limit-allowlist'], 'limit-rps');
     return;
   }
   const perSecond = rps ? rps : rpm! / 60;
@@ -249,6 +251,10 @@ function rateLimit(r: NginxReader, status: number): void {
   r.set('rate-limit-rps', String(perSecond), name);
   r.set('rate-limit-burst', String(burst), 'limit-burst-multiplier');
   r.set('rate-limit-status-code', String(status), name);
+  // limit-allowlist is the newer name of limit-whitelist; ingress-nginx reads it first.
+  const allowName = r.value('limit-allowlist') !== undefined ? 'limit-allowlist' : 'limit-whitelist';
+  const allow = r.value(allowName);
+  if (allow) r.set('rate-limit-exempt-source-range', allow, allowName);
 }
 
 function affinity(r: NginxReader): void {
@@ -291,6 +297,28 @@ function requestHeaders(r: NginxReader): void {
   if (Object.keys(set).length > 0) r.result.extra.push({ type: 'headers', source: 'annotations', config: { request: { set } } });
 }
 
+const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
+function customErrors(r: NginxReader): void {
+  const value = r.value('custom-http-errors');
+  if (value === undefined) return;
+  const statuses = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = statuses.find((s) => !/^\d{3}$/.test(s) || Number(s) < 400 || Number(s) > 599);
+  if (statuses.length === 0 || bad !== undefined) {
+    r.invalid('custom-http-errors', `expected comma-separated statuses from 400 to 599, got ${JSON.stringify(value)}`);
+    return;
+  }
+  r.result.extra.push({ type: 'error-pages', source: 'annotations', config: { statuses: statuses.map(Number) } });
+}
+
+function defaultBackend(r: NginxReader): void {
+  const name = r.value('default-backend');
+  if (name === undefined) return;
+  if (SERVICE_NAME.test(name)) r.result.defaultBackend = name;
+  else r.invalid('default-backend', `expected the name of a Service in the Ingress's namespace, got ${JSON.stringify(name)}`);
+}
+
 /**
  * The nginx annotations of one Ingress (prefix without the trailing "/"), as tideway.dev/ ones plus
  * extras. `diag` receives the warnings of the table and the errors of malformed values.
@@ -309,5 +337,7 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   affinity(r);
   backendTls(r);
   requestHeaders(r);
+  defaultBackend(r);
+  customErrors(r);
   return r.result;
 }

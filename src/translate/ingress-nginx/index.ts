@@ -5,5 +5,7 @@ export { NGINX_CONFIG_APPROXIMATED, NGINX_CONFIG_DEFAULTS, NO_NGINX_GLOBALS, rea
 export { CanarySet } from './canary.ts';
 export { assess, nginxAnnotation, NGINX_ANNOTATIONS, type NginxAnnotation, type NginxAnnotationStatus, type Verdict } from './table.ts';
 export { nginxView, type NginxView } from './view.ts';
+export { servedHosts } from './hosts.ts';
+export { defaultBackendFallback } from './default-backend.ts';
 export { formatMigrationReport, migrationReport, type ReportLine, type ReportVerdict } from './report.ts';
 export { NGINX_CONTROLLER, NGINX_LEGACY_CLASS } from './class.ts';

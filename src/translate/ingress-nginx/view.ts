@@ -6,8 +6,18 @@ import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { isRecord } from '../shape.ts';
 import { annotationField, readNginxAnnotations, type NginxTranslation } from './annotations.ts';
 import type { NginxGlobals } from './configmap.ts';
+import { extraHosts } from './hosts.ts';
+import type { MiddlewareSpec } from '../../routing/spec.ts';
 
 export interface NginxView {
+  /**
+   * The Ingress depends on more than its own objects: a canary (it changes other Ingresses' routes),
+   * server-alias and from-to-www-redirect (other Ingresses' hosts), default-backend (endpoints). The
+   * incremental translator leaves such Ingresses to the full translation.
+   */
+  crossObject: boolean;
+  /** Hosts whose routes only redirect (from-to-www-redirect), with the redirect middleware. */
+  redirects: ReadonlyMap<string, MiddlewareSpec>;
   /** The Ingress as written. */
   original: Ingress;
   /** The Ingress with tideway.dev/ annotations in place of the nginx ones. */
@@ -69,14 +79,24 @@ function checkCaptures(ingress: Ingress, nginx: NginxTranslation, diag: ObjectDi
 }
 
 /** `prefix` is ingress-nginx's annotation prefix, without the trailing "/". */
-export function nginxView(ingress: Ingress, prefix: string, namespace: string, globals: NginxGlobals, diag: ObjectDiagnostics): NginxView {
+function hasAnnotation(annotations: unknown, prefix: string, name: string): boolean {
+  return isRecord(annotations) && `${prefix}/${name}` in annotations;
+}
+
+/** `taken` holds every rule host of the served Ingresses (server-alias and www twins avoid them). */
+export function nginxView(ingress: Ingress, prefix: string, namespace: string, globals: NginxGlobals, taken: ReadonlySet<string>, diag: ObjectDiagnostics): NginxView {
   const raw = ingress.metadata.annotations;
   const nginx = readNginxAnnotations(isRecord(raw) ? raw : {}, prefix, namespace, globals, diag);
   checkCaptures(ingress, nginx, diag);
+  const extra = extraHosts(ingress, isRecord(raw) ? raw : {}, prefix, taken, diag);
+  const rules: unknown = ingress.spec?.rules;
+  const spec = extra.rules.length === 0 || !Array.isArray(rules) ? ingress.spec : { ...ingress.spec, rules: [...rules, ...extra.rules] };
   return {
     original: ingress,
+    crossObject: nginx.canary || nginx.defaultBackend !== null || extra.rules.length > 0 || hasAnnotation(raw, prefix, 'server-alias') || hasAnnotation(raw, prefix, 'from-to-www-redirect'),
+    redirects: extra.redirects,
     // Values of other prefixes pass as they came (translation reports non-strings itself).
-    ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: nginx.annotations as Record<string, string> } },
+    ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: nginx.annotations as Record<string, string> }, ...(spec === undefined ? {} : { spec }) },
     diag: renamingDiagnostics(diag, nginx.origins),
     nginx,
   };
