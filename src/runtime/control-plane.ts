@@ -17,6 +17,9 @@ import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type Statu
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
 
+/** Quiet time after a change before translating (a rollout's burst of EndpointSlices is one batch). */
+const CHANGE_DEBOUNCE_MS = 20;
+
 /** Translation hands the event loop back after this much work, so that nothing else waits long. */
 const SLICE_MS = 10;
 
@@ -78,7 +81,8 @@ export class ControlPlane {
   /** Starts the source; resolves when it runs (files: after the first read; cluster: at once). */
   async start(): Promise<void> {
     const s = this.settings;
-    this.unsubscribe = this.store.onChange(() => this.synced && this.update(), { debounceMs: 50 });
+    // Translating a change costs little now (incremental): a short quiet time keeps change-to-served low.
+    this.unsubscribe = this.store.onChange(() => this.synced && this.update(), { debounceMs: CHANGE_DEBOUNCE_MS });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => this.logger[level](fields ?? {}, msg);
     if (s.manifests.length > 0) {
       const files = await startFileSource(s.manifests, this.store, log);
