@@ -61,10 +61,10 @@ function insertInChain<R extends MatchCandidate<R>>(head: R | null, route: R): R
 }
 
 /** The first route of the chain whose predicates hold for the request, or null. */
-function pick<R extends MatchCandidate<R>>(head: R | null, method: string, headers: readonly string[], path: string): R | null {
+function pick<R extends MatchCandidate<R>>(head: R | null, method: string, headers: readonly string[], path: string, scheme: string): R | null {
   let candidate = head;
   while (candidate !== null) {
-    if (candidate.guard === null || candidate.guard.test(method, headers, path)) return candidate;
+    if (candidate.guard === null || candidate.guard.test(method, headers, path, scheme)) return candidate;
     candidate = candidate.next;
   }
   return null;
@@ -121,20 +121,20 @@ export class PathMatcher<R extends MatchCandidate<R>> {
   }
 
   /**
-   * Matches path[0, end) (end excludes the query string). `method`, `headers` (flat name/value list) and
-   * the query string of `path` are read only by routes with predicates.
+   * Matches path[0, end) (end excludes the query string). `method`, `headers` (flat name/value list),
+   * the query string of `path` and `scheme` ("http" or "https") are read only by routes with predicates.
    */
-  match(path: string, end: number, method = 'GET', headers: readonly string[] = NO_HEADERS): R | null {
+  match(path: string, end: number, method = 'GET', headers: readonly string[] = NO_HEADERS, scheme = 'http'): R | null {
     const found = this.scratch;
     this.tree.lookup(path, end, found);
     const exact = found.exact;
     if (exact !== null) {
       if (exact.guard === null) return exact;
-      const picked = pick(exact, method, headers, path);
+      const picked = pick(exact, method, headers, path, scheme);
       if (picked !== null) return picked;
     }
     let prefix = found.prefix;
-    if (prefix !== null && prefix.guard !== null) prefix = pick(prefix, method, headers, path);
+    if (prefix !== null && prefix.guard !== null) prefix = pick(prefix, method, headers, path, scheme);
     const regexes = this.regexes;
     if (regexes.length === 0) return prefix;
     const prefixLength = prefix === null ? -1 : prefix.spec.path.length;
@@ -144,7 +144,7 @@ export class PathMatcher<R extends MatchCandidate<R>> {
       if (entry.source.length <= prefixLength) break;
       // Only Regex routes pay for cutting off the query string.
       subject ??= end === path.length ? path : path.slice(0, end);
-      if (entry.regex.test(subject) && (entry.route.guard === null || entry.route.guard.test(method, headers, path))) return entry.route;
+      if (entry.regex.test(subject) && (entry.route.guard === null || entry.route.guard.test(method, headers, path, scheme))) return entry.route;
     }
     return prefix;
   }

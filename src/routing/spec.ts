@@ -96,6 +96,11 @@ export interface GatewayRouteInfo {
   ruleName?: string;
   /** Index of the match in the rule's matches (-1: a rule without matches). */
   match: number;
+  /**
+   * "http" or "https" when only listeners of that protocol serve this host: requests over the other one
+   * do not match (listener isolation). Absent: both.
+   */
+  scheme?: 'http' | 'https';
   /** Request method that must match exactly ("" for any). */
   method: string;
   headers: ValueMatchSpec[];

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore } from '../store/index.ts';
-import { DEFAULT_ROUTE_OPTIONS, translate, type TranslateOptionsInput } from '../translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, translate, type GatewayApiStatus, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -22,6 +22,8 @@ const CHANGE_DEBOUNCE_MS = 20;
 
 /** Translation hands the event loop back after this much work, so that nothing else waits long. */
 const SLICE_MS = 10;
+
+const NO_GATEWAY_STATUS: GatewayApiStatus = Object.freeze({ entries: [] });
 
 /** A new table as published: built on demand (spec()), and as a difference from the previous one. */
 export interface PublishedSnapshot {
@@ -59,6 +61,7 @@ export class ControlPlane {
   private synced = false;
   private unsubscribe: (() => void) | null = null;
   private status: StatusHandle | null = null;
+  private lastGatewayStatus: GatewayApiStatus = NO_GATEWAY_STATUS;
   ready = false;
   draining = false;
 
@@ -163,7 +166,9 @@ export class ControlPlane {
     this.diagnostics = diagnostics;
     const delta = base === 0 || full !== null ? null : specDelta(base, version, changed, this.translator);
     this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
-    this.status?.onSnapshot(this.fullTable ? servedIngresses(this.fullTable) : this.translator.servedIngresses(), diagnostics);
+    // Gateway API objects are translated in full only (the incremental translator is then incomplete).
+    this.lastGatewayStatus = full?.gatewayStatus ?? NO_GATEWAY_STATUS;
+    this.status?.onSnapshot(this.fullTable ? servedIngresses(this.fullTable) : this.translator.servedIngresses(), diagnostics, this.lastGatewayStatus);
     this.ready = true;
     this.firstPublished();
     const { routes, backends } = this.translator.size;
@@ -181,6 +186,11 @@ export class ControlPlane {
 
   get currentDiagnostics(): readonly Diagnostic[] {
     return this.diagnostics;
+  }
+
+  /** The Gateway API status of the last translation (what the leader writes). */
+  get currentGatewayStatus(): GatewayApiStatus {
+    return this.lastGatewayStatus;
   }
 
   /**

@@ -20,7 +20,7 @@ import { apiCallOptions, attempt } from './api-call.ts';
 import { API_VERSIONS, GATEWAY_API_KINDS, isClusterScoped } from '../kube/types.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import { pause, type StatusTiming } from './timing.ts';
-import { TokenBucket, WorkQueue, type WorkResult } from './work-queue.ts';
+import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './work-queue.ts';
 
 /** The kinds an Event can be about: API version, and whether they live in a namespace. */
 const EVENT_KINDS: Record<string, { apiVersion: string; namespaced: boolean }> = {
@@ -117,13 +117,7 @@ export class EventRecorder {
     this.o = options;
     this.problems = new ProblemLog(options.log);
     this.bucket = new TokenBucket(options.timing.eventQps, options.timing.eventBurst);
-    this.queue = new WorkQueue({
-      concurrency: options.timing.concurrency,
-      retryInitialMs: options.timing.retryInitialMs,
-      retryMaxMs: options.timing.retryMaxMs,
-      work: (key) => this.emit(key),
-      onError: (key, error) => options.log('error', `Event ${JSON.stringify(key)}: recorder failed: ${(error as Error).stack ?? error}`),
-    });
+    this.queue = timedWorkQueue(options.timing, (key) => this.emit(key), (key, error) => options.log('error', `Event ${JSON.stringify(key)}: recorder failed: ${(error as Error).stack ?? error}`));
   }
 
   setDiagnostics(diagnostics: readonly Diagnostic[]): void {

@@ -12,7 +12,7 @@ import { apiCallOptions, attempt } from './api-call.ts';
 import { addressKey, type AddressSource, type LoadBalancerAddress } from './publish-address.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import { pause, type StatusTiming } from './timing.ts';
-import { TokenBucket, WorkQueue, type WorkResult } from './work-queue.ts';
+import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './work-queue.ts';
 
 export interface IngressStatusWriterOptions {
   k8s: ClientNode;
@@ -44,13 +44,7 @@ export class IngressStatusWriter {
     this.o = options;
     this.problems = new ProblemLog(options.log);
     this.bucket = new TokenBucket(options.timing.statusQps, options.timing.statusBurst);
-    this.queue = new WorkQueue({
-      concurrency: options.timing.concurrency,
-      retryInitialMs: options.timing.retryInitialMs,
-      retryMaxMs: options.timing.retryMaxMs,
-      work: (key) => this.reconcile(key),
-      onError: (key, error) => options.log('error', `Ingress ${key}: status writer failed: ${(error as Error).stack ?? error}`),
-    });
+    this.queue = timedWorkQueue(options.timing, (key) => this.reconcile(key), (key, error) => options.log('error', `Ingress ${key}: status writer failed: ${(error as Error).stack ?? error}`));
     options.address.onChange(() => this.addressChanged());
   }
 

@@ -8,8 +8,10 @@ import { dedicatedConnection, importClientNode, type ApiConnection } from '../ku
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTableSpec } from '../routing/spec.ts';
+import type { GatewayApiStatus } from '../translate/index.ts';
 import { KINDS, objectKey, type Kind, type KubeObject } from '../kube/types.ts';
 import { EventRecorder, type ObjectUidLookup } from './event-recorder.ts';
+import { GatewayStatusWriter } from './gateway-status.ts';
 import { IngressStatusWriter } from './ingress-status.ts';
 import { LeaderElector } from './leader-election.ts';
 import { FixedAddress, parsePublishAddress, PublishConfigError, ServiceAddress, type AddressSource } from './publish-address.ts';
@@ -31,8 +33,11 @@ export interface StartStatusOptions {
 }
 
 export interface StatusHandle {
-  /** A snapshot is served: the Ingresses it serves ("ns/name") and its diagnostics. Never throws. */
-  onSnapshot(servedIngresses: readonly string[], diagnostics: readonly Diagnostic[]): void;
+  /**
+   * A snapshot is served: the Ingresses it serves ("ns/name"), its diagnostics and the status of the
+   * Gateway API objects. Never throws.
+   */
+  onSnapshot(servedIngresses: readonly string[], diagnostics: readonly Diagnostic[], gatewayStatus?: GatewayApiStatus): void;
   readonly isLeader: boolean;
   /**
    * Stops writing and gives the Lease up if held, so another replica takes over at once. Giving it up
@@ -101,6 +106,7 @@ export async function startStatus(options: StartStatusOptions): Promise<StatusHa
   const status = address && new IngressStatusWriter({
     k8s, api: writeConnection.client(k8s.NetworkingV1Api), address, namespaces: settings.watchNamespaces, timing, log,
   });
+  const gateways = new GatewayStatusWriter({ k8s, api: kubeConfig.makeApiClient(k8s.CustomObjectsApi), address, timing, log });
   const events = new EventRecorder({
     k8s, api: eventConnection.client(k8s.CoreV1Api), identity, timing, log, ...(options.objectUid ? { objectUid: options.objectUid } : {}),
   });
@@ -109,20 +115,23 @@ export async function startStatus(options: StartStatusOptions): Promise<StatusHa
     onStartedLeading: (term) => {
       address?.lead(term);
       status?.lead(term);
+      gateways.lead(term);
       events.lead(term);
     },
     onStoppedLeading: () => {
       status?.follow();
+      gateways.follow();
       events.follow();
     },
   });
   elector.start();
   let closed = false;
   return {
-    onSnapshot(served, diagnostics) {
+    onSnapshot(served, diagnostics, gatewayStatus) {
       if (closed) return;
       try {
         status?.setServed(served);
+        if (gatewayStatus !== undefined) gateways.setStatus(gatewayStatus);
         events.setDiagnostics(diagnostics);
       } catch (error) {
         log('error', `status: snapshot not taken into account: ${(error as Error).stack ?? error}`);
@@ -135,6 +144,7 @@ export async function startStatus(options: StartStatusOptions): Promise<StatusHa
       if (closed) return;
       closed = true;
       status?.close();
+      gateways.close();
       events.close();
       await elector.close(budgetMs);
       await Promise.all([leaseConnection, writeConnection, eventConnection].map((c) => c.close().catch(() => {})));

@@ -138,3 +138,12 @@ export class WorkQueue {
     this.pump();
   }
 }
+
+/** A WorkQueue with the status room's concurrency and retry timing. */
+export function timedWorkQueue(
+  timing: { concurrency: number; retryInitialMs: number; retryMaxMs: number },
+  work: WorkQueueOptions['work'],
+  onError: WorkQueueOptions['onError'],
+): WorkQueue {
+  return new WorkQueue({ concurrency: timing.concurrency, retryInitialMs: timing.retryInitialMs, retryMaxMs: timing.retryMaxMs, work, onError });
+}

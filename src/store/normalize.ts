@@ -23,7 +23,7 @@
 //   typed Secrets are skipped silently so Tideway never holds credentials it has no use for.
 
 import type { AnyKubeObject, Kind } from '../kube/types.ts';
-import { ALSO_SERVED, API_VERSIONS, KINDS, isClusterScoped } from '../kube/types.ts';
+import { ALSO_SERVED, API_VERSIONS, GATEWAY_API_KINDS, KINDS, isClusterScoped } from '../kube/types.ts';
 import type { Diagnostic, Severity } from '../kube/diagnostic.ts';
 import { applyGatewayApiDefaults } from './gateway-defaults.ts';
 
@@ -164,7 +164,8 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
  * resourceVersion and the same spec and generation; without this, each one cost a translation.
  * - status: Tideway writes Ingress status but never reads it back from the store (the status room lists
  *   what it needs); no kind's status shapes routes.
- * - resourceVersion, generation: bookkeeping; generation moves only with the spec, which is compared.
+ * - resourceVersion, generation: bookkeeping; generation moves only with the spec, which is compared
+ *   (Gateway API objects keep their generation: their status reports which one it is about).
  * - managedFields, selfLink and the last-applied annotation: large, and read by no one here.
  * - Per-endpoint topology of EndpointSlices (nodeName, zone, hints): routing does not use it.
  */
@@ -172,7 +173,8 @@ function dropUnread(copy: Json & { metadata: Json }): void {
   delete copy.status;
   const metadata = copy.metadata;
   delete metadata.resourceVersion;
-  delete metadata.generation;
+  // Gateway API status carries observedGeneration, so their generation is kept (it moves with the spec only).
+  if (!(GATEWAY_API_KINDS as readonly string[]).includes(copy.kind as string)) delete metadata.generation;
   delete metadata.managedFields;
   delete metadata.selfLink;
   if (isRecord(metadata.annotations) && LAST_APPLIED in metadata.annotations) {

@@ -168,6 +168,11 @@ export class BackendResolver implements BackendSink {
     return out;
   }
 
+  /** The backend of a key resolve() returned. */
+  spec(key: string): BackendSpec | undefined {
+    return this.specs.get(key);
+  }
+
   resolve(namespace: string, backend: unknown, at: string, protocolOverride: BackendProtocol | null, diag: ObjectDiagnostics, tlsRequest: BackendTlsRequest | null = null): BackendRef {
     const resolved = resolveBackend(this.index, namespace, backend, at, protocolOverride, diag, tlsRequest);
     if (!resolved.route || resolved.backend === null) return resolved;

@@ -73,18 +73,10 @@ function referencedObjects(value: string | undefined, lookups: Lookups, ctx: Spe
   return specs;
 }
 
-/**
- * The middlewares of every route of `ingress`. Problems are reported through `diag` (the Ingress's
- * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
- * to another namespace are allowed.
- */
-export function middlewaresFor(ingress: Ingress, lookups: Lookups, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
-  const namespace = namespaceOf(ingress);
-  const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
-  const problems: SpecProblem[] = [...nginx.problems];
-  const ctx: SpecContext = {
+function specContext(namespace: string, lookups: Lookups, diag: ObjectDiagnostics, allowCrossNamespace: boolean, resolveBackend: ResolveBackend, problems: SpecProblem[]): SpecContext {
+  return {
     namespace,
-    allowCrossNamespace: options.allowCrossNamespace,
+    allowCrossNamespace,
     secret: (ns, name, key) => secretValue(lookups, ns, name, key),
     backend: (ns, backend, at) => {
       const ref = resolveBackend(ns, backend, at);
@@ -94,6 +86,35 @@ export function middlewaresFor(ingress: Ingress, lookups: Lookups, diag: ObjectD
     problem: (problem) => problems.push(problem),
     warning: (at, reason, message) => diag.warning(at, reason, message),
   };
+}
+
+/**
+ * The MiddlewareSpec of Middleware object `namespace/name` (a Gateway API ExtensionRef filter), or null
+ * when it is missing or invalid, reported at `at` on the referring object.
+ */
+export function middlewareObjectFor(namespace: string, name: string, at: string, lookups: Lookups, diag: ObjectDiagnostics, resolveBackend: ResolveBackend): MiddlewareSpec | null {
+  const object = `Middleware ${namespace}/${name}`;
+  const middleware = lookups.middleware(namespace, name);
+  if (middleware === undefined) {
+    diag.error(at, 'MiddlewareNotFound', `${object} not found; requests of this rule are answered 500`);
+    return null;
+  }
+  const problems: SpecProblem[] = [];
+  const spec = middlewareObjectSpec(middleware.spec, specContext(namespace, lookups, diag, false, resolveBackend, problems), { field: at, object });
+  for (const p of problems) diag.error(p.field, p.reason, `${p.message}; requests of this rule are answered 500`);
+  return problems.length === 0 ? spec : null;
+}
+
+/**
+ * The middlewares of every route of `ingress`. Problems are reported through `diag` (the Ingress's
+ * diagnostics); never throws. `options.allowCrossNamespace` says whether "namespace/name" references
+ * to another namespace are allowed.
+ */
+export function middlewaresFor(ingress: Ingress, lookups: Lookups, diag: ObjectDiagnostics, options: TranslateOptions, resolveBackend: ResolveBackend, nginx: Pick<NginxTranslation, 'extra' | 'problems'>): MiddlewareSpec[] {
+  const namespace = namespaceOf(ingress);
+  const annotations = isRecord(ingress.metadata?.annotations) ? stringMap(ingress.metadata.annotations) : {};
+  const problems: SpecProblem[] = [...nginx.problems];
+  const ctx = specContext(namespace, lookups, diag, options.allowCrossNamespace, resolveBackend, problems);
   const useRegex = annotations['tideway.dev/use-regex']?.trim().toLowerCase() === 'true';
   const { before, after } = annotationMiddlewares(annotations, ctx, `Ingress ${namespace}/${ingress.metadata.name}`, useRegex);
   const objects = referencedObjects(annotations['tideway.dev/middlewares'], lookups, ctx);

@@ -8,7 +8,7 @@ import type { ClusterState } from '../store/cluster-state.ts';
 import { BackendResolver } from './backends.ts';
 import { ClusterIndex } from './cluster-index.ts';
 import { DiagnosticSink, type ObjectDiagnostics } from './diagnostics.ts';
-import { translateGatewayApi } from './gateway/index.ts';
+import { translateGatewayApi, type GatewayApiStatus } from './gateway/index.ts';
 import { translateIngress, type TranslationContext } from './ingress.ts';
 import { isServedByUs } from './ingress-class.ts';
 import { resolveTranslateOptions, type TranslateOptionsInput } from './options.ts';
@@ -22,6 +22,8 @@ export interface TranslateResult {
   table: RouteTableSpec;
   /** The sources' diagnostics first, then translation's, grouped by kind and object. */
   diagnostics: Diagnostic[];
+  /** Status of the Gateway API objects Tideway serves (GatewayClasses, Gateways, routes), for the leader to write. */
+  gatewayStatus: GatewayApiStatus;
 }
 
 function ingressAnnotations(view: NginxView): Record<string, unknown> {
@@ -66,7 +68,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
-  translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+  const gatewayStatus = translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));
@@ -81,5 +83,6 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],
+    gatewayStatus,
   };
 }

@@ -11,6 +11,7 @@ import { eventIntent, servedIngresses, startStatus } from '../../src/status/inde
 import { parseSettings } from '../../src/settings/settings.ts';
 import { captureLog, FAST_STATUS, kubeConfig, waitFor } from '../status/helpers.ts';
 import { permissionKey, permissionsOf, plainObjects, type Permission } from './load.ts';
+import { gateway, gatewayClass, GW, httpRoute } from '../support/gateway-api.ts';
 
 function allows(p: Permission, r: RequestRecord): boolean {
   const resource = r.subresource ? `${r.resource}/${r.subresource}` : r.resource;
@@ -35,6 +36,11 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   api.create(kube.service('shop', 'web'));
   api.create(kube.endpointSlice('shop', 'web-a', 'web', backend.port, ['127.0.0.1']));
   api.create(kube.ingress('shop', 'web', 'shop.example.com', [{ path: '/', service: 'web' }, { path: '/broken', service: 'missing' }], { className: settings.ingressClass }));
+  // Gateway API objects: read, and their status written.
+  api.create(gatewayClass());
+  api.create(gateway('gw', [{ name: 'http', hostname: 'gw.example.com' }], { namespace: 'shop' }));
+  api.create(httpRoute('web', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }, { namespace: 'shop' }));
+  api.create({ apiVersion: `${GW}/v1`, kind: 'GRPCRoute', metadata: { name: 'grpc', namespace: 'shop' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] } });
 
   // The data plane's reads.
   // Status runs below as its own instance, so that the test controls when Events recur.
@@ -51,11 +57,14 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   // The status side, as the runtime wires it: elect, publish the Service address, write Events.
   const status = await startStatus({ kubeConfig: kubeConfig(api), settings, log: captureLog().log, identity: 'tideway-0', timing: FAST_STATUS });
   t.after(() => status.close());
-  const snapshot = (d: typeof diagnostics) => status.onSnapshot(servedIngresses(gw.gateway.control.currentSpec), d);
+  const snapshot = (d: typeof diagnostics) => status.onSnapshot(servedIngresses(gw.gateway.control.currentSpec), d, gw.gateway.control.currentGatewayStatus);
   snapshot(diagnostics);
   await waitFor('leader', () => status.isLeader);
   await waitFor('status written', () => api.get({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'shop', name: 'web' })?.status?.loadBalancer?.ingress?.[0]?.ip === '198.51.100.7');
   await waitFor('the existing Event adopted', () => api.count({ verb: 'get', resource: 'events' }) === 1);
+  for (const resource of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes']) {
+    await waitFor(`${resource} status written`, () => api.count({ verb: 'patch', resource, subresource: 'status' }) >= 1);
+  }
   snapshot([]);
   snapshot(diagnostics); // a recurrence: count++
   await waitFor('Event counted', () => api.count({ verb: 'patch', resource: 'events' }) >= 1);

@@ -1,6 +1,6 @@
 // Starts a real gateway in this process on loopback ports picked by the OS, serving manifests from a
 // temp directory, and gives tests ways to change those manifests and wait until a change is served.
-import { mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
@@ -43,7 +43,13 @@ export async function startGateway(files: Record<string, string>, flags: string[
     port: ports.http,
     adminPort: ports.admin,
     dir,
-    writeManifest: (name, yaml) => waitForNewSnapshot(() => writeFile(path.join(dir, name), yaml)),
+    // Written to a hidden file and renamed into place, as editors and kubectl-style tools save: a plain
+    // writeFile truncates first, and a scan landing in between reads an empty manifest (no objects).
+    writeManifest: (name, yaml) => waitForNewSnapshot(async () => {
+      const temporary = path.join(dir, `.${name}.tmp`);
+      await writeFile(temporary, yaml);
+      await rename(temporary, path.join(dir, name));
+    }),
     removeManifest: (name) => waitForNewSnapshot(() => unlink(path.join(dir, name))),
     close: async () => {
       await gateway.stop(0);

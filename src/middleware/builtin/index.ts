@@ -16,6 +16,7 @@ import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectFactory } from './redirect.ts';
+import { requestMirrorFactory } from './request-mirror.ts';
 import { rewriteFactory } from './rewrite.ts';
 
 export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
@@ -36,4 +37,5 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,
+  requestMirrorFactory,
 ]);

@@ -11,6 +11,7 @@ import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
+import { parseMirrorConfig } from './mirror.ts';
 import { parseJwtConfig } from './jwt.ts';
 import { parseRateLimitConfig } from './rate-limit.ts';
 import { parseRedirectConfig } from './redirect.ts';
@@ -35,6 +36,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,
+  'request-mirror': parseMirrorConfig,
 });
 
 export function isBuiltinType(type: string): boolean {

@@ -12,6 +12,14 @@ const BAD_VALUE = /[\r\n\0]/;
 const SCHEMES = ['http', 'https'];
 const REDIRECT_CODES = [301, 302, 303, 307, 308];
 
+/** What filters look up in the cluster: Tideway Middleware objects, and mirror targets' endpoints. */
+export interface FilterContext {
+  /** The MiddlewareSpec of Middleware `name` of the route's namespace, or null (reported at `at`). */
+  extensionRef(name: string, at: string): MiddlewareSpec | null;
+  /** The endpoints ("ip:port") of a mirror's backendRef, or null when it cannot be resolved (reported). */
+  mirrorEndpoints(ref: unknown, at: string): string[] | null;
+}
+
 export interface FilterResult {
   middlewares: MiddlewareSpec[];
   /** A filter answers every request itself (RequestRedirect): no backend is needed. */
@@ -114,11 +122,61 @@ function rewrite(raw: unknown, at: string, matchedPrefix: string | null, diag: O
   return config;
 }
 
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+
+/** HTTPCORSFilter -> the cors middleware's configuration. */
+function cors(raw: unknown, at: string, diag: ObjectDiagnostics): MiddlewareSpec['config'] | null {
+  const list = (key: string): string[] => arrayField(raw, key).filter((v): v is string => typeof v === 'string');
+  const origins = list('allowOrigins');
+  if (origins.length === 0) {
+    diag.error(`${at}.allowOrigins`, 'UnsupportedValue', 'allowOrigins is empty: no origin would be allowed');
+    return null;
+  }
+  const methods = list('allowMethods');
+  const headers = list('allowHeaders');
+  if (headers.includes('*')) {
+    diag.error(`${at}.allowHeaders`, 'UnsupportedValue', 'allowHeaders "*" is not supported; list the headers');
+    return null;
+  }
+  const maxAge = field(raw, 'maxAge');
+  return {
+    allowOrigins: origins,
+    allowMethods: methods.includes('*') ? ALL_METHODS : methods.length > 0 ? methods : ['GET', 'HEAD', 'POST'],
+    allowHeaders: headers,
+    exposeHeaders: list('exposeHeaders'),
+    allowCredentials: field(raw, 'allowCredentials') === true,
+    maxAgeSeconds: typeof maxAge === 'number' ? maxAge : 5,
+  };
+}
+
+function mirror(raw: unknown, at: string, fctx: FilterContext, diag: ObjectDiagnostics): MiddlewareSpec['config'] | null {
+  const endpoints = fctx.mirrorEndpoints(field(raw, 'backendRef'), `${at}.backendRef`);
+  if (endpoints === null) return null;
+  let fraction = 1;
+  const percent = field(raw, 'percent');
+  const share = field(raw, 'fraction');
+  if (typeof percent === 'number') fraction = percent / 100;
+  else if (isRecord(share)) {
+    const numerator = field(share, 'numerator');
+    const denominator = field(share, 'denominator') ?? 100;
+    if (typeof numerator !== 'number' || typeof denominator !== 'number' || denominator <= 0 || numerator < 0 || numerator > denominator) {
+      diag.error(`${at}.fraction`, 'UnsupportedValue', 'fraction needs 0 <= numerator <= denominator, denominator > 0');
+      return null;
+    }
+    fraction = numerator / denominator;
+  }
+  if (!(fraction >= 0 && fraction <= 1)) {
+    diag.error(`${at}.percent`, 'UnsupportedValue', 'percent must be from 0 to 100');
+    return null;
+  }
+  return { targets: [{ endpoints, fraction }] };
+}
+
 /**
  * Reads `filters` (of a rule or a backendRef) at `at`. `matchedPrefix` is the PathPrefix value of the
  * match the middlewares serve (null for other path types), used by ReplacePrefixMatch.
  */
-export function readFilters(filters: readonly unknown[], at: string, source: string, matchedPrefix: string | null, diag: ObjectDiagnostics): FilterResult {
+export function readFilters(filters: readonly unknown[], at: string, source: string, matchedPrefix: string | null, fctx: FilterContext, diag: ObjectDiagnostics): FilterResult {
   const result: FilterResult = { middlewares: [], answers: false, failed: false };
   filters.forEach((filter, i) => {
     const fAt = `${at}[${i}]`;
@@ -145,13 +203,38 @@ export function readFilters(filters: readonly unknown[], at: string, source: str
         if (config !== null) spec = { type: 'gateway-rewrite', source, config };
         break;
       }
+      case 'CORS': {
+        const config = cors(field(filter, 'cors'), `${fAt}.cors`, diag);
+        if (config !== null) spec = { type: 'cors', source, config };
+        break;
+      }
+      case 'RequestMirror': {
+        const config = mirror(field(filter, 'requestMirror'), `${fAt}.requestMirror`, fctx, diag);
+        if (config !== null) spec = { type: 'request-mirror', source, config };
+        break;
+      }
+      case 'ExtensionRef': {
+        const ref = field(filter, 'extensionRef');
+        const group = stringField(ref, 'group');
+        const kind = stringField(ref, 'kind');
+        const name = stringField(ref, 'name');
+        if (group !== 'tideway.dev' || kind !== 'Middleware' || name === undefined) {
+          diag.error(`${fAt}.extensionRef`, 'InvalidKind', `extensionRef ${String(group)}/${String(kind)} is not supported (tideway.dev/Middleware is); requests of this rule are answered 500`);
+        } else spec = fctx.extensionRef(name, `${fAt}.extensionRef`);
+        // The Middleware's own parser already ran: skip the check below.
+        if (spec !== null) {
+          result.middlewares.push(spec);
+          return;
+        }
+        break;
+      }
       default:
         diag.error(`${fAt}.type`, 'UnsupportedValue', `filter type ${JSON.stringify(type)} is not supported; requests of this rule are answered 500`);
     }
     if (spec !== null) {
       // The middleware's own parser has the last word (host names, paths): what it refuses fails closed here.
       try {
-        BUILTIN_CONFIG_PARSERS[spec.type]!(spec.config);
+        BUILTIN_CONFIG_PARSERS[spec.type]?.(spec.config);
       } catch (err) {
         diag.error(`${fAt}`, 'UnsupportedValue', `${(err as Error).message}; requests of this rule are answered 500`);
         spec = null;

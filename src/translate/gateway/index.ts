@@ -2,7 +2,7 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
+import type { GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
 import type { BackendProtocol, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { BackendResolver } from '../backends.ts';
@@ -13,11 +13,17 @@ import type { RouteSet } from '../route-set.ts';
 import { field } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
-import { readOurGateways, type GatewayView } from './listeners.ts';
+import { isOurClass, readOurGateways } from './listeners.ts';
+import { gatewayStatus, SUPPORTED_FEATURES } from './gateway-status.ts';
+import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from './status.ts';
+import { middlewareObjectFor } from '../middlewares.ts';
+import { resolveBackendRef } from './backend-refs.ts';
 import { translateRoute } from './routes.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
+export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
   state: ClusterState;
@@ -36,11 +42,16 @@ function list<T>(state: ClusterState, key: keyof ClusterState): readonly T[] {
   return value.filter((o) => typeof field(field(o, 'metadata'), 'name') === 'string') as T[];
 }
 
-/** Translates every Gateway API object of the state; returns the Gateways served (for status and tooling). */
-export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayView[] {
+/** Translates every Gateway API object of the state; returns the status the leader writes for them. */
+export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiStatus {
   const grants = new ReferenceGrants(list<ReferenceGrant>(ctx.state, 'referenceGrants'));
-  const gateways = readOurGateways(list(ctx.state, 'gatewayClasses'), list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
-  if (gateways.length === 0) return gateways;
+  const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
+  const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
+  const entries: StatusEntry[] = classes.map((c) => ({
+    kind: 'GatewayClass', name: c.metadata.name, generation: generationOf(c),
+    conditions: [condition('Accepted', true, 'Accepted', 'Tideway serves the Gateways of this class')],
+    supportedFeatures: [...SUPPORTED_FEATURES],
+  }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
   let order = 0;
   const routes = [...list<HTTPRoute>(ctx.state, 'httpRoutes'), ...list<GRPCRoute>(ctx.state, 'grpcRoutes')]
@@ -48,20 +59,30 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   for (const route of routes) {
     const diag = sink.for(route.kind, `${namespaceOf(route)}/${route.metadata.name}`);
     const protocol: BackendProtocol | null = route.kind === 'GRPCRoute' ? 'grpc' : null;
+    const namespace = namespaceOf(route);
+    const resolve = (ns: string, backend: unknown, at: string) => ctx.backends.resolve(ns, backend, at, protocol, diag);
+    const refs = { index: ctx.index, grants, resolve };
     try {
-      translateRoute(route, {
+      const status = translateRoute(route, {
+        ...refs,
         gateways: byRef,
         routes: ctx.routes,
         options: ctx.options,
-        index: ctx.index,
-        grants,
         nextOrder: () => order++,
-        resolve: (namespace, backend, at) => ctx.backends.resolve(namespace, backend, at, protocol, diag),
+        extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
+        mirrorEndpoints: (ref, at) => {
+          const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
+          if (key === null) return null;
+          return (ctx.backends.spec(key)?.endpoints ?? []).filter((e) => e.ready).map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`));
+        },
       }, diag);
+      if (status !== null) entries.push(status);
     } catch (err) {
       // A safety net, as for Ingresses: this route is reported and the rest of the table is built.
       diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return gateways;
+  // Gateways last: their listeners' attachedRoutes are counted by the routes.
+  for (const view of gateways) entries.push(gatewayStatus(view));
+  return { entries };
 }

@@ -28,6 +28,16 @@ export interface Listener {
   kinds: readonly string[];
   /** False when the listener takes no routes (reported on the Gateway). */
   usable: boolean;
+  /** What is wrong with it, by the status condition it turns False (or True, for Conflicted). */
+  problems: ListenerProblem[];
+  /** Routes attached to it (status.listeners[].attachedRoutes), counted by the route translation. */
+  attachedRoutes: number;
+}
+
+export interface ListenerProblem {
+  condition: 'Accepted' | 'ResolvedRefs' | 'Conflicted';
+  reason: string;
+  message: string;
 }
 
 export interface GatewayView {
@@ -40,7 +50,7 @@ export function isOurClass(gatewayClass: GatewayClass): boolean {
   return field(gatewayClass.spec, 'controllerName') === GATEWAY_CONTROLLER_NAME;
 }
 
-function readKinds(listener: unknown, at: string, diag: ObjectDiagnostics): string[] {
+function readKinds(listener: unknown, at: string, diag: ObjectDiagnostics, problems: ListenerProblem[]): string[] {
   const kinds = arrayField(field(listener, 'allowedRoutes'), 'kinds');
   if (kinds.length === 0) return ROUTE_KINDS;
   const out: string[] = [];
@@ -48,7 +58,11 @@ function readKinds(listener: unknown, at: string, diag: ObjectDiagnostics): stri
     const kind = stringField(k, 'kind');
     const group = stringField(k, 'group') ?? GATEWAY_GROUP;
     if (group === GATEWAY_GROUP && kind !== undefined && ROUTE_KINDS.includes(kind)) out.push(kind);
-    else diag.warning(`${at}.allowedRoutes.kinds[${i}]`, 'InvalidRouteKinds', `route kind ${group}/${kind ?? '?'} is not supported (only HTTPRoute and GRPCRoute)`);
+    else {
+      const message = `route kind ${group}/${kind ?? '?'} is not supported (only HTTPRoute and GRPCRoute)`;
+      diag.warning(`${at}.allowedRoutes.kinds[${i}]`, 'InvalidRouteKinds', message);
+      problems.push({ condition: 'ResolvedRefs', reason: 'InvalidRouteKinds', message });
+    }
   });
   return out;
 }
@@ -69,58 +83,62 @@ export function readGateway(gateway: Gateway, certificates: CertificateSet, gran
     const port = raw.port;
     const protocol = raw.protocol;
     let usable = true;
+    const problems: ListenerProblem[] = [];
+    const fail = (condition: ListenerProblem['condition'], where: string, reason: string, message: string): void => {
+      diag.error(where, reason, message);
+      problems.push({ condition, reason, message });
+      usable = false;
+    };
     let hostname: string | null = null;
     if (typeof raw.hostname === 'string' && raw.hostname !== '') {
       const check = checkHost(raw.hostname);
       if (check.ok) hostname = check.host;
-      else {
-        diag.error(`${at}.hostname`, 'Invalid', `${check.message}; listener ${name} takes no routes`);
-        usable = false;
-      }
+      else fail('Accepted', `${at}.hostname`, 'UnsupportedValue', `${check.message}; listener ${name} takes no routes`);
     }
     if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
-      diag.error(`${at}.protocol`, 'UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP and HTTPS are); listener ${name} takes no routes`);
-      return;
-    }
-    if (typeof port !== 'number' || (port !== 80 && port !== 443)) {
-      diag.error(`${at}.port`, 'PortUnavailable', `port ${JSON.stringify(port)} is not served: Tideway serves Gateway listeners on port 80 (--http-port) and 443 (--https-port); listener ${name} takes no routes`);
-      usable = false;
+      fail('Accepted', `${at}.protocol`, 'UnsupportedProtocol', `protocol ${JSON.stringify(protocol)} is not supported (HTTP and HTTPS are); listener ${name} takes no routes`);
+    } else if (typeof port !== 'number' || (port !== 80 && port !== 443)) {
+      fail('Accepted', `${at}.port`, 'PortUnavailable', `port ${JSON.stringify(port)} is not served: Tideway serves Gateway listeners on port 80 (--http-port) and 443 (--https-port); listener ${name} takes no routes`);
     } else if ((port === 80) !== (protocol === 'HTTP')) {
-      diag.error(`${at}.protocol`, 'UnsupportedProtocol', `protocol ${protocol} on port ${port}: port 80 serves HTTP and 443 HTTPS; listener ${name} takes no routes`);
-      usable = false;
+      fail('Accepted', `${at}.protocol`, 'UnsupportedProtocol', `protocol ${protocol} on port ${port}: port 80 serves HTTP and 443 HTTPS; listener ${name} takes no routes`);
     }
     const key = `${String(port)}\u0000${hostname ?? ''}`;
     const clash = seen.get(key);
     if (clash !== undefined) {
-      diag.error(`${at}.hostname`, 'HostnameConflict', `listener ${name} has the same port and hostname as listener ${clash}; it is Conflicted and takes no routes`);
-      usable = false;
+      fail('Conflicted', `${at}.hostname`, 'HostnameConflict', `listener ${name} has the same port and hostname as listener ${clash}; it is Conflicted and takes no routes`);
     } else seen.set(key, name);
     const from = field(field(raw.allowedRoutes, 'namespaces'), 'from') ?? 'Same';
     if (from !== 'Same' && from !== 'All' && from !== 'Selector') {
-      diag.error(`${at}.allowedRoutes.namespaces.from`, 'Invalid', `must be Same, All or Selector, not ${JSON.stringify(from)}`);
-      usable = false;
+      fail('Accepted', `${at}.allowedRoutes.namespaces.from`, 'UnsupportedValue', `must be Same, All or Selector, not ${JSON.stringify(from)}`);
     }
     if (from === 'Selector') {
       diag.warning(`${at}.allowedRoutes.namespaces.from`, 'UnsupportedValue', 'namespace selectors are not supported yet (Tideway does not read Namespaces); no route attaches through this listener');
     }
-    const kinds = readKinds(raw, at, diag);
-    if (usable && protocol === 'HTTPS') usable = readCertificates(raw, at, name, namespace, hostname, ref, certificates, grants, diag);
-    listeners.push({ gateway: ref, namespace, name, port: port as number, protocol, hostname, from: from as Listener['from'], kinds, usable });
+    const kinds = readKinds(raw, at, diag, problems);
+    if (usable && protocol === 'HTTPS') usable = readCertificates(raw, at, name, namespace, hostname, ref, certificates, grants, diag, problems);
+    listeners.push({
+      gateway: ref, namespace, name, port: typeof port === 'number' ? port : 0, protocol: protocol === 'HTTPS' ? 'HTTPS' : 'HTTP', hostname,
+      from: from as Listener['from'], kinds, usable, problems, attachedRoutes: 0,
+    });
   });
   return { gateway, ref, listeners };
 }
 
 function readCertificates(raw: Record<string, unknown>, at: string, name: string, namespace: string, hostname: string | null, gatewayRef: string,
-  certificates: CertificateSet, grants: ReferenceGrants, diag: ObjectDiagnostics): boolean {
+  certificates: CertificateSet, grants: ReferenceGrants, diag: ObjectDiagnostics, problems: ListenerProblem[]): boolean {
+  const report = (condition: ListenerProblem['condition'], where: string, reason: string, message: string): void => {
+    diag.error(where, reason, message);
+    problems.push({ condition, reason, message });
+  };
   const tls = raw.tls;
   const mode = field(tls, 'mode') ?? 'Terminate';
   if (mode !== 'Terminate') {
-    diag.error(`${at}.tls.mode`, 'UnsupportedValue', `TLS mode ${JSON.stringify(mode)} is not supported (Terminate is); listener ${name} takes no routes`);
+    report('Accepted', `${at}.tls.mode`, 'UnsupportedValue', `TLS mode ${JSON.stringify(mode)} is not supported (Terminate is); listener ${name} takes no routes`);
     return false;
   }
   const refs = arrayField(tls, 'certificateRefs');
   if (refs.length === 0) {
-    diag.error(`${at}.tls.certificateRefs`, 'InvalidCertificateRef', `an HTTPS listener needs a certificateRef; listener ${name} takes no routes`);
+    report('ResolvedRefs', `${at}.tls.certificateRefs`, 'InvalidCertificateRef', `an HTTPS listener needs a certificateRef; listener ${name} takes no routes`);
     return false;
   }
   let usable = false;
@@ -131,23 +149,23 @@ function readCertificates(raw: Record<string, unknown>, at: string, name: string
     const secretName = stringField(ref, 'name');
     const secretNamespace = stringField(ref, 'namespace') ?? namespace;
     if (group !== '' || kind !== 'Secret' || secretName === undefined) {
-      diag.error(refAt, 'InvalidCertificateRef', `only core Secrets are supported as certificates, not ${group}/${kind}`);
+      report('ResolvedRefs', refAt, 'InvalidCertificateRef', `only core Secrets are supported as certificates, not ${group}/${kind}`);
       return;
     }
     if (!grants.allows({ fromGroup: GATEWAY_GROUP, fromKind: 'Gateway', fromNamespace: namespace, toGroup: '', toKind: 'Secret', toNamespace: secretNamespace, toName: secretName })) {
-      diag.error(refAt, 'RefNotPermitted', `Secret ${secretNamespace}/${secretName} is in another namespace and no ReferenceGrant there allows Gateways of ${namespace} to use it`);
+      report('ResolvedRefs', refAt, 'RefNotPermitted', `Secret ${secretNamespace}/${secretName} is in another namespace and no ReferenceGrant there allows Gateways of ${namespace} to use it`);
       return;
     }
     const problem = certificates.addListenerCertificate(secretNamespace, secretName, hostname ?? '', `Gateway ${gatewayRef} ${at}`);
-    if (problem !== null) diag.error(refAt, problem.reason, `${problem.message}; listener ${name} cannot use it`);
+    if (problem !== null) report('ResolvedRefs', refAt, problem.reason, `${problem.message}; listener ${name} cannot use it`);
     else usable = true;
   });
   return usable;
 }
 
-/** Our Gateways (of a GatewayClass with our controllerName), each read once. */
+/** The Gateways of `classes` (ours), each read once. */
 export function readOurGateways(classes: readonly GatewayClass[], gateways: readonly Gateway[], certificates: CertificateSet, grants: ReferenceGrants, sink: DiagnosticSink): GatewayView[] {
-  const ours = new Set(classes.filter(isOurClass).map((c) => c.metadata.name));
+  const ours = new Set(classes.map((c) => c.metadata.name));
   return gateways
     .filter((g) => ours.has(stringField(g.spec, 'gatewayClassName') ?? ''))
     .map((g) => readGateway(g, certificates, grants, sink.for('Gateway', `${namespaceOf(g)}/${g.metadata.name}`)));

@@ -14,13 +14,14 @@ import { namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
 import { resolveBackendRefs, type BackendRefContext, type WeightedBackend } from './backend-refs.ts';
-import { readFilters } from './filters.ts';
+import { readFilters, type FilterContext } from './filters.ts';
 import { intersectHostnames } from './hostnames.ts';
 import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
+import { condition, generationOf, type ParentRefSpec, type StatusEntry } from './status.ts';
 
 type RouteObject = HTTPRoute | GRPCRoute;
 
-export interface RouteContext extends BackendRefContext {
+export interface RouteContext extends BackendRefContext, FilterContext {
   gateways: ReadonlyMap<string, GatewayView>;
   routes: RouteSet;
   options: RouteOptions;
@@ -35,33 +36,77 @@ interface PathMatch {
   prefix: string | null;
 }
 
-/** Listeners of our Gateways this route attaches to; problems with parents are reported. */
-function attachedListeners(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): Listener[] {
+/** One parentRef of ours: the listeners it attaches to, or why it does not attach. */
+interface ParentResult {
+  parentRef: ParentRefSpec;
+  listeners: Listener[];
+  /** null: accepted (so far; the hostnames may still not intersect). */
+  refusal: { reason: string; message: string } | null;
+}
+
+/** The parentRefs naming our Gateways, each with the listeners it attaches to; problems are reported. */
+function parentResults(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): ParentResult[] {
   const namespace = namespaceOf(route);
-  const out: Listener[] = [];
+  const out: ParentResult[] = [];
   arrayField(route.spec, 'parentRefs').forEach((parent, i) => {
     const at = `spec.parentRefs[${i}]`;
     const group = stringField(parent, 'group') ?? GATEWAY_GROUP;
     const kind = stringField(parent, 'kind') ?? 'Gateway';
     if (group !== GATEWAY_GROUP || kind !== 'Gateway') return; // another controller's parent kind
-    const ref = `${stringField(parent, 'namespace') ?? namespace}/${stringField(parent, 'name') ?? ''}`;
+    const gatewayNamespace = stringField(parent, 'namespace') ?? namespace;
+    const gatewayName = stringField(parent, 'name') ?? '';
+    const ref = `${gatewayNamespace}/${gatewayName}`;
     const gateway = ctx.gateways.get(ref);
     if (gateway === undefined) return; // not one of our Gateways: another controller's business
     const sectionName = stringField(parent, 'sectionName');
     const port = field(parent, 'port');
+    const parentRef: ParentRefSpec = {
+      group, kind, namespace: gatewayNamespace, name: gatewayName,
+      ...(sectionName === undefined ? {} : { sectionName }), ...(typeof port === 'number' ? { port } : {}),
+    };
+    const refuse = (reason: string, message: string): void => {
+      diag.error(at, reason, message);
+      out.push({ parentRef, listeners: [], refusal: { reason, message } });
+    };
     const selected = gateway.listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (typeof port !== 'number' || l.port === port));
     if (selected.length === 0) {
-      diag.error(at, 'NoMatchingParent', `Gateway ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
-      return;
+      return refuse('NoMatchingParent', `Gateway ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
     }
     const allowed = selected.filter((l) => l.usable && l.kinds.includes(route.kind) && (l.from === 'All' || (l.from === 'Same' && l.namespace === namespace)));
     if (allowed.length === 0) {
-      diag.error(at, 'NotAllowedByListeners', `no listener of Gateway ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
-      return;
+      return refuse('NotAllowedByListeners', `no listener of Gateway ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
     }
-    for (const l of allowed) if (!out.includes(l)) out.push(l);
+    out.push({ parentRef, listeners: allowed, refusal: null });
   });
   return out;
+}
+
+/** Reasons of ResolvedRefs=False, in the order the spec lists them. */
+const REF_REASONS = ['RefNotPermitted', 'InvalidKind', 'BackendNotFound', 'UnsupportedProtocol'];
+
+/** Passes reports on, remembering the first reference problem and whether anything was dropped. */
+class RouteProblems implements ObjectDiagnostics {
+  readonly kind: string;
+  readonly object: string;
+  refProblem: { reason: string; message: string } | null = null;
+  unsupported: string | null = null;
+  private readonly inner: ObjectDiagnostics;
+
+  constructor(inner: ObjectDiagnostics) {
+    this.inner = inner;
+    this.kind = inner.kind;
+    this.object = inner.object;
+  }
+
+  error(fieldPath: string, reason: string, message: string): void {
+    if (REF_REASONS.includes(reason)) this.refProblem ??= { reason, message: `${fieldPath}: ${message}` };
+    else if (reason === 'UnsupportedValue' || reason === 'MiddlewareNotFound' || reason === 'InvalidMiddleware') this.unsupported ??= `${fieldPath}: ${message}`;
+    this.inner.error(fieldPath, reason, message);
+  }
+
+  warning(fieldPath: string, reason: string, message: string): void {
+    this.inner.warning(fieldPath, reason, message);
+  }
 }
 
 function routeHostnames(route: RouteObject, diag: ObjectDiagnostics): string[] {
@@ -186,18 +231,59 @@ function backendChoice(backends: readonly WeightedBackend[], source: string): Mi
   return { type: 'gateway-backends', source, config: { choices: backends.map((b) => ({ backend: b.backend, weight: b.weight })) } };
 }
 
-export function translateRoute(route: RouteObject, ctx: RouteContext, diag: ObjectDiagnostics): void {
+/**
+ * Filters of backendRefs: with one backend they are the rule's own (after the rule's filters). With
+ * several, each would need its own chain behind the weighted choice, which Tideway does not build yet:
+ * reported, and the rule fails closed (null).
+ */
+function perBackendFilters(rule: Record<string, unknown>, at: string, source: string, prefix: string | null, ctx: RouteContext, diag: ObjectDiagnostics): MiddlewareSpec[] | null {
+  const refs = arrayField(rule, 'backendRefs');
+  const withFilters = refs.map((ref, i) => [i, arrayField(ref, 'filters')] as const).filter(([, filters]) => filters.length > 0);
+  if (withFilters.length === 0) return [];
+  if (refs.length > 1) {
+    diag.error(`${at}.backendRefs[${withFilters[0]![0]}].filters`, 'UnsupportedValue', 'filters on one of several backendRefs are not supported yet; requests of this rule are answered 500');
+    return null;
+  }
+  const result = readFilters(withFilters[0]![1], `${at}.backendRefs[0].filters`, source, prefix, ctx, diag);
+  return result.failed ? null : result.middlewares;
+}
+
+/** Adds the route's rules to the table; returns its status, or null when no parentRef names one of our Gateways. */
+export function translateRoute(route: RouteObject, ctx: RouteContext, outer: ObjectDiagnostics): StatusEntry | null {
   const namespace = namespaceOf(route);
   const name = route.metadata.name;
-  const listeners = attachedListeners(route, ctx, diag);
-  if (listeners.length === 0) return;
+  const diag = new RouteProblems(outer);
+  const parents = parentResults(route, ctx, diag);
+  if (parents.length === 0) return null;
   const hostnames = routeHostnames(route, diag);
-  const hosts: string[] = [];
-  for (const listener of listeners) for (const host of intersectHostnames(listener.hostname, hostnames)) if (!hosts.includes(host)) hosts.push(host);
-  if (hosts.length === 0) {
-    diag.error('spec.hostnames', 'NoMatchingListenerHostname', 'no hostname of this route matches a hostname of the listeners it attaches to; nothing is served');
-    return;
+  // Host -> the schemes of the listeners that serve it: a host only an HTTPS listener serves is not
+  // served on plain HTTP (listener isolation), and the other way round.
+  const schemes = new Map<string, Set<string>>();
+  const attached = new Set<Listener>();
+  for (const parent of parents) {
+    let matched = false;
+    for (const listener of parent.listeners) {
+      const hosts = intersectHostnames(listener.hostname, hostnames);
+      if (hosts.length > 0) {
+        matched = true;
+        attached.add(listener);
+      }
+      for (const host of hosts) {
+        const set = schemes.get(host) ?? new Set<string>();
+        set.add(listener.protocol === 'HTTPS' ? 'https' : 'http');
+        schemes.set(host, set);
+      }
+    }
+    if (parent.refusal === null && !matched) {
+      const message = `no hostname of this route matches a hostname of the listeners of Gateway ${parent.parentRef.namespace}/${parent.parentRef.name} it names; not attached`;
+      diag.error('spec.hostnames', 'NoMatchingListenerHostname', message);
+      parent.refusal = { reason: 'NoMatchingListenerHostname', message };
+    }
   }
+  for (const listener of attached) listener.attachedRoutes++;
+  const hosts = [...schemes.keys()];
+  let servedRules = 0;
+  const ruleCount = arrayField(route.spec, 'rules').length;
   const source = `${route.kind} ${namespace}/${name}`;
   const grpc = route.kind === 'GRPCRoute';
   arrayField(route.spec, 'rules').forEach((rule, r) => {
@@ -210,6 +296,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
     const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, ctx, diag);
     const matches = arrayField(rule, 'matches');
     const list = matches.length === 0 ? [{}] : matches;
+    let ruleServed = false;
     list.forEach((match, m) => {
       const mAt = `${at}.matches[${m}]`;
       const path = grpc ? grpcPath(match, mAt, diag) : httpPath(match, mAt, diag);
@@ -218,8 +305,10 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
       const queryParams = grpc ? [] : valueMatches(arrayField(match, 'queryParams'), `${mAt}.queryParams`, false, diag);
       if (headers === null || queryParams === null) return;
       const method = grpc ? '' : (stringField(match, 'method') ?? '');
-      const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, diag);
-      const middlewares = [...filters.middlewares];
+      const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, ctx, diag);
+      const backendFilters = perBackendFilters(rule, at, source, path.prefix, ctx, diag);
+      if (backendFilters === null) filters.failed = true;
+      const middlewares = [...filters.middlewares, ...(backendFilters ?? [])];
       let backend: string | null = null;
       if (filters.failed) middlewares.unshift(backendChoice([{ backend: null, weight: 1 }], source));
       else if (!filters.answers) {
@@ -235,7 +324,15 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
       const signature = predicated ? ` ${JSON.stringify([method, headers, queryParams])}` : '';
       const conflictKey = `${path.kind} ${path.kind === 'Prefix' ? prefixKey(path.path) : path.path}${signature}`;
       for (const host of hosts) {
-        const claim = ctx.routes.claimPath(host, conflictKey, path, mAt, `${source} ${mAt}`, diag);
+        const served = schemes.get(host)!;
+        const scheme = served.size === 1 ? ([...served][0] as 'http' | 'https') : '';
+        // A route of one scheme conflicts with the same path served on both (and Ingresses serve both);
+        // one served on both conflicts with either scheme's.
+        const key = scheme === '' ? conflictKey : `${conflictKey} ${scheme}`;
+        const where = `${source} ${mAt}`;
+        const rivals = scheme === '' ? [`${conflictKey} http`, `${conflictKey} https`] : [conflictKey];
+        if (rivals.some((rival) => ctx.routes.claimPath(host, rival, path, mAt, where, diag) === null)) continue;
+        const claim = ctx.routes.claimPath(host, key, path, mAt, where, diag);
         if (claim === null) continue;
         const spec: RouteSpec = {
           id: `${route.kind}/${namespace}/${name}#${r}.${m}`,
@@ -247,10 +344,40 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, diag: Obje
           backend,
           options,
           middlewares,
-          gateway,
+          gateway: scheme === '' ? gateway : { ...gateway, scheme },
         };
         claim.add(spec);
+        ruleServed = true;
       }
     });
+    if (ruleServed) servedRules++;
   });
+  return routeStatus(route, parents, diag, servedRules, ruleCount);
+}
+
+function routeStatus(route: RouteObject, parents: readonly ParentResult[], diag: RouteProblems, servedRules: number, ruleCount: number): StatusEntry {
+  const refs = diag.refProblem;
+  const resolved = refs === null
+    ? condition('ResolvedRefs', true, 'ResolvedRefs', 'every reference is resolved')
+    : condition('ResolvedRefs', false, refs.reason, refs.message);
+  const noneServed = ruleCount > 0 && servedRules === 0 && diag.unsupported !== null;
+  return {
+    kind: route.kind,
+    namespace: namespaceOf(route),
+    name: route.metadata.name,
+    generation: generationOf(route),
+    parents: parents.map((p) => {
+      const conditions = [
+        p.refusal !== null
+          ? condition('Accepted', false, p.refusal.reason, p.refusal.message)
+          : noneServed
+            ? condition('Accepted', false, 'UnsupportedValue', diag.unsupported!)
+            : condition('Accepted', true, 'Accepted', 'the route is attached'),
+        resolved,
+      ];
+      // Some rules or matches were dropped while others serve (GEP-1364's PartiallyInvalid).
+      if (p.refusal === null && !noneServed && diag.unsupported !== null) conditions.push(condition('PartiallyInvalid', true, 'UnsupportedValue', diag.unsupported));
+      return { parentRef: p.parentRef, conditions };
+    }),
+  };
 }

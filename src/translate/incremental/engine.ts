@@ -190,9 +190,12 @@ export class IncrementalTranslator {
     return delta;
   }
 
-  /** The whole table and diagnostics, as translate() would give them for the same objects. */
+  /**
+   * The whole table and diagnostics, as translate() would give them for the same objects. No Gateway API
+   * status: while Gateway API objects exist the translator is not complete and translate() runs instead.
+   */
   result(sourceDiagnostics: readonly Diagnostic[] = []): TranslateResult {
-    return { table: this.table(), diagnostics: this.diagnosticList(sourceDiagnostics) };
+    return { table: this.table(), diagnostics: this.diagnosticList(sourceDiagnostics), gatewayStatus: { entries: [] } };
   }
 
   /** The whole table (version 0): hosts and backends sorted as translate() sorts them. */

@@ -1,0 +1,41 @@
+// Status of our Gateways and the features our GatewayClasses announce.
+import { arrayField } from '../shape.ts';
+import type { GatewayView } from './listeners.ts';
+import { condition, generationOf, listenerStatus, type StatusEntry } from './status.ts';
+
+/**
+ * Conformance features Tideway supports (GatewayClass status.supportedFeatures), the names of the
+ * Gateway API's conformance suite. docs/gateway-api.md lists every feature, supported or not, and why.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = [
+  'Gateway', 'GatewayHTTPListenerIsolation', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
+  'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',
+  'HTTPRouteCORS', 'HTTPRouteHostRewrite', 'HTTPRouteMethodMatching', 'HTTPRouteNamedRouteRule', 'HTTPRouteParentRefPort', 'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite', 'HTTPRoutePortRedirect', 'HTTPRouteQueryParamMatching', 'HTTPRouteRequestMirror', 'HTTPRouteRequestMultipleMirrors',
+  'HTTPRouteRequestPercentageMirror', 'HTTPRouteRequestTimeout', 'HTTPRouteResponseHeaderModification', 'HTTPRouteSchemeRedirect', 'ReferenceGrant',
+];
+
+export function gatewayStatus(view: GatewayView): StatusEntry {
+  const { gateway, listeners } = view;
+  const listenerStatuses = listeners.map(listenerStatus);
+  const requested = arrayField(gateway.spec, 'addresses');
+  const anyAccepted = listeners.some((l) => !l.problems.some((p) => p.condition === 'Accepted'));
+  const anyServed = listeners.some((l) => l.usable);
+  const accepted = requested.length > 0
+    ? condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses cannot be honoured: Tideway\'s address is the one of its Service (--publish-service or --publish-address); remove spec.addresses')
+    : listeners.length > 0 && !anyAccepted
+      ? condition('Accepted', false, 'ListenersNotValid', 'no listener is valid')
+      : condition('Accepted', true, 'Accepted', 'the Gateway is accepted');
+  const programmed = accepted.status === 'True' && anyServed
+    ? condition('Programmed', true, 'Programmed', 'the Gateway is served')
+    : condition('Programmed', false, requested.length > 0 ? 'AddressNotUsable' : 'Invalid', accepted.status === 'True' ? 'no listener is served' : accepted.message);
+  return {
+    kind: 'Gateway',
+    namespace: view.ref.slice(0, view.ref.indexOf('/')),
+    name: gateway.metadata.name,
+    generation: generationOf(gateway),
+    conditions: [accepted, programmed],
+    listeners: listenerStatuses,
+  };
+}

@@ -1,0 +1,84 @@
+// The status translation computes for Gateway API objects, as data: which conditions the Lease leader
+// writes (src/status/ adds lastTransitionTime and observedGeneration). Pure, like all of translate/.
+// Reasons are the spec's (gateway.networking.k8s.io v1.6).
+import type { Listener, ListenerProblem } from './listeners.ts';
+
+export interface ConditionSpec {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+export interface ObjectId {
+  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute';
+  /** Absent for GatewayClass. */
+  namespace?: string;
+  name: string;
+  /** metadata.generation the conditions are about (observedGeneration). */
+  generation: number;
+}
+
+export interface ListenerStatusSpec {
+  name: string;
+  attachedRoutes: number;
+  supportedKinds: { group: string; kind: string }[];
+  conditions: ConditionSpec[];
+}
+
+export interface ParentRefSpec {
+  group: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+}
+
+export interface RouteParentStatusSpec {
+  parentRef: ParentRefSpec;
+  conditions: ConditionSpec[];
+}
+
+type Id = Omit<ObjectId, 'kind'>;
+
+export type StatusEntry =
+  | Id & { kind: 'GatewayClass'; conditions: ConditionSpec[]; supportedFeatures: string[] }
+  | Id & { kind: 'Gateway'; conditions: ConditionSpec[]; listeners: ListenerStatusSpec[] }
+  | Id & { kind: 'HTTPRoute' | 'GRPCRoute'; parents: RouteParentStatusSpec[] };
+
+/** Everything the leader writes for one translation, sorted by kind, namespace and name. */
+export interface GatewayApiStatus {
+  entries: StatusEntry[];
+}
+
+export function condition(type: string, ok: boolean, reason: string, message: string): ConditionSpec {
+  return { type, status: ok ? 'True' : 'False', reason, message };
+}
+
+function first(problems: readonly ListenerProblem[], kind: ListenerProblem['condition']): ListenerProblem | undefined {
+  return problems.find((p) => p.condition === kind);
+}
+
+export function listenerStatus(listener: Listener): ListenerStatusSpec {
+  const accepted = first(listener.problems, 'Accepted');
+  const refs = first(listener.problems, 'ResolvedRefs');
+  const conflict = first(listener.problems, 'Conflicted');
+  const programmed = listener.usable;
+  return {
+    name: listener.name,
+    attachedRoutes: listener.attachedRoutes,
+    supportedKinds: listener.kinds.map((kind) => ({ group: 'gateway.networking.k8s.io', kind })),
+    conditions: [
+      accepted ? condition('Accepted', false, accepted.reason, accepted.message) : condition('Accepted', true, 'Accepted', 'the listener is accepted'),
+      programmed ? condition('Programmed', true, 'Programmed', 'the listener is served') : condition('Programmed', false, 'Invalid', (accepted ?? refs ?? conflict)?.message ?? 'the listener is not served'),
+      refs ? condition('ResolvedRefs', false, refs.reason, refs.message) : condition('ResolvedRefs', true, 'ResolvedRefs', 'every reference is resolved'),
+      conflict ? condition('Conflicted', true, conflict.reason, conflict.message) : condition('Conflicted', false, 'NoConflicts', 'no conflict with another listener'),
+    ],
+  };
+}
+
+export function generationOf(object: { metadata: { generation?: number } }): number {
+  const g = object.metadata.generation;
+  return typeof g === 'number' ? g : 0;
+}
