@@ -187,14 +187,19 @@ export class EventRecorder {
       return 'done';
     }
     const known = this.known.get(key);
-    if (known && !this.recurring.has(key)) return 'done';
+    // This write takes the occurrence; one that happens while it is in flight is counted by the next.
+    const recurring = this.recurring.delete(key);
+    if (known && !recurring) return 'done';
     if (!(await this.bucket.acquire(term))) return 'done';
     const { name, namespace } = intent;
     if (known) {
       const body = { count: known.count + 1, lastTimestamp: new Date().toISOString() };
       const patched = await attempt(() => this.o.api.patchNamespacedEvent({ name, namespace, body }, this.callOptions(term, 'merge')));
       if (patched.ok) return this.emitted(key, patched.value.count ?? body.count);
-      if (patched.error.kind !== 'not-found') return this.failed(term, `cannot update an Event: ${patched.error.message}`, intent);
+      if (patched.error.kind !== 'not-found') {
+        this.recurring.add(key); // the retry still counts it
+        return this.failed(term, `cannot update an Event: ${patched.error.message}`, intent);
+      }
       this.known.delete(key); // expired on the server (event TTL): create it anew
     }
     const created = await attempt(() => this.o.api.createNamespacedEvent({ namespace, body: this.newEvent(intent) }, this.callOptions(term)));
@@ -209,7 +214,6 @@ export class EventRecorder {
 
   private emitted(key: string, count: number): WorkResult {
     this.problems.resolved(TOPIC);
-    this.recurring.delete(key);
     if (this.term) this.known.set(key, { count, emittedAt: performance.now() });
     return 'done';
   }
