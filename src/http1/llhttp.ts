@@ -3,6 +3,7 @@
 // as node:http (same C parser, same flags), while the layers between socket and proxy disappear.
 // `_http_common` is a legacy but stable module; this file is the only place that touches it.
 import { createRequire } from 'node:module';
+import { nameIs } from './header-names.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -43,6 +44,21 @@ const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kLenientNon
 
 /** Return value of the headers-complete callback telling llhttp the response has no body (HEAD). */
 export const SKIP_BODY = 1;
+
+/**
+ * Return value of the headers-complete callback telling llhttp to stop after the head (it reports the
+ * message complete and `execute` returns the head's length), so the owner reads a Content-Length body
+ * itself: the body then reaches the proxy as slices of the socket's own read buffers, where llhttp's
+ * body callback would copy every piece into a new Buffer (a copy, a JS call, and external memory that
+ * drives V8 into a full GC for every 64 MiB forwarded). The parser must be reset before the next message.
+ */
+export const HEAD_ONLY = 2;
+
+/**
+ * A Content-Length body at least this long is read past llhttp (HEAD_ONLY); a shorter one is not worth
+ * the parser reset and usually arrives in the same read as its head anyway.
+ */
+export const MIN_DIRECT_BODY = 8 * 1024;
 
 export function isLlhttpError(value: number | LlhttpError | undefined): value is LlhttpError {
   return typeof value === 'object' && value !== null;
@@ -93,6 +109,25 @@ export interface ParserCallbacks<P> {
   headersComplete(this: P, versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, status: number, reason: string, upgrade: boolean, keepAlive: boolean): number;
   body(this: P, chunk: Buffer): void;
   messageComplete(this: P): void;
+}
+
+const NO_RESOURCE = {};
+
+/** Readies a parser for the next message after HEAD_ONLY stopped it (callbacks and owner are kept). */
+export function resetParser(parser: LlhttpParser, type: number, maxHeaderBytes: number): void {
+  parser.initialize(type, NO_RESOURCE, maxHeaderBytes, LENIENT_NONE);
+}
+
+/**
+ * The body length a head announces, for a head llhttp accepted: llhttp refuses a duplicate, a list-valued
+ * or a non-numeric Content-Length and one sent with Transfer-Encoding before the head completes, so a
+ * Content-Length here is the message's one exact framing. -1 when there is none.
+ */
+export function contentLength(headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (nameIs(headers[i]!, 'content-length')) return Number(headers[i + 1]);
+  }
+  return -1;
 }
 
 /** A strict (no leniency) parser of `type`, carrying its owner as `conn`, with the callbacks set. */

@@ -187,28 +187,26 @@ export class EventRecorder {
       return 'done';
     }
     const known = this.known.get(key);
-    // This write takes the occurrence; one that happens while it is in flight is counted by the next.
-    const recurring = this.recurring.delete(key);
-    if (known && !recurring) return 'done';
+    // The recurrence is taken now: one that happens while this call is in flight stays flagged, and the
+    // queue runs the key again afterwards (clearing the flag at the end lost it under a slow API).
+    const recurred = this.recurring.delete(key);
+    if (known && !recurred) return 'done';
     if (!(await this.bucket.acquire(term))) return 'done';
     const { name, namespace } = intent;
     if (known) {
       const body = { count: known.count + 1, lastTimestamp: new Date().toISOString() };
       const patched = await attempt(() => this.o.api.patchNamespacedEvent({ name, namespace, body }, this.callOptions(term, 'merge')));
       if (patched.ok) return this.emitted(key, patched.value.count ?? body.count);
-      if (patched.error.kind !== 'not-found') {
-        this.recurring.add(key); // the retry still counts it
-        return this.failed(term, `cannot update an Event: ${patched.error.message}`, intent);
-      }
+      if (patched.error.kind !== 'not-found') return this.failed(term, `cannot update an Event: ${patched.error.message}`, intent, key, recurred);
       this.known.delete(key); // expired on the server (event TTL): create it anew
     }
     const created = await attempt(() => this.o.api.createNamespacedEvent({ namespace, body: this.newEvent(intent) }, this.callOptions(term)));
     if (created.ok) return this.emitted(key, 1);
-    if (created.error.kind !== 'conflict') return this.failed(term, `cannot create an Event: ${created.error.message}`, intent);
+    if (created.error.kind !== 'conflict') return this.failed(term, `cannot create an Event: ${created.error.message}`, intent, key, recurred);
     // It exists: written by an earlier leader, or by this replica before a restart. Adopted as it is:
     // counting it again would raise the count at every leader change.
     const read = await attempt(() => this.o.api.readNamespacedEvent({ name, namespace }, this.callOptions(term)));
-    if (!read.ok) return this.failed(term, `cannot read an existing Event: ${read.error.message}`, intent);
+    if (!read.ok) return this.failed(term, `cannot read an existing Event: ${read.error.message}`, intent, key, recurred);
     return this.emitted(key, read.value.count ?? 1);
   }
 
@@ -218,8 +216,9 @@ export class EventRecorder {
     return 'done';
   }
 
-  private failed(term: AbortSignal, message: string, intent: EventIntent): WorkResult {
+  private failed(term: AbortSignal, message: string, intent: EventIntent, key: string, recurred: boolean): WorkResult {
     if (term.aborted) return 'done';
+    if (recurred) this.recurring.add(key); // still owed by the retry
     // The Event's name goes in the fields: the message stays the same for every Event, so an API
     // outage is logged once.
     this.problems.problem(TOPIC, message, { event: `${intent.namespace}/${intent.name}` });

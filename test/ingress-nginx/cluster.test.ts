@@ -76,6 +76,11 @@ describe('ingress-nginx settings and class from the API', () => {
     assert.equal(status, 503);
   });
 
+  it('block-cidrs in the ConfigMap denies its clients on every Ingress', async () => {
+    api.update(configMap({ 'block-cidrs': '127.0.0.0/8' }));
+    await gw.until('clients of 127.0.0.0/8 refused', async () => (await request(gw.port, { path: '/', headers: { host: 'shop.test' } })).status === 403);
+  });
+
   it('tideway check --ingress-nginx-compat --kubeconfig prints the migration report and exits 1', async () => {
     const run = await check(['--ingress-nginx-compat', '--kubeconfig', gw.kubeconfigPath]);
     assert.equal(run.code, 1, run.stderr);

@@ -35,6 +35,10 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     v2 = await startBackend('web-v2');
     failing = await startBackend('failing');
     failing.handler = (req, res) => {
+      if (req.url === '/moved') {
+        res.writeHead(302, { location: 'http://internal/app/next', 'set-cookie': ['sid=1; Path=/app/cart; Domain=internal'] }).end();
+        return;
+      }
       const status = Number(req.url!.slice(1)) || 200;
       res.writeHead(status, { 'content-type': 'text/html', 'x-app': 'kept' }).end(`<pre>stack trace of ${status}</pre>`);
     };
@@ -62,6 +66,10 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('limit', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
         site('exempt', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}limit-allowlist`]: '127.0.0.1/32' }),
         site('errors', { [`${N}custom-http-errors`]: '500,503' }, '/', 'Prefix', 'failing'),
+        site('rewritten', {
+          [`${N}proxy-redirect-from`]: 'http://internal/app/', [`${N}proxy-redirect-to`]: '/',
+          [`${N}proxy-cookie-path`]: '/app/ /', [`${N}proxy-cookie-domain`]: 'internal rewritten.test',
+        }, '/', 'Prefix', 'failing'),
         site('fallback', { [`${N}default-backend`]: 'web-v2' }, '/', 'Prefix', 'empty'),
         site('twin', { [`${N}from-to-www-redirect`]: 'true' }),
         site('aliased', { [`${N}server-alias`]: 'alias.test, rewrite.test' }),
@@ -146,6 +154,12 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     assert.deepEqual([hidden.status, hidden.body, hidden.headers['content-type'], hidden.headers['x-app']], [500, '500 Internal Server Error\n', 'text/plain; charset=utf-8', 'kept']);
     const shown = await get('errors.test', '/404');
     assert.deepEqual([shown.status, shown.body], [404, '<pre>stack trace of 404</pre>']);
+  });
+
+  it('proxy-redirect-from/-to and proxy-cookie-path/-domain rewrite the backend\'s Location and cookies', async () => {
+    const res = await get('rewritten.test', '/moved');
+    assert.equal(res.headers.location, '/next');
+    assert.deepEqual(res.headers['set-cookie'], ['sid=1; Path=/cart; Domain=rewritten.test']);
   });
 
   it('default-backend serves the paths whose Service has no endpoint', async () => {

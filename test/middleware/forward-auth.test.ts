@@ -89,6 +89,15 @@ describe('forward-auth', () => {
     assert.equal(ctx.header('location'), `https://auth.test/oauth2/start?rd=${encodeURIComponent('http://shop.test/a?b=c')}`);
   });
 
+  it('signinRedirectParam renames rd; X-Auth-Request-Redirect is the path, or requestRedirect, never the client\'s', async () => {
+    const ctx = await run(chain({ signinUrl: 'https://auth.test/start', signinRedirectParam: 'next' }), { authority: 'shop.test', path: '/a', headers: { 'x-auth-request-redirect': 'https://evil.test/' } });
+    assert.equal(ctx.header('location'), `https://auth.test/start?next=${encodeURIComponent('http://shop.test/a')}`);
+    assert.equal(calls.at(-1)!.headers['x-auth-request-redirect'], '/a');
+    await run(chain({ requestRedirect: 'https://shop.test/after-login' }), { path: '/b' });
+    assert.equal(calls.at(-1)!.headers['x-auth-request-redirect'], 'https://shop.test/after-login');
+    assert.equal(configError('forward-auth', { url: 'http://auth/', signinRedirectParam: 'a b' }), 'signinRedirectParam: "a b" is not a query parameter name');
+  });
+
   it('sends only authRequestHeaders when listed, and the configured method', async () => {
     await run(chain({ authRequestHeaders: ['X-Token'], method: 'GET' }), { method: 'DELETE', headers: { 'x-token': 'good', cookie: 'secret=1' } });
     const call = calls.at(-1)!;

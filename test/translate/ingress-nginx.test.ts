@@ -51,6 +51,16 @@ describe('ingress-nginx annotations', () => {
     assert.equal(firstRoute(result).options.connectTimeoutMs, 7_000);
   });
 
+  it('affinity: INGRESSCOOKIE by default, domain and expires; auth-url with its signin parameter and redirect header', () => {
+    const route = firstRoute(run([nginxIngress('web', {
+      [`${N}affinity`]: 'cookie', [`${N}session-cookie-domain`]: '.a.test', [`${N}session-cookie-expires`]: '172800',
+      [`${N}auth-url`]: 'http://auth.test/verify', [`${N}auth-signin`]: 'https://login.test/', [`${N}auth-signin-redirect-param`]: 'next', [`${N}auth-request-redirect`]: '/back',
+    })]));
+    const byType = Object.fromEntries(route.middlewares.map((m) => [m.type, m.config]));
+    assert.deepEqual(byType.affinity, { cookieName: 'INGRESSCOOKIE', domain: '.a.test', maxAge: '172800s' });
+    assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);
@@ -133,12 +143,18 @@ describe('ingress-nginx annotations: bad input', () => {
       { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'auth-map' },
       { [`${N}auth-type`]: 'basic' },
       { [`${N}auth-type`]: 'kerberos', [`${N}auth-secret`]: 'users' },
+      { [`${N}auth-tls-secret`]: 'default/ca' },
     ];
     for (const annotations of cases) {
       const result = run([nginxIngress('web', annotations)]);
       assert.equal(firstRoute(result).middlewares[0]!.type, 'deny', JSON.stringify(annotations));
       assert.ok(result.diagnostics.some((d) => d.severity === 'error' && d.field.startsWith(`metadata.annotations["${N}auth-`)), JSON.stringify(result.diagnostics));
     }
+  });
+
+  it('optional client certificates are not a reason to deny', () => {
+    const result = run([nginxIngress('web', { [`${N}auth-tls-secret`]: 'default/ca', [`${N}auth-tls-verify-client`]: 'optional' })]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
   });
 
   it('a non-numeric limit is an error and no limit applies (the default)', () => {
@@ -181,6 +197,12 @@ describe('ingress-nginx extra host names', () => {
     const missing = run([nginxIngress('web', { [`${N}default-backend`]: 'gone' })]);
     assert.equal(missing.diagnostics.find((d) => d.severity === 'error')?.reason, 'ServiceNotFound');
     assert.notEqual(firstRoute(missing).backend, null);
+  });
+
+  it('proxy-cookie-path with one word, and proxy-redirect-from without -to, are errors; nothing is rewritten', () => {
+    const result = run([nginxIngress('web', { [`${N}proxy-cookie-path`]: '/app/', [`${N}proxy-redirect-from`]: 'http://a/' })]);
+    assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('proxy-redirect-from'), field('proxy-cookie-path')]);
+    assert.deepEqual(firstRoute(result).middlewares, []);
   });
 
   it('a bad limit-allowlist CIDR fails closed', () => {
@@ -276,5 +298,44 @@ describe('ingress-nginx ConfigMap (--ingress-nginx-configmap)', () => {
     assert.equal(firstRoute(bad).options.maxBodyBytes, 1024 * 1024);
     const missing = withConfigMap([nginxIngress('web', {})]);
     assert.equal(missing.diagnostics[0]!.reason, 'ConfigMapNotFound');
+  });
+});
+
+describe('ingress-nginx ConfigMap: access control for every Ingress', () => {
+  const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ingress-nginx', name: 'controller' }, data }) as unknown as AnyKubeObject;
+  const withConfigMap = (objects: AnyKubeObject[]) => {
+    const state = clusterState([...objects, ...webBackend()]);
+    return translate({ ...state, configMaps: objects.filter((o) => o.kind === 'ConfigMap') as never }, { nginxConfigMap: 'ingress-nginx/controller' });
+  };
+  const typesOf = (result: ReturnType<typeof translate>, host: string) => result.table.hosts.find((h) => h.host === host)!.routes[0]!.middlewares;
+
+  it('whitelist-source-range and block-cidrs apply to every Ingress; an annotation replaces the allow list, never the block list', () => {
+    const result = withConfigMap([
+      cm({ 'whitelist-source-range': '10.0.0.0/8', 'block-cidrs': '192.0.2.0/24' }),
+      nginxIngress('plain', {}),
+      nginxIngress('own', { [`${N}whitelist-source-range`]: '172.16.0.0/12', [`${N}denylist-source-range`]: '10.1.0.0/16' }, [path('/', 'Prefix')], 'b.test'),
+    ]);
+    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { allow: ['10.0.0.0/8'], deny: ['192.0.2.0/24'] });
+    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { allow: ['172.16.0.0/12'], deny: ['10.1.0.0/16', '192.0.2.0/24'] });
+  });
+
+  it('global-auth-url guards every Ingress unless it has its own auth-url or enable-global-auth: "false"', () => {
+    const result = withConfigMap([
+      cm({ 'global-auth-url': 'http://auth.test/verify', 'global-auth-response-headers': 'X-User' }),
+      nginxIngress('plain', {}),
+      nginxIngress('own', { [`${N}auth-url`]: 'http://other.test/' }, [path('/', 'Prefix')], 'b.test'),
+      nginxIngress('exempt', { [`${N}enable-global-auth`]: 'false' }, [path('/', 'Prefix')], 'c.test'),
+    ]);
+    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { url: 'http://auth.test/verify', authResponseHeaders: ['X-User'] });
+    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { url: 'http://other.test/' });
+    assert.deepEqual(typesOf(result, 'c.test'), []);
+  });
+
+  it('a bad global CIDR or auth URL fails closed on every Ingress, naming the ConfigMap key', () => {
+    const result = withConfigMap([cm({ 'whitelist-source-range': '10.0.0.0/99', 'global-auth-url': 'not a url' }), nginxIngress('plain', {})]);
+    assert.equal(typesOf(result, 'a.test')[0]!.type, 'deny');
+    const fields = result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field);
+    assert.ok(fields.includes('ConfigMap ingress-nginx/controller: data["whitelist-source-range"]'), JSON.stringify(fields));
+    assert.ok(fields.includes('ConfigMap ingress-nginx/controller: data["global-auth-url"]'), JSON.stringify(fields));
   });
 });

@@ -12,7 +12,8 @@ import { answer } from './answer.ts';
 const undici = lazyModule<typeof import('undici')>('undici');
 
 /** Not sent to the auth service: the subrequest has no body and its own connection and host. */
-const SKIPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
+// x-auth-request-redirect is the gateway's to set (below): a client's would be trusted by the auth service.
+const SKIPPED_REQUEST_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'x-auth-request-redirect']);
 /** Not copied from a refusal to the client: framing belongs to the proxy. */
 const SKIPPED_RESPONSE_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'trailer', 'upgrade', 'proxy-connection']);
 /** A refusal's body is passed on when small (a login page, a JSON error); beyond this it is replaced. */
@@ -39,6 +40,7 @@ function subrequestHeaders(ctx: Context, c: ForwardAuthConfig): string[] {
     'x-original-method', req.method,
     'x-original-url', url,
     'x-real-ip', req.clientAddress,
+    'x-auth-request-redirect', c.requestRedirect ?? req.path,
   );
   return headers;
 }
@@ -54,9 +56,9 @@ async function readCapped(body: AsyncIterable<Buffer>): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
-function signinLocation(ctx: Context, signinUrl: string): string {
+function signinLocation(ctx: Context, signinUrl: string, param: string): string {
   const original = `${ctx.request.scheme}://${ctx.request.authority}${ctx.request.path}`;
-  return `${signinUrl}${signinUrl.includes('?') ? '&' : '?'}rd=${encodeURIComponent(original)}`;
+  return `${signinUrl}${signinUrl.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(original)}`;
 }
 
 export const forwardAuthFactory: MiddlewareFactory = {
@@ -103,7 +105,7 @@ export const forwardAuthFactory: MiddlewareFactory = {
       ctx.logFields.denied = 'forward-auth';
       if (status === 401 && c.signinUrl !== null) {
         await response.body.dump();
-        return answer(ctx, 302, { location: signinLocation(ctx, c.signinUrl) });
+        return answer(ctx, 302, { location: signinLocation(ctx, c.signinUrl, c.signinRedirectParam) });
       }
       let body: Buffer | null;
       try {

@@ -7,6 +7,7 @@ import { compressFactory } from './compress.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
 import { errorPagesFactory } from './error-pages.ts';
+import { proxyRewriteFactory } from './proxy-rewrite.ts';
 import { forwardAuthFactory } from './forward-auth.ts';
 import { gatewayBackendsFactory } from './gateway-backends.ts';
 import { gatewayRedirectFactory } from './gateway-redirect.ts';
@@ -34,6 +35,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   canaryFactory,
   affinityFactory,
   errorPagesFactory,
+  proxyRewriteFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

@@ -16,11 +16,11 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
   'auth-basic-secret', 'auth-realm',
-  'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin',
+  'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect',
   'enable-compression',
   'rewrite-target',
   'canary', 'canary-backend', 'canary-weight', 'canary-weight-total', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie',
-  'affinity', 'session-cookie-name', 'session-cookie-path', 'session-cookie-max-age', 'session-cookie-secure', 'session-cookie-samesite',
+  'affinity', 'session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-secure', 'session-cookie-samesite',
 ];
 
 /** ingress-nginx sets burst to rps times this when limit-burst-multiplier is not given. */
@@ -199,7 +199,7 @@ function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
 
 function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   if (!a.has('auth-url')) {
-    a.unused(['auth-method', 'auth-response-headers', 'auth-signin'], 'tideway.dev/auth-url');
+    a.unused(['auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect'], 'tideway.dev/auth-url');
     return null;
   }
   const url = a.string('auth-url');
@@ -211,7 +211,15 @@ function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   if (method !== undefined) config.method = method.toUpperCase();
   if (headers) config.authResponseHeaders = headers;
   if (signin !== undefined) config.signinUrl = signin;
-  return spec(ctx, 'forward-auth', config, { url: 'auth-url', method: 'auth-method', authResponseHeaders: 'auth-response-headers', signinUrl: 'auth-signin' }, 'auth-url');
+  const param = a.string('auth-signin-redirect-param');
+  const redirect = a.string('auth-request-redirect');
+  if (param !== undefined) config.signinRedirectParam = param;
+  if (redirect !== undefined) config.requestRedirect = redirect;
+  const fields = {
+    url: 'auth-url', method: 'auth-method', authResponseHeaders: 'auth-response-headers', signinUrl: 'auth-signin',
+    signinRedirectParam: 'auth-signin-redirect-param', requestRedirect: 'auth-request-redirect',
+  };
+  return spec(ctx, 'forward-auth', config, fields, 'auth-url');
 }
 
 function compress(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
@@ -270,7 +278,7 @@ function canary(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   return spec(ctx, 'canary', config, fields, 'canary-backend');
 }
 
-const SESSION_COOKIE = ['session-cookie-name', 'session-cookie-path', 'session-cookie-max-age', 'session-cookie-secure', 'session-cookie-samesite'];
+const SESSION_COOKIE = ['session-cookie-name', 'session-cookie-path', 'session-cookie-domain', 'session-cookie-max-age', 'session-cookie-secure', 'session-cookie-samesite'];
 
 function affinity(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   const mode = a.string('affinity');
@@ -282,15 +290,17 @@ function affinity(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   const config: Record<string, unknown> = {};
   const name = a.string('session-cookie-name');
   const path = a.string('session-cookie-path');
+  const domain = a.string('session-cookie-domain');
   const maxAge = a.number('session-cookie-max-age', true);
   const secure = a.boolean('session-cookie-secure');
   const sameSite = a.string('session-cookie-samesite');
   if (name !== undefined) config.cookieName = name;
   if (path !== undefined) config.path = path;
+  if (domain !== undefined) config.domain = domain;
   if (maxAge !== undefined) config.maxAge = `${maxAge}s`;
   if (secure !== undefined) config.secure = secure;
   if (sameSite !== undefined) config.sameSite = sameSite;
-  const fields = { cookieName: 'session-cookie-name', path: 'session-cookie-path', maxAge: 'session-cookie-max-age', secure: 'session-cookie-secure', sameSite: 'session-cookie-samesite' };
+  const fields = { cookieName: 'session-cookie-name', path: 'session-cookie-path', domain: 'session-cookie-domain', maxAge: 'session-cookie-max-age', secure: 'session-cookie-secure', sameSite: 'session-cookie-samesite' };
   return spec(ctx, 'affinity', config, fields, 'affinity');
 }
 

@@ -12,6 +12,10 @@ export interface ForwardAuthConfig {
   authResponseHeaders: string[];
   /** On 401, redirect the client here with ?rd=<original URL> (ingress-nginx auth-signin). */
   signinUrl: string | null;
+  /** The query parameter of signinUrl that carries the original URL ("rd"). */
+  signinRedirectParam: string;
+  /** X-Auth-Request-Redirect sent to the auth service; null sends the request's path and query (ingress-nginx). */
+  requestRedirect: string | null;
   timeoutMs: number;
 }
 
@@ -44,7 +48,9 @@ export function parseForwardAuthConfig(raw: unknown): ForwardAuthConfig {
   const authResponseHeaders = headerNames(r, 'authResponseHeaders') ?? [];
   const signin = r.string('signinUrl');
   if (signin !== undefined && !/^https?:\/\//.test(signin) && !signin.startsWith('/')) r.fail('signinUrl', 'must be an http(s) URL or an absolute path');
+  const signinRedirectParam = r.string('signinRedirectParam', { test: /^[A-Za-z0-9_.~-]+$/, hint: 'a query parameter name' }) ?? 'rd';
+  const requestRedirect = r.string('requestRedirect', { test: /^[^\r\n\0]+$/, hint: 'a URL or path' }) ?? null;
   const timeoutMs = r.duration('timeout', 1) ?? 5_000;
   r.finish();
-  return { url, method, authRequestHeaders, authResponseHeaders, signinUrl: signin ?? null, timeoutMs };
+  return { url, method, authRequestHeaders, authResponseHeaders, signinUrl: signin ?? null, signinRedirectParam, requestRedirect, timeoutMs };
 }

@@ -7,6 +7,7 @@ import { parseCompressConfig } from './compress.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
 import { parseErrorPagesConfig } from './error-pages.ts';
+import { parseProxyRewriteConfig } from './proxy-rewrite.ts';
 import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
@@ -33,6 +34,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   canary: parseCanaryConfig,
   affinity: parseAffinityConfig,
   'error-pages': parseErrorPagesConfig,
+  'proxy-rewrite': parseProxyRewriteConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

@@ -3,7 +3,7 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  METHODS, REQUEST, createParser, isLlhttpError, statusForParseError,
+  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, createParser, isLlhttpError, resetParser, statusForParseError,
   type LlhttpParser, PendingFields,
 } from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
@@ -40,6 +40,8 @@ export class Http1ClientConnection {
   /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
   private tunnelHead: Buffer[] | null = null;
   private destroyed = false;
+  /** Body bytes of the current Content-Length request still to come, read past llhttp (HEAD_ONLY). */
+  private bodyLeft = 0;
   phase: Phase = PHASE.IDLE;
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
   deadline = 0;
@@ -79,15 +81,46 @@ export class Http1ClientConnection {
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
     this.reading = true;
-    const result = this.parser.execute(chunk);
+    const error = this.parse(chunk);
     this.reading = false;
     const corked = this.corked;
     if (corked !== null) {
       this.corked = null;
       corked.uncork();
     }
-    if (isLlhttpError(result)) this.onParseError(result.code);
-    else if (this.tunnelHead !== null && result < chunk.length) this.bufferForTunnel(chunk.subarray(result));
+    if (error !== null) this.onParseError(error);
+  }
+
+  /** Parses one read: heads through llhttp, Content-Length bodies past it. Returns llhttp's error code. */
+  private parse(chunk: Buffer): string | null {
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (this.bodyLeft > 0) {
+        offset = this.passBody(chunk, offset);
+        continue;
+      }
+      const result = this.parser.execute(offset === 0 ? chunk : chunk.subarray(offset));
+      if (isLlhttpError(result)) return result.code;
+      if (this.tunnelHead !== null) {
+        if (offset + result < chunk.length) this.bufferForTunnel(chunk.subarray(offset + result));
+        return null;
+      }
+      if (this.bodyLeft === 0) return null;
+      offset += result;
+    }
+    return null;
+  }
+
+  /** Body bytes of a Content-Length request, passed on as slices of the read (no copy). */
+  private passBody(chunk: Buffer, offset: number): number {
+    const take = Math.min(this.bodyLeft, chunk.length - offset);
+    this.bodyLeft -= take;
+    this.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+    if (this.bodyLeft === 0 && !this.destroyed) {
+      resetParser(this.parser, REQUEST, this.ctx.limits.maxHeaderBytes);
+      this.handleMessageComplete();
+    }
+    return offset + take;
   }
 
   private bufferForTunnel(chunk: Buffer): void {
@@ -220,6 +253,8 @@ export class Http1ClientConnection {
     this.pendingUrl = '';
     const exchange = new Http1Exchange(this, METHODS[method]!, url, versionMinor, headers, keepAlive, upgrade);
     if (exchange.isUpgrade) this.tunnelHead = [];
+    // Upgrades keep llhttp's own handling: after the head the bytes belong to the tunnel.
+    const direct = !upgrade && !exchange.scan.chunked && exchange.scan.contentLength >= MIN_DIRECT_BODY;
     this.parsing = exchange;
     this.phase = PHASE.BODY;
     this.deadline = Date.now() + this.ctx.limits.requestTimeoutMs;
@@ -232,7 +267,9 @@ export class Http1ClientConnection {
       if (this.queue.length === 0) this.pauseReading();
       this.queue.push(exchange);
     }
-    return 0;
+    if (!direct) return 0;
+    this.bodyLeft = exchange.scan.contentLength;
+    return HEAD_ONLY;
   }
 
   handleBody(chunk: Buffer): void {
@@ -240,6 +277,8 @@ export class Http1ClientConnection {
   }
 
   handleMessageComplete(): void {
+    // llhttp reports a HEAD_ONLY message complete at its head: the body is still to come.
+    if (this.bodyLeft > 0) return;
     const trailers = this.pendingFields.takeTrailers();
     this.pendingUrl = '';
     const exchange = this.parsing;

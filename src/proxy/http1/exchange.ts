@@ -664,6 +664,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     }
   }
 
+  responseDataReleased(): boolean {
+    const socket = this.conn.socket;
+    return this.heldBody === null && this.transform === null && socket.writableLength === 0 && !socket.destroyed;
+  }
+
   private holdUpstreamForClient(): void {
     if (this.waitingClientDrain) return;
     if (this.upstream !== null) {

@@ -242,6 +242,10 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
 
   beginResponseData(): void {}
   endResponseData(): void {}
+  /** HTTP/2 streams write asynchronously: the bytes stay referenced. */
+  responseDataReleased(): boolean {
+    return false;
+  }
 
   onResponseBody(chunk: Buffer): void {
     if (this.holding) {

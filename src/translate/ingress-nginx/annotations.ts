@@ -15,7 +15,10 @@ export const DEFAULT_NGINX_PREFIX = 'nginx.ingress.kubernetes.io';
 export interface NginxTranslation {
   /** The Ingress's annotations with the nginx ones turned into tideway.dev/ ones. */
   annotations: Record<string, unknown>;
-  /** tideway.dev/ name -> the nginx annotation it came from, so that diagnostics name what the user wrote. */
+  /**
+   * tideway.dev/ name -> the field of what it came from (an nginx annotation, or a key of ingress-nginx's
+   * ConfigMap), so that diagnostics name what the user wrote.
+   */
   origins: Map<string, string>;
   /** force-ssl-redirect: redirect to https even without a TLS section. */
   forceSslRedirect: boolean;
@@ -60,9 +63,12 @@ const RENAMED: Record<string, string> = {
   'auth-method': 'auth-method',
   'auth-signin': 'auth-signin',
   'auth-response-headers': 'auth-response-headers',
+  'auth-signin-redirect-param': 'auth-signin-redirect-param',
+  'auth-request-redirect': 'auth-request-redirect',
   'affinity': 'affinity',
   'session-cookie-name': 'session-cookie-name',
   'session-cookie-path': 'session-cookie-path',
+  'session-cookie-domain': 'session-cookie-domain',
   'session-cookie-max-age': 'session-cookie-max-age',
   'session-cookie-secure': 'session-cookie-secure',
   'session-cookie-samesite': 'session-cookie-samesite',
@@ -115,7 +121,20 @@ class NginxReader {
     const key = `tideway.dev/${target}`;
     if (key in this.result.annotations && !this.result.origins.has(target)) return;
     this.result.annotations[key] = value;
-    this.result.origins.set(target, annotationKey(this.prefix, name));
+    this.result.origins.set(target, this.field(name));
+  }
+
+  /** Sets tideway.dev/<target> from a key of ingress-nginx's ConfigMap unless it is already set. */
+  setGlobal(target: string, value: string, origin: string): void {
+    const key = `tideway.dev/${target}`;
+    if (key in this.result.annotations) return;
+    this.result.annotations[key] = value;
+    this.result.origins.set(target, origin);
+  }
+
+  /** Whether the Ingress sets tideway.dev/<name> itself, or through an nginx annotation. */
+  has(name: string): boolean {
+    return `tideway.dev/${name}` in this.result.annotations;
   }
 
   invalid(name: string, message: string): void {
@@ -220,6 +239,17 @@ function basicAuth(r: NginxReader): void {
   if (realm !== undefined) r.set('auth-realm', realm, 'auth-realm');
 }
 
+/**
+ * Client certificate authentication is not implemented. With auth-tls-verify-client "on" (the
+ * default) ingress-nginx refuses clients without a valid certificate: serving them would turn an
+ * authenticated Ingress into an open one, so the routes deny instead.
+ */
+function clientCertificates(r: NginxReader): void {
+  if (r.value('auth-tls-secret') === undefined) return;
+  const verify = (r.value('auth-tls-verify-client') ?? 'on').toLowerCase();
+  if (verify === 'on') r.failClosed('auth-tls-secret', 'client certificate authentication is not implemented; the routes deny rather than serve without it');
+}
+
 function cors(r: NginxReader): void {
   const enabled = booleanValue(r, 'enable-cors');
   if (enabled !== true) {
@@ -299,9 +329,36 @@ function requestHeaders(r: NginxReader): void {
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** "from to" (nginx's proxy_cookie_path / proxy_cookie_domain); "off" is none. */
+function pair(r: NginxReader, name: string): { from: string; to: string } | null {
+  const value = r.value(name);
+  if (value === undefined || value.toLowerCase() === 'off') return null;
+  const parts = value.split(/\s+/);
+  if (parts.length === 2) return { from: parts[0]!, to: parts[1]! };
+  r.invalid(name, `expected "off" or "<from> <to>", got ${JSON.stringify(value)}`);
+  return null;
+}
+
+/** proxy-redirect-from/-to, proxy-cookie-path, proxy-cookie-domain -> one proxy-rewrite middleware. */
+function proxyRewrite(r: NginxReader): void {
+  const config: Record<string, unknown> = {};
+  const from = r.value('proxy-redirect-from');
+  // "off" and "default" (nginx's own proxy_pass-based rewrite) leave Location alone.
+  if (from !== undefined && from !== 'off' && from !== 'default') {
+    const to = r.value('proxy-redirect-to');
+    if (to === undefined) r.invalid('proxy-redirect-from', 'needs proxy-redirect-to');
+    else config.location = { from, to };
+  }
+  const cookiePath = pair(r, 'proxy-cookie-path');
+  const cookieDomain = pair(r, 'proxy-cookie-domain');
+  if (cookiePath !== null) config.cookiePath = cookiePath;
+  if (cookieDomain !== null) config.cookieDomain = cookieDomain;
+  if (Object.keys(config).length > 0) r.result.extra.push({ type: 'proxy-rewrite', source: 'annotations', config });
+}
+
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
-function customErrors(r: NginxReader): void {
-  const value = r.value('custom-http-errors');
+function customErrors(r: NginxReader, global: string | null): void {
+  const value = r.value('custom-http-errors') ?? global ?? undefined;
   if (value === undefined) return;
   const statuses = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = statuses.find((s) => !/^\d{3}$/.test(s) || Number(s) < 400 || Number(s) > 599);
@@ -320,6 +377,32 @@ function defaultBackend(r: NginxReader): void {
 }
 
 /**
+ * ingress-nginx's ConfigMap settings that act as annotations on every Ingress: allow and deny lists
+ * (an annotation replaces them; block-cidrs always applies) and the global external auth (unless the
+ * Ingress has its own auth-url, or enable-global-auth: "false").
+ */
+function applyGlobals(r: NginxReader, globals: NginxGlobals): void {
+  const origin = (key: string): string => `ConfigMap ${globals.configMap}: data[${JSON.stringify(key)}]`;
+  if (globals.allowSourceRange !== null) r.setGlobal('allow-source-range', globals.allowSourceRange, origin('whitelist-source-range'));
+  if (globals.denySourceRange !== null) r.setGlobal('deny-source-range', globals.denySourceRange, origin('denylist-source-range'));
+  if (globals.blockCidrs !== null) {
+    const own = r.result.annotations['tideway.dev/deny-source-range'];
+    r.result.annotations['tideway.dev/deny-source-range'] = typeof own === 'string' && own.trim() !== '' ? `${own},${globals.blockCidrs}` : globals.blockCidrs;
+    if (typeof own !== 'string') r.result.origins.set('deny-source-range', origin('block-cidrs'));
+  }
+  const auth = globals.auth;
+  if (auth === null || r.has('auth-url') || booleanValue(r, 'enable-global-auth') === false) return;
+  for (const [target, value, key] of [
+    ['auth-url', auth.url, 'global-auth-url'],
+    ['auth-method', auth.method, 'global-auth-method'],
+    ['auth-response-headers', auth.responseHeaders, 'global-auth-response-headers'],
+    ['auth-signin', auth.signin, 'global-auth-signin'],
+  ] as const) {
+    if (value !== null) r.setGlobal(target, value, origin(key));
+  }
+}
+
+/**
  * The nginx annotations of one Ingress (prefix without the trailing "/"), as tideway.dev/ ones plus
  * extras. `diag` receives the warnings of the table and the errors of malformed values.
  */
@@ -332,12 +415,15 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   sslRedirect(r, globals.forceSslRedirect);
   ipRanges(r);
   basicAuth(r);
+  clientCertificates(r);
   cors(r);
   rateLimit(r, globals.limitStatus);
   affinity(r);
   backendTls(r);
   requestHeaders(r);
   defaultBackend(r);
-  customErrors(r);
+  customErrors(r, globals.customHttpErrors);
+  applyGlobals(r, globals);
+  proxyRewrite(r);
   return r.result;
 }

@@ -19,10 +19,30 @@ export interface NginxGlobals {
   forceSslRedirect: boolean;
   /** limit-req-status-code: the answer to requests over a limit-rps / limit-rpm. */
   limitStatus: number;
+  /** "namespace/name" of the ConfigMap, for diagnostics; null without one. */
+  configMap: string | null;
+  /** whitelist-source-range / denylist-source-range: defaults an Ingress's own annotation replaces. */
+  allowSourceRange: string | null;
+  denySourceRange: string | null;
+  /** block-cidrs: denied on every Ingress, whatever its annotations. */
+  blockCidrs: string | null;
+  /** global-auth-*: external auth of every Ingress without its own auth-url (and without enable-global-auth: "false"). */
+  auth: { url: string; method: string | null; responseHeaders: string | null; signin: string | null } | null;
+  /** custom-http-errors: default of the annotation. */
+  customHttpErrors: string | null;
 }
 
 /** Without --ingress-nginx-configmap: Tideway's defaults, and ingress-nginx's rate-limit answer. */
-export const NO_NGINX_GLOBALS: NginxGlobals = Object.freeze({ defaults: {}, forceSslRedirect: false, limitStatus: 503 });
+export const NO_NGINX_GLOBALS: NginxGlobals = Object.freeze({
+  defaults: {}, forceSslRedirect: false, limitStatus: 503, configMap: null,
+  allowSourceRange: null, denySourceRange: null, blockCidrs: null, auth: null, customHttpErrors: null,
+});
+
+/** Keys with no default, read as they are; bad values are reported where they are used (fail closed for access). */
+export const NGINX_CONFIG_PASSED_ON: readonly string[] = [
+  'whitelist-source-range', 'denylist-source-range', 'block-cidrs',
+  'global-auth-url', 'global-auth-method', 'global-auth-response-headers', 'global-auth-signin', 'custom-http-errors',
+];
 
 /** ingress-nginx's defaults for the keys Tideway reads (internal/ingress/controller/config). */
 export const NGINX_CONFIG_DEFAULTS: Readonly<Record<string, string>> = {
@@ -55,6 +75,12 @@ class Reader {
   constructor(data: Record<string, string>, diag: ObjectDiagnostics) {
     this.data = data;
     this.diag = diag;
+  }
+
+  /** A key with no default: its trimmed value, or null when absent or empty. */
+  passed(key: string): string | null {
+    const value = this.data[key]?.trim();
+    return value ? value : null;
   }
 
   /** The value, or ingress-nginx's default after reporting a bad one. */
@@ -91,6 +117,12 @@ function hsts(r: Reader): string | null {
   return `max-age=${maxAge}${sub ? '; includeSubDomains' : ''}${preload ? '; preload' : ''}`;
 }
 
+function globalAuth(r: Reader): NginxGlobals['auth'] {
+  const url = r.passed('global-auth-url');
+  if (url === null) return null;
+  return { url, method: r.passed('global-auth-method'), responseHeaders: r.passed('global-auth-response-headers'), signin: r.passed('global-auth-signin') };
+}
+
 /** Reads the ConfigMap named "namespace/name" (null: none configured). */
 export function readNginxGlobals(state: ClusterState, ref: string | null, sink: DiagnosticSink): NginxGlobals {
   if (ref === null) return NO_NGINX_GLOBALS;
@@ -108,11 +140,17 @@ export function readNginxGlobals(state: ClusterState, ref: string | null, sink: 
     },
     forceSslRedirect: r.read('force-ssl-redirect', bool, '"true" or "false"'),
     limitStatus: r.read('limit-req-status-code', whole(400, 599), 'a status from 400 to 599'),
+    configMap: ref,
+    allowSourceRange: r.passed('whitelist-source-range'),
+    denySourceRange: r.passed('denylist-source-range'),
+    blockCidrs: r.passed('block-cidrs'),
+    auth: globalAuth(r),
+    customHttpErrors: r.passed('custom-http-errors'),
   };
   for (const [key, how] of Object.entries(NGINX_CONFIG_APPROXIMATED)) {
     if (key in r.data) diag.warning(field(key), 'NginxSettingApproximated', `approximated: ${how}`);
   }
-  const unused = Object.keys(r.data).filter((key) => !(key in NGINX_CONFIG_DEFAULTS) && !(key in NGINX_CONFIG_APPROXIMATED)).sort();
+  const unused = Object.keys(r.data).filter((key) => !(key in NGINX_CONFIG_DEFAULTS) && !(key in NGINX_CONFIG_APPROXIMATED) && !NGINX_CONFIG_PASSED_ON.includes(key)).sort();
   if (unused.length > 0) diag.warning('data', 'NginxSettingsIgnored', `keys Tideway does not use, ignored: ${unused.join(', ')}`);
   return globals;
 }

@@ -4,7 +4,7 @@
 import type { Ingress } from '../../kube/types.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { isRecord } from '../shape.ts';
-import { annotationField, readNginxAnnotations, type NginxTranslation } from './annotations.ts';
+import { readNginxAnnotations, type NginxTranslation } from './annotations.ts';
 import type { NginxGlobals } from './configmap.ts';
 import { extraHosts } from './hosts.ts';
 import type { MiddlewareSpec } from '../../routing/spec.ts';
@@ -33,7 +33,7 @@ function renamingDiagnostics(diag: ObjectDiagnostics, origins: ReadonlyMap<strin
   const rename = (field: string): string => {
     const m = TIDEWAY_FIELD.exec(field);
     const origin = m ? origins.get(m[1]!) : undefined;
-    return origin === undefined ? field : annotationField(origin);
+    return origin ?? field;
   };
   return {
     kind: diag.kind,
@@ -71,7 +71,7 @@ function checkCaptures(ingress: Ingress, nginx: NginxTranslation, diag: ObjectDi
       if (!isRecord(entry) || entry.pathType !== 'ImplementationSpecific' || typeof entry.path !== 'string') continue;
       const groups = captureGroups(entry.path);
       if (groups === null || groups >= highest) continue;
-      diag.error(annotationField(origin), 'InvalidAnnotation', `refers to capture group $${highest}, but path ${JSON.stringify(entry.path)} has ${groups}; the path is not rewritten`);
+      diag.error(origin, 'InvalidAnnotation', `refers to capture group $${highest}, but path ${JSON.stringify(entry.path)} has ${groups}; the path is not rewritten`);
       delete nginx.annotations['tideway.dev/rewrite-target'];
       return;
     }
