@@ -8,7 +8,7 @@ import { runLoad, type LoadResult } from './load.ts';
 import { h2Preflight } from './h2load.ts';
 import { httpRequest, LOOPBACK } from './net.ts';
 import { watchMachineLoad } from './machine-load.ts';
-import { startSampler, type SideView } from './sampler.ts';
+import { startSampler, type ProcessRole, type SideView } from './sampler.ts';
 import { PLACEMENT, type ProxyName, type Scenario } from './scenarios.ts';
 
 export interface MeasureSettings {
@@ -26,8 +26,10 @@ export interface ProxyTarget {
   readonly port: number;
   /** the TLS port (HTTP/2 by ALPN, self-signed certificate) */
   readonly tlsPort: number;
-  /** processes whose memory is its footprint */
-  memoryPids(): number[];
+  /** the HTTP/2 cleartext (prior knowledge) port */
+  readonly h2cPort: number;
+  /** processes whose memory is its footprint, with their role ("primary", "worker", "process") */
+  memoryProcesses(): ProcessRole[];
   /** throws if the process has died */
   checkAlive(): void;
 }
@@ -54,7 +56,7 @@ export interface MeasureContext {
  */
 export async function checkScenario(scenario: Scenario, target: ProxyTarget): Promise<void> {
   const body = scenario.bodyBytes > 0 ? Buffer.alloc(scenario.bodyBytes, 'x') : undefined;
-  const res = scenario.tls
+  const res = scenario.tls || scenario.h2c
     ? await h2Preflight(scenarioUrl(scenario, target), scenario.method, scenario.headers ?? {}, body)
     : await httpRequest(target.port, scenario.method, scenario.path, body, scenario.headers ?? {});
   if (res.status !== 200 || res.body.length !== scenario.responseBytes) {
@@ -66,7 +68,8 @@ export async function checkScenario(scenario: Scenario, target: ProxyTarget): Pr
 }
 
 function scenarioUrl(scenario: Scenario, target: ProxyTarget): string {
-  return scenario.tls ? `https://${LOOPBACK}:${target.tlsPort}${scenario.path}` : `http://${LOOPBACK}:${target.port}${scenario.path}`;
+  if (scenario.tls) return `https://${LOOPBACK}:${target.tlsPort}${scenario.path}`;
+  return `http://${LOOPBACK}:${scenario.h2c ? target.h2cPort : target.port}${scenario.path}`;
 }
 
 export async function measureScenario(
@@ -86,7 +89,7 @@ export async function measureScenario(
         target.checkAlive();
         const sampler = await startSampler({
           upstreamPort: ctx.upstreamPort,
-          memoryPids: scenario.sampleMemory ? () => target.memoryPids() : undefined,
+          memoryProcesses: scenario.sampleMemory ? () => target.memoryProcesses() : undefined,
         });
         const load = await runLoad(scenario, url, settings.durationSec, PLACEMENT.load);
         const side = await sampler.stop();

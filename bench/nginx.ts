@@ -13,6 +13,8 @@ import { GRPC_PATH_PREFIX, GRPC_RESPONSE_BYTES } from './scenarios.ts';
 const UPSTREAM_FILES: Readonly<Record<string, number>> = { '/small': 1024, '/64k': 65536 };
 /** POST here: the upstream reads and discards the body and answers "ok\n". */
 const UPSTREAM_POST_PATH = '/post';
+/** POST here: the same, answered with 1 KiB. */
+const UPSTREAM_POST_1K_PATH = '/post-1k';
 const STATUS_PATH = '/nginx-status';
 
 export interface NginxInstance {
@@ -82,12 +84,24 @@ function upstreamConfig(dir: string, port: number, grpcPort: number): string {
         root ${join(dir, 'www')};
         location / {
         }
+        # the 64 KiB file again, sent with sendfile and tcp_nopush (nginx's defaults are off): the
+        # side-by-side harness's upstream, whose segments reach the proxy in other sizes and at other times
+        location = /64k-sendfile {
+            alias ${join(dir, 'www', '64k')};
+            sendfile on;
+            tcp_nopush on;
+        }
         # reads the whole body (into memory: the buffer is larger than any body we send), discards
         # it, answers, and keeps the connection open
         location = ${UPSTREAM_POST_PATH} {
             client_body_buffer_size 64k;
             client_max_body_size 1m;
             return 200 "ok\\n";
+        }
+        location = ${UPSTREAM_POST_1K_PATH} {
+            client_body_buffer_size 64k;
+            client_max_body_size 1m;
+            return 200 "${'k'.repeat(1024)}";
         }
         # request and connection counters: throughput over time, and whether proxies reuse connections
         location = ${STATUS_PATH} {
@@ -109,7 +123,12 @@ function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
   return config({
     dir,
     workers,
-    http: `    upstream bench_upstream {
+    http: `    # WebSocket upgrades pass through (bench/websocket.ts); other requests keep upstream keep-alive
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        '' '';
+    }
+    upstream bench_upstream {
         server ${LOOPBACK}:${upstreamPort};
         keepalive 64;
         keepalive_requests 10000000;
@@ -145,6 +164,19 @@ function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
         location / {
             proxy_pass http://bench_upstream;
             proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+        }
+    }
+    # HTTP/2 cleartext with prior knowledge (nginx 1.22 cannot serve it next to HTTP/1.1 on one port)
+    server {
+        listen ${LOOPBACK}:${ports.h2cPort} http2 backlog=4096;
+        http2_max_concurrent_streams 250;
+        client_body_buffer_size 64k;
+        client_max_body_size 1m;
+        location / {
+            proxy_pass http://bench_upstream;
+            proxy_http_version 1.1;
             proxy_set_header Connection "";
         }
     }`,
@@ -162,6 +194,8 @@ export interface ProxyPorts {
   port: number;
   /** TLS, HTTP/2 by ALPN */
   tlsPort: number;
+  /** HTTP/2 cleartext, prior knowledge */
+  h2cPort: number;
   upstreamPort: number;
   upstreamGrpcPort: number;
 }

@@ -26,14 +26,16 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
   const port = await freePort();
   const tlsPort = await freePort();
   if (name === 'nginx') {
-    const ports = { tlsPort, upstreamPort: opts.upstreamPort, upstreamGrpcPort: opts.upstreamGrpcPort };
+    const h2cPort = await freePort();
+    const ports = { tlsPort, h2cPort, upstreamPort: opts.upstreamPort, upstreamGrpcPort: opts.upstreamGrpcPort };
     const nginx = await startNginx({ name: 'proxy', role: 'proxy', port, cpus: proxyCpus(opts.workers), ports, workers: opts.workers });
     return {
       name,
       port,
       tlsPort,
+      h2cPort,
       command: `taskset -c ${proxyCpus(opts.workers)} nginx (worker_processes ${opts.workers}, upstream keepalive 64)`,
-      memoryPids: () => [...nginx.workerPids],
+      memoryProcesses: () => nginx.workerPids.map((pid) => ({ pid, role: 'worker' })),
       checkAlive: () => assertRunning(nginx.process),
       stop: () => nginx.stop(),
     };
@@ -53,9 +55,11 @@ export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Prom
     name,
     port,
     tlsPort,
+    // h2c is recognised by its preface on the plain port
+    h2cPort: port,
     command: `taskset -c ${proxyCpus(opts.workers)} node ${tideway.args.join(' ')}`,
     // with --workers N the data plane runs in child processes: the footprint is the whole tree
-    memoryPids: () => processTree(tideway.pid),
+    memoryProcesses: () => processTree(tideway.pid).map((pid, i) => ({ pid, role: opts.workers === 1 ? 'process' : i === 0 ? 'primary' : 'worker' })),
     checkAlive: () => assertRunning(tideway.process),
     stop: () => tideway.stop(),
   };

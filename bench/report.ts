@@ -18,7 +18,14 @@ export interface ProxySummary {
   worstIntervalCv: number;
   /** largest CPU time stolen by the hypervisor during a kept run, in CPUs */
   worstSteal: number;
-  memory?: { rssMaxKiB: number; hwmKiB: number };
+  memory?: { rssMaxKiB: number; hwmKiB: number; byRole: RoleMemory[] };
+}
+
+/** The largest RSS of any process of one role over the kept runs, and how many processes had it. */
+export interface RoleMemory {
+  role: string;
+  processes: number;
+  rssMaxKiB: number;
 }
 
 export interface Ratios {
@@ -66,9 +73,29 @@ export function summarizeProxy(records: readonly RunRecord[]): ProxySummary | un
     worstIntervalCv: Math.max(...kept.map((r) => coefficientOfVariation(r.side.intervals.slice(1, -1).map((i) => i.rps)))),
     worstSteal: Math.max(...kept.map((r) => r.side.steal)),
     memory: memories.length
-      ? { rssMaxKiB: Math.max(...memories.map((m) => m.rssMaxKiB)), hwmKiB: Math.max(...memories.map((m) => m.hwmKiB)) }
+      ? { rssMaxKiB: Math.max(...memories.map((m) => m.rssMaxKiB)), hwmKiB: Math.max(...memories.map((m) => m.hwmKiB)), byRole: byRole(memories.map((m) => m.processes ?? [])) }
       : undefined,
   };
+}
+
+export function byRole(runs: readonly (readonly { role: string; rssMaxKiB: number }[])[]): RoleMemory[] {
+  const roles = new Map<string, RoleMemory>();
+  for (const processes of runs) {
+    const counts = new Map<string, number>();
+    for (const p of processes) {
+      counts.set(p.role, (counts.get(p.role) ?? 0) + 1);
+      const r = roles.get(p.role);
+      if (r === undefined) roles.set(p.role, { role: p.role, processes: 0, rssMaxKiB: p.rssMaxKiB });
+      else r.rssMaxKiB = Math.max(r.rssMaxKiB, p.rssMaxKiB);
+    }
+    for (const [role, n] of counts) roles.get(role)!.processes = Math.max(roles.get(role)!.processes, n);
+  }
+  return [...roles.values()];
+}
+
+/** "primary 80.1 MiB, worker 74.2 MiB (largest of 2)" */
+export function formatRoles(roles: readonly RoleMemory[]): string {
+  return roles.map((r) => `${r.role} ${mib(r.rssMaxKiB)}${r.processes > 1 ? ` (largest of ${r.processes})` : ''}`).join(', ');
 }
 
 export function ratios(tideway: ProxySummary, nginx: ProxySummary): Ratios {
@@ -138,8 +165,7 @@ export function formatMemory(summaries: readonly ScenarioSummary[]): string[] {
   for (const s of summaries) {
     for (const [proxy, p] of Object.entries(s.proxies)) {
       if (!p.memory) continue;
-      const what = proxy === 'nginx' ? 'nginx worker' : `${proxy} process`;
-      out.push(`${s.scenario}: ${what} RSS up to ${mib(p.memory.rssMaxKiB)}, peak (VmHWM) ${mib(p.memory.hwmKiB)}`);
+      out.push(`${s.scenario}: ${proxy} RSS per process under load: ${formatRoles(p.memory.byRole)}; all processes together up to ${mib(p.memory.rssMaxKiB)}, peak (VmHWM) ${mib(p.memory.hwmKiB)}`);
     }
   }
   return out;

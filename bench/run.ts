@@ -11,7 +11,8 @@ import { checkScenario, measureScenario, type RunRecord } from './measure.ts';
 import { freePort } from './net.ts';
 import { startNginx } from './nginx.ts';
 import { startProxy, type RunningProxy } from './proxies.ts';
-import { formatMemory, formatTable, summarizeScenario, warningsFor, type ScenarioSummary } from './report.ts';
+import { formatMemory, formatRoles, formatTable, summarizeScenario, warningsFor, type RoleMemory, type ScenarioSummary } from './report.ts';
+import { readMemory } from './procfs.ts';
 import { parseOptions, UsageError, USAGE, type Options } from './options.ts';
 import { PLACEMENT, PROXY_NAMES, proxyCpus, type Scenario } from './scenarios.ts';
 import { REPO_ROOT, staleBuildWarning } from './tideway.ts';
@@ -39,6 +40,23 @@ function environment(): Record<string, string | number> {
   };
 }
 
+/** Time a freshly started proxy gets to settle before its idle memory is read. */
+const IDLE_SETTLE_MS = 2000;
+
+function idleRoles(proxy: RunningProxy): RoleMemory[] {
+  const roles = new Map<string, RoleMemory>();
+  for (const { pid, role } of proxy.memoryProcesses()) {
+    const rss = readMemory(pid)?.rss ?? 0;
+    const r = roles.get(role);
+    if (r === undefined) roles.set(role, { role, processes: 1, rssMaxKiB: rss });
+    else {
+      r.processes++;
+      r.rssMaxKiB = Math.max(r.rssMaxKiB, rss);
+    }
+  }
+  return [...roles.values()];
+}
+
 async function main(options: Options): Promise<void> {
   if (availableParallelism() < 2) throw new Error('the benchmark pins the proxy to CPU 1 and needs at least 2 CPUs');
   const tools = new Set(['taskset', 'nginx', ...options.scenarios.flatMap(toolsFor)]);
@@ -54,6 +72,7 @@ async function main(options: Options): Promise<void> {
 
   const records: { scenario: Scenario; runs: RunRecord[] }[] = [];
   const commands: Record<string, string> = {};
+  const idleMemory: Record<string, RoleMemory[]> = {};
   // proxies are started once per worker count (and gateway flags) and shared by the scenarios that use it
   const instanceKey = (s: Scenario): string => `${s.workers}|${(s.tidewayFlags ?? []).join(' ')}`;
   for (const key of [...new Set(options.scenarios.map(instanceKey))]) {
@@ -67,6 +86,12 @@ async function main(options: Options): Promise<void> {
         running.push(proxy);
         commands[`${name} (${workers} worker${workers > 1 ? 's' : ''})`] = proxy.command;
         log(`${name}: 127.0.0.1:${proxy.port}, CPU ${proxyCpus(workers)}, ${workers} worker(s)`);
+      }
+      // Memory before any request: what each process costs just to be there.
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+      for (const proxy of running) {
+        const label = `${proxy.name}, ${workers} worker${workers > 1 ? 's' : ''}${tidewayFlags && proxy.name === 'tideway' ? ` (${tidewayFlags.join(' ')})` : ''}`;
+        idleMemory[label] ??= idleRoles(proxy);
       }
       for (const scenario of group) {
         const targets = running.filter((p) => scenario.proxies.includes(p.name));
@@ -95,7 +120,10 @@ async function main(options: Options): Promise<void> {
     '',
     'req/s ratio = Tideway/nginx throughput (1.00 = parity, higher is better); p99 ratio = Tideway/nginx p99 latency (lower is better)',
   ];
-  const memory = formatMemory(summaries);
+  const memory = [
+    ...Object.entries(idleMemory).map(([label, roles]) => `idle, ${label}: RSS per process ${formatRoles(roles)}`),
+    ...formatMemory(summaries),
+  ];
   if (memory.length) out.push('', 'Memory:', ...memory.map((m) => `  ${m}`));
   if (warnings.length) out.push('', 'Warnings:', ...warnings.map((w) => `  ${w}`));
   out.push('', `node ${env.node}, ${env.nginx}, ${env.wrk}, kernel ${env.kernel}, ${env.cpus} CPUs (${env.cpu}), commit ${env.commit}`);
@@ -112,6 +140,7 @@ async function main(options: Options): Promise<void> {
         settings: { ...settings, scenarios: options.scenarios.map((s) => s.name), placement: PLACEMENT },
         environment: env,
         commands,
+        idleMemory,
         summaries,
         warnings,
         scenarios: records.map(({ scenario, runs }) => ({ scenario, runs })),

@@ -16,11 +16,25 @@ export interface Interval {
   others: string[];
 }
 
+export interface ProcessRole {
+  pid: number;
+  /** "primary", "worker" (of several), or "process" (one process does everything) */
+  role: string;
+}
+
+export interface ProcessMemory {
+  role: string;
+  /** largest VmRSS seen, KiB */
+  rssMaxKiB: number;
+}
+
 export interface MemorySample {
   /** largest VmRSS seen, summed over the proxy's processes, KiB */
   rssMaxKiB: number;
   /** VmHWM at the end of the run, summed over the proxy's processes, KiB */
   hwmKiB: number;
+  /** each process on its own */
+  processes: ProcessMemory[];
 }
 
 export interface SideView {
@@ -39,7 +53,7 @@ export interface SideView {
 export interface SamplerOptions {
   upstreamPort: number;
   /** processes whose memory to sample; none: no memory sampling */
-  memoryPids?: () => readonly number[];
+  memoryProcesses?: () => readonly ProcessRole[];
 }
 
 export interface Sampler {
@@ -56,13 +70,20 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
   const whole: LoadWatch = watchMachineLoad();
   let watch: LoadWatch = watchMachineLoad();
   let rssMax = 0;
+  const perProcess = new Map<number, ProcessMemory>();
   let busy: Promise<void> = Promise.resolve();
   let failure: unknown;
 
   const sampleMemory = (): void => {
-    if (!opts.memoryPids) return;
+    if (!opts.memoryProcesses) return;
     let rss = 0;
-    for (const pid of opts.memoryPids()) rss += readMemory(pid)?.rss ?? 0;
+    for (const { pid, role } of opts.memoryProcesses()) {
+      const own = readMemory(pid)?.rss ?? 0;
+      rss += own;
+      const seen = perProcess.get(pid);
+      if (seen === undefined) perProcess.set(pid, { role, rssMaxKiB: own });
+      else seen.rssMaxKiB = Math.max(seen.rssMaxKiB, own);
+    }
     rssMax = Math.max(rssMax, rss);
   };
 
@@ -98,11 +119,11 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
       const end = await upstreamCounters(opts.upstreamPort);
       samples++;
       let memory: MemorySample | undefined;
-      if (opts.memoryPids) {
+      if (opts.memoryProcesses) {
         sampleMemory();
         let hwm = 0;
-        for (const pid of opts.memoryPids()) hwm += readMemory(pid)?.hwm ?? 0;
-        memory = { rssMaxKiB: rssMax, hwmKiB: hwm };
+        for (const { pid } of opts.memoryProcesses()) hwm += readMemory(pid)?.hwm ?? 0;
+        memory = { rssMaxKiB: rssMax, hwmKiB: hwm, processes: [...perProcess.values()] };
       }
       const otherCpu = intervals.length ? intervals.reduce((s, i) => s + i.otherCpu, 0) / intervals.length : 0;
       // each counters request is one connection of its own (Connection: close)

@@ -39,6 +39,8 @@ export interface Scenario {
   sampleMemory: boolean;
   /** sent to the proxies' TLS port (HTTP/2 by ALPN) instead of the plain one */
   tls?: boolean;
+  /** HTTP/2 cleartext with prior knowledge (Tideway: its plain port; nginx: a port of its own) */
+  h2c?: boolean;
   /** extra request headers */
   headers?: Readonly<Record<string, string>>;
   /** extra gateway flags for this scenario (its own gateway instance), e.g. the access log turned on */
@@ -122,12 +124,17 @@ const BASE_SCENARIOS: readonly Scenario[] = [
   },
 ];
 
-const SMALL_GET = BASE_SCENARIOS[0]!;
+const [SMALL_GET, GET_64K, POST_16K, H2_TLS_SMALL_GET] = BASE_SCENARIOS as [Scenario, Scenario, Scenario, Scenario];
 
 export const SCENARIOS: readonly Scenario[] = [
   ...BASE_SCENARIOS,
+  // The side-by-side harness's upstream behaviour (docs/benchmarks.md, "Two harnesses").
+  { ...GET_64K, name: 'get-64k-sendfile', description: 'get-64k from an upstream that sends the file with sendfile and tcp_nopush', path: '/64k-sendfile' },
+  { ...POST_16K, name: 'post-16k-1k', description: 'POST of a 16 KiB body, 1 KiB answer, keep-alive', path: '/post-1k', responseBytes: 1024 },
+  // HTTP/2 without TLS: what TLS costs, against h2-tls-small-get.
+  { ...H2_TLS_SMALL_GET, name: 'h2c-small-get', description: 'HTTP/2 cleartext (prior knowledge): GET of a 1 KiB body, 5 connections x 10 streams', tls: false, h2c: true },
   // Both proxies with two workers spread over both CPUs (sharing them with wrk and the upstream).
-  { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2, sampleMemory: false },
+  { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2 },
   // The cost of the access log (metrics are always on), against small-get.
   { ...SMALL_GET, name: 'small-get-logged', description: 'small-get with the JSON access log on (to a pipe)', proxies: ['tideway'], sampleMemory: false, tidewayFlags: ['--access-log', 'on'] },
   ...middlewareScenarios(SMALL_GET),

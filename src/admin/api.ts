@@ -24,9 +24,12 @@ function badRequest(error: string): AdminResponse {
   return json(400, { error });
 }
 
-/** Reads ?host=&path=&method=; a string is an error message for a 400. */
+/**
+ * Reads ?host=&path=&method=, and for Gateway API matches any number of header=Name:value and
+ * scheme=http|https; a string is an error message for a 400.
+ */
 export function parseExplainQuery(params: URLSearchParams): ExplainQuery | string {
-  for (const name of ['host', 'path', 'method']) {
+  for (const name of ['host', 'path', 'method', 'scheme']) {
     if (params.getAll(name).length > 1) return `query parameter "${name}" is given more than once`;
   }
   const path = params.get('path');
@@ -36,7 +39,16 @@ export function parseExplainQuery(params: URLSearchParams): ExplainQuery | strin
   if (!METHOD.test(method)) return `method "${method}" is not an HTTP method token`;
   const host = params.get('host') ?? '';
   if (/[\s/?#@]/.test(host)) return `host "${host}" is not a Host header value (name or name:port)`;
-  return { host, path, method };
+  const headers: [string, string][] = [];
+  for (const text of params.getAll('header')) {
+    const colon = text.indexOf(':');
+    const name = colon > 0 ? text.slice(0, colon).trim() : '';
+    if (!METHOD.test(name)) return `header "${text}" must be "Name: value"`;
+    headers.push([name, text.slice(colon + 1).trim()]);
+  }
+  const scheme = params.get('scheme') ?? 'http';
+  if (scheme !== 'http' && scheme !== 'https') return `scheme "${scheme}" must be http or https`;
+  return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}) };
 }
 
 export function diagnosticsReport(version: number, diagnostics: readonly Diagnostic[]): { version: number; errors: number; warnings: number; diagnostics: readonly Diagnostic[] } {

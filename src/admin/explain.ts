@@ -7,7 +7,7 @@
 import { compileRouteTable, hostNameEnd, type PathKind, type RouteSpec, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import { DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
-import { formatEndpoint, middlewareView, serviceName } from './routes-view.ts';
+import { formatEndpoint, gatewayRouteView, middlewareView, serviceName, type GatewayRouteView } from './routes-view.ts';
 
 export interface ExplainQuery {
   /** Host header as a client would send it (port allowed); "" for none. */
@@ -15,6 +15,10 @@ export interface ExplainQuery {
   /** Request target: path and optional query. */
   path: string;
   method: string;
+  /** Request headers [name, value] (Gateway API header matches read them); none by default. */
+  headers?: [string, string][];
+  /** How the request arrives: "http" (default) or "https" (Gateway API listener isolation). */
+  scheme?: 'http' | 'https';
 }
 
 /** A route that also matched the path but did not win, and why. */
@@ -55,8 +59,10 @@ export interface ExplainResult {
   conflicts: { object: string; field: string; message: string }[];
   /** Middlewares that run for this route, in order. */
   middlewares: { type: string; source: string }[];
-  /** Diagnostics of the route's Ingress and of its Middleware objects. */
+  /** Diagnostics of the route's Ingress (or HTTPRoute/GRPCRoute) and of its Middleware objects. */
   diagnostics: Diagnostic[];
+  /** Gateway API routes: the object, the rule (and match) that matched, and its predicates. */
+  gateway?: GatewayRouteView;
 }
 
 function tableOf(hosts: RouteTableSpec['hosts']): RouteTableSpec {
@@ -88,8 +94,8 @@ function candidateGroups(spec: RouteTableSpec, host: string): RouteTableSpec['ho
   if (host !== '') {
     const name = host.slice(0, hostNameEnd(host)).toLowerCase();
     names.add(name);
-    const dot = name.indexOf('.');
-    if (dot > 0 && dot < name.length - 1) names.add(`*.${name.slice(dot + 1)}`);
+    // Every wildcard above the name: Gateway API wildcards cover any number of labels.
+    for (let dot = name.indexOf('.'); dot > 0 && dot < name.length - 1; dot = name.indexOf('.', dot + 1)) names.add(`*.${name.slice(dot + 1)}`);
   }
   return [...names].flatMap((name) => groups.get(name) ?? []);
 }
@@ -102,10 +108,15 @@ function compileCandidates(spec: RouteTableSpec, groups: RouteTableSpec['hosts']
   return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends, certificates: [] });
 }
 
-/** Whether a route on its own matches the path, by the data plane's own matcher. */
-function matchesAlone(route: RouteSpec, path: string): boolean {
+/** The request's method, headers (flat) and scheme, as the data plane passes them to match(). */
+function requestOf(query: ExplainQuery): [string, string[], string] {
+  return [query.method, (query.headers ?? []).flat(), query.scheme ?? 'http'];
+}
+
+/** Whether a route on its own matches the request, by the data plane's own matcher. */
+function matchesAlone(route: RouteSpec, query: ExplainQuery): boolean {
   try {
-    return compileRouteTable(tableOf([{ host: '', routes: [{ ...route, host: '' }] }])).match(undefined, path) !== null;
+    return compileRouteTable(tableOf([{ host: '', routes: [{ ...route, host: '' }] }])).match(undefined, query.path, ...requestOf(query)) !== null;
   } catch {
     return false; // a route the matcher cannot compile is not in the served table either
   }
@@ -124,6 +135,12 @@ function describeSelection(requestHost: string, selected: string | null): string
 }
 
 function winnerReason(route: RouteSpec): string {
+  const view = gatewayRouteView(route);
+  if (view !== undefined) {
+    const where = `${view.object} spec.rules[${view.rule}]${view.ruleName === undefined ? '' : ` (${view.ruleName})`}${view.match < 0 ? '' : `.matches[${view.match}]`}`;
+    const predicates = view.predicates.length === 0 ? 'no predicate beyond host and path' : `its predicates hold (${view.predicates.join(', ')})`;
+    return `${where}: ${route.kind} path "${route.path}" matches and ${predicates}; more specific paths, then method, header and query matches, then the older route win (HTTPRoute precedence)`;
+  }
   switch (route.kind) {
     case 'Exact':
       return `Exact path "${route.path}" equals the request path`;
@@ -163,23 +180,24 @@ function conflictsOf(route: RouteSpec, diagnostics: readonly Diagnostic[]): Expl
 }
 
 function diagnosticsOf(route: RouteSpec, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const ingress = `${route.namespace}/${route.ingress}`;
+  const object = `${route.namespace}/${route.ingress}`;
+  const kind = route.gateway?.kind ?? 'Ingress';
   const middlewares = new Set(route.middlewares.map((m) => m.source));
-  return diagnostics.filter((d) => (d.kind === 'Ingress' && d.object === ingress) || (d.kind === 'Middleware' && middlewares.has(d.object)));
+  return diagnostics.filter((d) => (d.kind === kind && d.object === object) || (d.kind === 'Middleware' && middlewares.has(d.object)));
 }
 
 export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[], query: ExplainQuery): ExplainResult {
   const groups = candidateGroups(spec, query.host);
   const table = compileCandidates(spec, groups);
   const selected = selectedHostTable(groups, query.host);
-  const winner = table.match(query.host === '' ? undefined : query.host, query.path);
+  const winner = table.match(query.host === '' ? undefined : query.host, query.path, ...requestOf(query));
   const head = { version: spec.version, request: query, matched: winner !== null, hostTable: selected, hostSelection: describeSelection(query.host, selected) };
   const notConsulted: CandidateView[] = [];
   if (selected !== null) {
     for (const other of groups) {
       if (other.host === selected || selectedHostTable([other], query.host) === null) continue;
       const why = other.host === '' ? 'the rules without host apply only to a Host no rule names' : `host table "${selected}" was selected; "${other.host}" is not merged with it`;
-      for (const route of other.routes) if (matchesAlone(route, query.path)) notConsulted.push(candidate(route, why));
+      for (const route of other.routes) if (matchesAlone(route, query)) notConsulted.push(candidate(route, why));
     }
   }
   if (winner === null) {
@@ -198,7 +216,7 @@ export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[]
   } else {
     reason = winnerReason(route);
     const group = groups.find((g) => g.host === selected)?.routes ?? [];
-    for (const other of group) if (other.id !== route.id && matchesAlone(other, query.path)) beat.push(candidate(other, loserReason(route, other)));
+    for (const other of group) if (other.id !== route.id && matchesAlone(other, query)) beat.push(candidate(other, loserReason(route, other)));
   }
   if (backend === null) reason += '; the route has no usable backend, so requests get 503 (see diagnostics)';
   else if (backend.endpoints.length === 0) reason += '; the Service has no ready endpoints, so requests get 503';
@@ -218,5 +236,6 @@ export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[]
     conflicts: isDefault ? [] : conflictsOf(route, diagnostics),
     middlewares: middlewareView(route.middlewares),
     diagnostics: diagnosticsOf(route, diagnostics),
+    ...(route.gateway === undefined ? {} : { gateway: gatewayRouteView(route)! }),
   };
 }

@@ -2,6 +2,6 @@
 export { AdminServer, json, text, type AdminHandler, type AdminResponse, type ReadinessSource } from './server.ts';
 export { mountAdminApi, parseExplainQuery, type AdminApiSources } from './api.ts';
 export { explain, type ExplainQuery, type ExplainResult } from './explain.ts';
-export { routesView, type RoutesView, type RouteView, type BackendView } from './routes-view.ts';
+export { gatewayRouteView, routesView, type GatewayRouteView, type RoutesView, type RouteView, type BackendView } from './routes-view.ts';
 export { metricsHandler, type MetricsMode } from './metrics-endpoint.ts';
 export { mountDashboard, DashboardAssetsError } from './dashboard.ts';

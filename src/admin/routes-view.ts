@@ -1,7 +1,7 @@
 // The routing table as /api/routes shows it: what a person (or the dashboard) wants to read, rather
 // than the RouteTableSpec as the proxy holds it. Services are "namespace/name", endpoints "ip:port",
 // and TLS certificates appear by Secret and hosts only: private keys never leave the process.
-import type { BackendProtocol, BackendSpec, EndpointSpec, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, RouteTableSpec } from '../routing/index.ts';
+import type { BackendProtocol, BackendSpec, EndpointSpec, GatewayRouteInfo, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, RouteTableSpec, ValueMatchSpec } from '../routing/index.ts';
 
 export interface RouteBackendView {
   key: string;
@@ -22,6 +22,19 @@ export interface RouteView {
   backend: RouteBackendView | null;
   middlewares: { type: string; source: string }[];
   options: RouteOptions;
+  /** Gateway API routes only: the object, rule and match, and the predicates after host and path. */
+  gateway?: GatewayRouteView;
+}
+
+export interface GatewayRouteView {
+  /** "HTTPRoute shop/web" */
+  object: string;
+  rule: number;
+  ruleName?: string;
+  /** Index in the rule's matches; -1 for a rule without matches. */
+  match: number;
+  /** Human-readable predicates: "method GET", "header x-env = canary", "scheme https". */
+  predicates: string[];
 }
 
 export interface EndpointView {
@@ -74,6 +87,30 @@ export function routeView(route: RouteSpec, spec: RouteTableSpec): RouteView {
     backend: backend === undefined ? null : { key: backend.key, service: serviceName(backend), endpoints: backend.endpoints.map(formatEndpoint) },
     middlewares: middlewareView(route.middlewares),
     options: route.options,
+    ...(route.gateway === undefined ? {} : { gateway: gatewayRouteView(route) }),
+  };
+}
+
+/** The predicates of a Gateway API route, as the dashboard, check and explain print them. */
+export function predicateTexts(info: GatewayRouteInfo): string[] {
+  const value = (m: ValueMatchSpec) => (m.type === 'Exact' ? `= ${JSON.stringify(m.value)}` : `~ /${m.value}/`);
+  return [
+    ...(info.scheme === undefined ? [] : [`scheme ${info.scheme}`]),
+    ...(info.method === '' ? [] : [`method ${info.method}`]),
+    ...info.headers.map((h) => `header ${h.name} ${value(h)}`),
+    ...info.queryParams.map((q) => `query ${q.name} ${value(q)}`),
+  ];
+}
+
+export function gatewayRouteView(route: RouteSpec): GatewayRouteView | undefined {
+  const info = route.gateway;
+  if (info === undefined) return undefined;
+  return {
+    object: `${info.kind} ${route.namespace}/${route.ingress}`,
+    rule: info.rule,
+    ...(info.ruleName === undefined ? {} : { ruleName: info.ruleName }),
+    match: info.match,
+    predicates: predicateTexts(info),
   };
 }
 

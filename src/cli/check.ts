@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { ObjectStore } from '../store/index.ts';
 import { startFileSource, ManifestPathError } from '../sources/files/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS, formatMigrationReport, migrationReport } from '../translate/index.ts';
+import { translate, DEFAULT_ROUTE_OPTIONS, formatMigrationReport, migrationReport, type ConditionSpec, type GatewayApiStatus } from '../translate/index.ts';
+import { gatewayRouteView } from '../admin/index.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import type { BackendSpec, RouteSpec, RouteTableSpec } from '../routing/index.ts';
@@ -50,15 +51,46 @@ function routeLine(route: RouteSpec, table: RouteTableSpec, hostColumn: string):
     : `${backend.namespace}/${backend.service}:${backend.servicePort} ${backend.protocol} -> ${endpointText(backend)}`;
   const path = route.kind === 'Regex' ? `~${route.path}` : route.path || '/';
   const middlewares = route.middlewares.length === 0 ? '' : `  [${route.middlewares.map((m) => m.type).join(', ')}]`;
-  return `  ${hostColumn.padEnd(28)} ${path.padEnd(24)} ${route.kind.padEnd(7)} ${route.namespace}/${route.ingress}  ${target}${middlewares}`;
+  const gateway = gatewayRouteView(route);
+  const object = gateway === undefined
+    ? `${route.namespace}/${route.ingress}`
+    : `${gateway.object} rule ${gateway.ruleName ?? gateway.rule}${gateway.predicates.length === 0 ? '' : ` (${gateway.predicates.join(', ')})`}`;
+  return `  ${hostColumn.padEnd(28)} ${path.padEnd(24)} ${route.kind.padEnd(7)} ${object}  ${target}${middlewares}`;
 }
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-/** The report check prints: the route table, the diagnostics and a summary line. */
-export function formatCheckReport(table: RouteTableSpec, diagnostics: readonly Diagnostic[]): string {
+/** The Gateway API status a leader would write, one line per condition. */
+function statusLines(status: GatewayApiStatus): string[] {
+  if (status.entries.length === 0) return [];
+  const out = ['', 'Gateway API status (written by the leader in a cluster):'];
+  const line = (what: string, c: ConditionSpec) => `    ${what}${c.type}=${c.status} ${c.reason}${c.status === 'False' || (c.status === 'True' && (c.type === 'Conflicted' || c.type === 'PartiallyInvalid')) ? `: ${c.message}` : ''}`;
+  for (const entry of status.entries) {
+    out.push(`  ${entry.kind} ${entry.namespace === undefined ? '' : `${entry.namespace}/`}${entry.name}`);
+    switch (entry.kind) {
+      case 'GatewayClass':
+        for (const c of entry.conditions) out.push(line('', c));
+        out.push(`    supportedFeatures: ${entry.supportedFeatures.join(', ')}`);
+        break;
+      case 'Gateway':
+        for (const c of entry.conditions) out.push(line('', c));
+        for (const l of entry.listeners) for (const c of l.conditions) out.push(line(`listener ${l.name} (${l.attachedRoutes} routes): `, c));
+        break;
+      default:
+        for (const parent of entry.parents) {
+          const p = parent.parentRef;
+          const name = `parent ${p.namespace}/${p.name}${p.sectionName === undefined ? '' : `/${p.sectionName}`}${p.port === undefined ? '' : `:${p.port}`}: `;
+          for (const c of parent.conditions) out.push(line(name, c));
+        }
+    }
+  }
+  return out;
+}
+
+/** The report check prints: the route table, the diagnostics, the Gateway API status and a summary line. */
+export function formatCheckReport(table: RouteTableSpec, diagnostics: readonly Diagnostic[], gatewayStatus: GatewayApiStatus = { entries: [] }): string {
   const out: string[] = ['Routes:'];
   let routes = 0;
   for (const host of table.hosts) {
@@ -74,6 +106,7 @@ export function formatCheckReport(table: RouteTableSpec, diagnostics: readonly D
   if (routes === 0) out.push('  (none)');
   out.push('', diagnostics.length === 0 ? 'No diagnostics.' : 'Diagnostics:');
   for (const d of diagnostics) out.push(`  ${d.severity.padEnd(7)} ${formatDiagnostic(d)}`);
+  out.push(...statusLines(gatewayStatus));
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   out.push('', `${plural(routes, 'route')}, ${plural(errors, 'error')}, ${plural(diagnostics.length - errors, 'warning')}.`);
   return `${out.join('\n')}\n`;
@@ -161,8 +194,8 @@ export async function runCheck(argv: string[]): Promise<number> {
     nginxConfigMap: values['ingress-nginx-configmap'] ?? null,
     ...(prefix === undefined ? {} : { nginxAnnotationPrefix: prefix.replace(/\/$/, '') }),
   };
-  const { table, diagnostics } = translate(store.state(), options);
-  process.stdout.write(formatCheckReport(table, diagnostics));
+  const { table, diagnostics, gatewayStatus } = translate(store.state(), options);
+  process.stdout.write(formatCheckReport(table, diagnostics, gatewayStatus));
   let changes = false;
   if (options.ingressNginxCompat) {
     const report = migrationReport(store.state(), options);

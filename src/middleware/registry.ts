@@ -6,7 +6,7 @@ import type { MiddlewareSpec } from '../routing/spec.ts';
 import { BUILTIN_FACTORIES } from './builtin/index.ts';
 import { denyMiddleware } from './builtin/deny.ts';
 import { compose, type Chain } from './compose.ts';
-import { MiddlewareConfigError, type Middleware, type MiddlewareEnvironment, type MiddlewareFactory } from './types.ts';
+import { MiddlewareConfigError, type Middleware, type MiddlewareEnvironment, type MiddlewareFactory, type NestedChains } from './types.ts';
 
 export class MiddlewareRegistrationError extends Error {
   readonly type: string;
@@ -76,6 +76,18 @@ export class MiddlewareRegistry {
     return [...this.factories.keys()].sort();
   }
 
+  private nested(env: MiddlewareEnvironment): NestedChains {
+    return {
+      build: (specs, field) => {
+        if (specs.length === 0) return null;
+        const built = this.buildChain(specs, env, false);
+        const first = built.errors[0];
+        if (first !== undefined) throw new MiddlewareConfigError(field, `${first.type}${first.field ? ` ${first.field}` : ''}: ${first.message}`);
+        return built.chain;
+      },
+    };
+  }
+
   /**
    * Builds one route's chain. Errors are returned (and logged through env.log unless `logErrors` is
    * false); with any error the chain is the fail-closed one.
@@ -91,7 +103,7 @@ export class MiddlewareRegistry {
         continue;
       }
       try {
-        const middleware = factory.create(spec.config, env);
+        const middleware = factory.create(spec.config, env, this.nested(env));
         if (typeof middleware !== 'function') throw new Error('create() did not return a function');
         middlewares.push(middleware);
       } catch (err) {

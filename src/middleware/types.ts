@@ -4,7 +4,7 @@
 // upstream's status and headers are in ctx.response and may be changed before they reach the client).
 // The phases are named after Pingora's ProxyHttp: request_filter, upstream_request_filter,
 // response_filter, logging.
-import type { RouteSpec } from '../routing/spec.ts';
+import type { MiddlewareSpec, RouteSpec } from '../routing/spec.ts';
 
 /** Case-insensitive header access. Names passed in may be any case; values are strings. */
 export interface HeaderMap {
@@ -107,9 +107,17 @@ export interface MiddlewareEnvironment {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Builds a chain of other middlewares inside one (gateway-backends runs the filters of the backend it
+ * chose). Throws MiddlewareConfigError when one of them cannot be built; null for an empty list.
+ */
+export interface NestedChains {
+  build(specs: readonly MiddlewareSpec[], field: string): ((ctx: Context, terminal: (ctx: Context) => Promise<void> | void) => Promise<void>) | null;
+}
+
 /** A built-in or plugin middleware type: validates its config and builds the function. */
 export interface MiddlewareFactory {
   readonly type: string;
   /** Throws MiddlewareConfigError naming the config field (e.g. "spec.rateLimit.burst"). */
-  create(config: Record<string, unknown>, env: MiddlewareEnvironment): Middleware;
+  create(config: Record<string, unknown>, env: MiddlewareEnvironment, nested?: NestedChains): Middleware;
 }

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunRecord } from '../../bench/measure.ts';
-import { coefficientOfVariation, formatTable, median, summarizeScenario, warningsFor } from '../../bench/report.ts';
+import { coefficientOfVariation, formatRoles, formatTable, median, summarizeScenario, warningsFor } from '../../bench/report.ts';
 import { SCENARIOS } from '../../bench/scenarios.ts';
 
 const smallGet = SCENARIOS.find((s) => s.name === 'small-get')!;
@@ -89,14 +89,19 @@ describe('summarizeScenario', () => {
     assert.equal(s.proxies.tideway, undefined);
   });
 
-  it('keeps the largest memory sample of the runs', () => {
-    const withMemory = (rss: number, hwm: number): RunRecord => {
+  it('keeps the largest memory sample of the runs, and per process role the largest process', () => {
+    const withMemory = (rss: number, hwm: number, workers: number[]): RunRecord => {
       const r = run('tideway', 10_000, 4);
-      r.side.memory = { rssMaxKiB: rss, hwmKiB: hwm };
+      r.side.memory = { rssMaxKiB: rss, hwmKiB: hwm, processes: [{ role: 'primary', rssMaxKiB: 70_000 }, ...workers.map((w) => ({ role: 'worker', rssMaxKiB: w }))] };
       return r;
     };
-    const s = summarizeScenario(smallGet, [withMemory(80_000, 90_000), withMemory(85_000, 88_000)]);
-    assert.deepEqual(s.proxies.tideway?.memory, { rssMaxKiB: 85_000, hwmKiB: 90_000 });
+    const s = summarizeScenario(smallGet, [withMemory(80_000, 90_000, [60_000, 66_000]), withMemory(85_000, 88_000, [64_000])]);
+    assert.deepEqual(s.proxies.tideway?.memory, {
+      rssMaxKiB: 85_000,
+      hwmKiB: 90_000,
+      byRole: [{ role: 'primary', processes: 1, rssMaxKiB: 70_000 }, { role: 'worker', processes: 2, rssMaxKiB: 66_000 }],
+    });
+    assert.equal(formatRoles(s.proxies.tideway!.memory!.byRole), 'primary 68.4 MiB, worker 64.5 MiB (largest of 2)');
   });
 });
 

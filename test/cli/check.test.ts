@@ -114,3 +114,34 @@ describe('tideway check', () => {
     assert.match(run.stderr, new RegExp(`cannot read manifests from ${file('no-such-dir').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no such file or directory`));
   });
 });
+
+describe('tideway check with Gateway API objects', () => {
+  const examples = fileURLToPath(new URL('../../examples', import.meta.url));
+
+  test('prints HTTPRoute rules with their predicates and the status the leader would write', async () => {
+    const run = await check(path.join(examples, 'quickstart'), path.join(examples, 'gateway-api'));
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /gateway\.localhost\s+\/\s+Prefix\s+HTTPRoute demo\/shop rule canary \(scheme http, header x-canary = "yes"\)\s+demo\/api:80 http/);
+    assert.match(run.stdout, /gateway\.localhost\s+\/old\s+Prefix\s+HTTPRoute demo\/shop rule old \(scheme http\)\s+no backend \(503\)\s+\[gateway-redirect\]/);
+    assert.match(run.stdout, /Gateway API status \(written by the leader in a cluster\):\n  GatewayClass tideway\n    Accepted=True Accepted\n    supportedFeatures: Gateway, /);
+    assert.match(run.stdout, /  HTTPRoute demo\/shop\n    parent demo\/demo\/http: Accepted=True Accepted\n    parent demo\/demo\/http: ResolvedRefs=True ResolvedRefs/);
+    assert.match(run.stdout, /    listener http \(1 routes\): Programmed=True Programmed/);
+  });
+
+  test('prints the failing conditions with their reasons and exits 1', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-gw-'));
+    try {
+      await writeFile(path.join(dir, 'gw.yaml'), [
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  listeners: [{name: http, port: 80, protocol: HTTP}]',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: missing, port: 80}]}]',
+      ].join('\n---\n'));
+      const run = await check(dir);
+      assert.equal(run.code, 1);
+      assert.match(run.stdout, /error\s+HTTPRoute shop\/r: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
+      assert.match(run.stdout, /parent shop\/gw: ResolvedRefs=False BackendNotFound: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import path from 'node:path';
 import { parseSettings } from '../../src/settings/settings.ts';
 import { parseDuration } from '../../src/lib/units.ts';
-import { CONTROLLER_NAME } from '../../src/kube/constants.ts';
+import { CONTROLLER_NAME, GATEWAY_CONTROLLER_NAME } from '../../src/kube/constants.ts';
 import { leaseName } from '../../src/status/index.ts';
 import { DEPLOY, ROOT, loadYaml, plainManifestFiles, plainObjects, schemaErrors, type K8sObject } from './load.ts';
 
@@ -182,4 +182,11 @@ test('Dockerfile: multi-stage, npm ci and npm run build, runtime node:22-slim wi
     const copied = build.some((l) => /^COPY /.test(l) && l.split(/\s+/).includes(needed));
     assert.ok(copied, `the build stage copies ${needed}`);
   }
+});
+
+test('deploy/gateway-api/gatewayclass.yaml: a valid GatewayClass of controller tideway.dev/gateway-controller, outside the default kustomization', () => {
+  const objects = loadYaml(path.join(DEPLOY, 'gateway-api/gatewayclass.yaml'));
+  assert.deepEqual(objects.flatMap(schemaErrors), []);
+  assert.deepEqual(objects.map((o) => [o.kind, o.spec.controllerName]), [['GatewayClass', GATEWAY_CONTROLLER_NAME]]);
+  assert.deepEqual(schemaErrors({ ...objects[0], spec: { controllerName: 'no-slash' } }).length, 1, 'the schema refuses what the CRD refuses');
 });

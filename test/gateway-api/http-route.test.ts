@@ -58,6 +58,8 @@ describe('HTTPRoute through the gateway (files)', () => {
             { matches: [{ path: { type: 'PathPrefix', value: '/secure' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/moved' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.example.com', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/port' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { port: 8443, statusCode: 307 } }] },
+            { matches: [{ path: { type: 'Exact', value: '/see-other' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { path: { type: 'ReplaceFullPath', replaceFullPath: '/elsewhere' }, statusCode: 303 } }] },
+            { matches: [{ path: { type: 'Exact', value: '/permanent' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', port: 8443, statusCode: 308 } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/old' } }], backendRefs: [ref('web')], filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'rewritten.test', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } } }] },
             { matches: [{ path: { type: 'PathPrefix', value: '/full' } }], backendRefs: [ref('web')], filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/replaced' } } }] },
           ],
@@ -156,6 +158,10 @@ describe('HTTPRoute through the gateway (files)', () => {
     const port = await get('filters.example.com', '/port');
     assert.equal(port.status, 307);
     assert.equal(port.headers.location, 'http://filters.example.com:8443/port');
+    const seeOther = await get('filters.example.com', '/see-other?x=1');
+    assert.deepEqual([seeOther.status, seeOther.headers.location], [303, 'http://filters.example.com/elsewhere?x=1']);
+    const permanent = await get('filters.example.com', '/permanent');
+    assert.deepEqual([permanent.status, permanent.headers.location], [308, 'https://filters.example.com:8443/permanent']);
   });
 
   it('rewrites the host and the matched prefix, or the full path, keeping the query', async () => {
@@ -165,5 +171,22 @@ describe('HTTPRoute through the gateway (files)', () => {
     assert.equal(seen.headers.host, 'rewritten.test');
     assert.equal(JSON.parse((await get('filters.example.com', '/old')).body).url, '/');
     assert.equal(JSON.parse((await get('filters.example.com', '/full/a?y=2')).body).url, '/replaced?y=2');
+  });
+
+  it('explains which HTTPRoute rule and match serve a request, predicates included, and lists them in /api/routes', async () => {
+    const explain = async (query: string) => JSON.parse((await request(gw.adminPort, { path: `/api/explain?${query}` })).body);
+    const withHeader = await explain('host=shop.example.com&path=/api/x&header=X-Version:%202');
+    assert.equal(withHeader.matched, true);
+    assert.deepEqual(withHeader.gateway, { object: 'HTTPRoute default/main', rule: 1, match: 0, predicates: ['scheme http', 'header x-version = "2"'] });
+    assert.equal(withHeader.service, 'default/v2');
+    assert.match(withHeader.reason, /HTTPRoute default\/main spec\.rules\[1\]\.matches\[0\]: Prefix path "\/api" matches and its predicates hold/);
+    const without = await explain('host=shop.example.com&path=/api/x');
+    assert.equal(without.gateway.rule, 0, 'without the header: the "/" rule');
+    assert.equal((await explain('host=shop.example.com&path=/form&method=POST')).gateway.rule, 3);
+    assert.equal((await explain('host=shop.example.com&path=/api/x&scheme=https')).matched, false, 'no HTTPS listener serves it');
+    assert.equal((await request(gw.adminPort, { path: '/api/explain?path=/&header=bad' })).status, 400);
+    const routes = JSON.parse((await request(gw.adminPort, { path: '/api/routes' })).body) as { hosts: { host: string; routes: { gateway?: { object: string; rule: number } }[] }[] };
+    const shop = routes.hosts.find((h) => h.host === 'shop.example.com')!;
+    assert.ok(shop.routes.every((r) => r.gateway?.object === 'HTTPRoute default/main'));
   });
 });

@@ -25,6 +25,7 @@ async function eventually(what: string, check: () => boolean): Promise<void> {
 describe('Gateway listeners and filters through the gateway (files)', () => {
   const certs = new CertificateFactory();
   let secure: KeyPair;
+  let other: KeyPair;
   let gw: RunningGateway;
   let httpsPort: number;
   let web: TestBackend;
@@ -36,6 +37,7 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
     mirrorA = await startBackend('mirror-a');
     mirrorB = await startBackend('mirror-b');
     secure = certs.create('secure.test');
+    other = certs.create('other.test');
     gw = await startGateway({
       'svc.yaml': [
         serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }),
@@ -43,18 +45,19 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
         serviceYaml({ name: 'mirror-b', endpoints: [['127.0.0.1', mirrorB.port]] }),
         serviceYaml({ name: 'dead', endpoints: [['127.0.0.1', 1]] }),
       ].join('---\n'),
-      'secret.yaml': tlsSecretYaml('secure', secure),
+      'secret.yaml': [tlsSecretYaml('secure', secure), tlsSecretYaml('other', other)].join('---\n'),
       'middleware.yaml': yamlDocs({ apiVersion: 'tideway.dev/v1alpha1', kind: 'Middleware', metadata: { name: 'only-internal', namespace: 'default' }, spec: { ipAllowList: { sourceRange: ['10.0.0.0/8'] } } }),
       'gw.yaml': yamlDocs(
         gatewayClass(),
         gateway('gw', [
           { name: 'http', port: 80, hostname: 'secure.test' },
           { name: 'https', port: 443, protocol: 'HTTPS', hostname: 'secure.test', certificateRefs: [{ name: 'secure' }] },
+          { name: 'other', port: 443, protocol: 'HTTPS', hostname: 'other.test', certificateRefs: [{ name: 'other' }] },
           { name: 'plain', port: 80, hostname: 'plain.test' },
         ]),
       ),
       'routes.yaml': yamlDocs(
-        httpRoute('app', { parentRefs: [{ name: 'gw', sectionName: 'https' }], rules: [{ backendRefs: [ref('web')] }] }),
+        httpRoute('app', { parentRefs: [{ name: 'gw', sectionName: 'https' }, { name: 'gw', sectionName: 'other' }], rules: [{ backendRefs: [ref('web')] }] }),
         httpRoute('to-https', { parentRefs: [{ name: 'gw', sectionName: 'http' }], rules: [{ filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', statusCode: 301 } }] }] }),
         httpRoute('plain', {
           parentRefs: [{ name: 'gw', sectionName: 'plain' }],
@@ -74,6 +77,11 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
               { type: 'ExtensionRef', extensionRef: { group: 'tideway.dev', kind: 'Middleware', name: 'nope' } },
             ] },
             { matches: [{ path: { value: '/per-backend' } }], backendRefs: [ref('web', { filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-backend-filter', value: 'on' }] } }] })] },
+            { matches: [{ path: { value: '/weights' } }], backendRefs: [
+              ref('web', { weight: 1, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-which', value: 'web' }] } }] }),
+              ref('mirror-b', { weight: 1, filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'x-which', value: 'b' }] } }] }),
+              ref('web', { weight: 1, filters: [{ type: 'Unknown' }] }),
+            ] },
           ],
         }),
       ),
@@ -144,5 +152,33 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
   it('applies the filters of a single backendRef', async () => {
     const res = await get('plain.test', '/per-backend');
     assert.equal(JSON.parse(res.body).headers['x-backend-filter'], 'on');
+  });
+
+  it('runs each backendRef\'s own filters for the requests sent to it, and answers 500 for a share whose filter is unknown', async () => {
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 60; i++) {
+      const res = await get('plain.test', '/weights');
+      const key = res.status === 200 ? `${res.headers['x-backend']}:${JSON.parse(res.body).headers['x-which']}` : String(res.status);
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['500', 'mirror-b:b', 'web:web'], JSON.stringify([...seen]));
+  });
+
+  it('answers 421 on an HTTP/2 connection reused for a host another certificate serves', async () => {
+    const session = await h2Connect(httpsPort, { ca: secure.certPem, servername: 'secure.test' });
+    try {
+      assert.equal((await h2Request(session, { ':path': '/', ':authority': 'secure.test' })).status, 200);
+      assert.equal((await h2Request(session, { ':path': '/', ':authority': 'SECURE.test:443' })).status, 200, 'same name, other case and a port');
+      const misdirected = await h2Request(session, { ':path': '/', ':authority': 'other.test' });
+      assert.equal(misdirected.status, 421);
+    } finally {
+      session.close();
+    }
+    const own = await h2Connect(httpsPort, { ca: other.certPem, servername: 'other.test' });
+    try {
+      assert.equal((await h2Request(own, { ':path': '/', ':authority': 'other.test' })).status, 200, 'its own connection serves it');
+    } finally {
+      own.close();
+    }
   });
 });

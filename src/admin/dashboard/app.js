@@ -28,6 +28,16 @@ function rate(value) {
   return value.toFixed(1);
 }
 
+/** "shop/web" for an Ingress; "HTTPRoute shop/web rule 1 (header x-env = ...)" for Gateway API routes. */
+function routeSource(route) {
+  const gateway = route.gateway;
+  if (gateway === undefined) return el('td', '', route.ingress);
+  const rule = gateway.ruleName ?? gateway.rule;
+  const cell = el('td', '', `${gateway.object} rule ${rule}`);
+  if (gateway.predicates.length > 0) cell.append(el('div', 'predicates', gateway.predicates.join(', ')));
+  return cell;
+}
+
 function routeRow(route, isDefault) {
   const row = el('tr', state.version !== null && !state.knownRoutes.has(route.id) ? 'new' : '');
   row.dataset.route = route.id;
@@ -35,7 +45,7 @@ function routeRow(route, isDefault) {
     el('td', 'host', isDefault ? '(default backend)' : route.host || '*'),
     el('td', 'path', route.path || '–'),
     el('td', '', route.pathType),
-    el('td', '', route.ingress),
+    routeSource(route),
   );
   const service = el('td');
   const endpoints = el('td', 'endpoints');

@@ -1,5 +1,6 @@
 // Configuration of the Gateway API filters' middlewares (translate/gateway/ writes it): gateway-redirect
 // (RequestRedirect), gateway-rewrite (URLRewrite) and gateway-backends (weighted backendRefs).
+import type { MiddlewareSpec } from '../../routing/spec.ts';
 import { MiddlewareConfigError } from '../types.ts';
 import { ConfigReader, isPlainObject } from './read.ts';
 import { REDIRECT_STATUSES, type RedirectStatus } from './redirect.ts';
@@ -28,6 +29,8 @@ export interface BackendChoice {
   /** Key into the snapshot's backends, or null: answered 500. */
   backend: string | null;
   weight: number;
+  /** Middlewares run only for requests sent to this backend (a backendRef's own filters). */
+  filters: MiddlewareSpec[];
 }
 
 const HOSTNAME = { test: /^[A-Za-z0-9.-]+$/, hint: 'a host name' };
@@ -71,10 +74,12 @@ export function parseGatewayBackendsConfig(raw: unknown): BackendChoice[] {
   r.finish();
   if (!Array.isArray(list) || list.length === 0) return r.fail('choices', 'must be a non-empty list');
   return list.map((entry: unknown, i) => {
-    const { backend, weight } = isPlainObject(entry) ? entry : {};
+    const { backend, weight, filters = [] } = isPlainObject(entry) ? entry : {};
     if ((backend !== null && typeof backend !== 'string') || typeof weight !== 'number' || !Number.isInteger(weight) || weight <= 0) {
       throw new MiddlewareConfigError(`choices[${i}]`, 'needs a backend (a key, or null for 500) and a positive integer weight');
     }
-    return { backend, weight };
+    const isSpec = (f: unknown): f is MiddlewareSpec => isPlainObject(f) && typeof f.type === 'string' && typeof f.source === 'string' && isPlainObject(f.config);
+    if (!Array.isArray(filters) || !filters.every(isSpec)) throw new MiddlewareConfigError(`choices[${i}].filters`, 'must be a list of middleware specs ({ type, source, config })');
+    return { backend, weight, filters };
   });
 }

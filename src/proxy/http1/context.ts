@@ -30,5 +30,10 @@ export interface Http1Context {
   readonly counters: ProxyCounters;
   /** Null unless tracing is configured; then each request may get a span. */
   tracer: RequestTracerLike | null;
+  /**
+   * HTTPS port only: whether a request for `host` on a connection whose TLS server name (SNI) is
+   * `serverName` would have been given another certificate: HTTP/2 answers it 421 (RFC 9110 15.5.20).
+   */
+  misdirected?(serverName: string, host: string): boolean;
   nextRequestId(): string;
 }

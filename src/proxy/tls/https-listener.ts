@@ -24,6 +24,9 @@ export class HttpsListener {
       http2: (socket) => this.http2.accept(socket),
       handshakeTimeoutMs: ctx.limits.headersTimeoutMs,
     });
+    // HTTP/2 clients reuse a connection for every host its certificate covers (RFC 9113 9.1.1); a host
+    // that would have had another certificate (another listener) is misdirected.
+    ctx.misdirected = (serverName, host) => this.tls.differentCertificates(serverName, host);
   }
 
   async listen(port: number, host: string, reusePort = false): Promise<number> {

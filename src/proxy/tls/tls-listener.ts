@@ -63,6 +63,11 @@ export class TlsListener {
     return problems;
   }
 
+  /** Whether `a` and `b` get different certificates (the same secure context is shared by the names it covers). */
+  differentCertificates(a: string, b: string): boolean {
+    return this.selector.select(a) !== this.selector.select(b);
+  }
+
   /** Clients that send no server name (connecting by IP) get the server's own context: the fallback. */
   private serverContextOptions(): tls.SecureContextOptions {
     return { cert: this.fallback.certPem, key: this.fallback.keyPem, minVersion: 'TLSv1.2' };

@@ -12,6 +12,8 @@ export interface WeightedBackend {
   /** Key into the table's backends, or null: answered 500. */
   backend: string | null;
   weight: number;
+  /** Index of the backendRef in the rule. */
+  index: number;
 }
 
 export interface BackendRefContext {
@@ -66,7 +68,7 @@ export function resolveBackendRefs(refs: readonly unknown[], at: string, routeKi
       return;
     }
     const backend = resolveBackendRef(ref, `${at}[${i}]`, routeKind, namespace, ctx, diag);
-    if (weight > 0) out.push({ backend, weight });
+    if (weight > 0) out.push({ backend, weight, index: i });
   });
   return out;
 }

@@ -226,26 +226,30 @@ function ruleOptions(timeouts: unknown, at: string, defaults: RouteOptions, diag
   return readTimeoutMs === defaults.readTimeoutMs ? defaults : { ...defaults, readTimeoutMs };
 }
 
-/** The middleware that sends each request to one of several backends, or answers 500. */
-function backendChoice(backends: readonly WeightedBackend[], source: string): MiddlewareSpec {
-  return { type: 'gateway-backends', source, config: { choices: backends.map((b) => ({ backend: b.backend, weight: b.weight })) } };
+/** One choice of gateway-backends: a backend (null: 500) with its weight and its own filters. */
+interface Choice {
+  backend: string | null;
+  weight: number;
+  filters: MiddlewareSpec[];
+}
+
+/** The middleware that sends each request to one of several backends (running its filters), or answers 500. */
+function backendChoice(choices: readonly Choice[], source: string): MiddlewareSpec {
+  return { type: 'gateway-backends', source, config: { choices: choices.map((c) => ({ backend: c.backend, weight: c.weight, filters: c.filters })) } };
 }
 
 /**
- * Filters of backendRefs: with one backend they are the rule's own (after the rule's filters). With
- * several, each would need its own chain behind the weighted choice, which Tideway does not build yet:
- * reported, and the rule fails closed (null).
+ * The rule's backends with their own filters (backendRefs[].filters). A backendRef whose filters cannot
+ * be honoured keeps its share, answered 500, like an unresolvable one.
  */
-function perBackendFilters(rule: Record<string, unknown>, at: string, source: string, prefix: string | null, ctx: RouteContext, diag: ObjectDiagnostics): MiddlewareSpec[] | null {
+function choicesOf(rule: Record<string, unknown>, backends: readonly WeightedBackend[], at: string, source: string, prefix: string | null, ctx: RouteContext, diag: ObjectDiagnostics): Choice[] {
   const refs = arrayField(rule, 'backendRefs');
-  const withFilters = refs.map((ref, i) => [i, arrayField(ref, 'filters')] as const).filter(([, filters]) => filters.length > 0);
-  if (withFilters.length === 0) return [];
-  if (refs.length > 1) {
-    diag.error(`${at}.backendRefs[${withFilters[0]![0]}].filters`, 'UnsupportedValue', 'filters on one of several backendRefs are not supported yet; requests of this rule are answered 500');
-    return null;
-  }
-  const result = readFilters(withFilters[0]![1], `${at}.backendRefs[0].filters`, source, prefix, ctx, diag);
-  return result.failed ? null : result.middlewares;
+  return backends.map((b) => {
+    const filters = arrayField(refs[b.index], 'filters');
+    if (filters.length === 0) return { backend: b.backend, weight: b.weight, filters: [] };
+    const read = readFilters(filters, `${at}.backendRefs[${b.index}].filters`, source, prefix, ctx, diag);
+    return read.failed ? { backend: null, weight: b.weight, filters: [] } : { backend: b.backend, weight: b.weight, filters: read.middlewares };
+  });
 }
 
 /** Adds the route's rules to the table; returns its status, or null when no parentRef names one of our Gateways. */
@@ -306,14 +310,14 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       if (headers === null || queryParams === null) return;
       const method = grpc ? '' : (stringField(match, 'method') ?? '');
       const filters = readFilters(arrayField(rule, 'filters'), `${at}.filters`, source, path.prefix, ctx, diag);
-      const backendFilters = perBackendFilters(rule, at, source, path.prefix, ctx, diag);
-      if (backendFilters === null) filters.failed = true;
-      const middlewares = [...filters.middlewares, ...(backendFilters ?? [])];
+      const middlewares = [...filters.middlewares];
       let backend: string | null = null;
-      if (filters.failed) middlewares.unshift(backendChoice([{ backend: null, weight: 1 }], source));
+      if (filters.failed) middlewares.unshift(backendChoice([{ backend: null, weight: 1, filters: [] }], source));
       else if (!filters.answers) {
-        if (backends.length === 1 && backends[0]!.backend !== null) backend = backends[0]!.backend;
-        else middlewares.push(backendChoice(backends.length === 0 ? [{ backend: null, weight: 1 }] : backends, source));
+        const choices = choicesOf(rule, backends, at, source, path.prefix, ctx, diag);
+        const only = choices.length === 1 ? choices[0]! : null;
+        if (only !== null && only.backend !== null && only.filters.length === 0) backend = only.backend;
+        else middlewares.push(backendChoice(choices.length === 0 ? [{ backend: null, weight: 1, filters: [] }] : choices, source));
       }
       const gateway: GatewayRouteInfo = {
         kind: route.kind, rule: r, match: matches.length === 0 ? -1 : m, method, headers, queryParams, order: ctx.nextOrder(),

@@ -40,12 +40,24 @@ export interface RouteParentStatusSpec {
   conditions: ConditionSpec[];
 }
 
-type Id = Omit<ObjectId, 'kind'>;
+export interface GatewayClassStatusEntry extends ObjectId {
+  kind: 'GatewayClass';
+  conditions: ConditionSpec[];
+  supportedFeatures: string[];
+}
 
-export type StatusEntry =
-  | Id & { kind: 'GatewayClass'; conditions: ConditionSpec[]; supportedFeatures: string[] }
-  | Id & { kind: 'Gateway'; conditions: ConditionSpec[]; listeners: ListenerStatusSpec[] }
-  | Id & { kind: 'HTTPRoute' | 'GRPCRoute'; parents: RouteParentStatusSpec[] };
+export interface GatewayStatusEntry extends ObjectId {
+  kind: 'Gateway';
+  conditions: ConditionSpec[];
+  listeners: ListenerStatusSpec[];
+}
+
+export interface RouteStatusEntry extends ObjectId {
+  kind: 'HTTPRoute' | 'GRPCRoute';
+  parents: RouteParentStatusSpec[];
+}
+
+export type StatusEntry = GatewayClassStatusEntry | GatewayStatusEntry | RouteStatusEntry;
 
 /** Everything the leader writes for one translation, sorted by kind, namespace and name. */
 export interface GatewayApiStatus {
