@@ -392,6 +392,16 @@ async function main(): Promise<void> {
   const eventLoopRelist = await eventLoopDelayMaxMs(listening.admin);
   const resyncCpu = cpuOf(gateway.pid) - cpuBefore;
   const leaseLost = lines.filter((l) => l.includes('no longer leading')).map((l) => phaseAt(Date.parse(JSON.parse(l).time as string)));
+  // The gateway's warnings and errors, with the phase they came in (what went wrong, if anything did).
+  const warnings = lines.flatMap((l) => {
+    try {
+      const entry = JSON.parse(l) as { level: number; time: string; msg: string };
+      return entry.level >= 40 ? [`${phaseAt(Date.parse(entry.time))}: ${entry.msg}`] : [];
+    } catch {
+      return [];
+    }
+  });
+  for (const w of warnings.slice(0, 30)) console.log(`gateway warning: ${w}`);
 
   // SIGTERM: the primary drains its workers (drain timeout 1 s) and exits.
   const sigterm = performance.now();
@@ -430,6 +440,7 @@ async function main(): Promise<void> {
     },
     relist: { ms: Math.round(relistMs), cpuSeconds: Math.round(resyncCpu * 100) / 100 },
     leaseLost,
+    warnings: warnings.length,
     sigtermExitMs: sigtermMs,
     targets: {
       endpointChangeP99: percentile(sortedEndpoints, 99) <= TARGETS.endpointChangeP99Ms,
