@@ -26,10 +26,10 @@ function badRequest(error: string): AdminResponse {
 
 /**
  * Reads ?host=&path=&method=, and for Gateway API matches any number of header=Name:value and
- * scheme=http|https; a string is an error message for a 400.
+ * scheme=http|https or port=N (the Gateway listener port); a string is an error message for a 400.
  */
 export function parseExplainQuery(params: URLSearchParams): ExplainQuery | string {
-  for (const name of ['host', 'path', 'method', 'scheme']) {
+  for (const name of ['host', 'path', 'method', 'scheme', 'port']) {
     if (params.getAll(name).length > 1) return `query parameter "${name}" is given more than once`;
   }
   const path = params.get('path');
@@ -48,7 +48,9 @@ export function parseExplainQuery(params: URLSearchParams): ExplainQuery | strin
   }
   const scheme = params.get('scheme') ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') return `scheme "${scheme}" must be http or https`;
-  return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}) };
+  const port = params.get('port');
+  if (port !== null && !/^\d{1,5}$/.test(port)) return `port "${port}" must be a port number`;
+  return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}), ...(port === null ? {} : { port: Number(port) }) };
 }
 
 export function diagnosticsReport(version: number, diagnostics: readonly Diagnostic[]): { version: number; errors: number; warnings: number; diagnostics: readonly Diagnostic[] } {

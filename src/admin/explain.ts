@@ -19,6 +19,8 @@ export interface ExplainQuery {
   headers?: [string, string][];
   /** How the request arrives: "http" (default) or "https" (Gateway API listener isolation). */
   scheme?: 'http' | 'https';
+  /** The Gateway listener port it arrives on (as written); default 80, or 443 with scheme https. */
+  port?: number;
 }
 
 /** A route that also matched the path but did not win, and why. */
@@ -108,9 +110,9 @@ function compileCandidates(spec: RouteTableSpec, groups: RouteTableSpec['hosts']
   return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends, certificates: [] });
 }
 
-/** The request's method, headers (flat) and scheme, as the data plane passes them to match(). */
-function requestOf(query: ExplainQuery): [string, string[], string] {
-  return [query.method, (query.headers ?? []).flat(), query.scheme ?? 'http'];
+/** The request's method, headers (flat) and listener port, as the data plane passes them to match(). */
+function requestOf(query: ExplainQuery): [string, string[], number] {
+  return [query.method, (query.headers ?? []).flat(), query.port ?? (query.scheme === 'https' ? 443 : 80)];
 }
 
 /** Whether a route on its own matches the request, by the data plane's own matcher. */

@@ -33,7 +33,7 @@ export interface GatewayRouteView {
   ruleName?: string;
   /** Index in the rule's matches; -1 for a rule without matches. */
   match: number;
-  /** Human-readable predicates: "method GET", "header x-env = canary", "scheme https". */
+  /** Human-readable predicates: "method GET", "header x-env = canary", "port 443". */
   predicates: string[];
 }
 
@@ -95,7 +95,7 @@ export function routeView(route: RouteSpec, spec: RouteTableSpec): RouteView {
 export function predicateTexts(info: GatewayRouteInfo): string[] {
   const value = (m: ValueMatchSpec) => (m.type === 'Exact' ? `= ${JSON.stringify(m.value)}` : `~ /${m.value}/`);
   return [
-    ...(info.scheme === undefined ? [] : [`scheme ${info.scheme}`]),
+    ...(info.ports === undefined ? [] : [`port ${info.ports.join(' or ')}`]),
     ...(info.method === '' ? [] : [`method ${info.method}`]),
     ...info.headers.map((h) => `header ${h.name} ${value(h)}`),
     ...info.queryParams.map((q) => `query ${q.name} ${value(q)}`),

@@ -23,6 +23,11 @@ export interface RequestView {
   readonly method: string;
   /** "http" or "https": how the client reached Tideway (or what a trusted proxy says). */
   readonly scheme: string;
+  /**
+   * The Gateway API listener port the request arrived on, as Gateways declare it (80 for --http-port,
+   * 443 for --https-port, the port itself for a listener bound as written); absent outside the proxy.
+   */
+  readonly listenerPort?: number;
   /** Host header (HTTP/1.1) or :authority (HTTP/2), as received, port included. */
   readonly authority: string;
   /** Path and query as sent upstream; a middleware may rewrite it (path rewrite, strip prefix). */

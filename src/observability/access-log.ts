@@ -70,6 +70,7 @@ export class AccessLog implements RequestObserver {
     if (this.closed) return;
     if (this.sampleRate < 1 && record.status < 500 && this.random() >= this.sampleRate) return;
     const route = record.route;
+    if (route !== null && route.options.accessLog === false) return;
     // Field order is fixed; "time" is when the request started.
     const line: Record<string, unknown> = {
       time: this.clock.format(record.startTime),

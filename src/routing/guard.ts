@@ -59,22 +59,22 @@ function queryValue(path: string, name: string): string | undefined {
 }
 
 export class RouteGuard {
-  /** "" for both. */
-  readonly scheme: string;
+  /** Listener ports the route is served on; null for every port. */
+  readonly ports: readonly number[] | null;
   readonly method: string;
   readonly headers: readonly ValueTest[];
   readonly queryParams: readonly ValueTest[];
 
   constructor(info: GatewayRouteInfo) {
-    this.scheme = info.scheme ?? '';
+    this.ports = info.ports ?? null;
     this.method = info.method;
     this.headers = info.headers.map((h) => valueTest(h, true));
     this.queryParams = info.queryParams.map((q) => valueTest(q, false));
   }
 
   /** `headers` is the request's flat [name, value, ...] list; `path` the request target with its query. */
-  test(method: string, headers: readonly string[], path: string, scheme: string): boolean {
-    if (this.scheme !== '' && scheme !== this.scheme) return false;
+  test(method: string, headers: readonly string[], path: string, port: number): boolean {
+    if (this.ports !== null && !this.ports.includes(port)) return false;
     if (this.method !== '' && method !== this.method) return false;
     for (let h = 0; h < this.headers.length; h++) {
       const test = this.headers[h]!;
@@ -95,9 +95,9 @@ export class RouteGuard {
   }
 }
 
-/** True when the route has a predicate beyond host and path (the listener scheme counts). */
+/** True when the route has a predicate beyond host and path (the listener port counts). */
 export function hasPredicates(info: GatewayRouteInfo | undefined): info is GatewayRouteInfo {
-  return info !== undefined && (info.scheme !== undefined || info.method !== '' || info.headers.length > 0 || info.queryParams.length > 0);
+  return info !== undefined && (info.ports !== undefined || info.method !== '' || info.headers.length > 0 || info.queryParams.length > 0);
 }
 
 /**

@@ -61,10 +61,10 @@ function insertInChain<R extends MatchCandidate<R>>(head: R | null, route: R): R
 }
 
 /** The first route of the chain whose predicates hold for the request, or null. */
-function pick<R extends MatchCandidate<R>>(head: R | null, method: string, headers: readonly string[], path: string, scheme: string): R | null {
+function pick<R extends MatchCandidate<R>>(head: R | null, method: string, headers: readonly string[], path: string, port: number): R | null {
   let candidate = head;
   while (candidate !== null) {
-    if (candidate.guard === null || candidate.guard.test(method, headers, path, scheme)) return candidate;
+    if (candidate.guard === null || candidate.guard.test(method, headers, path, port)) return candidate;
     candidate = candidate.next;
   }
   return null;
@@ -122,19 +122,20 @@ export class PathMatcher<R extends MatchCandidate<R>> {
 
   /**
    * Matches path[0, end) (end excludes the query string). `method`, `headers` (flat name/value list),
-   * the query string of `path` and `scheme` ("http" or "https") are read only by routes with predicates.
+   * the query string of `path` and `port` (the Gateway listener port the request arrived on, as written)
+   * are read only by routes with predicates.
    */
-  match(path: string, end: number, method = 'GET', headers: readonly string[] = NO_HEADERS, scheme = 'http'): R | null {
+  match(path: string, end: number, method = 'GET', headers: readonly string[] = NO_HEADERS, port = 80): R | null {
     const found = this.scratch;
     this.tree.lookup(path, end, found);
     const exact = found.exact;
     if (exact !== null) {
       if (exact.guard === null) return exact;
-      const picked = pick(exact, method, headers, path, scheme);
+      const picked = pick(exact, method, headers, path, port);
       if (picked !== null) return picked;
     }
     let prefix = found.prefix;
-    if (prefix !== null && prefix.guard !== null) prefix = pick(prefix, method, headers, path, scheme);
+    if (prefix !== null && prefix.guard !== null) prefix = pick(prefix, method, headers, path, port);
     const regexes = this.regexes;
     if (regexes.length === 0) return prefix;
     const prefixLength = prefix === null ? -1 : prefix.spec.path.length;
@@ -144,7 +145,7 @@ export class PathMatcher<R extends MatchCandidate<R>> {
       if (entry.source.length <= prefixLength) break;
       // Only Regex routes pay for cutting off the query string.
       subject ??= end === path.length ? path : path.slice(0, end);
-      if (entry.regex.test(subject) && (entry.route.guard === null || entry.route.guard.test(method, headers, path, scheme))) return entry.route;
+      if (entry.regex.test(subject) && (entry.route.guard === null || entry.route.guard.test(method, headers, path, port))) return entry.route;
     }
     return prefix;
   }

@@ -93,15 +93,16 @@ export class RouteTable<T> {
    * The route for a request, or null (404). `host` is the Host header or :authority as received
    * (port, case and a trailing dot are handled here); `path` is the request target as received,
    * query string included and not percent-decoded. Allocates nothing for Exact and Prefix routes.
-   * `method`, `headers` (the flat [name, value, ...] list) and `scheme` (how the client reached us:
-   * "http" or "https") are read only by Gateway API routes with predicates.
+   * `method`, `headers` (the flat [name, value, ...] list) and `port` (the Gateway listener port the
+   * request arrived on, as written: 80 for --http-port, 443 for --https-port) are read only by Gateway
+   * API routes with predicates.
    */
-  match(host: string | undefined, path: string, method?: string, headers?: readonly string[], scheme?: string): CompiledRoute<T> | null {
+  match(host: string | undefined, path: string, method?: string, headers?: readonly string[], port?: number): CompiledRoute<T> | null {
     const matcher = this.selectHost(host);
     if (matcher !== null) {
       let end = path.indexOf('?');
       if (end < 0) end = path.length;
-      const route = matcher.match(path, end, method, headers, scheme);
+      const route = matcher.match(path, end, method, headers, port);
       if (route !== null) return route;
     }
     return this.defaultRoute;

@@ -52,6 +52,8 @@ export interface RouteOptions {
   sslRedirect: boolean;
   /** Strict-Transport-Security value added to HTTPS responses (tideway.dev/hsts), or null for none. */
   hsts: string | null;
+  /** false: no access-log line for this route (ingress-nginx's enable-access-log "false"); absent: logged. */
+  accessLog?: false;
 }
 
 /** Middleware configuration attached to a route, resolved at translate time (see middleware/). */
@@ -97,10 +99,11 @@ export interface GatewayRouteInfo {
   /** Index of the match in the rule's matches (-1: a rule without matches). */
   match: number;
   /**
-   * "http" or "https" when only listeners of that protocol serve this host: requests over the other one
-   * do not match (listener isolation). Absent: both.
+   * The Gateway listener ports (as written: 80, 443, 8080...) whose listeners serve this host, when
+   * Tideway's Gateways listen on others too: requests arriving on another port do not match (listener
+   * isolation). Absent: every port.
    */
-  scheme?: 'http' | 'https';
+  ports?: number[];
   /** Request method that must match exactly ("" for any). */
   method: string;
   headers: ValueMatchSpec[];
@@ -130,6 +133,8 @@ export interface RouteTableSpec {
   defaultRoute: RouteSpec | null;
   backends: Record<string, BackendSpec>;
   certificates: TlsCertificateSpec[];
+  /** Gateway listener ports other than 80 and 443, each bound as written (plain HTTP); absent: none. */
+  listenerPorts?: number[];
   /** The operator's --default-certificate Secret, when it is usable: served before a hostless spec.tls entry. */
   defaultCertificate?: TlsCertificateSpec;
 }

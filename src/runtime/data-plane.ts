@@ -15,6 +15,7 @@ import { UpstreamRegistry } from '../upstream/registry.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
 import { MiddlewareRuntime } from '../middleware/index.ts';
 import { requestIdGenerator } from './request-id.ts';
+import { GatewayPorts } from './gateway-ports.ts';
 
 export interface DataPlaneOptions {
   settings: Settings;
@@ -39,6 +40,8 @@ export class DataPlane {
   /** HTTP/2 with prior knowledge on the plain port. */
   private readonly h2c: Http2Frontend;
   private readonly https: HttpsListener | null;
+  /** Gateway API listeners on ports other than 80 and 443, bound as written. */
+  readonly gatewayPorts: GatewayPorts;
   private readonly reusePort: boolean;
   readonly middleware: MiddlewareRuntime;
   private readonly logger: Logger | undefined;
@@ -61,6 +64,7 @@ export class DataPlane {
       limits: settings.limits,
       trustedProxies: settings.trustedProxies,
       scheme: 'http',
+      gatewayPort: 80,
       httpsPort: settings.httpsPort ?? null,
       localPort: String(settings.httpPort),
       observer: options.observer ?? NO_OBSERVER,
@@ -71,8 +75,9 @@ export class DataPlane {
     const http2Limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, idleTimeoutMs: settings.limits.keepAliveTimeoutMs };
     this.h2c = new Http2Frontend(this.httpContext, http2Limits);
     this.http = new Http1Listener(this.httpContext, { h2c: (socket) => this.h2c.accept(socket) });
-    this.httpsContext = { ...this.httpContext, scheme: 'https', localPort: String(settings.httpsPort) };
+    this.httpsContext = { ...this.httpContext, scheme: 'https', gatewayPort: 443, localPort: String(settings.httpsPort) };
     this.https = settings.httpsPort === undefined ? null : new HttpsListener(this.httpsContext, http2Limits);
+    this.gatewayPorts = new GatewayPorts(this.httpContext, http2Limits, settings.bindAddress, this.reusePort, options.logger);
   }
 
   /** Tracing starts after construction (OpenTelemetry loads asynchronously). */
@@ -99,10 +104,11 @@ export class DataPlane {
     this.snapshot.table = buildSnapshot(spec, this.registry, chains);
     void chains.finish();
     for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
+    this.gatewayPorts.reconcile(spec.listenerPorts ?? []);
   }
 
   get connectionCount(): number {
-    return this.http.connectionCount + this.h2c.sessionCount + (this.https?.connectionCount ?? 0);
+    return this.http.connectionCount + this.h2c.sessionCount + (this.https?.connectionCount ?? 0) + this.gatewayPorts.connectionCount;
   }
 
   /**
@@ -110,22 +116,25 @@ export class DataPlane {
    * their current response; whatever is still open at the deadline is cut (tunnels included).
    */
   async drain(timeoutMs: number): Promise<void> {
-    const closed = Promise.all([this.http.close(), this.https?.close()]);
+    const closed = Promise.all([this.http.close(), this.https?.close(), this.gatewayPorts.close()]);
     const deadline = Date.now() + timeoutMs;
     // HTTP/2 sessions get GOAWAY once: their open streams finish, new ones go elsewhere.
     this.h2c.closeGracefully();
     this.http.closeIdle();
     this.https?.closeIdle();
+    this.gatewayPorts.closeIdle();
     while (this.connectionCount > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       this.http.closeIdle();
       this.https?.closeIdle();
+      this.gatewayPorts.closeIdle();
     }
     // WebSockets last: a close frame with 1001 Going Away, a moment for the peers to close, then cut.
     await this.registry.closeTunnels();
     this.http.destroyAll();
     this.h2c.destroyAll();
     this.https?.destroyAll();
+    this.gatewayPorts.destroyAll();
     await closed;
     this.registry.closeAll();
     await this.middleware.close();

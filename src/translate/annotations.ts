@@ -64,6 +64,13 @@ function checkHsts(value: string): string | null {
 
 const ROUTE_ANNOTATIONS = new Map<string, Apply>([
   ['use-regex', booleanAnnotation((s, v) => (s.useRegex = v))],
+  [
+    'enable-access-log',
+    booleanAnnotation((s, v) => {
+      if (v) delete s.options.accessLog;
+      else s.options.accessLog = false;
+    }),
+  ],
   ['ssl-redirect', booleanAnnotation((s, v) => (s.options.sslRedirect = v))],
   [
     'backend-protocol',

@@ -68,7 +68,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
   }
 
   ctx.canaries.reportUnused();
-  const gatewayStatus = translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
+  const gatewayApi = translateGatewayApi({ ...ctx, state, index, options: { ...opts.defaults, sslRedirect: false } }, sink);
 
   const ref = opts.defaultCertificate;
   const defaultCertificate = ref === null ? null : ctx.certificates.operatorDefault(ref, sink.for('Secret', ref));
@@ -80,9 +80,10 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       defaultRoute: ctx.routes.defaultRoute(),
       backends: ctx.backends.backends(),
       certificates: ctx.certificates.certificates(),
+      ...(gatewayApi.extraPorts.length === 0 ? {} : { listenerPorts: gatewayApi.extraPorts }),
       ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],
-    gatewayStatus,
+    gatewayStatus: gatewayApi.status,
   };
 }

@@ -121,8 +121,8 @@ describe('tideway check with Gateway API objects', () => {
   test('prints HTTPRoute rules with their predicates and the status the leader would write', async () => {
     const run = await check(path.join(examples, 'quickstart'), path.join(examples, 'gateway-api'));
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    assert.match(run.stdout, /gateway\.localhost\s+\/\s+Prefix\s+HTTPRoute demo\/shop rule canary \(scheme http, header x-canary = "yes"\)\s+demo\/api:80 http/);
-    assert.match(run.stdout, /gateway\.localhost\s+\/old\s+Prefix\s+HTTPRoute demo\/shop rule old \(scheme http\)\s+no backend \(503\)\s+\[gateway-redirect\]/);
+    assert.match(run.stdout, /gateway\.localhost\s+\/\s+Prefix\s+HTTPRoute demo\/shop rule canary \(header x-canary = "yes"\)\s+demo\/api:80 http/);
+    assert.match(run.stdout, /gateway\.localhost\s+\/old\s+Prefix\s+HTTPRoute demo\/shop rule old\s+no backend \(503\)\s+\[gateway-redirect\]/);
     assert.match(run.stdout, /Gateway API status \(written by the leader in a cluster\):\n  GatewayClass tideway\n    Accepted=True Accepted\n    supportedFeatures: Gateway, /);
     assert.match(run.stdout, /  HTTPRoute demo\/shop\n    parent demo\/demo\/http: Accepted=True Accepted\n    parent demo\/demo\/http: ResolvedRefs=True ResolvedRefs/);
     assert.match(run.stdout, /    listener http \(1 routes\): Programmed=True Programmed/);

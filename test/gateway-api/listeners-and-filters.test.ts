@@ -7,6 +7,7 @@ import { startBackend, type TestBackend } from '../support/backends.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { gateway, gatewayClass, httpRoute, yamlDocs } from '../support/gateway-api.ts';
 import { serviceYaml } from '../support/manifests.ts';
+import { closedPort } from '../support/ports.ts';
 import { CertificateFactory, type KeyPair } from '../translate/certs.ts';
 import { servedCertificate, tlsSecretYaml } from '../protocols/support/tls.ts';
 import { h2Connect, h2Request } from '../protocols/support/h2.ts';
@@ -180,5 +181,61 @@ describe('Gateway listeners and filters through the gateway (files)', () => {
     } finally {
       own.close();
     }
+  });
+});
+
+describe('Gateway listeners on other ports (files)', () => {
+  let gw: RunningGateway;
+  let web: TestBackend;
+  let extraPort: number;
+
+  before(async () => {
+    web = await startBackend('web');
+    // A port the OS just handed out and took back: free, as far as a test on a shared machine can know.
+    extraPort = await closedPort();
+    gw = await startGateway({
+      'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }),
+      'gw.yaml': yamlDocs(gatewayClass(), gateway('gw', [{ name: 'main', port: 80 }, { name: 'extra', port: extraPort }])),
+      'routes.yaml': yamlDocs(
+        httpRoute('extra-only', { parentRefs: [{ name: 'gw', sectionName: 'extra' }], hostnames: ['extra.test'], rules: [{ backendRefs: [ref('web')] }] }),
+        httpRoute('everywhere', { parentRefs: [{ name: 'gw' }], hostnames: ['both.test'], rules: [
+          { backendRefs: [ref('web')] },
+          { matches: [{ path: { value: '/moved' } }], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'new.test' } }] },
+        ] }),
+      ),
+    });
+    const deadline = Date.now() + 5000;
+    while (!(await gw.gateway.data.gatewayPorts.boundPorts()).includes(extraPort)) {
+      if (Date.now() > deadline) throw new Error(`port ${extraPort} not bound within 5 s`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  });
+  after(async () => {
+    await gw?.close();
+    await web?.close();
+  });
+
+  it('binds a listener port as written and serves its routes there only', async () => {
+    assert.equal((await request(extraPort, { headers: { host: 'extra.test' } })).headers['x-backend'], 'web');
+    assert.equal((await request(gw.port, { headers: { host: 'extra.test' } })).status, 404, 'not on the port-80 listener');
+    assert.equal((await request(extraPort, { headers: { host: 'both.test' } })).status, 200);
+    assert.equal((await request(gw.port, { headers: { host: 'both.test' } })).status, 200);
+  });
+
+  it('derives a redirect\'s port from the listener the request came through, as declared', async () => {
+    const onExtra = await request(extraPort, { path: '/moved', headers: { host: 'both.test' } });
+    assert.equal(onExtra.headers.location, `http://new.test:${extraPort}/moved`);
+    const onMain = await request(gw.port, { path: '/moved', headers: { host: `both.test:${gw.port}` } });
+    assert.equal(onMain.headers.location, 'http://new.test/moved', 'port 80 as declared, not the bound one');
+  });
+
+  it('closes the port when no Gateway declares it any more', async () => {
+    await gw.writeManifest('gw.yaml', yamlDocs(gatewayClass(), gateway('gw', [{ name: 'main', port: 80 }])));
+    const deadline = Date.now() + 5000;
+    while ((await gw.gateway.data.gatewayPorts.boundPorts()).includes(extraPort)) {
+      if (Date.now() > deadline) throw new Error('port still bound after 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await assert.rejects(request(extraPort, { headers: { host: 'extra.test' } }), /ECONNREFUSED/);
   });
 });

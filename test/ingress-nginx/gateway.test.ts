@@ -10,6 +10,11 @@ import { request, startGateway, type RunningGateway } from '../support/gateway.t
 import { ingressYaml, serviceYaml } from '../support/manifests.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), 'condition not reached within 5 s');
+}
 const HTPASSWD = 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n'; // password "hello"
 const NGINX_CLASS = stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
 
@@ -64,6 +69,7 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('local', { [`${N}allowlist-source-range`]: '127.0.0.0/8' }),
         site('badcidr', { [`${N}whitelist-source-range`]: '10.0.0.0/33' }),
         site('limit', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
+        site('conns', { [`${N}limit-connections`]: '1' }, '/', 'Prefix', 'failing'),
         site('exempt', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}limit-allowlist`]: '127.0.0.1/32' }),
         site('errors', { [`${N}custom-http-errors`]: '500,503' }, '/', 'Prefix', 'failing'),
         site('rewritten', {
@@ -164,6 +170,23 @@ describe('ingress-nginx Ingresses through the gateway', () => {
 
   it('default-backend serves the paths whose Service has no endpoint', async () => {
     assert.equal(upstreamOf(await get('fallback.test', '/x')).backend, 'web-v2');
+  });
+
+  it('limit-connections: a second request of the same client while the first waits gets 503', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const previous = failing.handler!;
+    failing.handler = (req, res, body) => {
+      if (req.url === '/slow') void held.then(() => res.writeHead(200).end('slow'));
+      else previous(req, res, body);
+    };
+    const first = get('conns.test', '/slow');
+    await waitUntil(() => failing.received.some((r) => r.url === '/slow'));
+    assert.equal((await get('conns.test', '/fast')).status, 503);
+    release();
+    assert.equal((await first).status, 200);
+    assert.equal((await get('conns.test', '/fast')).status, 200);
+    failing.handler = previous;
   });
 
   it('limit-allowlist exempts its clients', async () => {

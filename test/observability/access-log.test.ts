@@ -57,6 +57,13 @@ describe('access log lines', () => {
     assert.deepEqual(Object.keys(line!)[0], 'time');
   });
 
+  test('a route with accessLog false (enable-access-log "false") writes no line', async () => {
+    const quiet = route('shop', 'quiet', 'web-svc');
+    const silenced = { ...quiet, options: { ...quiet.options, accessLog: false as const } };
+    const lines = await logged([record({ route: silenced }), record({ route: quiet, requestId: 'kept' })]);
+    assert.deepEqual(lines.map((l) => l.requestId), ['kept']);
+  });
+
   test('a request without route or upstream logs nulls and its error', async () => {
     const [line] = await logged([record({ status: 404, error: 'no-route' })]);
     assert.equal(line!.route, null);

@@ -63,7 +63,7 @@ describe('Gateway API translation', () => {
         { name: 'ok', hostname: 'ok.test' },
         { name: 'dup', hostname: 'ok.test' },
         { name: 'tcp', protocol: 'TCP' },
-        { name: 'odd', port: 8080, hostname: 'odd.test' },
+        { name: 'odd', port: 8443, protocol: 'HTTPS', hostname: 'odd.test', certificateRefs: [{ name: 'x' }] },
         { name: 'mixed', port: 443, protocol: 'HTTP', hostname: 'mixed.test' },
         { name: 'nocert', port: 443, protocol: 'HTTPS', hostname: 'nocert.test' },
       ]),

@@ -61,6 +61,11 @@ describe('ingress-nginx annotations', () => {
     assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
   });
 
+  it('enable-access-log "false" marks the routes; "true" is the default', () => {
+    assert.equal(firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'false' })])).options.accessLog, false);
+    assert.equal('accessLog' in firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'true' })])).options, false);
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);
@@ -203,6 +208,15 @@ describe('ingress-nginx extra host names', () => {
     const result = run([nginxIngress('web', { [`${N}proxy-cookie-path`]: '/app/', [`${N}proxy-redirect-from`]: 'http://a/' })]);
     assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field), [field('proxy-redirect-from'), field('proxy-cookie-path')]);
     assert.deepEqual(firstRoute(result).middlewares, []);
+  });
+
+  it('limit-connections with a bad allowlist CIDR fails closed; a non-numeric one is an error and no limit', () => {
+    const bad = run([nginxIngress('web', { [`${N}limit-connections`]: '2', [`${N}limit-allowlist`]: 'nope' })]);
+    assert.equal(firstRoute(bad).middlewares[0]!.type, 'deny');
+    assert.ok(bad.diagnostics.some((d) => d.severity === 'error' && d.field === field('limit-connections')), JSON.stringify(bad.diagnostics));
+    const nan = run([nginxIngress('web', { [`${N}limit-connections`]: 'two' })]);
+    assert.deepEqual(firstRoute(nan).middlewares, []);
+    assert.equal(nan.diagnostics.find((d) => d.severity === 'error')?.field, field('limit-connections'));
   });
 
   it('a bad limit-allowlist CIDR fails closed', () => {

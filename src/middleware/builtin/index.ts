@@ -4,6 +4,7 @@ import { affinityFactory } from './affinity.ts';
 import { basicAuthFactory } from './basic-auth.ts';
 import { canaryFactory } from './canary.ts';
 import { compressFactory } from './compress.ts';
+import { concurrencyLimitFactory } from './concurrency-limit.ts';
 import { corsFactory } from './cors.ts';
 import { denyFactory } from './deny.ts';
 import { errorPagesFactory } from './error-pages.ts';
@@ -36,6 +37,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   affinityFactory,
   errorPagesFactory,
   proxyRewriteFactory,
+  concurrencyLimitFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

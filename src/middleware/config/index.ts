@@ -4,3 +4,4 @@ export { annotationMiddlewares, MIDDLEWARE_ANNOTATIONS, type AnnotationMiddlewar
 export { middlewareObjectSpec, SPEC_KEYS, type ObjectSite } from './middleware-object.ts';
 export { BUILTIN_CONFIG_PARSERS, isBuiltinType } from './parsers.ts';
 export { annotationField, objectReference, type BackendLookup, type SecretLookup, type SpecContext, type SpecProblem } from './sources.ts';
+export { MiddlewareConfigError } from '../types.ts';

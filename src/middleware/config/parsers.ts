@@ -4,6 +4,7 @@ import { parseAffinityConfig } from './affinity.ts';
 import { parseBasicAuthConfig } from './basic-auth.ts';
 import { parseCanaryConfig } from './canary.ts';
 import { parseCompressConfig } from './compress.ts';
+import { parseConcurrencyLimitConfig } from './concurrency-limit.ts';
 import { parseCorsConfig } from './cors.ts';
 import { parseDenyConfig } from './deny.ts';
 import { parseErrorPagesConfig } from './error-pages.ts';
@@ -35,6 +36,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   affinity: parseAffinityConfig,
   'error-pages': parseErrorPagesConfig,
   'proxy-rewrite': parseProxyRewriteConfig,
+  'concurrency-limit': parseConcurrencyLimitConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

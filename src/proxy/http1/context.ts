@@ -22,6 +22,11 @@ export interface Http1Context {
   readonly limits: Http1Limits;
   readonly trustedProxies: CidrSet;
   readonly scheme: 'http' | 'https';
+  /**
+   * The Gateway API listener port this listener stands for, as written in Gateways: 80 for the plain
+   * port, 443 for the HTTPS port, the port itself for a listener bound as written. Routes read it.
+   */
+  readonly gatewayPort: number;
   /** Port of the HTTPS listener, for HTTP-to-HTTPS redirects; null when there is none. */
   httpsPort: number | null;
   /** Listener port as a string, for X-Forwarded-Port (set once the port is bound). */

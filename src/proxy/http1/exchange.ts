@@ -141,7 +141,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.closeAfter = true;
       return this.respondError(400, 'dot-segment');
     }
-    const route = ctx.snapshot.table.match(this.scan.host, this.url, this.method, this.headers, ctx.scheme);
+    const route = ctx.snapshot.table.match(this.scan.host, this.url, this.method, this.headers, ctx.gatewayPort);
     this.route = route;
     if (ctx.tracer !== null) this.span = ctx.tracer.start(this.method, this.scan.host ?? '', path, this.scan.traceparent);
     this.requestId = this.scan.requestId !== undefined && isUsableRequestId(this.scan.requestId) ? this.scan.requestId : ctx.nextRequestId();

@@ -24,6 +24,7 @@ export function forwardedRequestHeaders(headers: readonly string[], tokens: read
 class Http1RequestView implements RequestView {
   readonly method: string;
   readonly scheme: string;
+  readonly listenerPort: number;
   readonly authority: string;
   path: string;
   readonly clientAddress: string;
@@ -38,6 +39,7 @@ class Http1RequestView implements RequestView {
     const scan = exchange.scan;
     this.method = exchange.method;
     this.scheme = conn.trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : conn.ctx.scheme;
+    this.listenerPort = conn.ctx.gatewayPort;
     this.authority = scan.host ?? '';
     this.path = exchange.url;
     this.clientAddress = conn.clientAddressFor(scan.forwardedFor);

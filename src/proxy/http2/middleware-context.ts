@@ -13,6 +13,7 @@ import type { Http2StreamExchange } from './stream-exchange.ts';
 class Http2RequestView implements RequestView {
   readonly method: string;
   readonly scheme: string;
+  readonly listenerPort: number;
   readonly authority: string;
   path: string;
   readonly clientAddress: string;
@@ -27,6 +28,7 @@ class Http2RequestView implements RequestView {
     const scan = request.scan;
     this.method = websocket ? 'GET' : request.method;
     this.scheme = ex.trusted && scan.forwardedProto !== undefined ? scan.forwardedProto : ex.ctx.scheme;
+    this.listenerPort = ex.ctx.gatewayPort;
     this.authority = request.authority ?? '';
     this.path = request.path;
     this.clientAddress = ex.clientAddress;

@@ -125,7 +125,7 @@ export class Http2StreamExchange {
     }
     // Same rule as HTTP/1.1: no request routes by one path and is served by another.
     if (hasDotSegment(request.pathOnly)) return this.fail(400, 'dot-segment');
-    const route = ctx.snapshot.table.match(request.authority, request.path, request.method, request.headers, ctx.scheme);
+    const route = ctx.snapshot.table.match(request.authority, request.path, request.method, request.headers, ctx.gatewayPort);
     this.route = route;
     if (route === null) return this.fail(404, 'no-route');
     const options = route.ext.options;

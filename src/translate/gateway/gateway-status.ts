@@ -8,7 +8,7 @@ import { condition, generationOf, listenerStatus, type StatusEntry } from './sta
  * Gateway API's conformance suite. docs/gateway-api.md lists every feature, supported or not, and why.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
-  'Gateway', 'GatewayAddressEmpty', 'GatewayHTTPListenerIsolation', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
+  'Gateway', 'GatewayAddressEmpty', 'GatewayHTTPListenerIsolation', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
   'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
   'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',
   'HTTPRouteCORS', 'HTTPRouteHostRewrite', 'HTTPRouteMethodMatching', 'HTTPRouteNamedRouteRule', 'HTTPRouteParentRefPort', 'HTTPRoutePathRedirect',

@@ -42,8 +42,16 @@ function list<T>(state: ClusterState, key: keyof ClusterState): readonly T[] {
   return value.filter((o) => typeof field(field(o, 'metadata'), 'name') === 'string') as T[];
 }
 
-/** Translates every Gateway API object of the state; returns the status the leader writes for them. */
-export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiStatus {
+/** What translating the Gateway API objects gives besides routes. */
+export interface GatewayApiResult {
+  /** The status the leader writes. */
+  status: GatewayApiStatus;
+  /** Listener ports to bind besides 80 and 443 (plain HTTP, bound as written). */
+  extraPorts: number[];
+}
+
+/** Translates every Gateway API object of the state into routes of the shared sets. */
+export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiResult {
   const grants = new ReferenceGrants(list<ReferenceGrant>(ctx.state, 'referenceGrants'));
   const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
   const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
@@ -53,6 +61,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
   const routes = [...list<HTTPRoute>(ctx.state, 'httpRoutes'), ...list<GRPCRoute>(ctx.state, 'grpcRoutes')]
     .sort((a, b) => compareIngressPrecedence(a as never, b as never) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
@@ -69,6 +78,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
+        listenerPorts,
         extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
         mirrorEndpoints: (ref, at) => {
           const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
@@ -84,5 +94,5 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes.
   for (const view of gateways) entries.push(gatewayStatus(view));
-  return { entries };
+  return { status: { entries }, extraPorts: listenerPorts.filter((p) => p !== 80 && p !== 443) };
 }

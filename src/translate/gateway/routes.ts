@@ -27,6 +27,8 @@ export interface RouteContext extends BackendRefContext, FilterContext {
   options: RouteOptions;
   /** Increments for every match, in precedence order of routes: the tie-break of routing/. */
   nextOrder(): number;
+  /** Every port a usable listener of Tideway's Gateways is declared on, sorted. */
+  listenerPorts: readonly number[];
 }
 
 interface PathMatch {
@@ -260,9 +262,9 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
   const parents = parentResults(route, ctx, diag);
   if (parents.length === 0) return null;
   const hostnames = routeHostnames(route, diag);
-  // Host -> the schemes of the listeners that serve it: a host only an HTTPS listener serves is not
-  // served on plain HTTP (listener isolation), and the other way round.
-  const schemes = new Map<string, Set<string>>();
+  // Host -> the ports of the listeners that serve it: a host is not served on a port whose listeners do
+  // not serve it (listener isolation).
+  const portsOf = new Map<string, Set<number>>();
   const attached = new Set<Listener>();
   for (const parent of parents) {
     let matched = false;
@@ -273,9 +275,9 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
         attached.add(listener);
       }
       for (const host of hosts) {
-        const set = schemes.get(host) ?? new Set<string>();
-        set.add(listener.protocol === 'HTTPS' ? 'https' : 'http');
-        schemes.set(host, set);
+        const set = portsOf.get(host) ?? new Set<number>();
+        set.add(listener.port);
+        portsOf.set(host, set);
       }
     }
     if (parent.refusal === null && !matched) {
@@ -285,7 +287,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
     }
   }
   for (const listener of attached) listener.attachedRoutes++;
-  const hosts = [...schemes.keys()];
+  const hosts = [...portsOf.keys()];
   let servedRules = 0;
   const ruleCount = arrayField(route.spec, 'rules').length;
   const source = `${route.kind} ${namespace}/${name}`;
@@ -328,14 +330,13 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       const signature = predicated ? ` ${JSON.stringify([method, headers, queryParams])}` : '';
       const conflictKey = `${path.kind} ${path.kind === 'Prefix' ? prefixKey(path.path) : path.path}${signature}`;
       for (const host of hosts) {
-        const served = schemes.get(host)!;
-        const scheme = served.size === 1 ? ([...served][0] as 'http' | 'https') : '';
-        // A route of one scheme conflicts with the same path served on both (and Ingresses serve both);
-        // one served on both conflicts with either scheme's.
-        const key = scheme === '' ? conflictKey : `${conflictKey} ${scheme}`;
+        // Served on every port Tideway's Gateways listen on: no port predicate (the fast path).
+        const served = [...portsOf.get(host)!].sort((a, b) => a - b);
+        const ports = ctx.listenerPorts.every((p) => served.includes(p)) ? null : served;
+        // A route of some ports conflicts with the same path served on every port (Ingresses are too).
+        const key = ports === null ? conflictKey : `${conflictKey} @${ports.join(',')}`;
         const where = `${source} ${mAt}`;
-        const rivals = scheme === '' ? [`${conflictKey} http`, `${conflictKey} https`] : [conflictKey];
-        if (rivals.some((rival) => ctx.routes.claimPath(host, rival, path, mAt, where, diag) === null)) continue;
+        if (ports !== null && ctx.routes.claimPath(host, conflictKey, path, mAt, where, diag) === null) continue;
         const claim = ctx.routes.claimPath(host, key, path, mAt, where, diag);
         if (claim === null) continue;
         const spec: RouteSpec = {
@@ -348,7 +349,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
           backend,
           options,
           middlewares,
-          gateway: scheme === '' ? gateway : { ...gateway, scheme },
+          gateway: ports === null ? gateway : { ...gateway, ports },
         };
         claim.add(spec);
         ruleServed = true;

@@ -4,7 +4,7 @@
 // or ignored becomes a warning naming the annotation; a malformed value is an error, after which the
 // default applies, except for access control (auth, allowlists), which fails closed.
 import type { MiddlewareSpec } from '../../routing/spec.ts';
-import type { SpecProblem } from '../../middleware/config/index.ts';
+import { BUILTIN_CONFIG_PARSERS, MiddlewareConfigError, type SpecProblem } from '../../middleware/config/index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import type { NginxGlobals } from './configmap.ts';
 import { assess, nginxAnnotation } from './table.ts';
@@ -47,6 +47,7 @@ const DEFAULT_AFFINITY_COOKIE = 'INGRESSCOOKIE';
 /** Same meaning, same value format: the nginx value is copied under the tideway.dev/ name. */
 const RENAMED: Record<string, string> = {
   'use-regex': 'use-regex',
+  'enable-access-log': 'enable-access-log',
   'ssl-redirect': 'ssl-redirect',
   'backend-protocol': 'backend-protocol',
   'rewrite-target': 'rewrite-target',
@@ -139,6 +140,22 @@ class NginxReader {
 
   invalid(name: string, message: string): void {
     this.diag.error(this.field(name), 'InvalidAnnotation', `${message}; the default applies`);
+  }
+
+  /**
+   * Adds a middleware with no tideway.dev/ annotation, checked by its own parser first: a value the
+   * mapping let through but the middleware refuses is reported on `name` (failing closed for limits).
+   */
+  extra(type: string, config: Record<string, unknown>, name: string, failClosed: boolean): void {
+    try {
+      BUILTIN_CONFIG_PARSERS[type]!(config);
+    } catch (err) {
+      if (!(err instanceof MiddlewareConfigError)) throw err;
+      if (failClosed) this.failClosed(name, err.message);
+      else this.invalid(name, err.message);
+      return;
+    }
+    this.result.extra.push({ type, source: 'annotations', config });
   }
 
   /** Access control that cannot be honoured: reported, and the Ingress's routes deny. */
@@ -267,13 +284,24 @@ function cors(r: NginxReader): void {
   }
 }
 
+/** limit-connections: concurrent requests per client address, with limit-allowlist exempt. */
+function connectionLimit(r: NginxReader, scope: string): void {
+  const max = wholeNumber(r, 'limit-connections');
+  if (!max) return;
+  const config: Record<string, unknown> = { scope, max, statusCode: 503 };
+  const allow = r.value('limit-allowlist') ?? r.value('limit-whitelist');
+  if (allow) config.exemptSourceRanges = allow.split(',').map((s) => s.trim()).filter(Boolean);
+  r.extra('concurrency-limit', config, 'limit-connections', true);
+}
+
 function rateLimit(r: NginxReader, status: number): void {
   const rps = wholeNumber(r, 'limit-rps');
   const rpm = wholeNumber(r, 'limit-rpm');
   const multiplier = wholeNumber(r, 'limit-burst-multiplier') ?? DEFAULT_BURST_MULTIPLIER;
   const name = rps ? 'limit-rps' : rpm ? 'limit-rpm' : null;
   if (name === null) {
-    r.unused(['limit-burst-multiplier', 'limit-whitelist', 'limit-allowlist'], 'limit-rps');
+    r.unused(['limit-burst-multiplier'], 'limit-rps');
+    if (r.value('limit-connections') === undefined) r.unused(['limit-whitelist', 'limit-allowlist'], 'limit-rps');
     return;
   }
   const perSecond = rps ? rps : rpm! / 60;
@@ -324,7 +352,7 @@ function requestHeaders(r: NginxReader): void {
     if (HEADER_VALUE.test(value)) set[header] = value;
     else r.invalid(name, `expected a header value, got ${JSON.stringify(value)}`);
   }
-  if (Object.keys(set).length > 0) r.result.extra.push({ type: 'headers', source: 'annotations', config: { request: { set } } });
+  if (Object.keys(set).length > 0) r.extra('headers', { request: { set } }, 'x-forwarded-prefix', false);
 }
 
 const SERVICE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -353,7 +381,7 @@ function proxyRewrite(r: NginxReader): void {
   const cookieDomain = pair(r, 'proxy-cookie-domain');
   if (cookiePath !== null) config.cookiePath = cookiePath;
   if (cookieDomain !== null) config.cookieDomain = cookieDomain;
-  if (Object.keys(config).length > 0) r.result.extra.push({ type: 'proxy-rewrite', source: 'annotations', config });
+  if (Object.keys(config).length > 0) r.extra('proxy-rewrite', config, 'proxy-redirect-from', false);
 }
 
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
@@ -366,7 +394,7 @@ function customErrors(r: NginxReader, global: string | null): void {
     r.invalid('custom-http-errors', `expected comma-separated statuses from 400 to 599, got ${JSON.stringify(value)}`);
     return;
   }
-  r.result.extra.push({ type: 'error-pages', source: 'annotations', config: { statuses: statuses.map(Number) } });
+  r.extra('error-pages', { statuses: statuses.map(Number) }, 'custom-http-errors', false);
 }
 
 function defaultBackend(r: NginxReader): void {
@@ -418,6 +446,7 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   clientCertificates(r);
   cors(r);
   rateLimit(r, globals.limitStatus);
+  connectionLimit(r, `Ingress ${diag.object}`);
   affinity(r);
   backendTls(r);
   requestHeaders(r);

@@ -119,7 +119,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   // traffic
   p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; per gateway process, not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
-  n('limit-connections', 'not implemented: concurrent connections per client are not limited'),
+  p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer (not TCP connections), 503 beyond; per gateway process; limit-allowlist is exempt'),
   s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
   s('limit-whitelist', 'tideway.dev/rate-limit-exempt-source-range: clients in these CIDRs are not limited'),
   s('limit-allowlist', 'as limit-whitelist (read first when both are set)'),
@@ -157,7 +157,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('cors-max-age', 'tideway.dev/cors-max-age (default 1728000)'),
   // headers and misc
   n('custom-headers', 'not implemented: a ConfigMap of response headers is not read; use a Tideway Middleware of type headers'),
-  p('enable-access-log', 'Tideway\'s access log is switched for the whole gateway (--access-log), not per Ingress', /^true$/),
+  s('enable-access-log', 'tideway.dev/enable-access-log: "false" writes no access-log line for the Ingress\'s requests'),
   n('enable-rewrite-log', 'nginx\'s rewrite log does not exist in Tideway', true),
   p('server-alias', 'the aliases serve the Ingress\'s rules, unless an Ingress serves that name; TLS for an alias needs a certificate that covers it (a tls entry or --default-certificate)'),
   n('ssl-passthrough', 'not supported: Tideway terminates TLS; the Ingress is served as an ordinary HTTPS Ingress'),
