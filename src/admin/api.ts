@@ -7,6 +7,7 @@ import type { StatsReport } from '../observability/index.ts';
 import { json, type AdminResponse, type AdminServer } from './server.ts';
 import { routesView } from './routes-view.ts';
 import { explain, type ExplainQuery } from './explain.ts';
+import type { ReportLine } from '../translate/index.ts';
 
 export interface AdminApiSources {
   /** The routing table being served, as data (the compiled table's spec in one process; what the primary distributes). */
@@ -15,6 +16,8 @@ export interface AdminApiSources {
   diagnostics: () => readonly Diagnostic[];
   /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
   stats: () => StatsReport | Promise<StatsReport>;
+  /** The ingress-nginx migration report (docs/migrating-from-ingress-nginx.md), as `tideway check --ingress-nginx-compat` prints it. */
+  ingressNginxReport?: () => readonly ReportLine[];
 }
 
 // RFC 9110 token characters.
@@ -66,7 +69,12 @@ export function mountAdminApi(admin: AdminServer, sources: AdminApiSources): voi
     if (typeof query === 'string') return badRequest(query);
     return json(200, explain(sources.spec(), sources.diagnostics(), query));
   });
-  admin.route('/api/diagnostics', () => json(200, diagnosticsReport(sources.spec().version, sources.diagnostics())));
+  admin.route('/api/diagnostics', () => {
+    const report = diagnosticsReport(sources.spec().version, sources.diagnostics());
+    const lines = sources.ingressNginxReport?.();
+    if (lines === undefined) return json(200, report);
+    return json(200, { ...report, ingressNginx: { changesBehaviour: lines.some((l) => l.changesBehaviour), annotations: lines } });
+  });
   // The version lets the dashboard poll one small endpoint and fetch /api/routes only after a change.
   admin.route('/api/stats', async () => json(200, { version: sources.spec().version, ...(await sources.stats()) }));
 }

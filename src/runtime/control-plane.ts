@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore } from '../store/index.ts';
-import { DEFAULT_ROUTE_OPTIONS, translate, type GatewayApiStatus, type TranslateOptionsInput } from '../translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, migrationReport, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -186,6 +186,11 @@ export class ControlPlane {
 
   get currentDiagnostics(): readonly Diagnostic[] {
     return this.diagnostics;
+  }
+
+  /** The ingress-nginx migration report of the objects held now (computed on request: admin API). */
+  ingressNginxReport(): ReportLine[] {
+    return migrationReport(this.store.state(), this.options);
   }
 
   /** The Gateway API status of the last translation (what the leader writes). */

@@ -53,7 +53,7 @@ export class Gateway {
       metrics.onDiagnostics(snapshot.diagnostics);
     }, options.statusTiming);
     this.admin = new AdminServer(this.control);
-    mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats() });
+    mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));
     mountDashboard(this.admin);
   }

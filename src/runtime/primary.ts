@@ -36,7 +36,7 @@ export class Primary {
       metrics.onDiagnostics(snapshot.diagnostics);
     });
     this.admin = new AdminServer(this);
-    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
     mountDashboard(this.admin);
   }

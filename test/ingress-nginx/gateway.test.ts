@@ -245,5 +245,9 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     assert.equal(find('default/snippet', 'SnippetIgnored')?.field, `metadata.annotations["${N}configuration-snippet"]`);
     assert.equal(find('default/badcidr', 'InvalidCidr')?.field ?? find('default/badcidr', 'InvalidAnnotation')?.field, `metadata.annotations["${N}whitelist-source-range"]`);
     assert.equal(find('default/digest', 'InvalidAnnotation')?.field, `metadata.annotations["${N}auth-type"]`);
+    const report = (JSON.parse(res.body) as { ingressNginx: { changesBehaviour: boolean; annotations: { ingress: string; annotation: string; verdict: string }[] } }).ingressNginx;
+    assert.equal(report.changesBehaviour, true);
+    assert.deepEqual(report.annotations.filter((l) => l.ingress === 'default/snippet').map((l) => [l.annotation, l.verdict]), [[`${N}configuration-snippet`, 'ignored']]);
+    assert.deepEqual(report.annotations.filter((l) => l.ingress === 'default/rewrite').map((l) => l.verdict), ['supported', 'supported']);
   });
 });
