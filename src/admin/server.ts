@@ -67,7 +67,11 @@ export class AdminServer {
     const url = new URL(req.url ?? '/', 'http://admin');
     const handler = this.handlers.get(url.pathname);
     let response: AdminResponse;
-    if (handler === undefined) response = text(404, 'not found');
+    // Tideway adds X-Forwarded-For to every request it relays (routes, auth subrequests): a route or an
+    // auth-url that points back at this port (an EndpointSlice naming the gateway's pod and admin port,
+    // a Service in front of it) must not turn the admin API into something any namespace can read.
+    if (req.headers['x-forwarded-for'] !== undefined) response = text(403, 'the admin port does not answer relayed requests');
+    else if (handler === undefined) response = text(404, 'not found');
     else if (req.method !== 'GET' && req.method !== 'HEAD') response = text(405, 'method not allowed');
     else {
       try {

@@ -26,6 +26,7 @@ interface LlhttpParserConstructor {
   new (): LlhttpParser;
   REQUEST: number;
   RESPONSE: number;
+  kOnMessageBegin: number;
   kOnHeaders: number;
   kOnHeadersComplete: number;
   kOnBody: number;
@@ -40,7 +41,7 @@ const HTTPParser = common.HTTPParser;
 export const METHODS: readonly string[] = common.methods;
 export const REQUEST = HTTPParser.REQUEST;
 export const RESPONSE = HTTPParser.RESPONSE;
-const { kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kLenientNone: LENIENT_NONE } = HTTPParser;
+const { kOnMessageBegin, kOnHeaders, kOnHeadersComplete, kOnBody, kOnMessageComplete, kLenientNone: LENIENT_NONE } = HTTPParser;
 
 /** Return value of the headers-complete callback telling llhttp the response has no body (HEAD). */
 export const SKIP_BODY = 1;
@@ -105,6 +106,8 @@ export class PendingFields {
 
 /** The callbacks a parser owner installs, called with the parser as `this` (no closure per parser). */
 export interface ParserCallbacks<P> {
+  /** Optional: the first byte of a message (a JS call per message; only for owners that need it). */
+  messageBegin?(this: P): void;
   headers(this: P, headers: string[], url: string): void;
   headersComplete(this: P, versionMajor: number, versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, status: number, reason: string, upgrade: boolean, keepAlive: boolean): number;
   body(this: P, chunk: Buffer): void;
@@ -135,9 +138,52 @@ export function createParser<C>(type: number, maxHeaderBytes: number, conn: C, c
   const parser = new HTTPParser() as LlhttpParser & { conn: C };
   parser.initialize(type, {}, maxHeaderBytes, LENIENT_NONE);
   parser.conn = conn;
+  if (callbacks.messageBegin !== undefined) parser[kOnMessageBegin] = callbacks.messageBegin;
   parser[kOnHeaders] = callbacks.headers;
   parser[kOnHeadersComplete] = callbacks.headersComplete;
   parser[kOnBody] = callbacks.body;
   parser[kOnMessageComplete] = callbacks.messageComplete;
   return parser;
+}
+
+/**
+ * Parsers of connections that went idle, for the next connection that sends a request. A parser costs
+ * about 2 KB of native memory (llhttp's state and header slots), more than the rest of an idle
+ * connection: a connection holds one only while a message is on its way. At most `keep` wait here.
+ */
+export class ParserPool<C> {
+  private readonly idle: (LlhttpParser & { conn: C | null })[] = [];
+  private readonly type: number;
+  private readonly callbacks: ParserCallbacks<LlhttpParser & { conn: C }>;
+  private readonly keep: number;
+  /** Parsers handed out and not given back: connections in the middle of a message. */
+  inUse = 0;
+
+  constructor(type: number, callbacks: ParserCallbacks<LlhttpParser & { conn: C }>, keep = 256) {
+    this.type = type;
+    this.callbacks = callbacks;
+    this.keep = keep;
+  }
+
+  acquire(conn: C, maxHeaderBytes: number): LlhttpParser & { conn: C } {
+    this.inUse++;
+    const parser = this.idle.pop() as (LlhttpParser & { conn: C }) | undefined;
+    if (parser === undefined) return createParser(this.type, maxHeaderBytes, conn, this.callbacks);
+    // A fresh start, as node:http reuses its parsers: no state of the previous connection survives.
+    resetParser(parser, this.type, maxHeaderBytes);
+    parser.conn = conn;
+    return parser;
+  }
+
+  /** Takes back a parser whose owner will not call it again (never from inside its execute()). */
+  release(parser: LlhttpParser & { conn: C | null }): void {
+    this.inUse--;
+    parser.conn = null;
+    if (this.idle.length < this.keep) this.idle.push(parser);
+    else parser.free();
+  }
+
+  get size(): number {
+    return this.idle.length;
+  }
 }

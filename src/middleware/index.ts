@@ -7,3 +7,4 @@ export { FlatHeaderMap, InvalidHeaderError, checkHeader } from './header-map.ts'
 export { buildChain, defaultRegistry, formatChainError, MiddlewareRegistry, MiddlewareRegistrationError, type BuiltChain, type ChainBuildError } from './registry.ts';
 export { MiddlewareRuntime, type MiddlewareRuntimeOptions, type SnapshotChains, type LogFunction } from './runtime.ts';
 export { loadPlugins, registerPlugin, PluginLoadError, type PluginApi, type PluginEntry } from './plugins.ts';
+export { BucketBank, LeasedBudget, type RateBudget, type RateGrant, type RateLease, type RateLimitSpec } from './rate-budget/index.ts';

@@ -8,12 +8,15 @@ import type { MiddlewareSpec } from '../routing/spec.ts';
 import type { Chain } from './compose.ts';
 import { defaultRegistry, formatChainError, type ChainBuildError, type MiddlewareRegistry } from './registry.ts';
 import type { MiddlewareEnvironment } from './types.ts';
+import type { RateBudget } from './rate-budget/index.ts';
 
 export type LogFunction = MiddlewareEnvironment['log'];
 
 export interface MiddlewareRuntimeOptions {
   log: LogFunction;
   registry?: MiddlewareRegistry;
+  /** The instance's rate-limit budget (see rate-budget/): the primary's, leased, in a worker. */
+  rateBudget?: RateBudget;
 }
 
 interface SharedEntry {
@@ -52,6 +55,7 @@ export class MiddlewareRuntime {
     this.env = {
       shared: <T>(key: string, create: () => T): T => this.shared(key, create),
       log: (level, message, fields) => this.log(level, message, fields),
+      ...(options.rateBudget === undefined ? {} : { rateBudget: options.rateBudget }),
     };
   }
 

@@ -4,6 +4,7 @@
 // upstream's status and headers are in ctx.response and may be changed before they reach the client).
 // The phases are named after Pingora's ProxyHttp: request_filter, upstream_request_filter,
 // response_filter, logging.
+import type { RateBudget } from './rate-budget/index.ts';
 import type { MiddlewareSpec, RouteSpec } from '../routing/spec.ts';
 
 /** Case-insensitive header access. Names passed in may be any case; values are strings. */
@@ -109,6 +110,8 @@ export class MiddlewareConfigError extends Error {
 export interface MiddlewareEnvironment {
   /** Shared services (Redis client, JWKS caches) keyed so that snapshots reuse them. */
   shared<T>(key: string, create: () => T): T;
+  /** The instance's rate-limit budget (leased from the primary in a worker); absent: this process's own. */
+  rateBudget?: RateBudget;
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -3,8 +3,9 @@
 // Nothing here touches requests, so it runs unchanged in a single process or in the primary.
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
-import { ObjectStore } from '../store/index.ts';
-import { DEFAULT_ROUTE_OPTIONS, migrationReport, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
+import { ObjectStore, type StoreChange } from '../store/index.ts';
+import type { EndpointSlice } from '../kube/types.ts';
+import { DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -64,6 +65,13 @@ export class ControlPlane {
   private lastGatewayStatus: GatewayApiStatus = NO_GATEWAY_STATUS;
   ready = false;
   draining = false;
+  /**
+   * Ready replicas of Tideway's own Service (--publish-service), at least 1: what "cluster" rate limits
+   * divide their budget by. 1 without --publish-service, or while its EndpointSlices are unknown.
+   */
+  replicas = 1;
+  /** The EndpointSlices of --publish-service, followed change by change. */
+  private readonly ownSlices = new Map<string, EndpointSlice>();
 
   /** Translation kept up to date change by change (translate() is its reference). */
   private readonly translator: IncrementalTranslator;
@@ -131,8 +139,32 @@ export class ControlPlane {
       this.rerun = true;
       return;
     }
-    this.running = this.translator.applyGradually(this.store.takeChanges());
+    const changes = this.store.takeChanges();
+    this.followOwnSlices(changes);
+    this.running = this.translator.applyGradually(changes);
     this.continueTranslation(0);
+  }
+
+  private followOwnSlices(changes: readonly StoreChange[]): void {
+    const service = this.settings.publishService;
+    if (service === undefined) return;
+    const namespace = service.slice(0, service.indexOf('/'));
+    let touched = false;
+    for (const change of changes) {
+      if (change.kind !== 'EndpointSlice' || change.namespace !== namespace) continue;
+      const key = change.name;
+      const slice = change.object as EndpointSlice | undefined;
+      if (slice === undefined) touched = this.ownSlices.delete(key) || touched;
+      else {
+        this.ownSlices.set(key, slice);
+        touched = true;
+      }
+    }
+    if (!touched) return;
+    // No ready replica listed (this one is starting): count this one.
+    const replicas = Math.max(1, readyReplicas([...this.ownSlices.values()], service) ?? 1);
+    if (replicas !== this.replicas) this.logger.info({ service, replicas }, 'ready replicas changed: cluster rate limits are shared among them');
+    this.replicas = replicas;
   }
 
   private continueTranslation(spentMs: number): void {

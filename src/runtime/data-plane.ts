@@ -13,7 +13,7 @@ import { HttpsListener } from '../proxy/tls/https-listener.ts';
 import { NO_COUNTERS, NO_OBSERVER, type ProxyCounters, type RequestObserver, type RequestTracerLike } from '../proxy/observer.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
 import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
-import { MiddlewareRuntime } from '../middleware/index.ts';
+import { MiddlewareRuntime, type RateBudget } from '../middleware/index.ts';
 import { requestIdGenerator } from './request-id.ts';
 import { GatewayPorts } from './gateway-ports.ts';
 
@@ -26,6 +26,8 @@ export interface DataPlaneOptions {
   reusePort?: boolean;
   /** Where certificates that cannot be loaded, and middleware configuration errors, are reported. */
   logger?: Logger;
+  /** The instance's rate-limit budget: the primary's (leased) in a worker, the gateway's own in one process. */
+  rateBudget?: RateBudget;
 }
 
 const DRAIN_POLL_MS = 50;
@@ -52,7 +54,10 @@ export class DataPlane {
     this.reusePort = options.reusePort ?? false;
     this.logger = options.logger;
     const logger = options.logger;
-    this.middleware = new MiddlewareRuntime({ log: (level, message, fields) => logger?.[level](fields ?? {}, message) });
+    this.middleware = new MiddlewareRuntime({
+      log: (level, message, fields) => logger?.[level](fields ?? {}, message),
+      ...(options.rateBudget === undefined ? {} : { rateBudget: options.rateBudget }),
+    });
     this.registry = new UpstreamRegistry({
       maxIdle: settings.upstream.maxIdlePerEndpoint,
       idleTimeoutMs: settings.upstream.idleTimeoutMs,

@@ -13,7 +13,7 @@ import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../a
 import { ControlPlane } from './control-plane.ts';
 import { DataPlane } from './data-plane.ts';
 import { createObservability, type ProcessObservability } from './observability.ts';
-import { loadPlugins } from '../middleware/index.ts';
+import { BucketBank, loadPlugins } from '../middleware/index.ts';
 import type { StatusTiming } from '../status/index.ts';
 
 export interface GatewayOptions {
@@ -46,7 +46,9 @@ export class Gateway {
     this.settings = settings;
     this.observability = createObservability(settings, options.observer);
     const metrics = this.observability.metrics;
-    this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics });
+    // Cluster rate limits divide their budget by the replicas the control plane counts.
+    const rateBudget = new BucketBank(() => this.control.replicas);
+    this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics, rateBudget });
     this.control = new ControlPlane(settings, logger, (snapshot) => {
       this.data.serve(snapshot.spec());
       metrics.onSnapshot(snapshot.version, snapshot.translateMs);

@@ -1,18 +1,23 @@
 // Messages between the primary and its workers (node:cluster IPC, structured-cloned).
 import type { RouteTableSpec } from '../routing/index.ts';
+import type { RateGrant, RateLease } from '../middleware/index.ts';
 import type { SpecDelta } from './spec-delta.ts';
 
 export type PrimaryMessage =
   | { type: 'snapshot'; spec: RouteTableSpec }
   /** The next table as a difference from the one the worker serves (see spec-delta.ts). */
   | { type: 'delta'; delta: SpecDelta }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'drain'; timeoutMs: number }
+  /** The answer to a worker's rate-lease: tokens of the instance's rate-limit budget. */
+  | ({ type: 'rate-grant' } & RateGrant);
 
 export type WorkerMessage =
   | { type: 'listening'; http: number }
   | { type: 'served'; version: number }
   /** A delta did not apply to the table this worker serves (it started meanwhile): send the whole table. */
-  | { type: 'resync' };
+  | { type: 'resync' }
+  /** A worker asks the primary for tokens of a rate limit (middleware/rate-budget). */
+  | ({ type: 'rate-lease' } & RateLease);
 
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

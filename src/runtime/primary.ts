@@ -7,6 +7,7 @@ import type { Settings } from '../settings/settings.ts';
 import { AdminServer, metricsHandler, mountAdminApi, mountDashboard } from '../admin/index.ts';
 import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
+import { BucketBank } from '../middleware/index.ts';
 import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
@@ -23,6 +24,8 @@ export class Primary {
   private readonly served = new Map<Worker, number>();
   private readonly startedAt = new Map<Worker, number>();
   private restartDelayMs = 100;
+  /** The instance's rate-limit buckets; workers lease tokens from them. */
+  private readonly rateBank: BucketBank;
   private stopping = false;
 
   constructor(settings: Settings, logger: Logger) {
@@ -35,6 +38,7 @@ export class Primary {
       metrics.onSnapshot(snapshot.version, snapshot.translateMs);
       metrics.onDiagnostics(snapshot.diagnostics);
     });
+    this.rateBank = new BucketBank(() => this.control.replicas);
     this.admin = new AdminServer(this);
     mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
@@ -67,7 +71,9 @@ export class Primary {
     return new Promise((resolve, reject) => {
       worker.on('message', (message: unknown) => {
         if (!isWorkerMessage(message)) return;
-        if (message.type === 'served') this.served.set(worker, message.version);
+        if (message.type === 'rate-lease') {
+          if (worker.isConnected()) worker.send({ type: 'rate-grant', ...this.rateBank.grant(message) } satisfies PrimaryMessage);
+        } else if (message.type === 'served') this.served.set(worker, message.version);
         else if (message.type === 'resync') worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
         else if (message.type === 'listening') {
           // A worker that starts after the first table gets the current one at once.

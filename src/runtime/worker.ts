@@ -6,7 +6,7 @@ import type { RequestObserver } from '../proxy/observer.ts';
 import { DataPlane } from './data-plane.ts';
 import { serveWorkerMetrics } from '../observability/index.ts';
 import { createObservability } from './observability.ts';
-import { loadPlugins } from '../middleware/index.ts';
+import { LeasedBudget, loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
 import { applySpecDelta } from './spec-delta.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
@@ -21,7 +21,9 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
   const observability = createObservability(settings, observer, true, false);
   serveWorkerMetrics(observability.metrics);
   await observability.startTracing();
-  const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics });
+  // Rate limits hold per instance: tokens come from the primary's buckets.
+  const rateBudget = new LeasedBudget((lease) => send({ type: 'rate-lease', ...lease }), settings.workers);
+  const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics, rateBudget });
   data.setTracer(observability.tracer);
   const exit = async (): Promise<never> => {
     await observability.close();
@@ -32,7 +34,8 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
   let spec: RouteTableSpec | null = null;
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
-    if (message.type === 'snapshot') {
+    if (message.type === 'rate-grant') rateBudget.onGrant(message);
+    else if (message.type === 'snapshot') {
       spec = message.spec;
       data.serve(spec);
       send({ type: 'served', version: spec.version });
@@ -54,6 +57,7 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
   process.on('SIGINT', () => {});
   // A worker whose primary died must not linger.
   process.on('disconnect', () => {
+    rateBudget.close();
     if (!draining) void data.drain(settings.drainTimeoutMs).then(exit);
   });
   const { http } = await data.listen();

@@ -3,5 +3,6 @@ export { translate, type TranslateResult } from './translate.ts';
 export { DEFAULT_ROUTE_OPTIONS, resolveTranslateOptions, type TranslateOptions, type TranslateOptionsInput } from './options.ts';
 export { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 export type { ObjectDiagnostics } from './diagnostics.ts';
+export { readyReplicas } from './replicas.ts';
 export { SUPPORTED_FEATURES, type ConditionSpec, type GatewayApiStatus, type StatusEntry } from './gateway/index.ts';
 export { formatMigrationReport, migrationReport, NGINX_ANNOTATIONS, type NginxAnnotation, type ReportLine } from './ingress-nginx/index.ts';

@@ -20,16 +20,16 @@ describe('LocalTokenBuckets', () => {
     let now = 0;
     const buckets = new LocalTokenBuckets(2, 3, 100, () => now);
     const take = () => ({ ...buckets.take('k') });
-    assert.deepEqual(take(), { allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 500 });
+    assert.deepEqual(take(), { allowed: true, granted: 1, remaining: 2, retryAfterMs: 0, resetMs: 500 });
     take();
-    assert.deepEqual(take(), { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 1500 });
-    assert.deepEqual(take(), { allowed: false, remaining: 0, retryAfterMs: 500, resetMs: 1500 });
+    assert.deepEqual(take(), { allowed: true, granted: 1, remaining: 0, retryAfterMs: 0, resetMs: 1500 });
+    assert.deepEqual(take(), { allowed: false, granted: 0, remaining: 0, retryAfterMs: 500, resetMs: 1500 });
     now = 250;
     assert.equal(take().retryAfterMs, 250);
     now = 500;
     assert.equal(take().allowed, true);
     now = 100_000;
-    assert.deepEqual(take(), { allowed: true, remaining: 2, retryAfterMs: 0, resetMs: 500 }, 'never more than the burst');
+    assert.deepEqual(take(), { allowed: true, granted: 1, remaining: 2, retryAfterMs: 0, resetMs: 500 }, 'never more than the burst');
   });
 
   it('drops idle buckets and stays within maxKeys under pressure', () => {

@@ -7,7 +7,7 @@ import { parseRateLimitConfig, type RateLimitConfig, type RateLimitKey } from '.
 import type { Context, HeaderMap, Middleware, MiddlewareEnvironment, MiddlewareFactory } from '../types.ts';
 import { answer } from './answer.ts';
 import { RedisConnection } from './redis-connection.ts';
-import { LocalTokenBuckets } from './token-bucket.ts';
+import { BucketBank, type RateLimitSpec } from '../rate-budget/index.ts';
 
 function keyFunction(key: RateLimitKey): (ctx: Context) => string {
   switch (key.kind) {
@@ -50,11 +50,20 @@ function refuse(ctx: Context, status: number, limit: string, retryAfterMs: numbe
 function localLimiter(c: RateLimitConfig, env: MiddlewareEnvironment): Middleware {
   const keyOf = keyFunction(c.key);
   const limit = String(c.burst);
-  // Shared across snapshots: a configuration reload must not hand every client a fresh bucket.
-  const storeKey = `rate-limit:local:${c.scope}|${c.requestsPerSecond}|${c.burst}|${describeKey(c.key)}|${c.maxKeys}`;
-  const buckets = env.shared(storeKey, () => new LocalTokenBuckets(c.requestsPerSecond, c.burst, c.maxKeys));
+  // The buckets' identity: a configuration reload must not hand every client a fresh bucket, and two
+  // owners (or a changed limit) never share one.
+  const spec: RateLimitSpec = {
+    id: `${c.scope}|${c.requestsPerSecond}|${c.burst}|${describeKey(c.key)}|${c.maxKeys}`,
+    requestsPerSecond: c.requestsPerSecond,
+    burst: c.burst,
+    maxKeys: c.maxKeys,
+    perReplica: c.store === 'cluster',
+  };
+  // In a worker the budget is the instance's (leased from the primary); a process on its own keeps it.
+  const budget = env.rateBudget ?? env.shared('rate-limit:local', () => new BucketBank());
   return async (ctx, next) => {
-    const d = buckets.take(keyOf(ctx));
+    const taken = budget.take(spec, keyOf(ctx));
+    const d = taken instanceof Promise ? await taken : taken;
     if (!d.allowed) return refuse(ctx, c.statusCode, limit, d.retryAfterMs, d.resetMs);
     const remaining = d.remaining;
     const resetMs = d.resetMs;

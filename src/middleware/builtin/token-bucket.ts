@@ -4,6 +4,8 @@
 
 export interface RateDecision {
   allowed: boolean;
+  /** Tokens taken (take() with want > 1 hands over up to that many; 0 when refused). */
+  granted: number;
   /** Whole tokens left after this request. */
   remaining: number;
   /** When refused: time until one token is back. */
@@ -25,7 +27,7 @@ export class LocalTokenBuckets {
   private readonly now: () => number;
   private insertsSinceSweep = 0;
   /** Reused for every decision: take() is synchronous and callers read it before they await. */
-  private readonly decision: RateDecision = { allowed: false, remaining: 0, retryAfterMs: 0, resetMs: 0 };
+  private readonly decision: RateDecision = { allowed: false, granted: 0, remaining: 0, retryAfterMs: 0, resetMs: 0 };
 
   constructor(requestsPerSecond: number, burst: number, maxKeys: number, now: () => number = () => performance.now()) {
     this.ratePerMs = requestsPerSecond / 1000;
@@ -38,7 +40,8 @@ export class LocalTokenBuckets {
     return this.buckets.size;
   }
 
-  take(key: string): RateDecision {
+  /** Takes one token for `key`, or up to `want` (a worker's lease, bank.ts). */
+  take(key: string, want = 1): RateDecision {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
@@ -51,16 +54,26 @@ export class LocalTokenBuckets {
     }
     const d = this.decision;
     if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+      const granted = want === 1 ? 1 : Math.min(want, Math.floor(bucket.tokens));
+      bucket.tokens -= granted;
       d.allowed = true;
+      d.granted = granted;
       d.retryAfterMs = 0;
     } else {
       d.allowed = false;
+      d.granted = 0;
       d.retryAfterMs = (1 - bucket.tokens) / this.ratePerMs;
     }
     d.remaining = Math.floor(bucket.tokens);
     d.resetMs = (this.burst - bucket.tokens) / this.ratePerMs;
     return d;
+  }
+
+  /** Every bucket has refilled: dropping them all changes no decision. */
+  allIdle(): boolean {
+    const now = this.now();
+    for (const bucket of this.buckets.values()) if (!this.isIdle(bucket, now)) return false;
+    return true;
   }
 
   private isIdle(bucket: Bucket, now: number): boolean {

@@ -14,7 +14,7 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'allow-source-range', 'deny-source-range',
   'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'app-root',
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
-  'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
+  'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
   'auth-basic-secret', 'auth-realm',
   'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect',
   'enable-compression',
@@ -162,20 +162,23 @@ function cors(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
 
 function rateLimit(a: Annotations, ctx: SpecContext, scope: string): MiddlewareSpec | null {
   if (!a.has('rate-limit-rps')) {
-    a.unused(['rate-limit-burst', 'rate-limit-key', 'rate-limit-status-code', 'rate-limit-exempt-source-range'], 'tideway.dev/rate-limit-rps');
+    a.unused(['rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code', 'rate-limit-exempt-source-range'], 'tideway.dev/rate-limit-rps');
     return null;
   }
   const rps = a.number('rate-limit-rps');
   const burst = a.number('rate-limit-burst', true);
   const key = a.string('rate-limit-key');
+  const store = a.string('rate-limit-store');
   const status = a.number('rate-limit-status-code', true);
   if (rps === undefined || (burst === undefined && a.has('rate-limit-burst')) || (status === undefined && a.has('rate-limit-status-code'))) return null;
   if (key !== undefined && parseRateLimitKey(key) === null) return a.reject('rate-limit-key', `${JSON.stringify(key)} is not ${RATE_LIMIT_KEY_HINT}`);
+  if (store !== undefined && store !== 'local' && store !== 'cluster') return a.reject('rate-limit-store', `${JSON.stringify(store)} is not "local" or "cluster"`);
   const config: Record<string, unknown> = { scope, requestsPerSecond: rps, burst: burst ?? Math.max(1, Math.ceil(rps * NGINX_BURST_MULTIPLIER)), key: key ?? 'client-ip' };
   if (status !== undefined) config.statusCode = status;
+  if (store !== undefined) config.store = store;
   const exempt = a.list('rate-limit-exempt-source-range');
   if (exempt !== undefined) config.exemptSourceRanges = exempt;
-  const fields = { requestsPerSecond: 'rate-limit-rps', burst: 'rate-limit-burst', key: 'rate-limit-key', statusCode: 'rate-limit-status-code', exemptSourceRanges: 'rate-limit-exempt-source-range' };
+  const fields = { requestsPerSecond: 'rate-limit-rps', burst: 'rate-limit-burst', key: 'rate-limit-key', statusCode: 'rate-limit-status-code', exemptSourceRanges: 'rate-limit-exempt-source-range', store: 'rate-limit-store' };
   return spec(ctx, 'rate-limit', config, fields, 'rate-limit-rps');
 }
 

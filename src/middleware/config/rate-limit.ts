@@ -19,7 +19,11 @@ export interface RateLimitConfig {
   /** Bucket size: the requests allowed at once after a quiet period. */
   burst: number;
   key: RateLimitKey;
-  store: 'local' | 'redis';
+  /**
+   * local: one budget per gateway instance (shared by its workers); cluster: the same, divided by the
+   * ready replicas of Tideway's own Service; redis: one budget in Redis for every replica.
+   */
+  store: 'local' | 'cluster' | 'redis';
   redis: RedisSettings | null;
   /** With the redis store: what to do when Redis cannot answer. */
   failureMode: 'open' | 'closed';
@@ -68,7 +72,7 @@ export function parseRateLimitConfig(raw: unknown): RateLimitConfig {
   const keyText = r.string('key') ?? 'client-ip';
   const key = parseRateLimitKey(keyText);
   if (key === null) r.fail('key', `${JSON.stringify(keyText)} is not ${RATE_LIMIT_KEY_HINT}`);
-  const store = r.oneOf('store', ['local', 'redis'] as const) ?? 'local';
+  const store = r.oneOf('store', ['local', 'cluster', 'redis'] as const) ?? 'local';
   const redisReader = r.child('redis');
   if (store === 'redis' && !redisReader) r.fail('redis', 'is required when store is "redis"');
   if (store !== 'redis' && redisReader) r.fail('redis', 'is only used with store: redis');

@@ -3,7 +3,7 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, createParser, isLlhttpError, resetParser, statusForParseError,
+  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, ParserPool, isLlhttpError, resetParser, statusForParseError,
   type LlhttpParser, PendingFields,
 } from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
@@ -15,6 +15,15 @@ interface ParserWithConn extends LlhttpParser {
   conn: Http1ClientConnection;
 }
 
+/** Who learns that a connection closed (the listener), without a closure per connection. */
+export interface ConnectionOwner {
+  connectionClosed(conn: Http1ClientConnection): void;
+}
+
+/** The connection of a socket, for the socket event handlers shared by every connection. */
+const CONN = Symbol('tideway.http1Connection');
+type ClientSocket = net.Socket & { [CONN]: Http1ClientConnection };
+
 /** What the connection is waiting for, which decides the deadline and the answer when it passes. */
 const PHASE = { IDLE: 0, HEAD: 1, BODY: 2, BUSY: 3 } as const;
 type Phase = (typeof PHASE)[keyof typeof PHASE];
@@ -25,9 +34,17 @@ export class Http1ClientConnection {
   readonly remoteAddress: string;
   /** The peer is a trusted proxy: its X-Forwarded-* headers are believed. */
   readonly trusted: boolean;
-  private readonly parser: ParserWithConn;
-  private readonly pendingFields = new PendingFields();
+  private readonly owner: ConnectionOwner | null;
+  /**
+   * Held only while a message is on its way (lean idle connections: see ParserPool); null when idle.
+   * Header pieces llhttp delivers before the head completes (many fields, trailers) wait in
+   * pendingFields, made on first use.
+   */
+  private parser: ParserWithConn | null = null;
+  private pendingFields: PendingFields | null = null;
   private pendingUrl = '';
+  /** llhttp began a message that has not completed (its head or its body is still arriving). */
+  private midMessage = false;
   private active: Http1Exchange | null = null;
   private parsing: Http1Exchange | null = null;
   private queue: Http1Exchange[] | null = null;
@@ -46,18 +63,19 @@ export class Http1ClientConnection {
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
   deadline = 0;
 
-  constructor(socket: net.Socket, ctx: Http1Context) {
+  constructor(socket: net.Socket, ctx: Http1Context, owner: ConnectionOwner | null = null) {
     this.socket = socket;
     this.ctx = ctx;
+    this.owner = owner;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.trusted = ctx.trustedProxies.size > 0 && ctx.trustedProxies.contains(this.remoteAddress);
-    this.parser = createParser(REQUEST, ctx.limits.maxHeaderBytes, this, PARSER_CALLBACKS);
     this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.active?.onClientDrain());
-    socket.on('end', () => this.onEnd());
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => this.destroy());
+    (socket as ClientSocket)[CONN] = this;
+    socket.on('data', onSocketData);
+    socket.on('drain', onSocketDrain);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
   }
 
   /**
@@ -68,7 +86,7 @@ export class Http1ClientConnection {
     return resolveClientAddress(this.remoteAddress, this.trusted, this.ctx.trustedProxies, forwardedFor);
   }
 
-  private onData(chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     if (this.closing) return;
     if (this.tunnelHead !== null) {
       this.bufferForTunnel(chunk);
@@ -81,6 +99,7 @@ export class Http1ClientConnection {
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
     this.reading = true;
+    this.parser ??= PARSERS.acquire(this, this.ctx.limits.maxHeaderBytes);
     const error = this.parse(chunk);
     this.reading = false;
     const corked = this.corked;
@@ -89,6 +108,15 @@ export class Http1ClientConnection {
       corked.uncork();
     }
     if (error !== null) this.onParseError(error);
+    else if ((this.phase as Phase) === PHASE.IDLE) this.releaseParser(); // answered within this read
+  }
+
+  /** Gives the parser back while nothing is being parsed (an idle keep-alive connection, a tunnel). */
+  private releaseParser(): void {
+    const parser = this.parser;
+    if (parser === null || this.reading || this.midMessage || this.bodyLeft > 0 || this.closing) return;
+    this.parser = null;
+    PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
   }
 
   /** Parses one read: heads through llhttp, Content-Length bodies past it. Returns llhttp's error code. */
@@ -99,7 +127,7 @@ export class Http1ClientConnection {
         offset = this.passBody(chunk, offset);
         continue;
       }
-      const result = this.parser.execute(offset === 0 ? chunk : chunk.subarray(offset));
+      const result = this.parser!.execute(offset === 0 ? chunk : chunk.subarray(offset));
       if (isLlhttpError(result)) return result.code;
       if (this.tunnelHead !== null) {
         if (offset + result < chunk.length) this.bufferForTunnel(chunk.subarray(offset + result));
@@ -117,7 +145,7 @@ export class Http1ClientConnection {
     this.bodyLeft -= take;
     this.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
     if (this.bodyLeft === 0 && !this.destroyed) {
-      resetParser(this.parser, REQUEST, this.ctx.limits.maxHeaderBytes);
+      resetParser(this.parser!, REQUEST, this.ctx.limits.maxHeaderBytes);
       this.handleMessageComplete();
     }
     return offset + take;
@@ -151,6 +179,8 @@ export class Http1ClientConnection {
     this.phase = PHASE.BUSY;
     this.deadline = 0;
     this.pauseCount = 0;
+    this.midMessage = false;
+    this.releaseParser();
     return head;
   }
 
@@ -164,21 +194,29 @@ export class Http1ClientConnection {
     if (active !== null) active.abort();
   }
 
-  private onEnd(): void {
+  onEnd(): void {
     // HTTP/1.1 never half-closes to end a request, so a FIN means the client is gone: an exchange in
     // flight is aborted (its upstream request cancelled), as node:http and nginx do.
     if (this.active === null) this.socket.end();
     else this.destroy();
   }
 
-  private onClose(): void {
+  onClose(): void {
     this.destroyed = true;
     this.active?.abort();
     if (this.parsing !== null && this.parsing !== this.active) this.parsing.abort();
     if (this.queue !== null) for (const ex of this.queue) ex.abort();
     this.active = null;
     this.queue = null;
-    this.parser.free();
+    this.owner?.connectionClosed(this);
+    const parser = this.parser;
+    this.parser = null;
+    // Closed mid-message, the parser is reinitialized before its next use.
+    if (parser !== null) PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
+  }
+
+  onDrain(): void {
+    this.active?.onClientDrain();
   }
 
   /** Shutdown: close now if idle, else right after the current exchange. */
@@ -216,10 +254,16 @@ export class Http1ClientConnection {
       return;
     }
     this.active = null;
-    if (this.parsing === null) {
-      this.phase = PHASE.IDLE;
-      this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+    if (this.parsing !== null) return;
+    if (this.midMessage) {
+      // The next (pipelined) request has begun but its head is not complete: it gets the headers timeout.
+      this.phase = PHASE.HEAD;
+      this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
+      return;
     }
+    this.phase = PHASE.IDLE;
+    this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
+    this.releaseParser();
   }
 
   /** The sweep found the deadline passed. */
@@ -238,14 +282,18 @@ export class Http1ClientConnection {
     active?.abort();
   }
 
+  handleMessageBegin(): void {
+    this.midMessage = true;
+  }
+
   handleHeaders(headers: string[], url: string): void {
-    this.pendingFields.add(headers);
+    (this.pendingFields ??= new PendingFields()).add(headers);
     this.pendingUrl += url;
   }
 
   handleHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
     if (headers === undefined) {
-      headers = this.pendingFields.take();
+      headers = this.pendingFields === null ? [] : this.pendingFields.take();
     }
     if (url === undefined) {
       url = this.pendingUrl;
@@ -279,7 +327,8 @@ export class Http1ClientConnection {
   handleMessageComplete(): void {
     // llhttp reports a HEAD_ONLY message complete at its head: the body is still to come.
     if (this.bodyLeft > 0) return;
-    const trailers = this.pendingFields.takeTrailers();
+    this.midMessage = false;
+    const trailers = this.pendingFields === null ? null : this.pendingFields.takeTrailers();
     this.pendingUrl = '';
     const exchange = this.parsing;
     this.parsing = null;
@@ -287,6 +336,10 @@ export class Http1ClientConnection {
     this.deadline = 0;
     exchange?.onRequestComplete(trailers);
   }
+}
+
+function onParserMessageBegin(this: ParserWithConn): void {
+  this.conn.handleMessageBegin();
 }
 
 function onParserHeaders(this: ParserWithConn, headers: string[], url: string): void {
@@ -308,4 +361,28 @@ function onParserMessageComplete(this: ParserWithConn): void {
   this.conn.handleMessageComplete();
 }
 
-const PARSER_CALLBACKS = { headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete };
+/** Client-side request parsers (exported for tests: `inUse` counts connections mid-message). */
+export const PARSERS = new ParserPool<Http1ClientConnection>(REQUEST, {
+  messageBegin: onParserMessageBegin, headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete,
+});
+
+// Socket event handlers shared by every connection (no closures per connection).
+function onSocketData(this: ClientSocket, chunk: Buffer): void {
+  this[CONN].onData(chunk);
+}
+
+function onSocketDrain(this: ClientSocket): void {
+  this[CONN].onDrain();
+}
+
+function onSocketEnd(this: ClientSocket): void {
+  this[CONN].onEnd();
+}
+
+function onSocketClose(this: ClientSocket): void {
+  this[CONN].onClose();
+}
+
+function onSocketError(this: ClientSocket): void {
+  this[CONN].destroy();
+}

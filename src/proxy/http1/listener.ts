@@ -3,7 +3,7 @@
 // checks its connections, instead of a timer per connection. With an h2c handler, the first bytes of
 // each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2.
 import net from 'node:net';
-import { Http1ClientConnection } from './client-connection.ts';
+import { Http1ClientConnection, type ConnectionOwner } from './client-connection.ts';
 import type { Http1Context } from './context.ts';
 import type { Gauge } from '../observer.ts';
 import { classifyPreface } from '../http2/preface.ts';
@@ -13,7 +13,7 @@ export interface Http1ListenerOptions {
   h2c?: (socket: net.Socket) => void;
 }
 
-export class Http1Listener {
+export class Http1Listener implements ConnectionOwner {
   readonly server: net.Server;
   private readonly ctx: Http1Context;
   private readonly connections = new Set<Http1ClientConnection>();
@@ -56,15 +56,16 @@ export class Http1Listener {
   }
 
   accept(socket: net.Socket): Http1ClientConnection {
-    const conn = new Http1ClientConnection(socket, this.ctx);
+    const conn = new Http1ClientConnection(socket, this.ctx, this);
     this.connections.add(conn);
     this.openGauge.inc();
-    socket.on('close', () => {
-      this.connections.delete(conn);
-      this.openGauge.dec();
-    });
     this.ensureSweep();
     return conn;
+  }
+
+  connectionClosed(conn: Http1ClientConnection): void {
+    this.connections.delete(conn);
+    this.openGauge.dec();
   }
 
   listen(port: number, host: string, reusePort = false): Promise<number> {

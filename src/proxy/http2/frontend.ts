@@ -12,6 +12,8 @@ import { Http2StreamExchange } from './stream-exchange.ts';
 /** Header fields per block (node's default of 128 is below what some browsers send with many cookies). */
 const MAX_HEADER_LIST_PAIRS = 256;
 
+function ignoreError(): void {}
+
 function destroySocket(this: net.Socket): void {
   this.destroy();
 }
@@ -68,6 +70,9 @@ export class Http2Frontend {
     // has no session reference left, and it still counts against its session.
     session.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
       if (stream.destroyed) {
+        // Destroyed by a session error in the same read: its 'error' event is still to come, and an
+        // unheard 'error' would crash the process (found by the front-end fuzz test).
+        stream.on('error', ignoreError);
         if (stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) guard.onCancel();
         return;
       }
