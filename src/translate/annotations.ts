@@ -8,7 +8,7 @@ import type { ObjectDiagnostics } from './diagnostics.ts';
 import { MIDDLEWARE_ANNOTATIONS } from './middlewares.ts';
 import { parseBackendProtocol } from './protocol.ts';
 import { isRecord } from './shape.ts';
-import type { BackendTlsRequest } from './backend-tls.ts';
+import type { AnnotationTlsRequest } from './backend-tls.ts';
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 
@@ -18,7 +18,7 @@ export interface IngressSettings {
   /** From backend-protocol; null keeps each Service port's appProtocol. */
   protocolOverride: BackendProtocol | null;
   /** From backend-ca-secret and backend-tls-server-name; null: TLS backends are not verified. */
-  backendTls: BackendTlsRequest | null;
+  backendTls: AnnotationTlsRequest | null;
   /** sslRedirect here is what defaults and annotation allow; TLS coverage of the host decides at the end. */
   options: RouteOptions;
 }

@@ -11,8 +11,13 @@ import { field, stringMap } from './shape.ts';
 
 export const CA_SECRET_ANNOTATION = 'tideway.dev/backend-ca-secret';
 
-/** What an Ingress asked for (annotation values, checked for shape only). */
-export interface BackendTlsRequest {
+/**
+ * What an Ingress asked for (annotation values, checked for shape only), or verification settings a
+ * Gateway API BackendTLSPolicy already resolved (`resolved`).
+ */
+export type BackendTlsRequest = AnnotationTlsRequest | { resolved: BackendTlsSpec };
+
+export interface AnnotationTlsRequest {
   caSecret: string;
   serverName: string | null;
 }
@@ -29,6 +34,7 @@ export function resolveBackendTls(
   index: Lookups, diag: ObjectDiagnostics,
 ): BackendTlsSpec | null | 'invalid' {
   if (request === null) return null;
+  if ('resolved' in request) return request.resolved;
   const at = `metadata.annotations[${JSON.stringify(CA_SECRET_ANNOTATION)}]`;
   if (protocol !== 'https' && protocol !== 'grpcs') {
     diag.warning(at, 'AnnotationIgnored', `backend protocol ${protocol} is not TLS; the CA is not used`);

@@ -77,6 +77,7 @@ describe('ingress-nginx Ingresses through the gateway', () => {
           [`${N}proxy-cookie-path`]: '/app/ /', [`${N}proxy-cookie-domain`]: 'internal rewritten.test',
         }, '/', 'Prefix', 'failing'),
         site('fallback', { [`${N}default-backend`]: 'web-v2' }, '/', 'Prefix', 'empty'),
+        site('mirrored', { [`${N}mirror-target`]: `http://127.0.0.1:${v2.port}/copy$request_uri`, [`${N}mirror-host`]: 'shadow.test' }),
         site('twin', { [`${N}from-to-www-redirect`]: 'true' }),
         site('aliased', { [`${N}server-alias`]: 'alias.test, rewrite.test' }),
         site('cors', { [`${N}enable-cors`]: 'true' }),
@@ -187,6 +188,14 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     assert.equal((await first).status, 200);
     assert.equal((await get('conns.test', '/fast')).status, 200);
     failing.handler = previous;
+  });
+
+  it('mirror-target: a copy of the request reaches the mirror, with $request_uri and mirror-host; the client gets the real answer', async () => {
+    const res = await get('mirrored.test', '/a/b?c=1', { 'x-trace': 't1' });
+    assert.equal(upstreamOf(res).backend, 'web');
+    await waitUntil(() => v2.received.some((r) => r.url === '/copy/a/b?c=1'));
+    const copy = v2.received.find((r) => r.url === '/copy/a/b?c=1')!;
+    assert.deepEqual([copy.method, copy.headers.host, copy.headers['x-trace']], ['GET', 'shadow.test', 't1']);
   });
 
   it('limit-allowlist exempts its clients', async () => {

@@ -120,11 +120,11 @@ describe('ingress-nginx annotations', () => {
   });
 
   it('ignored and approximated annotations are warnings; nginx-only tuning is silent; unknown names are warnings', () => {
-    const result = run([nginxIngress('web', { [`${N}mirror-target`]: 'http://m', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
+    const result = run([nginxIngress('web', { [`${N}upstream-hash-by`]: '$request_uri', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
     assert.deepEqual(result.diagnostics.map((d) => [d.reason, d.field]), [
       ['NginxAnnotationApproximated', field('limit-rps')],
-      ['NginxAnnotationIgnored', field('mirror-target')],
       ['UnknownAnnotation', field('no-such-thing')],
+      ['NginxAnnotationIgnored', field('upstream-hash-by')],
     ]);
   });
 });
@@ -217,6 +217,14 @@ describe('ingress-nginx extra host names', () => {
     const nan = run([nginxIngress('web', { [`${N}limit-connections`]: 'two' })]);
     assert.deepEqual(firstRoute(nan).middlewares, []);
     assert.equal(nan.diagnostics.find((d) => d.severity === 'error')?.field, field('limit-connections'));
+  });
+
+  it('mirror-target with an unknown variable or no URL is an error; nothing is mirrored', () => {
+    for (const target of ['http://m.test$request_body', 'not a url']) {
+      const result = run([nginxIngress('web', { [`${N}mirror-target`]: target })]);
+      assert.equal(result.diagnostics.find((d) => d.severity === 'error')?.field, field('mirror-target'), target);
+      assert.deepEqual(firstRoute(result).middlewares, []);
+    }
   });
 
   it('a bad limit-allowlist CIDR fails closed', () => {

@@ -16,6 +16,7 @@ import { gatewayRewriteFactory } from './gateway-rewrite.ts';
 import { headersFactory } from './headers.ts';
 import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
+import { urlMirrorFactory } from './url-mirror.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectFactory } from './redirect.ts';
 import { requestMirrorFactory } from './request-mirror.ts';
@@ -38,6 +39,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   errorPagesFactory,
   proxyRewriteFactory,
   concurrencyLimitFactory,
+  urlMirrorFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

@@ -13,8 +13,9 @@ import { parseForwardAuthConfig } from './forward-auth.ts';
 import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRewriteConfig } from './gateway.ts';
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
-import { parseMirrorConfig } from './mirror.ts';
+import { parseUrlMirrorConfig } from './url-mirror.ts';
 import { parseJwtConfig } from './jwt.ts';
+import { parseMirrorConfig } from './mirror.ts';
 import { parseRateLimitConfig } from './rate-limit.ts';
 import { parseRedirectConfig } from './redirect.ts';
 import { parseRewriteConfig } from './rewrite.ts';
@@ -37,6 +38,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   'error-pages': parseErrorPagesConfig,
   'proxy-rewrite': parseProxyRewriteConfig,
   'concurrency-limit': parseConcurrencyLimitConfig,
+  'url-mirror': parseUrlMirrorConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

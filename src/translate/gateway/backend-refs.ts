@@ -4,7 +4,9 @@
 import type { BackendRef } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
-import { field, isRecord, stringField } from '../shape.ts';
+import type { BackendTlsSpec } from '../../routing/spec.ts';
+import { arrayField, field, isRecord, stringField } from '../shape.ts';
+import type { BackendTlsPolicies } from './backend-tls-policy.ts';
 import type { ReferenceGrants } from './grants.ts';
 import { GATEWAY_GROUP } from './listeners.ts';
 
@@ -19,8 +21,9 @@ export interface WeightedBackend {
 export interface BackendRefContext {
   index: ClusterIndex;
   grants: ReferenceGrants;
-  /** BackendResolver.resolve for a Service of `namespace`. */
-  resolve(namespace: string, backend: unknown, at: string): BackendRef;
+  tlsPolicies: BackendTlsPolicies;
+  /** BackendResolver.resolve for a Service of `namespace`; `tls` when a BackendTLSPolicy applies. */
+  resolve(namespace: string, backend: unknown, at: string, tls: BackendTlsSpec | null): BackendRef;
 }
 
 /** Resolves one backendRef of a route of kind `routeKind` in `namespace`; null when unusable (reported). */
@@ -54,7 +57,13 @@ export function resolveBackendRef(ref: unknown, at: string, routeKind: string, n
     diag.error(`${at}.port`, 'UnsupportedValue', `a port is required for Service ${target}/${name}; its share of requests is answered 500`);
     return null;
   }
-  const resolved = ctx.resolve(target, { service: { name, port: { number: port } } }, at);
+  const servicePort = arrayField(field(ctx.index.service(target, name), 'spec'), 'ports').find((p) => field(p, 'port') === port);
+  const policy = ctx.tlsPolicies.forService(target, name, stringField(servicePort, 'name') ?? '');
+  if (policy !== null && 'problem' in policy) {
+    diag.error(at, 'InvalidBackendTLSPolicy', `${policy.problem}; Service ${target}/${name} is not reached without it, its share of requests is answered 500`);
+    return null;
+  }
+  const resolved = ctx.resolve(target, { service: { name, port: { number: port } } }, at, policy?.tls ?? null);
   return resolved.route ? resolved.backend : null;
 }
 

@@ -2,8 +2,9 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
-import type { BackendProtocol, RouteOptions } from '../../routing/spec.ts';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
+import { BackendTlsPolicies } from './backend-tls-policy.ts';
+import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { BackendResolver } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
@@ -53,6 +54,10 @@ export interface GatewayApiResult {
 /** Translates every Gateway API object of the state into routes of the shared sets. */
 export function translateGatewayApi(ctx: GatewayTranslationContext, sink: DiagnosticSink): GatewayApiResult {
   const grants = new ReferenceGrants(list<ReferenceGrant>(ctx.state, 'referenceGrants'));
+  const tlsPolicies = new BackendTlsPolicies(
+    [...list<BackendTLSPolicy>(ctx.state, 'backendTlsPolicies')].sort((a, b) => compareIngressPrecedence(a as never, b as never)),
+    list<ConfigMap>(ctx.state, 'configMaps'),
+  );
   const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
   const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
   const entries: StatusEntry[] = classes.map((c) => ({
@@ -67,10 +72,14 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     .sort((a, b) => compareIngressPrecedence(a as never, b as never) || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
   for (const route of routes) {
     const diag = sink.for(route.kind, `${namespaceOf(route)}/${route.metadata.name}`);
-    const protocol: BackendProtocol | null = route.kind === 'GRPCRoute' ? 'grpc' : null;
+    const grpc = route.kind === 'GRPCRoute';
     const namespace = namespaceOf(route);
-    const resolve = (ns: string, backend: unknown, at: string) => ctx.backends.resolve(ns, backend, at, protocol, diag);
-    const refs = { index: ctx.index, grants, resolve };
+    // A BackendTLSPolicy makes the backend TLS (https, or grpcs for gRPC), verified as it says.
+    const resolve = (ns: string, backend: unknown, at: string, tls: BackendTlsSpec | null = null) => {
+      const protocol: BackendProtocol | null = tls === null ? (grpc ? 'grpc' : null) : grpc ? 'grpcs' : 'https';
+      return ctx.backends.resolve(ns, backend, at, protocol, diag, tls === null ? null : { resolved: tls });
+    };
+    const refs = { index: ctx.index, grants, tlsPolicies, resolve };
     try {
       const status = translateRoute(route, {
         ...refs,

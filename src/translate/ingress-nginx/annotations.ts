@@ -384,6 +384,17 @@ function proxyRewrite(r: NginxReader): void {
   if (Object.keys(config).length > 0) r.extra('proxy-rewrite', config, 'proxy-redirect-from', false);
 }
 
+/** mirror-target (+ mirror-host): a copy of each request, without its body, to another URL. */
+function mirror(r: NginxReader): void {
+  const url = r.value('mirror-target');
+  if (url === undefined) {
+    r.unused(['mirror-host', 'mirror-request-body'], 'mirror-target');
+    return;
+  }
+  const host = r.value('mirror-host');
+  r.extra('url-mirror', host === undefined ? { url } : { url, host }, 'mirror-target', false);
+}
+
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */
 function customErrors(r: NginxReader, global: string | null): void {
   const value = r.value('custom-http-errors') ?? global ?? undefined;
@@ -454,5 +465,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   customErrors(r, globals.customHttpErrors);
   applyGlobals(r, globals);
   proxyRewrite(r);
+  mirror(r);
   return r.result;
 }

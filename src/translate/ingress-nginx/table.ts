@@ -144,9 +144,9 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('session-cookie-samesite', 'tideway.dev/session-cookie-samesite'),
   n('session-cookie-conditional-samesite-none', 'not implemented: SameSite=None is sent to every browser'),
   p('session-cookie-change-on-failure', 'a request whose endpoint left always gets a new endpoint and a new cookie, as "true"', /^true$/),
-  n('mirror-target', 'not implemented: requests are not mirrored'),
-  n('mirror-request-body', 'not implemented: requests are not mirrored'),
-  n('mirror-host', 'not implemented: requests are not mirrored'),
+  p('mirror-target', 'each request is copied (method, headers, no body) to the URL, with $request_uri, $uri, $args, $host, $scheme replaced; the copy\'s answer is ignored. Requests without body are mirrored as ingress-nginx does'),
+  p('mirror-request-body', 'bodies are never copied: "off" is exact, "on" (the default) mirrors requests without their body', /^off$/),
+  s('mirror-host', 'the Host header of the copy'),
   // CORS
   s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
   s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards'),
