@@ -66,6 +66,18 @@ describe('ingress-nginx annotations', () => {
     assert.equal('accessLog' in firstRoute(run([nginxIngress('web', { [`${N}enable-access-log`]: 'true' })])).options, false);
   });
 
+  it('proxy-ssl-secret verifies only with proxy-ssl-verify "on"; a missing CA Secret keeps the backend unreached', () => {
+    const tls = { [`${N}backend-protocol`]: 'HTTPS', [`${N}proxy-ssl-secret`]: 'default/backend-ca', [`${N}proxy-ssl-name`]: 'web.internal' };
+    const off = run([nginxIngress('web', tls)]);
+    assert.deepEqual(off.diagnostics, []);
+    assert.notEqual(firstRoute(off).backend, null);
+    const on = run([nginxIngress('web', { ...tls, [`${N}proxy-ssl-verify`]: 'on' })]);
+    assert.deepEqual(on.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.reason, d.field]), [['SecretNotFound', field('proxy-ssl-secret')]]);
+    assert.equal(firstRoute(on).backend, null);
+    const elsewhere = run([nginxIngress('web', { ...tls, [`${N}proxy-ssl-verify`]: 'on', [`${N}proxy-ssl-secret`]: 'other/backend-ca' })]);
+    assert.equal(firstRoute(elsewhere).middlewares[0]!.type, 'deny');
+  });
+
   it('rewrite-target implies regex paths', () => {
     const result = run([nginxIngress('web', { [`${N}rewrite-target`]: '/$2' }, [path('/api(/|$)(.*)', 'ImplementationSpecific')])]);
     assert.deepEqual(result.diagnostics, []);

@@ -2,7 +2,7 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ReferenceGrant } from '../../kube/types.ts';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, ReferenceGrant } from '../../kube/types.ts';
 import { BackendTlsPolicies } from './backend-tls-policy.ts';
 import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
@@ -11,7 +11,7 @@ import type { ClusterIndex } from '../cluster-index.ts';
 import type { DiagnosticSink } from '../diagnostics.ts';
 import { compareIngressPrecedence, namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
-import { field } from '../shape.ts';
+import { field, stringField } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
 import { isOurClass, readOurGateways } from './listeners.ts';
@@ -66,6 +66,13 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
+  for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
+    const parent = field(set.spec, 'parentRef');
+    const ref = `${stringField(parent, 'namespace') ?? namespaceOf(set)}/${stringField(parent, 'name') ?? ''}`;
+    if (!byRef.has(ref)) continue;
+    sink.for('ListenerSet', `${namespaceOf(set)}/${set.metadata.name}`).warning('spec.parentRef', 'UnsupportedValue', `ListenerSets are not supported yet: the listeners this one adds to Gateway ${ref} are not served, and routes attached to it are not either`);
+  }
   const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
   const routes = [...list<HTTPRoute>(ctx.state, 'httpRoutes'), ...list<GRPCRoute>(ctx.state, 'grpcRoutes')]
