@@ -172,8 +172,10 @@ class KubernetesSourceImpl implements KubernetesSource {
   }
 
   async close(): Promise<void> {
-    for (const ref of [...this.namedSecrets.keys()]) this.stopNamedSecret(ref);
-    await Promise.all([...this.loops.map((l) => l.stop()), ...this.stoppingLoops]);
+    // The sink keeps the named Secrets too: a draining gateway still needs its basic auth users.
+    const named = [...this.namedSecrets.values()];
+    for (const watch of named) watch.stopped = true;
+    await Promise.all([...this.loops, ...named.map((n) => n.loop)].map((l) => l.stop()).concat([...this.stoppingLoops]));
     await this.http.close();
   }
 
