@@ -8,6 +8,7 @@ import { runLoad, type LoadResult } from './load.ts';
 import { h2Preflight } from './h2load.ts';
 import { httpRequest, LOOPBACK } from './net.ts';
 import { watchMachineLoad } from './machine-load.ts';
+import { cpuSecondsOf } from './procfs.ts';
 import { startSampler, type ProcessRole, type SideView } from './sampler.ts';
 import { PLACEMENT, type ProxyName, type Scenario } from './scenarios.ts';
 
@@ -18,6 +19,8 @@ export interface MeasureSettings {
   retries: number;
   /** a measured run is "disturbed" when other processes used more CPU than this (in CPUs) on average */
   maxOtherCpu: number;
+  /** longest wait for a quiet second before a run, in seconds (0: none) */
+  quietWaitSec: number;
 }
 
 /** A running proxy, as the loop needs it. */
@@ -41,6 +44,11 @@ export interface RunRecord {
   load: LoadResult;
   side: SideView;
   disturbed: boolean;
+  /**
+   * CPU time the proxy's processes used per request during the run, in microseconds. Unlike req/s it
+   * hardly depends on how much of the machine others took, so it compares proxies on a busy machine.
+   */
+  cpuUsPerRequest: number;
   /** whether the run counts: of the attempts of one round, the clean one, or else the least disturbed */
   kept: boolean;
 }
@@ -84,18 +92,21 @@ export async function measureScenario(
       const url = scenarioUrl(scenario, target);
       const attempts: RunRecord[] = [];
       for (let attempt = 1; ; attempt++) {
-        await waitForQuiet(settings.maxOtherCpu, ctx.log);
+        await waitForQuiet(settings.maxOtherCpu, settings.quietWaitSec * 1000, ctx.log);
         if (settings.warmupSec > 0) await runLoad(scenario, url, settings.warmupSec, PLACEMENT.load);
         target.checkAlive();
+        const pids = target.memoryProcesses().map((p) => p.pid);
+        const cpuBefore = cpuSecondsOf(pids);
         const sampler = await startSampler({
           upstreamPort: ctx.upstreamPort,
           memoryProcesses: scenario.sampleMemory ? () => target.memoryProcesses() : undefined,
         });
         const load = await runLoad(scenario, url, settings.durationSec, PLACEMENT.load);
         const side = await sampler.stop();
+        const cpuUsPerRequest = load.requests > 0 ? ((cpuSecondsOf(pids) - cpuBefore) * 1e6) / load.requests : NaN;
         target.checkAlive();
         const disturbed = side.otherCpu > settings.maxOtherCpu;
-        const record: RunRecord = { proxy: target.name, round, attempt, load, side, disturbed, kept: false };
+        const record: RunRecord = { proxy: target.name, round, attempt, load, side, disturbed, cpuUsPerRequest, kept: false };
         attempts.push(record);
         ctx.log(describeRun(scenario, record));
         if (!disturbed || attempt > settings.retries) break;
@@ -109,20 +120,19 @@ export async function measureScenario(
   return records;
 }
 
-/** How long to wait for other processes to calm down before measuring anyway. */
-const QUIET_WAIT_MS = 120_000;
 const QUIET_WINDOW_MS = 1000;
 
-/** Waits (bounded) for a one-second window in which other processes use at most `maxOtherCpu`. */
-async function waitForQuiet(maxOtherCpu: number, log: (line: string) => void): Promise<void> {
-  const deadline = Date.now() + QUIET_WAIT_MS;
+/** Waits, at most `waitMs`, for a one-second window in which other processes use at most `maxOtherCpu`. */
+async function waitForQuiet(maxOtherCpu: number, waitMs: number, log: (line: string) => void): Promise<void> {
+  if (waitMs === 0) return;
+  const deadline = Date.now() + waitMs;
   for (let said = false; ; said = true) {
     const watch = watchMachineLoad();
     await new Promise((r) => setTimeout(r, QUIET_WINDOW_MS));
     const load = watch.stop();
     if (load.otherCpu <= maxOtherCpu) return;
     if (Date.now() > deadline) {
-      log(`  the machine stayed busy for ${QUIET_WAIT_MS / 1000} s; measuring anyway`);
+      log(`  the machine stayed busy for ${waitMs / 1000} s; measuring anyway`);
       return;
     }
     if (!said) {
@@ -148,7 +158,8 @@ function describeRun(scenario: Scenario, r: RunRecord): string {
   ].filter(Boolean);
   return (
     `  ${scenario.name} ${r.proxy.padEnd(7)} round ${r.round}${r.attempt > 1 ? ` (attempt ${r.attempt})` : ''}: ` +
-    `${Math.round(r.load.requestsPerSec)} req/s, p50 ${r.load.latencyMs.p50.toFixed(2)} ms, p99 ${r.load.latencyMs.p99.toFixed(2)} ms` +
+    `${Math.round(r.load.requestsPerSec)} req/s, p50 ${r.load.latencyMs.p50.toFixed(2)} ms, p99 ${r.load.latencyMs.p99.toFixed(2)} ms, ` +
+    `${r.cpuUsPerRequest.toFixed(1)} CPU µs/req` +
     (flags.length ? `  [${flags.join('; ')}]` : '')
   );
 }

@@ -15,6 +15,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick               smoke run: 3 s runs, 2 s warm-up, 1 round
   --retries <n>         repeat a run disturbed by other processes up to n times (default 2)
   --max-other-cpu <f>   CPU share (1 = one core) other processes may use before a run counts as disturbed (default 0.1)
+  --quiet-wait <s>      longest wait for a quiet second before each run; then it measures anyway (default 120, 0: no wait)
   --tideway-entry <js>  gateway entry point (default bin/tideway.js)
   --results-dir <dir>   where the JSON result goes (default bench/results)
   -h, --help            this text`;
@@ -68,6 +69,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
         quick: { type: 'boolean' },
         retries: { type: 'string' },
         'max-other-cpu': { type: 'string' },
+        'quiet-wait': { type: 'string' },
         'tideway-entry': { type: 'string' },
         'results-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -94,6 +96,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
     rounds: numberFlag('rounds', values.rounds, quick ? 1 : 2, COUNT),
     retries: numberFlag('retries', values.retries, 2, COUNT_OR_ZERO),
     maxOtherCpu: numberFlag('max-other-cpu', values['max-other-cpu'], 0.1, { integer: false, zero: false }),
+    quietWaitSec: numberFlag('quiet-wait', values['quiet-wait'], 120, COUNT_OR_ZERO),
     scenarios,
     proxies,
     tidewayEntry: resolve(values['tideway-entry'] ?? DEFAULT_ENTRY),

@@ -56,6 +56,21 @@ export function readMemory(pid: number): MemoryKiB | undefined {
 const USER_HZ = 100;
 
 /** CPU seconds (user + system) used so far by every live process, by pid. */
+/** CPU seconds (user + system) used so far by the given processes together (exited ones count 0). */
+export function cpuSecondsOf(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
+
 export function cpuSecondsByPid(): Map<number, number> {
   const out = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {

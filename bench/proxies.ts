@@ -1,5 +1,5 @@
 // Starting the proxies under test, each as a ProxyTarget the measuring loop can drive.
-import { assertRunning } from './lifecycle.ts';
+import { assertRunning, ProcessExitError } from './lifecycle.ts';
 import type { ProxyTarget } from './measure.ts';
 import { freePort } from './net.ts';
 import { startNginx } from './nginx.ts';
@@ -22,7 +22,21 @@ export interface ProxyStartOptions {
   tidewayFlags?: readonly string[];
 }
 
+/** Ports are picked free, then bound by the proxy: on a shared machine another process may take one in between. */
+const PORT_RACE_ATTEMPTS = 3;
+
 export async function startProxy(name: ProxyName, opts: ProxyStartOptions): Promise<RunningProxy> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startProxyOnce(name, opts);
+    } catch (e) {
+      const portTaken = e instanceof ProcessExitError && /EADDRINUSE|Address already in use/.test(e.message);
+      if (!portTaken || attempt === PORT_RACE_ATTEMPTS) throw e;
+    }
+  }
+}
+
+async function startProxyOnce(name: ProxyName, opts: ProxyStartOptions): Promise<RunningProxy> {
   const port = await freePort();
   const tlsPort = await freePort();
   if (name === 'nginx') {

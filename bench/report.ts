@@ -8,6 +8,8 @@ export interface ProxySummary {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** median CPU time of the proxy's processes per request, microseconds */
+  cpuUsPerRequest: number;
   /** kept runs that were still disturbed by other processes after the retries */
   disturbedRuns: number;
   /** failed requests over all kept runs */
@@ -33,6 +35,8 @@ export interface Ratios {
   throughput: number;
   /** Tideway p99 divided by nginx p99: below 1 Tideway's tail is shorter */
   p99: number;
+  /** nginx CPU per request divided by Tideway's: requests per core relative to nginx, like `throughput` */
+  cpu: number;
 }
 
 export interface ScenarioSummary {
@@ -66,6 +70,7 @@ export function summarizeProxy(records: readonly RunRecord[]): ProxySummary | un
     rps: median(kept.map((r) => r.load.requestsPerSec)),
     p50Ms: median(kept.map((r) => r.load.latencyMs.p50)),
     p99Ms: median(kept.map((r) => r.load.latencyMs.p99)),
+    cpuUsPerRequest: median(kept.map((r) => r.cpuUsPerRequest)),
     disturbedRuns: kept.filter((r) => r.disturbed).length,
     failures: kept.reduce((s, r) => s + r.load.failures, 0),
     upstreamConnections: median(kept.map((r) => r.side.upstreamConnections)),
@@ -99,7 +104,7 @@ export function formatRoles(roles: readonly RoleMemory[]): string {
 }
 
 export function ratios(tideway: ProxySummary, nginx: ProxySummary): Ratios {
-  return { throughput: tideway.rps / nginx.rps, p99: tideway.p99Ms / nginx.p99Ms };
+  return { throughput: tideway.rps / nginx.rps, p99: tideway.p99Ms / nginx.p99Ms, cpu: nginx.cpuUsPerRequest / tideway.cpuUsPerRequest };
 }
 
 export function summarizeScenario(scenario: Scenario, records: readonly RunRecord[]): ScenarioSummary {
@@ -135,7 +140,7 @@ const fmtRatio = (n: number | undefined): string => (n === undefined || !Number.
 const mib = (kib: number): string => `${(kib / 1024).toFixed(1)} MiB`;
 
 export function formatTable(summaries: readonly ScenarioSummary[]): string {
-  const header = ['scenario', 'proxy', 'req/s', 'p50 ms', 'p99 ms', 'runs', 'req/s ratio', 'p99 ratio'];
+  const header = ['scenario', 'proxy', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'runs', 'req/s ratio', 'p99 ratio', 'CPU ratio'];
   const rows: string[][] = [];
   for (const s of summaries) {
     let first = true;
@@ -146,9 +151,11 @@ export function formatTable(summaries: readonly ScenarioSummary[]): string {
         fmtInt(p.rps),
         fmtMs(p.p50Ms),
         fmtMs(p.p99Ms),
+        p.cpuUsPerRequest.toFixed(1),
         String(p.runs),
         first ? fmtRatio(s.ratios?.throughput) : '',
         first ? fmtRatio(s.ratios?.p99) : '',
+        first ? fmtRatio(s.ratios?.cpu) : '',
       ]);
       first = false;
     }

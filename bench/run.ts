@@ -118,7 +118,8 @@ async function main(options: Options): Promise<void> {
     '',
     formatTable(summaries),
     '',
-    'req/s ratio = Tideway/nginx throughput (1.00 = parity, higher is better); p99 ratio = Tideway/nginx p99 latency (lower is better)',
+    'req/s ratio = Tideway/nginx throughput (1.00 = parity, higher is better); p99 ratio = Tideway/nginx p99 latency (lower is better);',
+    'CPU ratio = nginx/Tideway CPU time per request (requests per core relative to nginx; holds on a busy machine, where req/s does not)',
   ];
   const memory = [
     ...Object.entries(idleMemory).map(([label, roles]) => `idle, ${label}: RSS per process ${formatRoles(roles)}`),

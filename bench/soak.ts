@@ -7,7 +7,7 @@
 //   SOAK_SECONDS=120 npm run soak a short run
 import http from 'node:http';
 import http2 from 'node:http2';
-import { mkdtemp, rm, writeFile, readdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, readdir, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -59,10 +59,16 @@ const wsServers = await Promise.all([0, 1].map(() => new Promise<{ server: http.
 
 // ---- The gateway, from manifest files ----------------------------------------------------------
 const dir = await mkdtemp(path.join(tmpdir(), 'tideway-soak-'));
+/** Replaces a manifest in one step: a file read while half written would look like fewer objects. */
+async function writeManifest(name: string, text: string): Promise<void> {
+  const temporary = path.join(dir, `.${name}.tmp`);
+  await writeFile(temporary, text);
+  await rename(temporary, path.join(dir, name));
+}
 let endpointFlip = 0;
 async function writeServices(): Promise<void> {
   const pick = <T>(list: T[]): T[] => (endpointFlip % 3 === 2 ? list : [list[endpointFlip % 2]!]);
-  await writeFile(path.join(dir, 'svc.yaml'), [
+  await writeManifest('svc.yaml', [
     serviceYaml({ name: 'web', endpoints: pick(webs).map((w) => ['127.0.0.1', w.port] as [string, number]) }),
     serviceYaml({ name: 'grpc', appProtocol: 'grpc', endpoints: pick(grpcServers).map((g) => ['127.0.0.1', g.port] as [string, number]) }),
     serviceYaml({ name: 'ws', endpoints: pick(wsServers).map((w) => ['127.0.0.1', w.port] as [string, number]) }),
@@ -72,14 +78,14 @@ let routeFlip = 0;
 async function writeRoutes(): Promise<void> {
   // The stable routes stay; an extra Ingress comes and goes, and an annotation changes, every second.
   const extra = routeFlip % 2 === 0 ? [ingressYaml({ name: 'extra', host: 'extra.soak', paths: [{ path: `/v${routeFlip}`, service: 'web' }] })] : [];
-  await writeFile(path.join(dir, 'ing.yaml'), [
+  await writeManifest('ing.yaml', [
     ingressYaml({ name: 'web', host: 'web.soak', paths: [{ path: '/', service: 'web' }], annotations: { 'tideway.dev/proxy-read-timeout': `${10 + (routeFlip % 5)}s` } }),
     ingressYaml({ name: 'grpc', host: 'grpc.soak', paths: [{ path: '/', service: 'grpc' }] }),
     ingressYaml({ name: 'ws', host: 'ws.soak', paths: [{ path: '/', service: 'ws' }] }),
     ...extra,
   ].join('---\n'));
 }
-await writeFile(path.join(dir, 'class.yaml'), ingressClassYaml());
+await writeManifest('class.yaml', ingressClassYaml());
 await writeServices();
 await writeRoutes();
 const httpPort = await closedPort();

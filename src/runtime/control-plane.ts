@@ -13,10 +13,13 @@ import type { RouteTableSpec } from '../routing/index.ts';
 import { startFileSource } from '../sources/files/index.ts';
 import { emptyTableSpec } from './snapshot.ts';
 import { specDelta, type SpecDelta } from './spec-delta.ts';
-import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle } from '../status/index.ts';
+import { defaultIdentity, servedIngresses, startStatus, uidFromStore, type StatusHandle, type StatusTiming } from '../status/index.ts';
 
 /** Longest the control plane's shutdown waits for the API server (Lease release). */
 const STOP_BUDGET_MS = 1000;
+
+/** Quiet time after a change before translating (a rollout's burst of EndpointSlices is one batch). */
+const CHANGE_DEBOUNCE_MS = 20;
 
 /** Translation hands the event loop back after this much work, so that nothing else waits long. */
 const SLICE_MS = 10;
@@ -74,8 +77,12 @@ export class ControlPlane {
   private readonly translator: IncrementalTranslator;
   private readonly options: TranslateOptionsInput;
 
-  constructor(settings: Settings, logger: Logger, publish: PublishSpec) {
+  /** Leader election and status timing; tests shorten it (default: client-go's). */
+  private readonly statusTiming: Partial<StatusTiming> | undefined;
+
+  constructor(settings: Settings, logger: Logger, publish: PublishSpec, statusTiming?: Partial<StatusTiming>) {
     this.settings = settings;
+    this.statusTiming = statusTiming;
     this.logger = logger;
     this.publishSpec = publish;
     this.options = translateOptions(settings);
@@ -85,7 +92,8 @@ export class ControlPlane {
   /** Starts the source; resolves when it runs (files: after the first read; cluster: at once). */
   async start(): Promise<void> {
     const s = this.settings;
-    this.unsubscribe = this.store.onChange(() => this.synced && this.update(), { debounceMs: 50 });
+    // Translating a change costs little now (incremental): a short quiet time keeps change-to-served low.
+    this.unsubscribe = this.store.onChange(() => this.synced && this.update(), { debounceMs: CHANGE_DEBOUNCE_MS });
     const log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => this.logger[level](fields ?? {}, msg);
     if (s.manifests.length > 0) {
       const files = await startFileSource(s.manifests, this.store, log);
@@ -100,7 +108,12 @@ export class ControlPlane {
     const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
     const kubeConfig = await loadKubeConfig(s.kubeconfig === undefined ? {} : { kubeconfig: s.kubeconfig });
     // Status and Events are written by the elected leader only (Lease tideway-<class>).
-    if (s.updateStatus) this.status = await startStatus({ kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromStore((key) => this.store.get(key)) });
+    if (s.updateStatus) {
+      this.status = await startStatus({
+        kubeConfig, settings: s, log, identity: defaultIdentity(), objectUid: uidFromStore((key) => this.store.get(key)),
+        ...(this.statusTiming ? { timing: this.statusTiming } : {}),
+      });
+    }
     this.source = await startKubernetesSource({
       kubeConfig,
       namespaces: s.watchNamespaces,

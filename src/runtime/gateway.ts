@@ -14,12 +14,15 @@ import { ControlPlane } from './control-plane.ts';
 import { DataPlane } from './data-plane.ts';
 import { createObservability, type ProcessObservability } from './observability.ts';
 import { BucketBank, loadPlugins } from '../middleware/index.ts';
+import type { StatusTiming } from '../status/index.ts';
 
 export interface GatewayOptions {
   settings: Settings;
   logger: Logger;
   /** An extra observer of finished requests (tests). */
   observer?: RequestObserver;
+  /** Leader election and status timing (tests shorten it). */
+  statusTiming?: Partial<StatusTiming>;
 }
 
 export interface ListeningPorts {
@@ -50,7 +53,7 @@ export class Gateway {
       this.data.serve(snapshot.spec());
       metrics.onSnapshot(snapshot.version, snapshot.translateMs);
       metrics.onDiagnostics(snapshot.diagnostics);
-    });
+    }, options.statusTiming);
     this.admin = new AdminServer(this.control);
     mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));

@@ -45,15 +45,24 @@ export function specDelta(base: number, version: number, changed: TableDelta, ta
 
 /** `spec` with `delta` applied: a new spec object (the old one is left as it was: requests may still read it). */
 export function applySpecDelta(spec: RouteTableSpec, delta: SpecDelta): RouteTableSpec {
-  const hosts = new Map(spec.hosts.map((h) => [h.host, h]));
-  for (const host of delta.removedHosts) hosts.delete(host);
-  for (const entry of delta.hosts) hosts.set(entry.host, entry);
+  // Host order does not matter to the compiled table (hosts are looked up by name): changed hosts keep
+  // their place, new ones go last, and nothing is sorted.
+  const changed = new Map(delta.hosts.map((h) => [h.host, h]));
+  const removed = new Set(delta.removedHosts);
+  const hosts: RouteTableSpec['hosts'] = [];
+  for (const entry of spec.hosts) {
+    if (removed.has(entry.host)) continue;
+    const next = changed.get(entry.host);
+    hosts.push(next ?? entry);
+    changed.delete(entry.host);
+  }
+  hosts.push(...changed.values());
   const backends = { ...spec.backends };
   for (const key of delta.removedBackends) delete backends[key];
   for (const backend of delta.backends) backends[backend.key] = backend;
   const next: RouteTableSpec = {
     version: delta.version,
-    hosts: [...hosts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((host) => hosts.get(host)!),
+    hosts,
     defaultRoute: delta.defaultRoute === undefined ? spec.defaultRoute : delta.defaultRoute,
     backends,
     certificates: delta.certificates?.list ?? spec.certificates,

@@ -15,7 +15,7 @@ describe('parseOptions', () => {
     const o = parsed([]);
     assert.deepEqual(o.scenarios, SCENARIOS);
     assert.deepEqual(o.proxies, ['tideway', 'nginx']);
-    assert.deepEqual([o.durationSec, o.warmupSec, o.rounds, o.retries, o.maxOtherCpu], [10, 3, 2, 2, 0.1]);
+    assert.deepEqual([o.durationSec, o.warmupSec, o.rounds, o.retries, o.maxOtherCpu, o.quietWaitSec], [10, 3, 2, 2, 0.1, 120]);
     assert.match(o.tidewayEntry, /\/bin\/tideway\.js$/);
     assert.match(o.resultsDir, /\/bench\/results$/);
   });
@@ -32,10 +32,11 @@ describe('parseOptions', () => {
     assert.deepEqual(o.proxies, ['nginx']);
   });
 
-  it('accepts 0 for --warmup and --retries', () => {
-    const o = parsed(['--warmup', '0', '--retries', '0']);
+  it('accepts 0 for --warmup, --retries and --quiet-wait', () => {
+    const o = parsed(['--warmup', '0', '--retries', '0', '--quiet-wait', '0']);
     assert.equal(o.warmupSec, 0);
     assert.equal(o.retries, 0);
+    assert.equal(o.quietWaitSec, 0);
   });
 
   it('answers help for -h and --help', () => {
@@ -51,6 +52,7 @@ describe('parseOptions', () => {
       [['--warmup=-1'], /--warmup: expected a non-negative integer, got "-1"/],
       [['--warmup', '-1'], /argument is ambiguous/],
       [['--max-other-cpu', ''], /--max-other-cpu: expected a positive number, got ""/],
+      [['--quiet-wait', 'forever'], /--quiet-wait: expected a non-negative integer, got "forever"/],
       [['--scenario', 'get-1m'], /--scenario: unknown "get-1m" \(known: small-get, get-64k, post-16k/],
       [['--proxy', 'envoy'], /--proxy: unknown "envoy" \(known: tideway, nginx\)/],
       [['--bogus'], /Unknown option '--bogus'/],

@@ -14,6 +14,7 @@ function run(proxy: 'tideway' | 'nginx', rps: number, p99: number, extra: Partia
     attempt: 1,
     disturbed: false,
     kept: true,
+    cpuUsPerRequest: proxy === 'tideway' ? 50 : 20,
     load: {
       requestsPerSec: rps,
       latencyMs: { p50: p99 / 2, p99 },
@@ -71,6 +72,7 @@ describe('summarizeScenario', () => {
     assert.ok(s.ratios);
     assert.ok(Math.abs(s.ratios.throughput - 11_000 / 42_000) < 1e-12);
     assert.equal(s.ratios.p99, 2.5);
+    assert.equal(s.ratios.cpu, 20 / 50, 'nginx CPU per request over Tideway CPU per request');
   });
 
   it('leaves out runs that were repeated because they were disturbed', () => {
@@ -131,9 +133,9 @@ describe('formatTable', () => {
     const table = formatTable([summarizeScenario(smallGet, [run('tideway', 12_345.6, 10.2), run('nginx', 27_000, 4.9)])]);
     const lines = table.split('\n');
     assert.equal(lines.length, 3);
-    assert.match(lines[0]!, /^scenario\s+proxy\s+req\/s\s+p50 ms\s+p99 ms\s+runs\s+req\/s ratio\s+p99 ratio$/);
-    assert.match(lines[1]!, /^small-get\s+tideway\s+12,346\s+5\.10\s+10\.20\s+1\s+0\.46\s+2\.08$/);
-    assert.match(lines[2]!, /^\s+nginx\s+27,000\s+2\.45\s+4\.90\s+1$/);
+    assert.match(lines[0]!, /^scenario\s+proxy\s+req\/s\s+p50 ms\s+p99 ms\s+CPU µs\/req\s+runs\s+req\/s ratio\s+p99 ratio\s+CPU ratio$/);
+    assert.match(lines[1]!, /^small-get\s+tideway\s+12,346\s+5\.10\s+10\.20\s+50\.0\s+1\s+0\.46\s+2\.08\s+0\.40$/);
+    assert.match(lines[2]!, /^\s+nginx\s+27,000\s+2\.45\s+4\.90\s+20\.0\s+1$/);
     assert.equal(lines[1]!.indexOf('12,346') + '12,346'.length, lines[2]!.indexOf('27,000') + '27,000'.length);
   });
 });

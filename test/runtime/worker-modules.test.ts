@@ -60,7 +60,7 @@ describe('modules loaded by worker processes', () => {
       ['--workers', '2', '--manifests', manifests, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off'],
       { nodeArgs: ['--import', TRACE], env: { TIDEWAY_TEST_MODULE_LOG: log } },
     );
-    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 15_000, 'readiness');
+    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 60_000, 'readiness');
   });
   after(async () => {
     if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

@@ -9,15 +9,17 @@ import type { StatusLog, StatusLogLevel } from '../../src/status/index.ts';
 import type { KubeApiServer, JsonObject } from '../support/kube-api/index.ts';
 
 /**
- * A 2 s lease: the leader renews every 300 ms and steps down 1.2 s after its last renewal; followers
- * look every 200 ms. Everything else is fast too, so that takeovers play out in about a second.
+ * A 3 s lease: the leader renews every 300 ms and steps down 2 s after its last renewal; followers
+ * look every 200 ms. Everything else is fast too, so that takeovers play out in a few seconds. A call
+ * may take 1.5 s: on a loaded machine a shorter deadline made writes that did land look failed (and
+ * be written again), and renewals miss.
  */
 export const FAST_STATUS: Partial<StatusTiming> = {
-  leaseDurationMs: 2000,
-  renewDeadlineMs: 1200,
+  leaseDurationMs: 3000,
+  renewDeadlineMs: 2000,
   renewIntervalMs: 300,
   retryIntervalMs: 200,
-  callTimeoutMs: 500,
+  callTimeoutMs: 1500,
   publishServiceIntervalMs: 100,
   retryInitialMs: 50,
   retryMaxMs: 300,

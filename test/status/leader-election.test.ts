@@ -62,7 +62,7 @@ test('a lease held by a replica that vanished is taken over only once it expired
   const server = await apiServer(t);
   server.create({
     apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'tideway-tideway', namespace: 'tideway' },
-    spec: { holderIdentity: 'pod-gone', leaseDurationSeconds: 2, renewTime: new Date().toISOString().replace('Z', '000Z'), leaseTransitions: 4 },
+    spec: { holderIdentity: 'pod-gone', leaseDurationSeconds: LEASE_MS / 1000, renewTime: new Date().toISOString().replace('Z', '000Z'), leaseTransitions: 4 },
   });
   const started = performance.now();
   const a = await startReplica(t, server, 'pod-a');

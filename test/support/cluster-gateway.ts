@@ -8,6 +8,8 @@ import path from 'node:path';
 import { parseSettings } from '../../src/settings/settings.ts';
 import { Gateway } from '../../src/runtime/gateway.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
+import type { StatusTiming } from '../../src/status/index.ts';
+import type { Logger } from 'pino';
 import type { KubeApiServer, JsonObject } from './kube-api/index.ts';
 import { request, type SimpleResponse } from './gateway.ts';
 
@@ -24,7 +26,14 @@ export interface ClusterGateway {
   close(): Promise<void>;
 }
 
-export async function startClusterGateway(api: KubeApiServer, flags: string[] = []): Promise<ClusterGateway> {
+export interface ClusterGatewayOptions {
+  /** Leader election and status timing (shortened for tests of the Lease). */
+  statusTiming?: Partial<StatusTiming>;
+  /** Where the gateway logs (default: nowhere). */
+  logger?: Logger;
+}
+
+export async function startClusterGateway(api: KubeApiServer, flags: string[] = [], options: ClusterGatewayOptions = {}): Promise<ClusterGateway> {
   const dir = await mkdtemp(path.join(tmpdir(), 'tideway-cluster-'));
   const kubeconfigPath = path.join(dir, 'kubeconfig');
   await writeFile(kubeconfigPath, api.kubeconfig());
@@ -32,7 +41,7 @@ export async function startClusterGateway(api: KubeApiServer, flags: string[] = 
     '--kubeconfig', kubeconfigPath, '--http-port', '0', '--admin-port', '0', '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1',
     '--workers', '1', '--log-level', 'silent', ...flags,
   ], {});
-  const gateway = new Gateway({ settings, logger: silentLogger() });
+  const gateway = new Gateway({ settings, logger: options.logger ?? silentLogger(), ...(options.statusTiming ? { statusTiming: options.statusTiming } : {}) });
   const ports = await gateway.start();
   const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> => {
     const deadline = Date.now() + timeoutMs;

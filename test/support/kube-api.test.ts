@@ -259,6 +259,39 @@ describe('Kubernetes API test server', () => {
     assert.equal(bookmarked.events.at(-1)!.object.metadata.resourceVersion, server.resourceVersion);
   });
 
+  test('as on a real API server: a status write is a MODIFIED event with a new resourceVersion and the same generation; annotations leave the generation, spec changes raise it', async () => {
+    const created = await net.createNamespacedIngress({ namespace: NS, body: ingress('gen') });
+    const start = server.resourceVersion;
+    await net.patchNamespacedIngressStatus({ name: 'gen', namespace: NS, body: { status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } } }, merge);
+    await net.patchNamespacedIngress({ name: 'gen', namespace: NS, body: { metadata: { annotations: { a: 'b' } } } }, merge);
+    await net.patchNamespacedIngress({ name: 'gen', namespace: NS, body: { spec: { rules: [{ host: 'moved.example.com' }] } } }, merge);
+    const { events } = await watchUntil(kc, `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses`, { resourceVersion: start }, (e) => e.length === 3);
+    assert.deepEqual(events.map((e) => e.type), ['MODIFIED', 'MODIFIED', 'MODIFIED']);
+    const [status, annotated, moved] = events.map((e) => e.object.metadata);
+    assert.ok(Number(status.resourceVersion) > Number(start), 'the status write has its own resourceVersion');
+    assert.deepEqual([status.generation, annotated.generation, moved.generation], [created.metadata!.generation, created.metadata!.generation, created.metadata!.generation! + 1]);
+    assert.equal(events[0]!.object.status.loadBalancer.ingress[0].ip, '203.0.113.7');
+  });
+
+  test('bookmarks only when the watch asks for them and the server is given a beat (none by default, as on a quiet real resource)', async () => {
+    const quiet = new KubeApiServer();
+    await quiet.start();
+    try {
+      const qkc = clientFor(quiet);
+      // A watch asking for bookmarks, left quiet for 300 ms (the absence of a beat cannot be awaited),
+      // then a change ends it: the change is all it carried.
+      const first = watchUntil(qkc, '/apis/networking.k8s.io/v1/ingressclasses', { allowWatchBookmarks: true, resourceVersion: quiet.resourceVersion }, (e) => e.length > 0);
+      const net2 = qkc.makeApiClient(k8s.NetworkingV1Api);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await net2.createIngressClass({ body: { metadata: { name: 'c' }, spec: { controller: 'x' } } });
+      const { events } = await first;
+      assert.deepEqual(events.map((e) => e.type), ['ADDED'], 'no BOOKMARK before the change');
+      assert.equal(quiet.bookmarks.length, 0);
+    } finally {
+      await quiet.close();
+    }
+  });
+
   test('watch from a compacted resourceVersion gets ERROR 410 Expired inside a 200 stream', async () => {
     const old = server.resourceVersion;
     await net.createNamespacedIngress({ namespace: NS, body: ingress('w2') });

@@ -1,13 +1,15 @@
 // The incremental translator gives exactly what translate() gives (table and diagnostics, in order) for
 // random sequences of changes over a small universe of objects where conflicts are frequent: shared
 // hosts and paths, equal creation times, missing and reappearing Services, Secrets and classes, bad
-// values. translate() is the reference.
+// values. translate() is the reference. The deltas sent to workers rebuild the same table.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { translate } from '../../src/translate/index.ts';
 import { IncrementalTranslator, type ObjectChange } from '../../src/translate/incremental/index.ts';
 import { objectKey, type AnyKubeObject, type HTTPIngressPath, type Ingress, type Middleware } from '../../src/kube/types.ts';
 import { buildClusterState } from '../../src/store/snapshot.ts';
+import { applySpecDelta, specDelta } from '../../src/runtime/spec-delta.ts';
+import type { RouteTableSpec } from '../../src/routing/index.ts';
 import { backend, endpoint, ingressClass, ingress, classlessIngress, service, slice, tlsSecret } from './builders.ts';
 import { CertificateFactory } from './certs.ts';
 
@@ -115,6 +117,10 @@ function changeOf(object: AnyKubeObject, gone = false): ObjectChange {
   return { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, object: gone ? undefined : object };
 }
 
+function byHost(spec: RouteTableSpec): RouteTableSpec {
+  return { ...spec, hosts: [...spec.hosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)) };
+}
+
 function reference(objects: Map<string, AnyKubeObject>, options: Parameters<typeof translate>[1]) {
   return translate(buildClusterState(new Map([['test', { objects, diagnostics: [] }]])), options);
 }
@@ -126,6 +132,7 @@ describe('incremental translation equals translate()', () => {
       const { randomObject, chance, pick } = universe(rnd);
       const objects = new Map<string, AnyKubeObject>();
       const engine = new IncrementalTranslator(options);
+      let workerSpec: RouteTableSpec = { version: 0, hosts: [], defaultRoute: null, backends: {}, certificates: [] };
       for (let step = 0; step < 150; step++) {
         const batch: ObjectChange[] = [];
         for (let n = 1 + Math.floor(rnd() * 3); n > 0; n--) {
@@ -139,12 +146,15 @@ describe('incremental translation equals translate()', () => {
             batch.push(changeOf(object));
           }
         }
-        engine.apply(batch);
+        const changed = engine.apply(batch);
         assert.ok(engine.complete, 'Ingress objects only: the incremental result is the whole result');
         const expected = reference(objects, options);
         const actual = engine.result();
         assert.deepEqual(actual.table, expected.table, `seed ${seed}, step ${step}: table`);
         assert.deepEqual(actual.diagnostics, expected.diagnostics, `seed ${seed}, step ${step}: diagnostics`);
+        // What a worker rebuilds from the delta is the same table (hosts in another order).
+        workerSpec = applySpecDelta(workerSpec, specDelta(step, step + 1, changed, engine));
+        assert.deepEqual(byHost(workerSpec), byHost({ ...actual.table, version: step + 1 }), `seed ${seed}, step ${step}: table from the delta`);
       }
     });
   }

@@ -52,8 +52,8 @@ export function watchTimeoutSeconds(minimumSeconds: number, random: () => number
 
 /** What the loop reports to its owner. */
 export interface ListWatchEvents {
-  /** A complete list: exactly these objects exist now in this loop's scope. */
-  relisted(items: RawObject[]): void;
+  /** A complete list: exactly these objects exist now in this loop's scope. May take turns of the event loop. */
+  relisted(items: RawObject[]): Promise<void>;
   changed(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: RawObject): void;
   /** The first complete list (or the finding that an optional resource does not exist). */
   synced(): void;
@@ -147,7 +147,7 @@ export class ListWatchLoop {
     if (info.kind === 'not-found' && this.resource.optional) {
       this.setMissing(true);
       this.resourceVersion = undefined;
-      this.events.relisted([]); // the CRD went away with its objects
+      await this.events.relisted([]); // the CRD went away with its objects
       this.markSynced();
       await this.pause(this.timing.missingCrdRetryMs);
       return;
@@ -236,7 +236,7 @@ export class ListWatchLoop {
       continueToken = typeof page.metadata.continue === 'string' && page.metadata.continue !== '' ? page.metadata.continue : undefined;
     } while (continueToken);
     this.setMissing(false);
-    this.events.relisted(items);
+    await this.events.relisted(items);
     this.resourceVersion = listRv;
     this.log('debug', `listed ${items.length} ${this.scope}`, { resource: this.resource.plural, namespace: this.namespace, resourceVersion: listRv });
     this.recovered();

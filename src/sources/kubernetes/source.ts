@@ -39,6 +39,9 @@ import { namedConfigMap, namedSecret, WATCHED_RESOURCES, type WatchedResource } 
 
 export const KUBERNETES_ORIGIN = 'kubernetes';
 
+/** Longest stretch of a relist applied without handing the event loop back. */
+const RELIST_SLICE_MS = 10;
+
 /** The part of the object store this source writes to (ObjectStore satisfies it). */
 export interface ObjectSink {
   upsert(origin: string, object: AnyKubeObject): void;
@@ -186,9 +189,19 @@ class KubernetesSourceImpl implements KubernetesSource {
     this.onSyncChange?.(true);
   }
 
-  private relisted(state: ScopeState, resource: WatchedResource, items: RawObject[]): void {
+  /**
+   * Applies a complete list as a diff. Thousands of objects (a first list, a relist after 410) are
+   * applied a slice at a time, handing the event loop back in between, so that Lease renewals and
+   * requests to the admin port do not wait for the whole list.
+   */
+  private async relisted(state: ScopeState, resource: WatchedResource, items: RawObject[]): Promise<void> {
     const seen = new Set<string>();
+    let sliceStart = performance.now();
     for (const obj of items) {
+      if (performance.now() - sliceStart > RELIST_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       const key = objectKey(resource.kind, obj.metadata.namespace, obj.metadata.name);
       seen.add(key);
       // Unchanged objects (same resourceVersion) are not touched: a relist is a diff, not a reload.

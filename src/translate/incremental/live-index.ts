@@ -1,6 +1,6 @@
 // The objects the incremental translator holds, kept up to date change by change, with the lookups
-// fragments read through and the EndpointSlices of each Service. A slice is read into a SliceView once
-// per object (objects from the store are immutable), with its diagnostics.
+// fragments read through and the EndpointSlices of each Service, read into SliceViews (with their
+// diagnostics) when that Service's backends are rebuilt.
 import { SERVICE_NAME_LABEL } from '../../kube/constants.ts';
 import type { Diagnostic } from '../../kube/diagnostic.ts';
 import type { AnyKubeObject, EndpointSlice, Ingress, IngressClass, Middleware, Secret, Service } from '../../kube/types.ts';
@@ -15,18 +15,15 @@ export interface ReadSlice {
   diagnostics: Diagnostic[];
 }
 
-const readSlices = new WeakMap<object, ReadSlice>();
-
+/**
+ * Read again each time its Service's backends are rebuilt (that is, when its slices change): keeping
+ * the views would cost as much memory as the endpoints themselves (~7 MB at 50,000 endpoints).
+ */
 function readSlice(slice: EndpointSlice): ReadSlice {
-  let read = readSlices.get(slice);
-  if (read === undefined) {
-    const sink = new DiagnosticSink();
-    const namespace = namespaceOf(slice);
-    const view = readEndpointSlice(slice, namespace, sink.for('EndpointSlice', `${namespace}/${slice.metadata.name}`));
-    read = { view, diagnostics: sink.sorted() };
-    readSlices.set(slice, read);
-  }
-  return read;
+  const sink = new DiagnosticSink();
+  const namespace = namespaceOf(slice);
+  const view = readEndpointSlice(slice, namespace, sink.for('EndpointSlice', `${namespace}/${slice.metadata.name}`));
+  return { view, diagnostics: sink.sorted() };
 }
 
 /** "namespace/service" of an EndpointSlice (label kubernetes.io/service-name), or undefined. */

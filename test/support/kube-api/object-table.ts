@@ -46,8 +46,13 @@ export class ObjectTable {
     return obj && structuredClone(obj);
   }
 
-  /** Objects sorted by namespace/name (etcd key order), as of `atRv` (default: now). */
-  list(storage: string, atRv?: number): JsonObject[] {
+  /**
+   * Objects sorted by namespace/name (etcd key order), as of `atRv` (default: now). With `page`, only the
+   * first `limit` objects that `pick` accepts (it sees the stored objects, uncloned) are cloned, and
+   * `rest.count` counts the others: a page of a big list costs its own size, as in the real server's
+   * watch cache.
+   */
+  list(storage: string, atRv?: number, page?: { pick: (stored: JsonObject) => boolean; limit: number; rest?: { count: number } }): JsonObject[] {
     const current = new Map(this.store(storage));
     if (atRv !== undefined && atRv < this.rv) {
       if (atRv < this.horizon) throw new RangeError(`resourceVersion ${atRv} is older than ${this.horizon}`);
@@ -58,7 +63,16 @@ export class ObjectTable {
         else current.delete(objectKey(change.object));
       }
     }
-    return [...current.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, o]) => structuredClone(o));
+    const sorted = [...current.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (page === undefined) return sorted.map(([, o]) => structuredClone(o));
+    const out: JsonObject[] = [];
+    for (const [, o] of sorted) {
+      if (!page.pick(o)) continue;
+      if (out.length < page.limit) out.push(structuredClone(o));
+      else if (page.rest) page.rest.count++;
+      else break;
+    }
+    return out;
   }
 
   /** Changes of one storage after `rv`, oldest first. */

@@ -111,6 +111,13 @@ export class ResourceOperations {
     return this.toView(def, stored);
   }
 
+  /** The first `limit` objects of one resource, as of `atRv`, that `pick` accepts (it sees stored objects), and how many more it accepts. */
+  listPage(def: ResourceDef, atRv: number, pick: (stored: JsonObject) => boolean, limit: number): { items: JsonObject[]; remaining: number } {
+    const rest = { count: 0 };
+    const items = this.table.list(def.storage, atRv, { pick, limit, rest }).map((o) => this.toView(def, o));
+    return { items, remaining: rest.count };
+  }
+
   /** Objects of one resource (all namespaces when `namespace` is undefined), as of `atRv`. */
   list(def: ResourceDef, namespace: string | undefined, atRv?: number): JsonObject[] {
     return this.table.list(def.storage, atRv)

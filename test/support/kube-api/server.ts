@@ -504,13 +504,20 @@ export class KubeApiServer {
         throw statusErrors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
       }
     }
-    let items = this.ops.list(def, namespace, atRv).filter((o) => matches(o) && objectKey(o) > start);
+    const view = (stored: JsonObject): JsonObject => def.toView?.(stored) ?? stored;
+    const inScope = (stored: JsonObject): boolean =>
+      (namespace === undefined || stored.metadata?.namespace === namespace) && objectKey(stored) > start && matches(view(stored));
+    let items: JsonObject[];
     const metadata: JsonObject = { resourceVersion: String(atRv) };
-    if (limit > 0 && items.length > limit) {
-      const remaining = items.length - limit;
-      items = items.slice(0, limit);
-      metadata.continue = encodeContinue(atRv, objectKey(items[items.length - 1]!));
-      if (!q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = remaining;
+    if (limit > 0) {
+      const page = this.ops.listPage(def, atRv, inScope, limit);
+      items = page.items;
+      if (page.remaining > 0) {
+        metadata.continue = encodeContinue(atRv, objectKey(items[items.length - 1]!));
+        if (!q.get('labelSelector') && !q.get('fieldSelector')) metadata.remainingItemCount = page.remaining;
+      }
+    } else {
+      items = this.ops.list(def, namespace, atRv).filter((o) => matches(o) && objectKey(o) > start);
     }
     if (!def.itemsCarryTypeMeta) {
       for (const item of items) {
