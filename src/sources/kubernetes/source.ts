@@ -284,8 +284,13 @@ class KubernetesSourceImpl implements KubernetesSource {
     const pending = !this.synced && (this.namespaces === undefined || this.namespaces.has(namespace));
     if (pending) this.pendingSync++;
     const named: NamedSecretWatch = { state, pending, stopped: false, loop: new ListWatchLoop(this.http, resource, namespace, {
-      relisted: (items) => named.stopped || this.relisted(state, resource, items),
-      changed: (type, obj) => named.stopped || this.changed(state, type, obj),
+      // A list of one Secret at most is applied in one go: nothing runs between the check and the apply.
+      relisted: async (items) => {
+        if (!named.stopped) await this.relisted(state, resource, items);
+      },
+      changed: (type, obj) => {
+        if (!named.stopped) this.changed(state, type, obj);
+      },
       synced: () => this.namedSecretSynced(named),
       missing: () => {},
     }, this.timing, this.log) };
