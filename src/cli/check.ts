@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ObjectStore } from '../store/index.ts';
 import { startFileSource, ManifestPathError } from '../sources/files/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS, formatMigrationReport, migrationReport, type ConditionSpec, type GatewayApiStatus } from '../translate/index.ts';
+import { translate, DEFAULT_ROUTE_OPTIONS, secretReferences, type TranslateOptionsInput, formatMigrationReport, migrationReport, type ConditionSpec, type GatewayApiStatus } from '../translate/index.ts';
 import { gatewayRouteView } from '../admin/index.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
@@ -123,7 +123,7 @@ class ClusterReadError extends Error {}
 const CLUSTER_READ_TIMEOUT_MS = 30_000;
 
 /** One full list of what the gateway reads, through the same source it runs with. */
-async function readCluster(kubeconfig: string, configMap: string | undefined, store: ObjectStore): Promise<void> {
+async function readCluster(kubeconfig: string, configMap: string | undefined, options: TranslateOptionsInput, store: ObjectStore): Promise<void> {
   // Loaded only here: the Kubernetes client is large and slow to import.
   const { loadKubeConfig, KubeConfigError } = await import('../kube/client.ts');
   const { startKubernetesSource } = await import('../sources/kubernetes/index.ts');
@@ -133,7 +133,10 @@ async function readCluster(kubeconfig: string, configMap: string | undefined, st
   } catch (error) {
     throw error instanceof KubeConfigError ? new ClusterReadError(error.message) : error;
   }
-  const source = await startKubernetesSource({ kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {} });
+  const source = await startKubernetesSource({
+    kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {},
+    secretReferences: (object) => secretReferences(object, options),
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new ClusterReadError(`the API server did not answer a full list within ${CLUSTER_READ_TIMEOUT_MS / 1000}s`)), CLUSTER_READ_TIMEOUT_MS);
@@ -173,17 +176,6 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stderr.write(`tideway check: give manifest paths or --kubeconfig, not both\n\n${CHECK_USAGE}\n`);
     return 2;
   }
-  const store = new ObjectStore();
-  try {
-    if (values.kubeconfig !== undefined) await readCluster(values.kubeconfig, values['ingress-nginx-configmap'], store);
-    else await readFiles(paths, store);
-  } catch (error) {
-    if (error instanceof ManifestPathError || error instanceof ClusterReadError) {
-      process.stderr.write(`tideway check: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
   const prefix = values['ingress-nginx-annotation-prefix'];
   const options = {
     ingressClass: values['ingress-class'] ?? process.env.TIDEWAY_INGRESS_CLASS ?? DEFAULT_INGRESS_CLASS,
@@ -194,6 +186,17 @@ export async function runCheck(argv: string[]): Promise<number> {
     nginxConfigMap: values['ingress-nginx-configmap'] ?? null,
     ...(prefix === undefined ? {} : { nginxAnnotationPrefix: prefix.replace(/\/$/, '') }),
   };
+  const store = new ObjectStore();
+  try {
+    if (values.kubeconfig !== undefined) await readCluster(values.kubeconfig, values['ingress-nginx-configmap'], options, store);
+    else await readFiles(paths, store);
+  } catch (error) {
+    if (error instanceof ManifestPathError || error instanceof ClusterReadError) {
+      process.stderr.write(`tideway check: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   const { table, diagnostics, gatewayStatus } = translate(store.state(), options);
   process.stdout.write(formatCheckReport(table, diagnostics, gatewayStatus));
   let changes = false;

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type StoreChange } from '../store/index.ts';
 import type { EndpointSlice } from '../kube/types.ts';
-import { DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
+import { DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, secretReferences, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -120,6 +120,7 @@ export class ControlPlane {
       ...(s.ingressNginxConfigMap === undefined ? {} : { configMaps: [s.ingressNginxConfigMap] }),
       sink: this.store,
       log,
+      secretReferences: (object) => secretReferences(object, this.options),
       onSyncChange: (synced) => synced && this.onSourceSynced(),
     });
   }

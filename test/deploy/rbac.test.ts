@@ -36,6 +36,11 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   api.create(kube.service('shop', 'web'));
   api.create(kube.endpointSlice('shop', 'web-a', 'web', backend.port, ['127.0.0.1']));
   api.create(kube.ingress('shop', 'web', 'shop.example.com', [{ path: '/', service: 'web' }, { path: '/broken', service: 'missing' }], { className: settings.ingressClass }));
+  // A non-TLS Secret an annotation names: read by name, in its namespace.
+  api.create({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'users', namespace: 'shop' }, stringData: { auth: 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=' } });
+  const authIngress = kube.ingress('shop', 'auth', 'auth.example.com', [{ path: '/', service: 'web' }], { className: settings.ingressClass }) as { metadata: Record<string, unknown> };
+  authIngress.metadata.annotations = { 'tideway.dev/auth-basic-secret': 'users' };
+  api.create(authIngress as never);
   // Gateway API objects: read, and their status written.
   api.create(gatewayClass());
   api.create(gateway('gw', [{ name: 'http', hostname: 'gw.example.com' }], { namespace: 'shop' }));
@@ -47,6 +52,7 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   const gw = await startClusterGateway(api, ['--ingress-class', settings.ingressClass, '--update-status', 'false']);
   t.after(() => gw.close());
   await gw.until('first snapshot', () => gw.gateway.control.ready);
+  await waitFor('the named Secret watched', () => api.count({ verb: 'watch', resource: 'secrets', namespace: 'shop' }) >= 1);
   const diagnostics = gw.gateway.control.currentDiagnostics;
   assert.ok(diagnostics.length > 0, 'the broken path gives a diagnostic, hence an Event');
 

@@ -119,6 +119,24 @@ const CONVERTERS: Record<string, Converter> = {
   },
 };
 
+/**
+ * The names of the Secrets a Middleware object's spec names (they live in its own namespace): what the
+ * converters above read, so that a cluster source can fetch exactly those. Kept next to the converters
+ * so that a new Secret field is added to both.
+ */
+export function middlewareSecretNames(spec: unknown): string[] {
+  if (!isPlainObject(spec)) return [];
+  const { basicAuth, jwt, rateLimit } = spec;
+  const redis = isPlainObject(rateLimit) ? rateLimit.redis : undefined;
+  const hmacSecret = isPlainObject(jwt) ? jwt.hmacSecret : undefined;
+  const names = [
+    isPlainObject(basicAuth) ? basicAuth.secret : undefined,
+    isPlainObject(hmacSecret) ? hmacSecret.secret : undefined,
+    isPlainObject(redis) ? redis.passwordSecret : undefined,
+  ];
+  return names.filter((name): name is string => typeof name === 'string' && name.trim() !== '').map((name) => name.trim());
+}
+
 /** Spec keys whose value is the configuration as it is. */
 const PASSTHROUGH = new Set(['redirect', 'cors', 'forwardAuth', 'headers', 'rewrite', 'compress', 'affinity']);
 

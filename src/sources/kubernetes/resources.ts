@@ -23,8 +23,9 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   // Slices without the service-name label belong to no Service, so no backend can use them.
   { kind: 'EndpointSlice', apiVersion: API_VERSIONS.EndpointSlice, plural: 'endpointslices', namespaced: true, labelSelector: SERVICE_NAME_LABEL },
   // Only certificates. Listing every Secret would hold all of the cluster's credentials in memory (service
-  // account tokens, registry credentials, Helm release Secrets of up to 1 MB each) and need list/watch on
-  // all Secrets. Opaque Secrets named by annotations (auth-basic-secret) are read by name when needed.
+  // account tokens, registry credentials, Helm release Secrets of up to 1 MB each). The other Secrets the
+  // configuration names (basic auth users, backend CAs, Middleware objects' Secrets) are watched one by
+  // one, by name, while something names them: see namedSecret() and source.ts.
   { kind: 'Secret', apiVersion: API_VERSIONS.Secret, plural: 'secrets', namespaced: true, fieldSelector: 'type=kubernetes.io/tls' },
   { kind: 'Middleware', apiVersion: API_VERSIONS.Middleware, plural: 'middlewares', namespaced: true, optional: true },
   // Gateway API: clusters without its CRDs are common, and Ingress works without them.
@@ -44,6 +45,15 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
  */
 export function namedConfigMap(name: string): WatchedResource {
   return { kind: 'ConfigMap', apiVersion: API_VERSIONS.ConfigMap, plural: 'configmaps', namespaced: true, fieldSelector: `metadata.name=${name}` };
+}
+
+/**
+ * One Secret the configuration names, watched in its namespace and filtered to its name on the server.
+ * TLS Secrets are left out: the Secret list above holds them already, and one object must come from
+ * one list only.
+ */
+export function namedSecret(name: string): WatchedResource {
+  return { kind: 'Secret', apiVersion: API_VERSIONS.Secret, plural: 'secrets', namespaced: true, fieldSelector: `metadata.name=${name},type!=kubernetes.io/tls` };
 }
 
 /** The collection URL path of `resource`, in one namespace or (undefined) in all of them. */

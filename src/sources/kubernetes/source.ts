@@ -22,6 +22,12 @@
 // Readiness: `synced` turns true once every loop has completed its first full list (a missing Middleware
 // CRD counts as an empty list, with a warning diagnostic, since routes work without Middlewares) and
 // never turns false again: during an API outage the store keeps the last state and traffic keeps flowing.
+//
+// Secrets: one list holds the TLS ones. The others are read only when the configuration names them
+// (`secretReferences`, computed from each Ingress and Middleware as it arrives): one list+watch filtered
+// to that name per named Secret, started when the first object names it and stopped, its Secret dropped
+// from the store, when the last one stops naming it. Those started before the first full sync are part
+// of it (in the watched namespaces), so that the first table already has its basic auth users.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AnyKubeObject, Kind } from '../../kube/types.ts';
 import { objectKey } from '../../kube/types.ts';
@@ -29,7 +35,7 @@ import type { Diagnostic } from '../../kube/diagnostic.ts';
 import { normalizeObject } from '../../store/index.ts';
 import { KubeHttp } from './api-http.ts';
 import { DEFAULT_TIMING, ListWatchLoop, type RawObject, type SourceLog, type WatchTiming } from './list-watch.ts';
-import { namedConfigMap, WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
+import { namedConfigMap, namedSecret, WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
 
 export const KUBERNETES_ORIGIN = 'kubernetes';
 
@@ -55,6 +61,11 @@ export interface KubernetesSourceOptions {
   configMaps?: readonly string[];
   /** Timeouts, backoff and page size; tests shorten them. */
   timing?: Partial<WatchTiming>;
+  /**
+   * "namespace/name" of the non-TLS Secrets an object names (translate's secretReferences): each is
+   * read by name. Without it only TLS Secrets are read.
+   */
+  secretReferences?(object: AnyKubeObject): readonly string[];
 }
 
 export interface KubernetesSource {
@@ -84,15 +95,43 @@ class ScopeState {
   readonly known = new Map<string, KnownObject>();
 }
 
+/** The list+watch of one Secret named by the configuration. */
+interface NamedSecretWatch {
+  loop: ListWatchLoop;
+  state: ScopeState;
+  /** Part of the first full sync, and not synced yet. */
+  pending: boolean;
+  stopped: boolean;
+}
+
+const NO_REFERENCES: readonly string[] = [];
+
 class KubernetesSourceImpl implements KubernetesSource {
   private readonly sink: ObjectSink;
   private readonly onSyncChange: ((synced: boolean) => void) | undefined;
   private readonly loops: ListWatchLoop[] = [];
   private readonly http: KubeHttp;
+  private readonly timing: WatchTiming;
+  private readonly log: SourceLog;
+  /** Namespaces read; undefined: all. */
+  private readonly namespaces: ReadonlySet<string> | undefined;
+  private readonly secretReferences: ((object: AnyKubeObject) => readonly string[]) | undefined;
+  /** Secret references by the key of the object that makes them. */
+  private readonly referencesOf = new Map<string, readonly string[]>();
+  /** How many objects name each Secret ("namespace/name"). */
+  private readonly referenceCounts = new Map<string, number>();
+  private readonly namedSecrets = new Map<string, NamedSecretWatch>();
+  private readonly stoppingLoops = new Set<Promise<void>>();
+  /**
+   * How many lists hold each Secret (by object key): a Secret deleted and created again with another
+   * type passes from the TLS list to its named one, and the two may report it in either order.
+   */
+  private readonly secretHolders = new Map<string, number>();
+  private started = false;
   private readonly objectDiagnostics = new Map<string, Diagnostic[]>();
   private readonly missingResources = new Map<WatchedResource, number>();
   private lastDiagnostics = '[]';
-  private pendingSync: number;
+  private pendingSync = 0;
   private resolveSynced!: () => void;
   private readonly syncedPromise = new Promise<void>((resolve) => { this.resolveSynced = resolve; });
   synced = false;
@@ -101,16 +140,20 @@ class KubernetesSourceImpl implements KubernetesSource {
     this.sink = options.sink;
     this.onSyncChange = options.onSyncChange;
     this.http = http;
-    const timing = { ...DEFAULT_TIMING, ...options.timing };
-    const namespaces = options.namespaces.length === 0 ? [undefined] : [...new Set(options.namespaces)];
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.log = options.log;
+    this.secretReferences = options.secretReferences;
+    this.namespaces = options.namespaces.length === 0 ? undefined : new Set(options.namespaces);
+    const namespaces = this.namespaces === undefined ? [undefined] : [...this.namespaces];
     const watch = (resource: WatchedResource, namespace: string | undefined): void => {
       const state = new ScopeState();
+      this.pendingSync++;
       this.loops.push(new ListWatchLoop(http, resource, namespace, {
         relisted: (items) => this.relisted(state, resource, items),
         changed: (type, obj) => this.changed(state, type, obj),
         synced: () => this.loopSynced(),
         missing: (missing) => this.setMissing(resource, missing),
-      }, timing, options.log));
+      }, this.timing, this.log));
     };
     for (const resource of WATCHED_RESOURCES) {
       for (const namespace of resource.namespaced ? namespaces : [undefined]) watch(resource, namespace);
@@ -119,11 +162,12 @@ class KubernetesSourceImpl implements KubernetesSource {
       const [namespace, name] = ref.split('/') as [string, string];
       watch(namedConfigMap(name), namespace);
     }
-    this.pendingSync = this.loops.length;
   }
 
   start(): void {
+    this.started = true;
     for (const loop of this.loops) loop.start();
+    for (const named of this.namedSecrets.values()) named.loop.start();
   }
 
   whenSynced(): Promise<void> {
@@ -131,7 +175,10 @@ class KubernetesSourceImpl implements KubernetesSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.loops.map((l) => l.stop()));
+    // The sink keeps the named Secrets too: a draining gateway still needs its basic auth users.
+    const named = [...this.namedSecrets.values()];
+    for (const watch of named) watch.stopped = true;
+    await Promise.all([...this.loops, ...named.map((n) => n.loop)].map((l) => l.stop()).concat([...this.stoppingLoops]));
     await this.http.close();
   }
 
@@ -179,9 +226,11 @@ class KubernetesSourceImpl implements KubernetesSource {
     if (diagnostics.length > 0) this.objectDiagnostics.set(key, diagnostics);
     else this.objectDiagnostics.delete(key);
     const { namespace, name, resourceVersion } = raw.metadata;
+    if (raw.kind === 'Secret' && !state.known.has(key)) this.secretHolders.set(key, (this.secretHolders.get(key) ?? 0) + 1);
     state.known.set(key, { kind: raw.kind as Kind, namespace, name, resourceVersion });
     if (object) this.sink.upsert(KUBERNETES_ORIGIN, object);
     else this.sink.remove(KUBERNETES_ORIGIN, raw.kind as Kind, raw.metadata.namespace, raw.metadata.name);
+    this.setReferences(key, object && this.secretReferences ? this.secretReferences(object) : NO_REFERENCES);
   }
 
   private removeKey(state: ScopeState, key: string): void {
@@ -189,7 +238,82 @@ class KubernetesSourceImpl implements KubernetesSource {
     if (!known) return;
     state.known.delete(key);
     this.objectDiagnostics.delete(key);
+    this.setReferences(key, NO_REFERENCES);
+    if (known.kind === 'Secret') {
+      const holders = (this.secretHolders.get(key) ?? 1) - 1;
+      if (holders > 0) {
+        this.secretHolders.set(key, holders);
+        return;
+      }
+      this.secretHolders.delete(key);
+    }
     this.sink.remove(KUBERNETES_ORIGIN, known.kind, known.namespace, known.name);
+  }
+
+  /** Records what object `key` names now, and starts or stops the named Secrets' watches that follow. */
+  private setReferences(key: string, refs: readonly string[]): void {
+    const before = this.referencesOf.get(key) ?? NO_REFERENCES;
+    if (before.length === 0 && refs.length === 0) return;
+    if (refs.length > 0) this.referencesOf.set(key, refs);
+    else this.referencesOf.delete(key);
+    for (const ref of refs) {
+      if (before.includes(ref)) continue;
+      const count = (this.referenceCounts.get(ref) ?? 0) + 1;
+      this.referenceCounts.set(ref, count);
+      if (count === 1) this.startNamedSecret(ref);
+    }
+    for (const ref of before) {
+      if (refs.includes(ref)) continue;
+      const count = this.referenceCounts.get(ref)! - 1;
+      if (count > 0) {
+        this.referenceCounts.set(ref, count);
+        continue;
+      }
+      this.referenceCounts.delete(ref);
+      this.stopNamedSecret(ref);
+    }
+  }
+
+  private startNamedSecret(ref: string): void {
+    const slash = ref.indexOf('/');
+    const namespace = ref.slice(0, slash);
+    const resource = namedSecret(ref.slice(slash + 1));
+    const state = new ScopeState();
+    // A Secret outside the watched namespaces may be unreadable (RBAC bound per namespace): it must not
+    // hold readiness back.
+    const pending = !this.synced && (this.namespaces === undefined || this.namespaces.has(namespace));
+    if (pending) this.pendingSync++;
+    const named: NamedSecretWatch = { state, pending, stopped: false, loop: new ListWatchLoop(this.http, resource, namespace, {
+      // A list of one Secret at most is applied in one go: nothing runs between the check and the apply.
+      relisted: async (items) => {
+        if (!named.stopped) await this.relisted(state, resource, items);
+      },
+      changed: (type, obj) => {
+        if (!named.stopped) this.changed(state, type, obj);
+      },
+      synced: () => this.namedSecretSynced(named),
+      missing: () => {},
+    }, this.timing, this.log) };
+    this.namedSecrets.set(ref, named);
+    if (this.started) named.loop.start();
+  }
+
+  private namedSecretSynced(named: NamedSecretWatch): void {
+    if (!named.pending) return;
+    named.pending = false;
+    this.loopSynced();
+  }
+
+  /** Stops the watch of a Secret no longer named, and drops it from the store. */
+  private stopNamedSecret(ref: string): void {
+    const named = this.namedSecrets.get(ref);
+    if (named === undefined) return;
+    this.namedSecrets.delete(ref);
+    named.stopped = true;
+    for (const key of [...named.state.known.keys()]) this.removeKey(named.state, key);
+    this.namedSecretSynced(named);
+    const stopping = named.loop.stop().finally(() => this.stoppingLoops.delete(stopping));
+    this.stoppingLoops.add(stopping);
   }
 
   private setMissing(resource: WatchedResource, missing: boolean): void {

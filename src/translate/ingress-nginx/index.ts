@@ -1,6 +1,6 @@
 // ingress-nginx compatibility (DESIGN.md): its annotations on every Ingress Tideway serves, its class
 // with --ingress-nginx-compat, its canary Ingresses, and the table behind the migration report and docs.
-export { DEFAULT_NGINX_PREFIX, type NginxTranslation } from './annotations.ts';
+export { DEFAULT_NGINX_PREFIX, readNginxAnnotations, type NginxTranslation } from './annotations.ts';
 export { NGINX_CONFIG_APPROXIMATED, NGINX_CONFIG_DEFAULTS, NO_NGINX_GLOBALS, readNginxGlobals, type NginxGlobals } from './configmap.ts';
 export { CanarySet } from './canary.ts';
 export { assess, nginxAnnotation, NGINX_ANNOTATIONS, type NginxAnnotation, type NginxAnnotationStatus, type Verdict } from './table.ts';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { startKubernetesSource, type KubernetesSource, type WatchTiming } from '../../../src/sources/kubernetes/index.ts';
 import { WATCHED_RESOURCES } from '../../../src/sources/kubernetes/resources.ts';
 import { ObjectStore } from '../../../src/store/index.ts';
-import { KubeApiServer, type KubeApiServerOptions } from '../../support/kube-api/index.ts';
+import type { AnyKubeObject } from '../../../src/kube/types.ts';
+import { KubeApiServer, type JsonObject, type KubeApiServerOptions } from '../../support/kube-api/index.ts';
 import { selfSignedCertificate } from '../../support/kube-api/tls.ts';
 import { captureLog, FAST_TIMING, kubeConfigFor, make, RecordingSink, waitFor } from './helpers.ts';
 
@@ -25,6 +26,7 @@ interface Setup {
 
 async function setup(t: TestContext, options: {
   server?: KubeApiServerOptions; seed?: (s: KubeApiServer) => void; namespaces?: string[]; token?: string; timing?: Partial<WatchTiming>;
+  secretReferences?: (object: AnyKubeObject) => readonly string[];
 } = {}): Promise<Setup> {
   const server = new KubeApiServer({ bookmarkIntervalMs: 150, ...options.server });
   await server.start();
@@ -36,6 +38,7 @@ async function setup(t: TestContext, options: {
   const source = await startKubernetesSource({
     kubeConfig: kubeConfigFor(server, options.token), namespaces: options.namespaces ?? [], sink, log: logs.log,
     onSyncChange: (synced) => syncChanges.push(synced), timing: { ...FAST_TIMING, ...options.timing },
+    ...(options.secretReferences ? { secretReferences: options.secretReferences } : {}),
   });
   t.after(() => source.close());
   return { server, sink, source, logs, syncChanges };
@@ -330,6 +333,61 @@ test('an object normalize rejects is reported as a diagnostic and kept out until
   server.update(make.secret('shop', 'broken'));
   await waitFor('the fixed Secret', () => Boolean(sink.get('Secret/shop/broken')));
   assert.deepEqual(sink.diagnostics, []);
+});
+
+/** An Ingress naming Secrets of its namespace (annotation "secrets", comma-separated), as translate's secretReferences would. */
+function namingIngress(namespace: string, name: string, secrets: string[]): JsonObject {
+  return { ...make.ingress(namespace, name), metadata: { name, namespace, annotations: { secrets: secrets.join(',') } } };
+}
+const annotatedSecrets = (object: AnyKubeObject): string[] =>
+  object.kind === 'Ingress' ? (object.metadata.annotations?.secrets ?? '').split(',').filter((n) => n !== '').map((n) => `${object.metadata.namespace}/${n}`) : [];
+
+test('Secrets that objects name are read one by one, from the first sync on, and dropped when no longer named', async (t) => {
+  const { server, sink, source } = await setup(t, {
+    secretReferences: annotatedSecrets,
+    seed: (s) => {
+      s.create(namingIngress('shop', 'web', ['htpasswd']));
+      s.create(make.secret('shop', 'htpasswd', 'Opaque'));
+      s.create(make.secret('shop', 'other', 'Opaque'));
+      s.create(make.secret('shop', 'token', 'kubernetes.io/service-account-token'));
+    },
+  });
+  await source.whenSynced();
+  assert.deepEqual(sink.keys('Secret'), ['Secret/shop/htpasswd'], 'part of the first full sync');
+  const named = server.requestsMatching({ verb: 'list', resource: 'secrets', namespace: 'shop' });
+  assert.deepEqual(named.map((r) => r.query.get('fieldSelector')), ['metadata.name=htpasswd,type!=kubernetes.io/tls']);
+  await waitFor('TLS and named watches', () => server.openWatches('secrets') === 2);
+
+  server.update(namingIngress('shop', 'web', ['other']));
+  await waitFor('the other Secret read instead', () => sink.keys('Secret').join() === 'Secret/shop/other');
+  await waitFor('one named watch', () => server.openWatches('secrets') === 2);
+  server.delete(namingIngress('shop', 'web', []));
+  await waitFor('no named Secret left', () => sink.keys('Secret').length === 0);
+  await waitFor('the TLS watch only', () => server.openWatches('secrets') === 1);
+  assert.equal(server.requestsMatching({ resource: 'secrets' }).filter((r) => r.query.get('fieldSelector')?.includes('token')).length, 0);
+  await source.close();
+  await waitFor('watches closed', () => server.openWatches() === 0);
+});
+
+test('a named Secret recreated with another type passes between the TLS list and its own without leaving the sink', async (t) => {
+  const { server, sink, source } = await setup(t, {
+    secretReferences: annotatedSecrets,
+    seed: (s) => {
+      s.create(namingIngress('shop', 'web', ['both']));
+      s.create(make.secret('shop', 'both'));
+    },
+  });
+  await source.whenSynced();
+  assert.equal((sink.get('Secret/shop/both') as { type?: string }).type, 'kubernetes.io/tls');
+  for (const [type, marker] of [['Opaque', 'm1'], ['kubernetes.io/tls', 'm2']] as const) {
+    server.delete(make.secret('shop', 'both'));
+    server.create(make.secret('shop', 'both', type));
+    await waitFor(`the ${type} Secret`, () => (sink.get('Secret/shop/both') as { type?: string } | undefined)?.type === type);
+    // The TLS watch has seen the delete and create once it delivers a later TLS Secret.
+    server.create(make.secret('shop', marker));
+    await waitFor('a later TLS Secret', () => sink.get(`Secret/shop/${marker}`) !== undefined);
+    assert.equal((sink.get('Secret/shop/both') as { type?: string } | undefined)?.type, type);
+  }
 });
 
 test('close() stops every watch', async (t) => {
