@@ -21,8 +21,13 @@ export interface BackendTlsSpec {
   /** "namespace/name" of the Secret holding ca.crt. */
   caSecret: string;
   caPem: string;
-  /** Name sent as SNI and checked against the backend's certificate. */
+  /** Name sent as SNI and checked against the backend's certificate, unless subjectAltNames is set. */
   serverName: string;
+  /**
+   * Names the certificate must carry one of, checked instead of serverName: "DNS:host" (a leading "*."
+   * matches that wildcard entry) or "URI:uri" (BackendTLSPolicy validation.subjectAltNames).
+   */
+  subjectAltNames?: string[];
 }
 
 export interface BackendSpec {

@@ -2,15 +2,18 @@
 // default (proxy_ssl_verify off), the backend's certificate is not verified unless the Ingress names a
 // CA (BackendSpec.tls): pods are addressed by IP and usually serve certificates no public CA signed.
 // With a CA, the certificate must chain to it and carry the configured server name, which is also
-// sent as SNI. ALPN says which protocol we speak.
+// sent as SNI, or one of the subject alternative names the policy lists. ALPN says which protocol we speak.
 import type tls from 'node:tls';
 import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
+import { subjectAltNameCheck } from './subject-alt-names.ts';
 
 export function upstreamTlsOptions(protocol: BackendProtocol, verify: BackendTlsSpec | undefined): tls.ConnectionOptions | null {
   if (protocol !== 'https' && protocol !== 'grpcs') return null;
   const ALPNProtocols = [protocol === 'https' ? 'http/1.1' : 'h2'];
   if (verify === undefined) return { rejectUnauthorized: false, ALPNProtocols };
-  return { rejectUnauthorized: true, ca: verify.caPem, servername: verify.serverName, ALPNProtocols };
+  const options: tls.ConnectionOptions = { rejectUnauthorized: true, ca: verify.caPem, servername: verify.serverName, ALPNProtocols };
+  if (verify.subjectAltNames !== undefined) options.checkServerIdentity = subjectAltNameCheck(verify.subjectAltNames);
+  return options;
 }
 
 /** Backend protocols spoken over HTTP/2 upstream. */

@@ -13,7 +13,7 @@ export class CertificateFactory {
   private readonly dir = mkdtempSync(join(tmpdir(), 'tideway-certs-'));
   private count = 0;
 
-  /** An EC P-256 certificate for the given DNS names (the first is also the CN). */
+  /** An EC P-256 certificate for the given DNS names (the first is also the CN); a "URI:..." name is a URI entry. */
   create(...dnsNames: string[]): KeyPair {
     const n = this.count++;
     const key = join(this.dir, `${n}.key`);
@@ -21,7 +21,7 @@ export class CertificateFactory {
     execFileSync('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
       '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${dnsNames[0]}`,
-      '-addext', `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(',')}`,
+      '-addext', `subjectAltName=${dnsNames.map((d) => (d.startsWith('URI:') ? d : `DNS:${d}`)).join(',')}`,
     ], { stdio: 'pipe' });
     return { certPem: readFileSync(cert, 'utf8'), keyPem: readFileSync(key, 'utf8') };
   }
