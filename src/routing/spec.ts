@@ -54,6 +54,24 @@ export interface RouteOptions {
   hsts: string | null;
   /** false: no access-log line for this route (ingress-nginx's enable-access-log "false"); absent: logged. */
   accessLog?: false;
+  /** The route's own retry policy (HTTPRoute rules[].retry); absent: the backend's default policy. */
+  retry?: RouteRetrySpec;
+}
+
+/**
+ * When a request of this route is tried again (Gateway API HTTPRouteRetry). Retries stay within the
+ * route's read timeout and the backend's retry budget; only idempotent requests are retried once bytes
+ * were sent, as for every route.
+ */
+export interface RouteRetrySpec {
+  /** Retries after the first try (the spec's attempts). */
+  retries: number;
+  /** Upstream statuses whose answer is dropped and the request tried again. */
+  codes: number[];
+  /** Wait before each retry, in milliseconds. */
+  backoffMs: number;
+  /** Each try's own timeout (timeouts.backendRequest); a try that runs out is retried. 0: none. */
+  tryTimeoutMs: number;
 }
 
 /** Middleware configuration attached to a route, resolved at translate time (see middleware/). */

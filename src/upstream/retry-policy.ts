@@ -67,15 +67,17 @@ export class RetryPolicy {
 
   /**
    * Whether to try again after attempt number `attemptsMade` failed. A true answer spends one retry of
-   * the budget, so call it once per decision.
+   * the budget, so call it once per decision. A route's own policy passes its bound on `attempts` and
+   * `budgeted` false: the user's attempts bound it (as the Gateway API asks), its retries still count
+   * against the budget of the backend's other routes.
    */
-  shouldRetry(method: string, attemptsMade: number, failure: AttemptFailure, bodyReplayable: boolean): boolean {
-    if (attemptsMade >= this.options.attempts || !bodyReplayable) return false;
+  shouldRetry(method: string, attemptsMade: number, failure: AttemptFailure, bodyReplayable: boolean, attempts = this.options.attempts, budgeted = true): boolean {
+    if (attemptsMade >= attempts || !bodyReplayable) return false;
     if (failure !== 'connect' && !this.options.retryNonIdempotent && !IDEMPOTENT.has(method)) return false;
     this.advance();
     const windowSeconds = this.options.windowMs / 1000;
     const allowed = Math.max(this.options.minRetriesPerSecond * windowSeconds, this.options.budgetRatio * sum(this.requests));
-    if (sum(this.retries) + 1 > allowed) return false;
+    if (budgeted && sum(this.retries) + 1 > allowed) return false;
     this.retries[this.slot]!++;
     return true;
   }

@@ -46,6 +46,14 @@ describe('RetryPolicy', () => {
     assert.equal(granted, 10);
   });
 
+  it("a route's own policy is bounded by its attempts, not the budget, and its retries count against the budget", () => {
+    const policy = new RetryPolicy({ budgetRatio: 0, minRetriesPerSecond: 1, windowMs: 10_000 }, () => 0);
+    for (let i = 0; i < 10; i++) assert.equal(policy.shouldRetry('GET', 1, 'status', true, 6, false), true);
+    assert.equal(policy.shouldRetry('GET', 6, 'status', true, 6, false), false, 'attempts spent');
+    assert.equal(policy.shouldRetry('POST', 1, 'status', true, 6, false), false, 'not idempotent');
+    assert.equal(policy.shouldRetry('GET', 1, 'reset', true), false, 'the floor of 10 was used up by the route');
+  });
+
   it('refuses nonsensical options', () => {
     assert.throws(() => new RetryPolicy({ attempts: 0 }), RangeError);
     assert.throws(() => new RetryPolicy({ budgetRatio: -1 }), RangeError);

@@ -4,6 +4,7 @@
 import type { CompiledRoute } from '../../routing/index.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
@@ -77,6 +78,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   /** Upstream attempts made for this request (retries included). */
   private attempts = 1;
   private retriedStaleConnection = false;
+  /** The upstream answered a status its route retries: its body is read and dropped, then the request is sent again. */
+  private discarding = false;
+  /** A retry waiting for its route's backoff. */
+  private retryTimer: NodeJS.Timeout | null = null;
   private waitingUpstreamDrain = false;
   private waitingClientDrain = false;
   private finished = false;
@@ -333,6 +338,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
    * from the first attempt, so the client's wait stays within it whatever the retries.
    */
   private attemptTimeout(ms: number): number {
+    // A route's per-try timeout (Gateway API backendRequest with retries) bounds each try as well.
+    const retry = this.route!.ext.options.retry;
+    if (retry !== undefined && retry.tryTimeoutMs > 0 && retry.tryTimeoutMs < ms) ms = retry.tryTimeoutMs;
     if (this.attempts === 1 && !this.retriedStaleConnection) return ms;
     const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
     return left >= ms ? ms : Math.max(left, 1);
@@ -522,6 +530,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       return false;
     }
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    const retry = this.route!.ext.options.retry;
+    if (retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0)) {
+      this.discarding = true;
+      return noBody;
+    }
     if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody, upstreamKeepAlive);
     this.writeResponseHead(status, reason, headers, noBody, upstreamKeepAlive, false);
     return noBody;
@@ -681,6 +694,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   }
 
   onResponseBody(chunk: Buffer): void {
+    if (this.discarding) return;
     if (this.heldBody !== null) {
       // The chain's response phase is still running: keep the bytes (the upstream is paused).
       this.heldBody.push(chunk);
@@ -711,6 +725,14 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
 
   onResponseComplete(trailers: string[] | null): void {
     this.upstreamEnd = Date.now();
+    if (this.discarding) {
+      // The connection goes back to its pool; the retry starts after this parse has unwound (it may
+      // pick the same connection).
+      this.discarding = false;
+      this.releaseUpstream();
+      this.retryTimer = setTimeout(retryLater, this.route!.ext.options.retry!.backoffMs, this);
+      return;
+    }
     if (this.heldBody !== null) {
       // Complete before the chain's response phase ended: finish when it does (afterChain).
       this.upstreamComplete = true;
@@ -755,7 +777,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     }
     const backend = this.backend!;
     const replayable = this.requestDone && this.bytesIn === 0;
-    if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && replayable && error.failure !== 'timeout') {
+    // A route's own retry policy counts every try, this one too (its bound is the user's).
+    if (this.upstreamReused && error.beforeResponse && !this.retriedStaleConnection && replayable && error.failure !== 'timeout' && this.route!.ext.options.retry === undefined) {
       // A pooled connection the upstream had just closed: not the endpoint's fault; resend once on a
       // fresh connection (nothing was consumed), outside the retry policy.
       this.retriedStaleConnection = true;
@@ -768,18 +791,44 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     const kind = error.failure === 'connect' || (error.failure === 'timeout' && error.beforeRequestSent) ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
     // A connect failure sent nothing (the body is still held), so any request may go elsewhere; after
     // that only idempotent bodiless requests, within the backend's retry budget (ingress-nginx's
-    // proxy_next_upstream "error timeout", 3 tries). A timeout is never retried: it used up the read
-    // timeout, which bounds the whole wait, and a hanging endpoint must not receive each request again.
-    // Other retries start only while some of the read timeout is left.
-    const timeLeft = Date.now() < this.upstreamStart + this.route!.ext.options.readTimeoutMs;
-    if (error.beforeResponse && kind !== 'timeout' && timeLeft && backend.retry.shouldRetry(this.method, this.attempts, kind, kind === 'connect' || replayable)) {
-      this.attempts++;
+    // proxy_next_upstream "error timeout", 3 tries). A read timeout is never retried: it bounds the whole
+    // wait, and a hanging endpoint must not receive each request again. Only a route's own per-try
+    // timeout (HTTPRoute backendRequest with retry) is, while some of the read timeout is left.
+    const retry = this.route!.ext.options.retry;
+    if (error.beforeResponse && (kind !== 'timeout' || retry !== undefined) && this.mayRetry(kind, kind === 'connect' || replayable)) {
       this.headSent = false;
       this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
+      if (retry !== undefined && retry.backoffMs > 0) {
+        this.retryTimer = setTimeout(retryLater, retry.backoffMs, this);
+        return;
+      }
       return this.connectUpstream(this.endpoint);
     }
     if (error.failure === 'timeout') this.respondError(504, 'upstream-timeout');
-    else this.respondError(502, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);
+    // A route with a retry policy answers what Gateway API implementations answer once retries are spent.
+    else this.respondError(retry !== undefined ? 503 : 502, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);
+  }
+
+  /**
+   * Whether a failed try may be followed by another: the route's (or the backend's) bound on tries and
+   * the backend's budget, and enough of the read timeout left for the backoff. Counts the try when yes.
+   */
+  private mayRetry(kind: AttemptFailure, replayable: boolean): boolean {
+    const retry = this.route!.ext.options.retry;
+    const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
+    if (left <= (retry === undefined ? 0 : retry.backoffMs)) return false;
+    const policy = this.backend!.retry;
+    if (!(retry === undefined ? policy.shouldRetry(this.method, this.attempts, kind, replayable) : policy.shouldRetry(this.method, this.attempts, kind, replayable, retry.retries + 1, false))) return false;
+    this.attempts++;
+    return true;
+  }
+
+  /** The route's backoff is over: try again, on another endpoint when there is one. */
+  retryNow(): void {
+    this.retryTimer = null;
+    if (this.finished || this.responseDone) return;
+    this.headSent = false;
+    this.connectUpstream(this.endpoint);
   }
 
   /** Answers the request from the gateway itself (an error status), unless the response has begun. */
@@ -829,6 +878,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   abort(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (!this.responseDone && this.error === null) this.error = 'client-closed';
     if (this.upstream !== null) {
       this.upstream.destroy();
@@ -907,4 +957,8 @@ function withoutListed(headers: readonly string[], tokens: readonly string[], re
     block += name + ': ' + headers[i + 1] + CRLF;
   }
   return block;
+}
+
+function retryLater(exchange: Http1Exchange): void {
+  exchange.retryNow();
 }

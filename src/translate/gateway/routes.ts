@@ -15,6 +15,7 @@ import type { RouteSet } from '../route-set.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
 import { resolveBackendRefs, type BackendRefContext, type WeightedBackend } from './backend-refs.ts';
 import { readFilters, type FilterContext } from './filters.ts';
+import { readRetry } from './retry.ts';
 import { intersectHostnames } from './hostnames.ts';
 import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
 import { condition, generationOf, type ParentRefSpec, type StatusEntry } from './status.ts';
@@ -208,24 +209,31 @@ function grpcPath(match: unknown, at: string, diag: ObjectDiagnostics): PathMatc
 }
 
 /**
- * Rule timeouts: Tideway bounds the wait for the upstream's answer, so both `request` and
- * `backendRequest` become the route's read timeout (the shorter one wins; "0s" disables it).
+ * Rule timeouts and retries. Tideway bounds the wait for the upstream's answer, so both `request` and
+ * `backendRequest` become the route's read timeout (the shorter one wins; "0s" disables it). A rule
+ * with `retry` keeps them apart: `request` (or the default) bounds the whole wait, retries included,
+ * and `backendRequest` each try, whose expiry is retried.
  */
-function ruleOptions(timeouts: unknown, at: string, defaults: RouteOptions, diag: ObjectDiagnostics): RouteOptions {
+function ruleOptions(rule: Record<string, unknown>, at: string, defaults: RouteOptions, diag: ObjectDiagnostics): RouteOptions {
+  const retrying = rule.retry !== undefined && rule.retry !== null;
   let readTimeoutMs = defaults.readTimeoutMs;
+  let tryTimeoutMs = 0;
   for (const key of ['request', 'backendRequest']) {
-    const value = field(timeouts, key);
+    const value = field(rule.timeouts, key);
     if (value === undefined || value === null) continue;
     let ms: number;
     try {
       ms = parseDuration(String(value));
     } catch (err) {
-      diag.error(`${at}.${key}`, 'UnsupportedValue', `${(err as Error).message}; the default timeout is used`);
+      diag.error(`${at}.timeouts.${key}`, 'UnsupportedValue', `${(err as Error).message}; the default timeout is used`);
       continue;
     }
-    readTimeoutMs = ms === 0 ? Math.max(readTimeoutMs, 2_147_483_647) : Math.min(readTimeoutMs === defaults.readTimeoutMs ? ms : readTimeoutMs, ms);
+    if (retrying && key === 'backendRequest') tryTimeoutMs = ms;
+    else readTimeoutMs = ms === 0 ? Math.max(readTimeoutMs, 2_147_483_647) : Math.min(readTimeoutMs === defaults.readTimeoutMs ? ms : readTimeoutMs, ms);
   }
-  return readTimeoutMs === defaults.readTimeoutMs ? defaults : { ...defaults, readTimeoutMs };
+  const retry = retrying ? readRetry(rule.retry, tryTimeoutMs, `${at}.retry`, diag) : null;
+  if (readTimeoutMs === defaults.readTimeoutMs && retry === null) return defaults;
+  return retry === null ? { ...defaults, readTimeoutMs } : { ...defaults, readTimeoutMs, retry };
 }
 
 /** One choice of gateway-backends: a backend (null: 500) with its weight and its own filters. */
@@ -298,7 +306,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       diag.error(at, 'UnsupportedValue', 'a rule must be an object; it is not served');
       return;
     }
-    const options = ruleOptions(rule.timeouts, `${at}.timeouts`, ctx.options, diag);
+    const options = ruleOptions(rule, at, ctx.options, diag);
     const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, ctx, diag);
     const matches = arrayField(rule, 'matches');
     const list = matches.length === 0 ? [{}] : matches;
