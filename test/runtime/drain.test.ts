@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { once } from 'node:events';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startGateway, request } from '../support/gateway.ts';
@@ -55,6 +55,47 @@ test('SIGTERM-style drain: readiness, in-flight requests, WebSockets with 1001',
     await gw.gateway.stop(0).catch(() => {});
     for (const client of wss.clients) client.terminate();
     wss.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+test('drain: an upload in flight keeps being read until its exchange finishes, then the connection closes', async () => {
+  let headArrived!: () => void;
+  const headSeen = new Promise<void>((resolve) => (headArrived = resolve));
+  const server = http.createServer((req, res) => {
+    headArrived();
+    let received = 0;
+    req.on('data', (chunk: Buffer) => (received += chunk.length));
+    req.on('end', () => res.end(`received ${received}`));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const gw = await startGateway({
+    'class.yaml': ingressClassYaml(),
+    'svc.yaml': serviceYaml({ name: 'app', endpoints: [['127.0.0.1', port]] }),
+    'ing.yaml': ingressYaml({ name: 'app', host: 'app.test', paths: [{ path: '/', service: 'app' }] }),
+  });
+  try {
+    const body = Buffer.alloc(64 * 1024, 'x');
+    const client = net.connect({ host: '127.0.0.1', port: gw.port });
+    await once(client, 'connect');
+    let answer = '';
+    client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const closed = once(client, 'close');
+    client.write(`POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${body.length}\r\n\r\n`);
+    client.write(body.subarray(0, 1024));
+    await headSeen;
+    const stopped = gw.gateway.stop(5000);
+    await waitFor(async () => (await adminStatus(gw.adminPort, '/readyz')) === 503, 2000, 'draining to start');
+    client.write(body.subarray(1024));
+    await closed;
+    assert.match(answer, /^HTTP\/1\.1 200 /, 'the upload was answered');
+    assert.ok(answer.endsWith(`received ${body.length}`), `the backend got the whole body: ${answer.slice(-40)}`);
+    await stopped;
+  } finally {
+    await gw.gateway.stop(0).catch(() => {});
     server.closeAllConnections();
     server.close();
   }

@@ -49,7 +49,10 @@ export class Http1ClientConnection {
   private parsing: Http1Exchange | null = null;
   private queue: Http1Exchange[] | null = null;
   private pauseCount = 0;
+  /** No more bytes are read: the connection is ending (parse error, timeout, last exchange done). */
   private closing = false;
+  /** Draining: the exchange in flight (its body included) is still read and answered, then the connection ends. */
+  private endAfterExchange = false;
   private reading = false;
   private corked: net.Socket | null = null;
   /** The socket was handed to a WebSocket tunnel: no HTTP on it any more. */
@@ -223,7 +226,7 @@ export class Http1ClientConnection {
   closeWhenDone(): void {
     if (this.tunnelled) return; // a WebSocket: closed last, with a close frame (Tunnel.close)
     if (this.active === null && this.parsing === null) this.socket.end();
-    else this.closing = true;
+    else this.endAfterExchange = true;
   }
 
   destroy(): void {
@@ -241,7 +244,7 @@ export class Http1ClientConnection {
   /** Called by an exchange when both its request and its response are complete. */
   exchangeFinished(exchange: Http1Exchange, close: boolean): void {
     if (this.ctx.observer.enabled) exchange.report();
-    if (close || this.closing) {
+    if (close || this.closing || this.endAfterExchange) {
       this.closing = true;
       this.socket.end();
       return;
