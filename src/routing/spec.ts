@@ -158,6 +158,11 @@ export interface RouteTableSpec {
   certificates: TlsCertificateSpec[];
   /** Gateway listener ports other than 80 and 443, each bound as written (plain HTTP); absent: none. */
   listenerPorts?: number[];
+  /**
+   * Gateway HTTPS listener ports other than 443, each bound as written: TLS with the table's
+   * certificates, chosen by SNI as on 443; absent: none.
+   */
+  tlsListenerPorts?: number[];
   /** The operator's --default-certificate Secret, when it is usable: served before a hostless spec.tls entry. */
   defaultCertificate?: TlsCertificateSpec;
 }

@@ -82,7 +82,7 @@ export class DataPlane {
     this.http = new Http1Listener(this.httpContext, { h2c: (socket) => this.h2c.accept(socket) });
     this.httpsContext = { ...this.httpContext, scheme: 'https', gatewayPort: 443, localPort: String(settings.httpsPort) };
     this.https = settings.httpsPort === undefined ? null : new HttpsListener(this.httpsContext, http2Limits);
-    this.gatewayPorts = new GatewayPorts(this.httpContext, http2Limits, settings.bindAddress, this.reusePort, options.logger);
+    this.gatewayPorts = new GatewayPorts(this.httpContext, this.httpsContext, http2Limits, settings.bindAddress, this.reusePort, options.logger);
   }
 
   /** Tracing starts after construction (OpenTelemetry loads asynchronously). */
@@ -109,7 +109,7 @@ export class DataPlane {
     this.snapshot.table = buildSnapshot(spec, this.registry, chains);
     void chains.finish();
     for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
-    this.gatewayPorts.reconcile(spec.listenerPorts ?? []);
+    for (const problem of this.gatewayPorts.reconcile(spec)) this.logger?.error({ version: spec.version }, problem);
   }
 
   get connectionCount(): number {

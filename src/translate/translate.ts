@@ -81,6 +81,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       backends: ctx.backends.backends(),
       certificates: ctx.certificates.certificates(),
       ...(gatewayApi.extraPorts.length === 0 ? {} : { listenerPorts: gatewayApi.extraPorts }),
+      ...(gatewayApi.extraTlsPorts.length === 0 ? {} : { tlsListenerPorts: gatewayApi.extraTlsPorts }),
       ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],

@@ -73,7 +73,7 @@ describe('Gateway API translation', () => {
     for (const expected of [
       'Gateway default/gw spec.listeners[1].hostname HostnameConflict',
       'Gateway default/gw spec.listeners[2].protocol UnsupportedProtocol',
-      'Gateway default/gw spec.listeners[3].port PortUnavailable',
+      'Gateway default/gw spec.listeners[3].tls.certificateRefs[0] InvalidCertificateRef',
       'Gateway default/gw spec.listeners[4].protocol UnsupportedProtocol',
       'Gateway default/gw spec.listeners[5].tls.certificateRefs InvalidCertificateRef',
     ]) assert.ok(problems.includes(expected), `${expected} in\n${problems.join('\n')}`);

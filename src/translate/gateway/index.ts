@@ -14,7 +14,7 @@ import type { RouteSet } from '../route-set.ts';
 import { field, stringField } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
-import { isOurClass, readOurGateways } from './listeners.ts';
+import { isOurClass, readOurGateways, type GatewayView, type Listener } from './listeners.ts';
 import { gatewayStatus, SUPPORTED_FEATURES } from './gateway-status.ts';
 import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from './status.ts';
 import { middlewareObjectFor } from '../middlewares.ts';
@@ -49,6 +49,8 @@ export interface GatewayApiResult {
   status: GatewayApiStatus;
   /** Listener ports to bind besides 80 and 443 (plain HTTP, bound as written). */
   extraPorts: number[];
+  /** HTTPS listener ports other than 443, bound as written. */
+  extraTlsPorts: number[];
 }
 
 /** Translates every Gateway API object of the state into routes of the shared sets. */
@@ -73,6 +75,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     if (!byRef.has(ref)) continue;
     sink.for('ListenerSet', `${namespaceOf(set)}/${set.metadata.name}`).warning('spec.parentRef', 'UnsupportedValue', `ListenerSets are not supported yet: the listeners this one adds to Gateway ${ref} are not served, and routes attached to it are not either`);
   }
+  const tlsPorts = protocolsByPort(gateways, sink);
   const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
   const routes = [...list<HTTPRoute>(ctx.state, 'httpRoutes'), ...list<GRPCRoute>(ctx.state, 'grpcRoutes')]
@@ -110,5 +113,29 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes.
   for (const view of gateways) entries.push(gatewayStatus(view));
-  return { status: { entries }, extraPorts: listenerPorts.filter((p) => p !== 80 && p !== 443) };
+  const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
+  return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
+}
+
+/**
+ * One port speaks one protocol: listeners (of any of our Gateways, oldest Gateway first) that want the
+ * other protocol on a port already taken are Conflicted (ProtocolConflict) and take no routes. Returns
+ * the HTTPS ports.
+ */
+function protocolsByPort(gateways: readonly GatewayView[], sink: DiagnosticSink): Set<number> {
+  const first = new Map<number, Listener>();
+  for (const view of gateways) {
+    view.listeners.forEach((listener, i) => {
+      if (!listener.usable) return;
+      const owner = first.get(listener.port);
+      if (owner === undefined) first.set(listener.port, listener);
+      else if (owner.protocol !== listener.protocol) {
+        const message = `port ${listener.port} already serves ${owner.protocol} for listener ${owner.name} of Gateway ${owner.gateway}; listener ${listener.name} (${listener.protocol}) is Conflicted and takes no routes`;
+        sink.for('Gateway', view.ref).error(`spec.listeners[${i}].protocol`, 'ProtocolConflict', message);
+        listener.problems.push({ condition: 'Conflicted', reason: 'ProtocolConflict', message });
+        listener.usable = false;
+      }
+    });
+  }
+  return new Set([...first.values()].filter((l) => l.protocol === 'HTTPS').map((l) => l.port));
 }

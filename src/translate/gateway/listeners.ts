@@ -1,7 +1,8 @@
 // Gateways of Tideway's GatewayClasses -> the listeners routes may attach to. Contract (DESIGN.md,
 // "Gateway API"): a listener on port 80 is served on --http-port, one on 443 on --https-port, and a
-// plain HTTP listener on any other port is bound as written. HTTPS is served on 443 only. A listener that
-// is not usable (bad protocol, conflict, broken certificate) takes no routes.
+// listener on any other port is bound as written (plain HTTP, or HTTPS with the certificates of every
+// HTTPS listener, chosen by SNI). A listener that is not usable (bad protocol, conflict, broken
+// certificate) takes no routes.
 import { GATEWAY_CONTROLLER_NAME } from '../../kube/constants.ts';
 import type { Gateway, GatewayClass } from '../../kube/types.ts';
 import type { CertificateSet } from '../tls.ts';
@@ -101,8 +102,6 @@ export function readGateway(gateway: Gateway, certificates: CertificateSet, gran
       fail('Accepted', `${at}.port`, 'PortUnavailable', `port ${JSON.stringify(port)} is not a port number; listener ${name} takes no routes`);
     } else if (port === 80 && protocol !== 'HTTP') {
       fail('Accepted', `${at}.protocol`, 'UnsupportedProtocol', `protocol ${protocol} on port 80: port 80 (--http-port) serves plain HTTP; listener ${name} takes no routes`);
-    } else if (port !== 443 && protocol === 'HTTPS') {
-      fail('Accepted', `${at}.port`, 'PortUnavailable', `HTTPS is served on port 443 (--https-port) only, not ${port}; listener ${name} takes no routes`);
     } else if (port === 443 && protocol !== 'HTTPS') {
       fail('Accepted', `${at}.protocol`, 'UnsupportedProtocol', `protocol ${protocol} on port 443: port 443 (--https-port) serves HTTPS; listener ${name} takes no routes`);
     }
