@@ -8,6 +8,7 @@ import { startBackend, type TestBackend } from '../support/backends.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { gateway, gatewayClass, httpRoute, yamlDocs } from '../support/gateway-api.ts';
 import { serviceYaml } from '../support/manifests.ts';
+import { h2Connect, h2Request } from '../protocols/support/h2.ts';
 
 const ref = { name: 'flaky', port: 80 };
 const prefix = (value: string) => [{ path: { type: 'PathPrefix', value } }];
@@ -140,6 +141,27 @@ describe('HTTPRoute retry through the gateway (files)', () => {
     const res = await attempt('/backoff-150ms', { fail: '500', succeedAfter: '1' });
     assert.deepEqual([res.status, res.tries], [200, 2]);
     assert.ok(res.times[1]! - res.times[0]! >= 140, `retried after ${res.times[1]! - res.times[0]!} ms`);
+  });
+
+  it('retries for HTTP/2 clients too (statuses, resets, per-try timeouts)', async () => {
+    const session = await h2Connect(gw.port);
+    try {
+      const h2 = async (path: string, query: Record<string, string>) => {
+        const id = String(++nextId);
+        const res = await h2Request(session, { ':path': `${path}?${new URLSearchParams({ id, ...query })}`, ':authority': 'retry.test' });
+        return [res.status, tries.get(id)?.length ?? 0];
+      };
+      assert.deepEqual(await h2('/code-500-attempts-3', { fail: '500', succeedAfter: '2' }), [200, 3]);
+      assert.deepEqual(await h2('/code-500-attempts-3', { fail: '500', succeedAfter: '4' }), [500, 4]);
+      assert.deepEqual(await h2('/code-500-attempts-3', { fail: '503', succeedAfter: '1' }), [503, 1]);
+      assert.deepEqual(await h2('/no-status-code-attempts-3', { fail: 'reset', succeedAfter: '2' }), [200, 3]);
+      assert.deepEqual(await h2('/no-status-code-attempts-3', { fail: 'reset', succeedAfter: '4' }), [503, 4]);
+      assert.deepEqual(await h2('/backend-request-timeout-200ms', { fail: '500', succeedAfter: '2', delay: '300' }), [200, 3]);
+      assert.deepEqual(await h2('/backend-request-timeout-200ms', { fail: '500', succeedAfter: '3', delay: '300' }), [504, 3]);
+      assert.deepEqual(await h2('/no-retry', { fail: '500', succeedAfter: '1' }), [500, 1]);
+    } finally {
+      session.close();
+    }
   });
 
   it('does not retry a route without retry', async () => {

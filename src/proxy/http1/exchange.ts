@@ -5,6 +5,7 @@ import type { CompiledRoute } from '../../routing/index.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
+import { mayRetry, tryTimeout } from '../route-retry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
@@ -338,12 +339,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
    * from the first attempt, so the client's wait stays within it whatever the retries.
    */
   private attemptTimeout(ms: number): number {
-    // A route's per-try timeout (Gateway API backendRequest with retries) bounds each try as well.
-    const retry = this.route!.ext.options.retry;
-    if (retry !== undefined && retry.tryTimeoutMs > 0 && retry.tryTimeoutMs < ms) ms = retry.tryTimeoutMs;
-    if (this.attempts === 1 && !this.retriedStaleConnection) return ms;
-    const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
-    return left >= ms ? ms : Math.max(left, 1);
+    return tryTimeout(this.route!.ext.options, ms, this.attempts === 1 && !this.retriedStaleConnection, this.upstreamStart);
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
@@ -814,11 +810,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
    * the backend's budget, and enough of the read timeout left for the backoff. Counts the try when yes.
    */
   private mayRetry(kind: AttemptFailure, replayable: boolean): boolean {
-    const retry = this.route!.ext.options.retry;
-    const left = this.upstreamStart + this.route!.ext.options.readTimeoutMs - Date.now();
-    if (left <= (retry === undefined ? 0 : retry.backoffMs)) return false;
-    const policy = this.backend!.retry;
-    if (!(retry === undefined ? policy.shouldRetry(this.method, this.attempts, kind, replayable) : policy.shouldRetry(this.method, this.attempts, kind, replayable, retry.retries + 1, false))) return false;
+    if (!mayRetry(this.route!.ext.options, this.backend!, this.method, this.attempts, kind, replayable, this.upstreamStart)) return false;
     this.attempts++;
     return true;
   }

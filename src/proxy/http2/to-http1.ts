@@ -12,10 +12,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import { writeBodyPiece, writeRequestStart } from '../http1/chunked.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
+import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
 import { addField, fieldsFromFlat } from './fields.ts';
+import { mayRetry, tryTimeout } from '../route-retry.ts';
 
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
@@ -42,6 +44,11 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private reused = false;
   private triedAnotherEndpoint = false;
   private retriedStaleConnection = false;
+  /** Tries made under the route's retry policy (HTTPRoute retry), the first included. */
+  private tries = 1;
+  /** The upstream answered a status the route retries: its body is dropped, then the request sent again. */
+  private discarding = false;
+  private retryTimer: NodeJS.Timeout | null = null;
   private clientPaused = false;
   private upstreamPaused = false;
   private aborted = false;
@@ -84,16 +91,41 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     if (this.ex.upstreamStart === 0) this.ex.upstreamStart = Date.now();
     upstream.expectNoBody(this.ex.request.method === 'HEAD');
     if (upstream.connected) {
-      upstream.attach(this, options.readTimeoutMs);
+      upstream.attach(this, this.tryTimeout(options.readTimeoutMs));
       this.sendHead(upstream);
     } else {
-      upstream.attach(this, options.connectTimeoutMs);
+      upstream.attach(this, this.tryTimeout(options.connectTimeoutMs));
     }
   }
 
   onUpstreamConnect(upstream: Http1UpstreamConnection): void {
-    upstream.setTimeout(this.ex.route!.ext.options.readTimeoutMs);
+    upstream.setTimeout(this.tryTimeout(this.ex.route!.ext.options.readTimeoutMs));
     this.sendHead(upstream);
+  }
+
+  private tryTimeout(ms: number): number {
+    return tryTimeout(this.ex.route!.ext.options, ms, this.tries === 1 && !this.retriedStaleConnection, this.ex.upstreamStart);
+  }
+
+  /** Under the route's retry policy: whether a failed try may be followed by another (counted when yes). */
+  private mayRetry(kind: AttemptFailure, replayable: boolean): boolean {
+    const ex = this.ex;
+    if (!mayRetry(ex.route!.ext.options, this.backend, ex.request.method, this.tries, kind, replayable, ex.upstreamStart)) return false;
+    this.tries++;
+    return true;
+  }
+
+  /** Sends the request again after the route's backoff, on another endpoint when there is one. */
+  private retry(backoffMs: number): void {
+    this.headSent = false;
+    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
+    else this.connect(this.endpoint);
+  }
+
+  retryNow(): void {
+    this.retryTimer = null;
+    if (this.aborted || this.ex.hasAnswered) return;
+    this.connect(this.endpoint);
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
@@ -176,6 +208,11 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
       return false;
     }
     const noBody = ex.request.method === 'HEAD' || status === 204 || status === 304;
+    const retry = ex.route!.ext.options.retry;
+    if (retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && ex.bytesIn === 0)) {
+      this.discarding = true;
+      return noBody;
+    }
     const { fields, hasLength } = responseFields(status, headers);
     // An HTTP/1.1 body without content-length is chunked and may carry trailers.
     this.respondHead(fields, { endStream: noBody, waitForTrailers: !noBody && !hasLength });
@@ -248,6 +285,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   }
 
   onResponseBody(chunk: Buffer): void {
+    if (this.discarding) return;
     if (this.holding) {
       (this.heldChunks ??= []).push(chunk);
       return;
@@ -272,6 +310,14 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     const upstream = this.upstream;
     this.upstream = null;
     upstream?.finishExchange(this.requestDone, this.upstreamPaused || this.holding);
+    if (this.discarding) {
+      // The retry starts after this parse has unwound: it may pick the connection just released.
+      this.discarding = false;
+      this.responseDone = false;
+      this.headSent = false;
+      this.retryTimer = setTimeout(retryLater, ex.route!.ext.options.retry!.backoffMs, this);
+      return;
+    }
     if (trailers !== null) ex.trailers = fieldsFromFlat(null, trailers);
     if (this.holding) this.heldEnd = true;
     else ex.endBody();
@@ -284,6 +330,14 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     this.upstream = null;
     ex.upstreamEnd = Date.now();
     if (this.aborted) return;
+    this.discarding = false;
+    const retry = ex.route!.ext.options.retry;
+    if (retry !== undefined && !ex.hasAnswered) {
+      // The route's own policy: connection failures and per-try timeouts (a read timeout is not, see mayRetry).
+      const kind = error.failure === 'connect' || (error.failure === 'timeout' && error.beforeRequestSent) ? 'connect' : error.failure === 'timeout' ? 'timeout' : 'reset';
+      if (error.beforeResponse && this.mayRetry(kind, kind === 'connect' || (this.requestDone && ex.bytesIn === 0))) return this.retry(retry.backoffMs);
+      return error.failure === 'timeout' ? ex.fail(504, 'upstream-timeout') : ex.fail(503, error.failure === 'connect' ? 'upstream-connect' : `upstream-${error.failure}`);
+    }
     if (!ex.hasAnswered) {
       if (error.failure === 'connect' && error.code === 'ECONNREFUSED' && !this.triedAnotherEndpoint && this.backend.endpoints.length > 1) {
         // Refused before a byte was sent: the pod is gone or not yet listening (rolling update).
@@ -305,12 +359,17 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.pending = null;
     if (this.upstream !== null) {
       this.upstream.destroy();
       this.upstream = null;
     }
   }
+}
+
+function retryLater(relay: Http1Relay): void {
+  relay.retryNow();
 }
 
 /** HTTP/1.1 response fields as HTTP/2 ones: names lower-case, hop-by-hop dropped, repeats combined. */
