@@ -117,7 +117,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   n('auth-tls-match-cn', 'not implemented: client certificates are not requested'),
   p('satisfy', '"all" (the default) is what Tideway does; "any" (one of allowlist or auth suffices) is not implemented and both are required', /^all$/),
   // traffic
-  p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; per gateway process, not per nginx zone'),
+  p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; one budget per gateway instance across its workers (the rate-limit middleware local store), not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
   p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer (not TCP connections), 503 beyond; per gateway process; limit-allowlist is exempt'),
   s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
