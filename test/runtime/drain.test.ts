@@ -21,14 +21,7 @@ test('SIGTERM-style drain: readiness, in-flight requests, WebSockets with 1001',
   });
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket) => socket.on('message', (m) => socket.send(m)));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  const gw = await startGateway({
-    'class.yaml': ingressClassYaml(),
-    'svc.yaml': serviceYaml({ name: 'app', endpoints: [['127.0.0.1', port]] }),
-    'ing.yaml': ingressYaml({ name: 'app', host: 'app.test', paths: [{ path: '/', service: 'app' }] }),
-  });
+  const gw = await gatewayInFrontOf(server);
   try {
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/ws`, { headers: { host: 'app.test' } });
     await once(ws, 'open');
@@ -69,14 +62,7 @@ test('drain: an upload in flight keeps being read until its exchange finishes, t
     req.on('data', (chunk: Buffer) => (received += chunk.length));
     req.on('end', () => res.end(`received ${received}`));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
-  const gw = await startGateway({
-    'class.yaml': ingressClassYaml(),
-    'svc.yaml': serviceYaml({ name: 'app', endpoints: [['127.0.0.1', port]] }),
-    'ing.yaml': ingressYaml({ name: 'app', host: 'app.test', paths: [{ path: '/', service: 'app' }] }),
-  });
+  const gw = await gatewayInFrontOf(server);
   try {
     const body = Buffer.alloc(64 * 1024, 'x');
     const client = net.connect({ host: '127.0.0.1', port: gw.port });
@@ -100,3 +86,15 @@ test('drain: an upload in flight keeps being read until its exchange finishes, t
     server.close();
   }
 });
+
+/** Starts the backend on a free port and a gateway routing host app.test to it. */
+async function gatewayInFrontOf(server: http.Server): Promise<Awaited<ReturnType<typeof startGateway>>> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  return startGateway({
+    'class.yaml': ingressClassYaml(),
+    'svc.yaml': serviceYaml({ name: 'app', endpoints: [['127.0.0.1', port]] }),
+    'ing.yaml': ingressYaml({ name: 'app', host: 'app.test', paths: [{ path: '/', service: 'app' }] }),
+  });
+}
