@@ -133,7 +133,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('canary-weight', 'the share of the other requests'),
   s('canary-weight-total', 'the total the weight is counted against (default 100)'),
   s('affinity', 'tideway.dev/affinity: "cookie" (the only type ingress-nginx has)'),
-  p('affinity-mode', '"balanced" is what Tideway does; "persistent" stickiness survives scaling only as long as the endpoint does', /^balanced$/),
+  p('affinity-mode', '"persistent" is what Tideway does: a session stays on its endpoint while that endpoint is ready; with "balanced" (the default) ingress-nginx also moves some sessions to new endpoints when the Service scales up, Tideway does not', /^persistent$/),
   n('affinity-canary-behavior', 'a canary pick is made before affinity, as "legacy"'),
   s('session-cookie-name', 'tideway.dev/session-cookie-name (default INGRESSCOOKIE)'),
   s('session-cookie-path', 'tideway.dev/session-cookie-path'),
