@@ -119,7 +119,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   // traffic
   p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; one budget per gateway instance across its workers (the rate-limit middleware local store), not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
-  p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer (not TCP connections), 503 beyond; per gateway process; limit-allowlist is exempt'),
+  p('limit-connections', 'concurrent requests per client address waiting for the backend\'s answer head (not TCP connections), 503 beyond; counted in each worker process, so with --workers N a client may have up to N times the limit in flight (nginx counts per instance); limit-allowlist is exempt'),
   s('limit-burst-multiplier', 'burst = rate x multiplier (default 5)'),
   s('limit-whitelist', 'tideway.dev/rate-limit-exempt-source-range: clients in these CIDRs are not limited'),
   s('limit-allowlist', 'as limit-whitelist (read first when both are set)'),
@@ -149,7 +149,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('mirror-host', 'the Host header of the copy'),
   // CORS
   s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
-  s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards'),
+  s('cors-allow-origin', 'comma-separated origins, "*" and "https://*.example.com" wildcards; an invalid origin is an error and left out of the list (with none left, "*"), as in ingress-nginx'),
   s('cors-allow-methods', 'tideway.dev/cors-allow-methods'),
   s('cors-allow-headers', 'tideway.dev/cors-allow-headers'),
   s('cors-expose-headers', 'tideway.dev/cors-expose-headers'),
