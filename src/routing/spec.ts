@@ -28,6 +28,8 @@ export interface BackendTlsSpec {
    * matches that wildcard entry) or "URI:uri" (BackendTLSPolicy validation.subjectAltNames).
    */
   subjectAltNames?: string[];
+  /** Presented to backends that ask for a client certificate (tls.crt and tls.key of the same Secret). */
+  clientCertificate?: { certPem: string; keyPem: string };
 }
 
 export interface BackendSpec {
