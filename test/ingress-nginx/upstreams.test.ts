@@ -30,7 +30,7 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
   let mirror: TestBackend;
   let h2c: http2.Http2Server;
   let echo: EchoServer;
-  let grpcClient: grpc.Client;
+  let grpcClient: InstanceType<typeof EchoClient>;
 
   before(async () => {
     [web, other, canary, mirror] = await Promise.all([startBackend('web'), startBackend('other'), startBackend('canary'), startBackend('mirror')]);
