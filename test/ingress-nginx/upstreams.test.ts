@@ -3,8 +3,9 @@
 // limit-rpm and limit-whitelist, the canary refinements (header value and pattern, cookie, weight
 // total) and mirror-request-body.
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
@@ -16,6 +17,27 @@ import { EchoClient, startEchoServer, type EchoReply, type EchoServer } from '..
 
 const N = 'nginx.ingress.kubernetes.io/';
 const NGINX_CLASS = stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
+
+/**
+ * A loopback port that never completes a TCP handshake: a child process listens with a backlog of one
+ * and blocks its event loop, so two connections fill the accept queue and the kernel drops further
+ * SYNs (the connection attempt hangs, as to a host that does not answer).
+ */
+async function startStalledListener(): Promise<{ port: number; close(): void }> {
+  const script = `const s = require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+    process.stdout.write(s.address().port + '\\n');
+    setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 120000), 20);
+  });`;
+  const child: ChildProcess = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    fillers.push(socket);
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  }
+  return { port, close: () => { for (const s of fillers) s.destroy(); child.kill(); } };
+}
 
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -31,6 +53,7 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
   let h2c: http2.Http2Server;
   let echo: EchoServer;
   let grpcClient: InstanceType<typeof EchoClient>;
+  let stalled: Awaited<ReturnType<typeof startStalledListener>>;
 
   before(async () => {
     [web, other, canary, mirror] = await Promise.all([startBackend('web'), startBackend('other'), startBackend('canary'), startBackend('mirror')]);
@@ -42,6 +65,7 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
     await new Promise<void>((resolve) => h2c.listen(0, '127.0.0.1', resolve));
     echo = await startEchoServer();
     const dead = await closedPort();
+    stalled = await startStalledListener();
     const site = (name: string, service: string, annotations: Record<string, string>) =>
       ingressYaml({ name, host: `${name}.test`, className: 'nginx', paths: [{ path: '/', service }], annotations });
     gw = await startGateway({
@@ -53,12 +77,15 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
         serviceYaml({ name: 'canary', endpoints: [['127.0.0.1', canary.port]] }),
         serviceYaml({ name: 'h2c', endpoints: [['127.0.0.1', (h2c.address() as AddressInfo).port]] }),
         serviceYaml({ name: 'echo', endpoints: [['127.0.0.1', echo.port]] }),
+        serviceYaml({ name: 'stalled', endpoints: [['127.0.0.1', stalled.port]] }),
       ].join('---\n'),
       'ing.yaml': [
         site('h2c', 'h2c', { [`${N}backend-protocol`]: 'H2C' }),
         site('grpc', 'echo', { [`${N}backend-protocol`]: 'GRPC' }),
         site('timeout', 'web', { [`${N}proxy-read-timeout`]: '1' }),
         site('patient', 'web', { [`${N}proxy-read-timeout`]: '5', [`${N}proxy-connect-timeout`]: '2' }),
+        site('stalled', 'stalled', { [`${N}proxy-connect-timeout`]: '1' }),
+        site('approximated', 'web', { [`${N}proxy-send-timeout`]: '30', [`${N}proxy-next-upstream-timeout`]: '5', [`${N}proxy-next-upstream-tries`]: '2' }),
         site('retry', 'half-dead', { [`${N}proxy-next-upstream`]: 'error timeout', [`${N}proxy-next-upstream-tries`]: '3' }),
         site('balanced', 'pair', { [`${N}load-balance`]: 'round_robin' }),
         site('rpm', 'web', { [`${N}limit-rpm`]: '2', [`${N}limit-burst-multiplier`]: '1' }),
@@ -81,6 +108,7 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
     await Promise.all([web, other, canary, mirror].map((b) => b?.close()));
     h2c?.close();
     await echo?.close();
+    stalled?.close();
   });
 
   const get = (host: string, path = '/', headers: Record<string, string> = {}, method = 'GET', body?: string) =>
@@ -104,6 +132,19 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
     assert.equal((await get('timeout.test', '/slow')).status, 504);
     const patient = await get('patient.test', '/slow');
     assert.deepEqual([patient.status, patient.body], [200, 'late']);
+  });
+
+  it('proxy-connect-timeout: a backend that does not complete the TCP handshake in time answers 504', async () => {
+    const started = performance.now();
+    const res = await get('stalled.test');
+    assert.equal(res.status, 504);
+    assert.ok(performance.now() - started >= 900, `answered after ${Math.round(performance.now() - started)} ms`);
+  });
+
+  it('proxy-send-timeout and proxy-next-upstream-timeout/-tries are served, each reported as approximated', async () => {
+    assert.equal((await get('approximated.test')).status, 200);
+    const reasons = gw.gateway.control.currentDiagnostics.filter((d) => d.object === 'default/approximated').map((d) => [d.field, d.reason]);
+    assert.deepEqual(reasons.sort(), ['proxy-next-upstream-timeout', 'proxy-next-upstream-tries', 'proxy-send-timeout'].map((name) => [`metadata.annotations["${N}${name}"]`, 'NginxAnnotationApproximated']));
   });
 
   it('proxy-next-upstream: a request whose endpoint refuses the connection is retried on the other one', async () => {
