@@ -22,6 +22,8 @@ export interface BackendRefContext {
   index: ClusterIndex;
   grants: ReferenceGrants;
   tlsPolicies: BackendTlsPolicies;
+  /** The Gateways ("namespace/name") the asking route is attached to: ancestors of the policies it meets. */
+  ancestors?: readonly string[];
   /** BackendResolver.resolve for a Service of `namespace`; `tls` when a BackendTLSPolicy applies. */
   resolve(namespace: string, backend: unknown, at: string, tls: BackendTlsSpec | null): BackendRef;
 }
@@ -58,7 +60,7 @@ export function resolveBackendRef(ref: unknown, at: string, routeKind: string, n
     return null;
   }
   const servicePort = arrayField(field(ctx.index.service(target, name), 'spec'), 'ports').find((p) => field(p, 'port') === port);
-  const policy = ctx.tlsPolicies.forService(target, name, stringField(servicePort, 'name') ?? '');
+  const policy = ctx.tlsPolicies.forService(target, name, stringField(servicePort, 'name') ?? '', ctx.ancestors);
   if (policy !== null && 'problem' in policy) {
     diag.error(at, 'InvalidBackendTLSPolicy', `${policy.problem}; Service ${target}/${name} is not reached without it, its share of requests is answered 500`);
     return null;

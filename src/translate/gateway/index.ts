@@ -23,7 +23,7 @@ import { translateRoute } from './routes.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
-export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
@@ -111,8 +111,10 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  // Gateways last: their listeners' attachedRoutes are counted by the routes.
+  // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
+  // ancestors are the Gateways of the routes that met them, too.
   for (const view of gateways) entries.push(gatewayStatus(view));
+  entries.push(...tlsPolicies.statusEntries());
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
 }

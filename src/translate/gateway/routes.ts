@@ -295,6 +295,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
     }
   }
   for (const listener of attached) listener.attachedRoutes++;
+  const refs: RouteContext = { ...ctx, ancestors: parents.filter((p) => p.refusal === null).map((p) => `${p.parentRef.namespace}/${p.parentRef.name}`) };
   const hosts = [...portsOf.keys()];
   let servedRules = 0;
   const ruleCount = arrayField(route.spec, 'rules').length;
@@ -307,7 +308,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       return;
     }
     const options = ruleOptions(rule, at, ctx.options, diag);
-    const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, ctx, diag);
+    const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, refs, diag);
     const matches = arrayField(rule, 'matches');
     const list = matches.length === 0 ? [{}] : matches;
     let ruleServed = false;
