@@ -19,6 +19,7 @@ import { gatewayStatus, SUPPORTED_FEATURES } from './gateway-status.ts';
 import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from './status.ts';
 import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
+import { readBackendClientCertificate } from './backend-client-certificate.ts';
 import { translateRoute } from './routes.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
@@ -68,6 +69,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  const backendClientCertificates = new Map(gateways.map((g) => [g.ref, readBackendClientCertificate(g.gateway, ctx.index, grants, sink.for('Gateway', g.ref))]));
   // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
   for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
     const parent = field(set.spec, 'parentRef');
@@ -94,6 +96,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       const status = translateRoute(route, {
         ...refs,
         gateways: byRef,
+        backendClientCertificates,
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
@@ -113,7 +116,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
   // ancestors are the Gateways of the routes that met them, too.
-  for (const view of gateways) entries.push(gatewayStatus(view));
+  for (const view of gateways) entries.push(gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null));
   entries.push(...tlsPolicies.statusEntries());
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
