@@ -30,7 +30,7 @@ describe('Gateway spec.tls.backend.clientCertificateRef (files)', () => {
   const certs = new CertificateFactory();
   let gw: RunningGateway;
   let backend: https.Server;
-  const seen: (string | null)[] = [];
+  const seen: string[] = [];
   const gateways: Record<string, Record<string, unknown> | null> = {
     'with-cert': { kind: 'Secret', name: 'client' },
     'without-cert': null,
@@ -45,8 +45,9 @@ describe('Gateway spec.tls.backend.clientCertificateRef (files)', () => {
     const client = certs.create('gateway-client.internal');
     backend = https.createServer({ cert: server.certPem, key: server.keyPem, requestCert: true, rejectUnauthorized: true, ca: client.certPem }, (req, res) => {
       const peer = (req.socket as tls.TLSSocket).getPeerCertificate();
-      seen.push(peer?.subject?.CN ?? null);
-      res.end(`client ${peer?.subject?.CN}`);
+      const cn = String(peer?.subject?.CN);
+      seen.push(cn);
+      res.end(`client ${cn}`);
     });
     backend.listen(0, '127.0.0.1');
     await once(backend, 'listening');

@@ -2,7 +2,7 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, ReferenceGrant } from '../../kube/types.ts';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, Namespace, ReferenceGrant } from '../../kube/types.ts';
 import { BackendTlsPolicies } from './backend-tls-policy.ts';
 import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
@@ -21,6 +21,7 @@ import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
 import { readBackendClientCertificate } from './backend-client-certificate.ts';
 import { translateRoute } from './routes.ts';
+import { NamespaceLabels } from './namespaces.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
@@ -61,6 +62,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     [...list<BackendTLSPolicy>(ctx.state, 'backendTlsPolicies')].sort((a, b) => compareIngressPrecedence(a as never, b as never)),
     list<ConfigMap>(ctx.state, 'configMaps'),
   );
+  const namespaces = new NamespaceLabels(list<Namespace>(ctx.state, 'namespaces'));
   const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
   const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
   const entries: StatusEntry[] = classes.map((c) => ({
@@ -101,6 +103,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         options: ctx.options,
         nextOrder: () => order++,
         listenerPorts,
+        namespaces,
         extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
         mirrorEndpoints: (ref, at) => {
           const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);
