@@ -5,7 +5,7 @@
 // ingress-nginx's proxy_ssl_verify off. A Secret that also holds tls.crt and tls.key gives the client
 // certificate presented to backends that ask for one, as ingress-nginx's proxy-ssl-secret.
 import { X509Certificate } from 'node:crypto';
-import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
+import type { BackendProtocol, BackendTlsSpec, ClientCertificateSpec } from '../routing/spec.ts';
 import type { Lookups } from './cluster-index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { field, stringMap } from './shape.ts';
@@ -73,11 +73,11 @@ export function resolveBackendTls(
  * tls.crt and tls.key of the CA's Secret (ingress-nginx's proxy-ssl-secret holds all three): the client
  * certificate presented to backends. Null when the Secret has neither; a reason when it is unusable.
  */
-function clientCertificate(ref: string, data: Record<string, string>): NonNullable<BackendTlsSpec['clientCertificate']> | { reason: string; message: string } | null {
+function clientCertificate(ref: string, data: Record<string, string>): ClientCertificateSpec | { reason: string; message: string } | null {
   const cert = data[CLIENT_CERT_KEY];
   const key = data[CLIENT_KEY_KEY];
   if (!cert && !key) return null;
   if (!cert || !key) return { reason: 'InvalidSecret', message: `Secret ${ref} has data["${cert ? CLIENT_KEY_KEY : CLIENT_CERT_KEY}"] missing next to data["${cert ? CLIENT_CERT_KEY : CLIENT_KEY_KEY}"]` };
   const check = checkKeyPair(ref, Buffer.from(cert, 'base64').toString('utf8'), Buffer.from(key, 'base64').toString('utf8'));
-  return check.ok ? { certPem: check.certPem, keyPem: check.keyPem } : check;
+  return check.ok ? { secret: ref, certPem: check.certPem, keyPem: check.keyPem } : check;
 }

@@ -43,8 +43,8 @@ export class EndpointRuntime {
 
 /** Same protocol, upstream TLS and endpoints (in order): the runtime of the old snapshot still fits. */
 function sameUpstreams(a: BackendSpec, b: BackendSpec): boolean {
-  if (a.protocol !== b.protocol || a.tls?.serverName !== b.tls?.serverName || a.tls?.caPem !== b.tls?.caPem || a.tls?.subjectAltNames?.join() !== b.tls?.subjectAltNames?.join()) return false;
-  if (a.tls?.clientCertificate?.certPem !== b.tls?.clientCertificate?.certPem) return false;
+  if (a.protocol !== b.protocol || a.tls?.serverName !== b.tls?.serverName || a.tls?.caPem !== b.tls?.caPem || a.tls?.subjectAltNames?.join() !== b.tls?.subjectAltNames?.join()
+    || a.tls?.clientCertificate?.certPem !== b.tls?.clientCertificate?.certPem || a.tls?.clientCertificate?.keyPem !== b.tls?.clientCertificate?.keyPem) return false;
   const x = a.endpoints;
   const y = b.endpoints;
   if (x.length !== y.length) return false;
