@@ -8,6 +8,7 @@ import { serveWorkerMetrics } from '../observability/index.ts';
 import { createObservability } from './observability.ts';
 import { LeasedBudget, loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
+import { SnapshotAssembler } from './snapshot-parts.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -28,12 +29,15 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
     process.exit(0);
   };
   let draining = false;
+  const parts = new SnapshotAssembler();
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'rate-grant') rateBudget.onGrant(message);
-    else if (message.type === 'snapshot') {
-      data.serve(message.spec);
-      send({ type: 'served', version: message.spec.version });
+    else if (message.type === 'snapshot-part') {
+      const spec = parts.add(message.part);
+      if (spec === null) return;
+      data.serve(spec);
+      send({ type: 'served', version: spec.version });
     } else if (message.type === 'delta') {
       if (data.apply(message.delta)) send({ type: 'served', version: message.delta.version });
       else send({ type: 'resync' });
