@@ -52,7 +52,8 @@ function transportOf(spec: BackendSpec): Transport {
 
 /** Same protocol and upstream TLS: the backend's connections are made the same way, only its endpoints may differ. */
 function sameTransport(a: Transport, b: Transport): boolean {
-  return a.protocol === b.protocol && a.tls?.serverName === b.tls?.serverName && a.tls?.caPem === b.tls?.caPem && a.tls?.subjectAltNames?.join() === b.tls?.subjectAltNames?.join();
+  return a.protocol === b.protocol && a.tls?.serverName === b.tls?.serverName && a.tls?.caPem === b.tls?.caPem && a.tls?.subjectAltNames?.join() === b.tls?.subjectAltNames?.join()
+    && a.tls?.clientCertificate?.certPem === b.tls?.clientCertificate?.certPem && a.tls?.clientCertificate?.keyPem === b.tls?.clientCertificate?.keyPem;
 }
 
 function sameEndpoint(p: EndpointSpec, q: EndpointSpec): boolean {
@@ -65,9 +66,9 @@ function sameEndpoints(x: readonly EndpointSpec[], y: readonly EndpointSpec[]): 
   return true;
 }
 
-/** Identity of an endpoint's pools: verified connections (a CA) never share a pool with unverified ones or another CA's. */
+/** Identity of an endpoint's pools: verified connections (a CA) never share a pool with unverified ones, another CA's or another client certificate's. */
 function poolKeyOf(spec: Transport, endpoint: EndpointSpec): string {
-  return `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.subjectAltNames?.join() ?? ''}|${spec.tls.caPem}`}`;
+  return `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.subjectAltNames?.join() ?? ''}|${spec.tls.caPem}|${spec.tls.clientCertificate?.certPem ?? ''}`}`;
 }
 
 /**
