@@ -422,6 +422,12 @@ function proxyRewrite(r: NginxReader): void {
   if (Object.keys(config).length > 0) r.extra('proxy-rewrite', config, 'proxy-redirect-from', false);
 }
 
+/** upstream-hash-by: the key (nginx variables) whose hash picks each request's endpoint. */
+function upstreamHash(r: NginxReader): void {
+  const key = r.value('upstream-hash-by');
+  if (key !== undefined) r.extra('upstream-hash', { key }, 'upstream-hash-by', false);
+}
+
 /** mirror-target (+ mirror-host): a copy of each request, without its body, to another URL. */
 function mirror(r: NginxReader): void {
   const url = r.value('mirror-target');
@@ -504,5 +510,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   applyGlobals(r, globals);
   proxyRewrite(r);
   mirror(r);
+  upstreamHash(r);
   return r.result;
 }
