@@ -139,7 +139,7 @@ async function readCluster(kubeconfig: string, configMap: string | undefined, op
   const source = await startKubernetesSource({
     kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {},
     secretReferences: (object) => secretReferences(object, options),
-    configMapReferences,
+    configMapReferences: (object) => configMapReferences(object, options),
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

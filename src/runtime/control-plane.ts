@@ -121,7 +121,7 @@ export class ControlPlane {
       sink: this.store,
       log,
       secretReferences: (object) => secretReferences(object, this.options),
-      configMapReferences,
+      configMapReferences: (object) => configMapReferences(object, this.options),
       onSyncChange: (synced) => synced && this.onSourceSynced(),
     });
   }

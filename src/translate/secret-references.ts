@@ -18,7 +18,7 @@ const BASIC_AUTH_ANNOTATION = 'tideway.dev/auth-basic-secret';
 const SILENT: ObjectDiagnostics = { kind: 'Ingress', object: '', error: () => {}, warning: () => {} };
 
 /** "namespace/name" of "name" or "namespace/name" in `namespace`, or undefined when translation would refuse it. */
-function reference(text: unknown, namespace: string, crossNamespace: boolean): string | undefined {
+export function objectReference(text: unknown, namespace: string, crossNamespace: boolean): string | undefined {
   if (typeof text !== 'string') return undefined;
   const value = text.trim();
   const slash = value.indexOf('/');
@@ -37,7 +37,7 @@ export function secretReferences(object: AnyKubeObject, options: TranslateOption
   const namespace = object.metadata.namespace ?? 'default';
   const refs = new Set<string>();
   const add = (text: unknown, crossNamespace: boolean): void => {
-    const ref = reference(text, namespace, crossNamespace);
+    const ref = objectReference(text, namespace, crossNamespace);
     if (ref !== undefined) refs.add(ref);
   };
   if (object.kind === 'Middleware') {

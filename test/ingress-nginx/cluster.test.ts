@@ -44,7 +44,11 @@ describe('ingress-nginx settings and class from the API', () => {
     const ing = kube.ingress('shop', 'web', 'shop.test', [{ path: '/', service: 'web' }], { className: 'nginx' }) as { metadata: Record<string, unknown> };
     ing.metadata.annotations = { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1', [`${N}server-snippet`]: 'return 200;' };
     api.create(ing as never);
-    api.create(configMap({ 'proxy-body-size': '1k', 'limit-req-status-code': '429', 'worker-processes': '4' }));
+    const headed = kube.ingress('shop', 'headed', 'headed.test', [{ path: '/', service: 'web' }], { className: 'nginx' }) as { metadata: Record<string, unknown> };
+    headed.metadata.annotations = { [`${N}custom-headers`]: 'security' };
+    api.create(headed as never);
+    api.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'shop', name: 'security' }, data: { 'X-Frame-Options': 'DENY' } });
+    api.create(configMap({ 'proxy-body-size': '1k', 'limit-req-status-code': '429', 'worker-processes': '4', 'global-allowed-response-headers': 'X-Frame-Options' }));
     api.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ingress-nginx', name: 'unrelated' }, data: { secret: 'x' } });
     const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logged.push(chunk.toString()); done(); } });
     gw = await startClusterGateway(api, ['--ingress-nginx-compat', '--ingress-nginx-configmap', CONFIGMAP, '--update-status', 'false'], { logger: pino({ level: 'warn' }, sink) });
@@ -58,13 +62,13 @@ describe('ingress-nginx settings and class from the API', () => {
 
   const post = (size: number) => request(gw.port, { method: 'POST', path: `/${size}`, headers: { host: 'shop.test', 'content-type': 'text/plain' }, body: 'x'.repeat(size) });
 
-  it('reads only the named ConfigMap, and its settings apply; unknown keys are one warning', async () => {
+  it('reads only the named ConfigMaps (its own, and custom-headers\'), and their settings apply; unknown keys are one warning', async () => {
     assert.equal((await post(2048)).status, 413);
+    assert.equal((await request(gw.port, { path: '/', headers: { host: 'headed.test' } })).headers['x-frame-options'], 'DENY');
     const configMapCalls = api.requestsMatching({ resource: 'configmaps' });
     assert.ok(configMapCalls.length > 0);
     for (const call of configMapCalls) {
-      assert.equal(call.namespace, 'ingress-nginx');
-      assert.equal(call.query.get('fieldSelector'), 'metadata.name=ingress-nginx-controller');
+      assert.ok(['ingress-nginx metadata.name=ingress-nginx-controller', 'shop metadata.name=security'].includes(`${call.namespace} ${call.query.get('fieldSelector')}`), `${call.namespace} ${call.query.get('fieldSelector')}`);
     }
     const warnings = gw.gateway.control.currentDiagnostics.filter((d) => d.kind === 'ConfigMap');
     assert.deepEqual(warnings.map((d) => [d.object, d.reason, d.message]), [[CONFIGMAP, 'NginxSettingsIgnored', 'keys Tideway does not use, ignored: worker-processes']]);
@@ -97,7 +101,7 @@ describe('ingress-nginx settings and class from the API', () => {
     assert.match(run.stdout, /shop\/web +nginx\.ingress\.kubernetes\.io\/limit-rps +approximated \(how: /);
     assert.match(run.stdout, /shop\/web +nginx\.ingress\.kubernetes\.io\/limit-burst-multiplier +supported\n/);
     assert.match(run.stdout, /shop\/web +nginx\.ingress\.kubernetes\.io\/server-snippet +ignored \(why: raw nginx configuration is never executed/);
-    assert.match(run.stdout, /1 supported, 1 approximated, 1 ignored; 2 would change behaviour\./);
+    assert.match(run.stdout, /2 supported, 1 approximated, 1 ignored; 2 would change behaviour\./);
     const bad = await check(['--ingress-nginx-configmap', 'no-slash', '--kubeconfig', gw.kubeconfigPath]);
     assert.equal(bad.code, 2);
   });

@@ -53,9 +53,14 @@ describe('ingress-nginx ConfigMap keys through the gateway', () => {
           hsts: 'true', 'hsts-max-age': '600', 'hsts-include-subdomains': 'false', 'limit-req-status-code': '429',
           'custom-http-errors': '503', 'use-forwarded-headers': 'true', 'whitelist-source-range': '10.0.0.0/8',
           'global-auth-url': `http://127.0.0.1:${(authServer.address() as AddressInfo).port}/auth`, 'global-auth-response-headers': 'X-User',
-          'worker-processes': '4', 'keep-alive': '75',
+          'global-allowed-response-headers': 'X-Frame-Options, Content-Security-Policy', 'worker-processes': '4', 'keep-alive': '75',
         },
       }),
+      // ConfigMaps of response headers for custom-headers.
+      'headers.yaml': [
+        stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'default', name: 'security' }, data: { 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "default-src 'self'" } }),
+        stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'default', name: 'branding' }, data: { 'X-Frame-Options': 'DENY', 'X-Powered-By': 'shop' } }),
+      ].join('---\n'),
       'ing.yaml': [
         site('plain'),
         site('secured', {}, true),
@@ -63,6 +68,9 @@ describe('ingress-nginx ConfigMap keys through the gateway', () => {
         site('limited', { [`${N}limit-rps`]: '1', [`${N}limit-burst-multiplier`]: '1' }),
         site('optout', { [`${N}enable-global-auth`]: 'false' }),
         site('forwarded', { [`${N}whitelist-source-range`]: '203.0.113.0/24' }),
+        site('headed', { [`${N}custom-headers`]: 'default/security' }),
+        site('unlisted', { [`${N}custom-headers`]: 'default/branding' }),
+        site('nomap', { [`${N}custom-headers`]: 'missing' }),
         ingressYaml({ name: 'outsider', host: 'outsider.test', className: 'nginx', paths: [{ path: '/', service: 'web' }] }),
       ].join('---\n'),
     }, ['--ingress-nginx-compat', '--ingress-nginx-configmap', 'ingress-nginx/ingress-nginx-controller', '--https-port', '0', '--trusted-proxies', '127.0.0.1/32']);
@@ -133,6 +141,17 @@ describe('ingress-nginx ConfigMap keys through the gateway', () => {
     assert.equal((await get('forwarded.test')).status, 403);
     const warning = gw.gateway.control.currentDiagnostics.find((d) => d.kind === 'ConfigMap' && d.field === 'data["use-forwarded-headers"]');
     assert.match(warning?.message ?? '', /--trusted-proxies/);
+  });
+
+  it('custom-headers sets the ConfigMap\'s headers on answers; a header outside global-allowed-response-headers or a missing ConfigMap denies', async () => {
+    const res = await get('headed.test');
+    assert.equal(res.status, 200);
+    assert.deepEqual([res.headers['x-frame-options'], res.headers['content-security-policy']], ['DENY', "default-src 'self'"]);
+    assert.equal((await get('unlisted.test')).status, 500);
+    assert.equal((await get('nomap.test')).status, 503);
+    const errors = gw.gateway.control.currentDiagnostics.filter((d) => (d.object === 'default/unlisted' || d.object === 'default/nomap') && d.severity === 'error');
+    assert.deepEqual(errors.map((d) => [d.object, d.field]).sort(), [['default/nomap', `metadata.annotations["${N}custom-headers"]`], ['default/unlisted', `metadata.annotations["${N}custom-headers"]`]]);
+    assert.match(errors.find((d) => d.object === 'default/unlisted')!.message, /X-Powered-By .*global-allowed-response-headers/);
   });
 
   it('keys Tideway does not use are listed in one warning on the ConfigMap', async () => {

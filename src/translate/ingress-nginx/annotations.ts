@@ -5,6 +5,7 @@
 // default applies, except for access control (auth, allowlists), which fails closed.
 import type { MiddlewareSpec } from '../../routing/spec.ts';
 import { BUILTIN_CONFIG_PARSERS, MiddlewareConfigError, type SpecProblem } from '../../middleware/config/index.ts';
+import { HEADER_NAME } from '../../middleware/config/read.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import type { NginxGlobals } from './configmap.ts';
 import { assess, nginxAnnotation } from './table.ts';
@@ -171,9 +172,9 @@ class NginxReader {
     this.result.extra.push({ type, source: 'annotations', config });
   }
 
-  /** Access control that cannot be honoured: reported, and the Ingress's routes deny. */
-  failClosed(name: string, message: string): void {
-    this.result.problems.push({ field: this.field(name), reason: 'InvalidAnnotation', message, missing: false });
+  /** Access control that cannot be honoured: reported, and the Ingress's routes deny (503 while `missing` names an object that may appear, else 500). */
+  failClosed(name: string, message: string, missing = false): void {
+    this.result.problems.push({ field: this.field(name), reason: missing ? 'ConfigMapNotFound' : 'InvalidAnnotation', message, missing });
   }
 
   unused(names: readonly string[], needs: string): void {
@@ -422,6 +423,32 @@ function proxyRewrite(r: NginxReader): void {
   if (Object.keys(config).length > 0) r.extra('proxy-rewrite', config, 'proxy-redirect-from', false);
 }
 
+/**
+ * custom-headers: "namespace/name" of a ConfigMap whose entries are set as response headers. As in
+ * ingress-nginx, every header must be listed in global-allowed-response-headers of its ConfigMap, and
+ * a header that is not, an invalid one, or a ConfigMap that does not exist make the routes deny
+ * rather than serve without the headers (security headers are the usual content).
+ */
+function customHeaders(r: NginxReader, globals: NginxGlobals): void {
+  const value = r.value('custom-headers');
+  if (value === undefined) return;
+  const slash = value.indexOf('/');
+  const namespace = slash < 0 ? r.namespace : value.slice(0, slash);
+  const name = value.slice(slash + 1);
+  if (namespace !== r.namespace) return r.failClosed('custom-headers', `ConfigMap ${value} is not in the Ingress's namespace`);
+  const data = globals.configMapData(namespace, name);
+  if (data === undefined) return r.failClosed('custom-headers', `ConfigMap ${namespace}/${name} not found`, true);
+  const set: Record<string, string> = {};
+  for (const [header, headerValue] of Object.entries(data)) {
+    if (!HEADER_NAME.test.test(header) || !HEADER_VALUE.test(headerValue)) return r.failClosed('custom-headers', `ConfigMap ${namespace}/${name}: ${JSON.stringify(header)} is not a valid header name and value`);
+    if (!globals.allowedResponseHeaders.includes(header.toLowerCase())) {
+      return r.failClosed('custom-headers', `header ${header} of ConfigMap ${namespace}/${name} is not in global-allowed-response-headers of ingress-nginx's ConfigMap (${globals.allowedResponseHeaders.join(', ') || 'empty'})`);
+    }
+    set[header] = headerValue;
+  }
+  if (Object.keys(set).length > 0) r.extra('headers', { response: { set } }, 'custom-headers', false);
+}
+
 /** upstream-hash-by: the key (nginx variables) whose hash picks each request's endpoint. */
 function upstreamHash(r: NginxReader): void {
   const key = r.value('upstream-hash-by');
@@ -511,5 +538,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   proxyRewrite(r);
   mirror(r);
   upstreamHash(r);
+  customHeaders(r, globals);
   return r.result;
 }

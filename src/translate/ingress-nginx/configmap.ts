@@ -9,7 +9,7 @@ import type { RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { DiagnosticSink, ObjectDiagnostics } from '../diagnostics.ts';
 import { namespaceOf } from '../precedence.ts';
-import { stringMap } from '../shape.ts';
+import { isRecord, stringMap } from '../shape.ts';
 
 /** What the ConfigMap sets for every Ingress Tideway serves. */
 export interface NginxGlobals {
@@ -30,18 +30,24 @@ export interface NginxGlobals {
   auth: { url: string; method: string | null; responseHeaders: string | null; signin: string | null } | null;
   /** custom-http-errors: default of the annotation. */
   customHttpErrors: string | null;
+  /** global-allowed-response-headers (lower-cased): the only headers custom-headers may set. */
+  allowedResponseHeaders: readonly string[];
+  /** The data of ConfigMap namespace/name (custom-headers), or undefined when it does not exist. */
+  configMapData(namespace: string, name: string): Record<string, string> | undefined;
 }
 
 /** Without --ingress-nginx-configmap: Tideway's defaults, and ingress-nginx's rate-limit answer. */
 export const NO_NGINX_GLOBALS: NginxGlobals = Object.freeze({
   defaults: {}, forceSslRedirect: false, limitStatus: 503, configMap: null,
   allowSourceRange: null, denySourceRange: null, blockCidrs: null, auth: null, customHttpErrors: null,
+  allowedResponseHeaders: [], configMapData: () => undefined,
 });
 
 /** Keys with no default, read as they are; bad values are reported where they are used (fail closed for access). */
 export const NGINX_CONFIG_PASSED_ON: readonly string[] = [
   'whitelist-source-range', 'denylist-source-range', 'block-cidrs',
   'global-auth-url', 'global-auth-method', 'global-auth-response-headers', 'global-auth-signin', 'custom-http-errors',
+  'global-allowed-response-headers',
 ];
 
 /** ingress-nginx's defaults for the keys Tideway reads (internal/ingress/controller/config). */
@@ -123,9 +129,20 @@ function globalAuth(r: Reader): NginxGlobals['auth'] {
   return { url, method: r.passed('global-auth-method'), responseHeaders: r.passed('global-auth-response-headers'), signin: r.passed('global-auth-signin') };
 }
 
+/** ConfigMaps by "namespace/name", for custom-headers. */
+function configMapLookup(state: ClusterState): NginxGlobals['configMapData'] {
+  // Built on first use: most translations have no custom-headers.
+  let byRef: Map<string, ConfigMap> | null = null;
+  return (namespace, name) => {
+    byRef ??= new Map((Array.isArray(state?.configMaps) ? state.configMaps : []).filter((c) => isRecord(c?.metadata)).map((c) => [`${namespaceOf(c)}/${c.metadata.name}`, c]));
+    const configMap = byRef.get(`${namespace}/${name}`);
+    return configMap === undefined ? undefined : stringMap(configMap.data);
+  };
+}
+
 /** Reads the ConfigMap named "namespace/name" (null: none configured). */
 export function readNginxGlobals(state: ClusterState, ref: string | null, sink: DiagnosticSink): NginxGlobals {
-  if (ref === null) return NO_NGINX_GLOBALS;
+  if (ref === null) return { ...NO_NGINX_GLOBALS, configMapData: configMapLookup(state) };
   const diag = sink.for('ConfigMap', ref);
   const configMap = (state.configMaps ?? []).find((c: ConfigMap) => `${namespaceOf(c)}/${c.metadata.name}` === ref);
   if (configMap === undefined) diag.warning('', 'ConfigMapNotFound', 'not found: ingress-nginx\'s defaults apply until it exists');
@@ -146,6 +163,8 @@ export function readNginxGlobals(state: ClusterState, ref: string | null, sink: 
     blockCidrs: r.passed('block-cidrs'),
     auth: globalAuth(r),
     customHttpErrors: r.passed('custom-http-errors'),
+    allowedResponseHeaders: (r.passed('global-allowed-response-headers') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    configMapData: configMapLookup(state),
   };
   for (const [key, how] of Object.entries(NGINX_CONFIG_APPROXIMATED)) {
     if (key in r.data) diag.warning(field(key), 'NginxSettingApproximated', `approximated: ${how}`);

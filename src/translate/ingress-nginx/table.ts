@@ -156,7 +156,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('cors-allow-credentials', 'tideway.dev/cors-allow-credentials (default true)'),
   s('cors-max-age', 'tideway.dev/cors-max-age (default 1728000)'),
   // headers and misc
-  n('custom-headers', 'not implemented: a ConfigMap of response headers is not read; use a Tideway Middleware of type headers'),
+  s('custom-headers', 'the entries of ConfigMap "namespace/name" (the Ingress\'s namespace) are set as response headers; each must be listed in global-allowed-response-headers of --ingress-nginx-configmap, else (or without the ConfigMap, 503) the routes deny, as in ingress-nginx'),
   s('enable-access-log', 'tideway.dev/enable-access-log: "false" writes no access-log line for the Ingress\'s requests'),
   n('enable-rewrite-log', 'nginx\'s rewrite log does not exist in Tideway', true),
   p('server-alias', 'the aliases serve the Ingress\'s rules, unless an Ingress serves that name; TLS for an alias needs a certificate that covers it (a tls entry or --default-certificate)'),

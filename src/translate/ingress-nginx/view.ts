@@ -93,7 +93,7 @@ export function nginxView(ingress: Ingress, prefix: string, namespace: string, g
   const spec = extra.rules.length === 0 || !Array.isArray(rules) ? ingress.spec : { ...ingress.spec, rules: [...rules, ...extra.rules] };
   return {
     original: ingress,
-    crossObject: nginx.canary || nginx.defaultBackend !== null || extra.rules.length > 0 || hasAnnotation(raw, prefix, 'server-alias') || hasAnnotation(raw, prefix, 'from-to-www-redirect'),
+    crossObject: nginx.canary || nginx.defaultBackend !== null || extra.rules.length > 0 || hasAnnotation(raw, prefix, 'server-alias') || hasAnnotation(raw, prefix, 'from-to-www-redirect') || hasAnnotation(raw, prefix, 'custom-headers'),
     redirects: extra.redirects,
     // Values of other prefixes pass as they came (translation reports non-strings itself).
     ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: nginx.annotations as Record<string, string> }, ...(spec === undefined ? {} : { spec }) },
