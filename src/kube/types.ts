@@ -83,6 +83,14 @@ export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
 }
 
+/**
+ * Read for Gateway API listeners that admit routes (or ListenerSets) from namespaces chosen by a label
+ * selector: only the labels matter.
+ */
+export interface Namespace extends KubeObject {
+  kind: 'Namespace';
+}
+
 /** Tideway's own custom resource (group tideway.dev, version v1alpha1). */
 export interface Middleware extends KubeObject {
   kind: 'Middleware';
@@ -107,11 +115,11 @@ export type BackendTLSPolicy = GatewayApiObject<'BackendTLSPolicy'>;
 export type ListenerSet = GatewayApiObject<'ListenerSet'>;
 export type GatewayApiKind = 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'ReferenceGrant' | 'BackendTLSPolicy' | 'ListenerSet';
 
-export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware | ConfigMap
+export type AnyKubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | Middleware | ConfigMap | Namespace
   | GatewayClass | Gateway | HTTPRoute | GRPCRoute | ReferenceGrant | BackendTLSPolicy | ListenerSet;
 export type Kind = AnyKubeObject['kind'];
 export const GATEWAY_API_KINDS: readonly GatewayApiKind[] = ['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'BackendTLSPolicy', 'ListenerSet'];
-export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware', 'ConfigMap', ...GATEWAY_API_KINDS];
+export const KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Middleware', 'ConfigMap', 'Namespace', ...GATEWAY_API_KINDS];
 
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
 
@@ -124,6 +132,7 @@ export const API_VERSIONS: Record<Kind, string> = {
   Secret: 'v1',
   Middleware: 'tideway.dev/v1alpha1',
   ConfigMap: 'v1',
+  Namespace: 'v1',
   GatewayClass: `${GATEWAY_API_GROUP}/v1`,
   Gateway: `${GATEWAY_API_GROUP}/v1`,
   HTTPRoute: `${GATEWAY_API_GROUP}/v1`,
@@ -141,13 +150,13 @@ export const ALSO_SERVED: Partial<Record<Kind, readonly string[]>> = {
   ReferenceGrant: [`${GATEWAY_API_GROUP}/v1beta1`],
 };
 
-const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set(['IngressClass', 'GatewayClass']);
+const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
 
 export function isClusterScoped(kind: Kind): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
 
-/** IngressClass and GatewayClass are cluster-scoped; every other kind is namespaced. */
+/** IngressClass, GatewayClass and Namespace are cluster-scoped; every other kind is namespaced. */
 export function objectKey(kind: Kind, namespace: string | undefined, name: string): string {
   return CLUSTER_SCOPED.has(kind) ? `${kind}/${name}` : `${kind}/${namespace ?? 'default'}/${name}`;
 }

@@ -1,6 +1,6 @@
 import type {
   BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, ListenerSet, Middleware,
-  ReferenceGrant, Secret, Service, ConfigMap,
+  Namespace, ReferenceGrant, Secret, Service, ConfigMap,
 } from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 
@@ -26,5 +26,7 @@ export interface ClusterState {
   listenerSets?: readonly ListenerSet[];
   /** ConfigMaps (ingress-nginx's, --ingress-nginx-configmap); absent in tests' hand-made states. */
   configMaps?: readonly ConfigMap[];
+  /** Namespaces (their labels, for Gateway API namespace selectors); absent in tests' hand-made states. */
+  namespaces?: readonly Namespace[];
   sourceDiagnostics: readonly Diagnostic[];
 }

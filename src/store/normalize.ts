@@ -11,6 +11,8 @@
 //   Kubernetes group is an error (e.g. extensions/v1beta1 Ingress: no longer served).
 // - ConfigMaps are kept (ingress-nginx's global settings, --ingress-nginx-configmap; small, and in a
 //   cluster only the named one is watched).
+// - Namespaces are kept with their labels only (Gateway API listeners may admit routes from namespaces
+//   chosen by label), and carry the label kubernetes.io/metadata.name, as the API server sets it on each.
 // - Other ordinary Kubernetes kinds (Deployment, Job, ...) are skipped silently: people keep them in
 //   the same directory as their Ingresses, and they are not mistakes. Same for a kind of another API group
 //   that happens to share a name with ours (Knative's serving.knative.dev Service, Traefik's Middleware).
@@ -41,6 +43,7 @@ export interface NormalizeResult {
 
 const OWN_GROUP = 'tideway.dev';
 const KEPT_SECRET_TYPES = new Set(['kubernetes.io/tls', 'Opaque']);
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -153,6 +156,7 @@ function normalize(raw: unknown, problems: Problems): AnyKubeObject | undefined 
 
   if (kind === 'Secret') return normalizeSecret(copy, ref, problems);
   if (kind === 'ConfigMap') return checkStringMap(copy.data, 'data', kind, ref, problems) ? (copy as unknown as AnyKubeObject) : undefined;
+  if (kind === 'Namespace') return normalizeNamespace(copy);
   applyGatewayApiDefaults(kind, copy);
   return copy as unknown as AnyKubeObject;
 }
@@ -190,6 +194,15 @@ function dropUnread(copy: Json & { metadata: Json }): void {
       delete endpoint.deprecatedTopology;
     }
   }
+}
+
+/** Only the labels of a Namespace are read; the API server labels each with its own name. */
+function normalizeNamespace(copy: Json & { metadata: Json }): AnyKubeObject {
+  const name = copy.metadata.name as string;
+  return {
+    apiVersion: copy.apiVersion, kind: 'Namespace',
+    metadata: { ...copy.metadata, labels: { ...(copy.metadata.labels as Record<string, string> | undefined), [NAMESPACE_NAME_LABEL]: name } },
+  } as unknown as AnyKubeObject;
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type {
   AnyKubeObject, BackendTLSPolicy, EndpointSlice, Gateway, GatewayClass, GRPCRoute, HTTPRoute, Ingress, IngressClass, Kind, ListenerSet,
-  Middleware, ReferenceGrant, Secret, Service, ConfigMap,
+  Middleware, Namespace, ReferenceGrant, Secret, Service, ConfigMap,
 } from '../kube/types.ts';
 import { KINDS, objectRef } from '../kube/types.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
@@ -58,6 +58,7 @@ export function buildClusterState(origins: ReadonlyMap<string, OriginContents>):
     backendTlsPolicies: sorted<BackendTLSPolicy>('BackendTLSPolicy'),
     listenerSets: sorted<ListenerSet>('ListenerSet'),
     configMaps: sorted<ConfigMap>('ConfigMap'),
+    namespaces: sorted<Namespace>('Namespace'),
     sourceDiagnostics: Object.freeze(diagnostics),
   });
 }

@@ -13,6 +13,8 @@ export interface ListenerInput {
   protocol?: string;
   hostname?: string;
   from?: 'Same' | 'All' | 'Selector';
+  /** allowedRoutes.namespaces.selector (with from: Selector). */
+  selector?: Record<string, unknown>;
   kinds?: string[];
   certificateRefs?: { name: string; namespace?: string }[];
 }
@@ -25,7 +27,7 @@ export function gateway(name: string, listeners: ListenerInput[], options: { nam
       listeners: listeners.map((l) => ({
         name: l.name, port: l.port ?? 80, protocol: l.protocol ?? 'HTTP',
         ...(l.hostname ? { hostname: l.hostname } : {}),
-        ...(l.from || l.kinds ? { allowedRoutes: { ...(l.from ? { namespaces: { from: l.from } } : {}), ...(l.kinds ? { kinds: l.kinds.map((kind) => ({ kind })) } : {}) } } : {}),
+        ...(l.from || l.kinds ? { allowedRoutes: { ...(l.from ? { namespaces: { from: l.from, ...(l.selector ? { selector: l.selector } : {}) } } : {}), ...(l.kinds ? { kinds: l.kinds.map((kind) => ({ kind })) } : {}) } } : {}),
         ...(l.certificateRefs ? { tls: { certificateRefs: l.certificateRefs } } : {}),
       })),
     },
@@ -45,6 +47,10 @@ export function referenceGrant(name: string, namespace: string, from: { kind: st
     apiVersion: `${GW}/v1beta1`, kind: 'ReferenceGrant', metadata: { name, namespace },
     spec: { from: [{ group: GW, kind: from.kind, namespace: from.namespace }], to: [{ group: '', kind: to.kind, ...(to.name ? { name: to.name } : {}) }] },
   };
+}
+
+export function namespace(name: string, labels: Record<string, string> = {}): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } };
 }
 
 export function yamlDocs(...objects: Record<string, unknown>[]): string {

@@ -36,6 +36,9 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
   { kind: 'ReferenceGrant', apiVersion: API_VERSIONS.ReferenceGrant, plural: 'referencegrants', namespaced: true, optional: true },
   { kind: 'BackendTLSPolicy', apiVersion: API_VERSIONS.BackendTLSPolicy, plural: 'backendtlspolicies', namespaced: true, optional: true },
   { kind: 'ListenerSet', apiVersion: API_VERSIONS.ListenerSet, plural: 'listenersets', namespaced: true, optional: true },
+  // Their labels decide which routes and ListenerSets a Gateway admits (allowedRoutes.namespaces.from:
+  // Selector). Cluster-scoped, small, and few.
+  { kind: 'Namespace', apiVersion: API_VERSIONS.Namespace, plural: 'namespaces', namespaced: false },
 ];
 
 /**

@@ -2,7 +2,7 @@
 // GRPCRoutes attached to them, added to the same route, backend and certificate sets as Ingresses.
 // Pure, like the rest of translate/. Routes are visited in the spec's precedence order (oldest first,
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
-import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, ReferenceGrant } from '../../kube/types.ts';
+import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, Namespace, ReferenceGrant } from '../../kube/types.ts';
 import { BackendTlsPolicies } from './backend-tls-policy.ts';
 import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
@@ -20,6 +20,7 @@ import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from
 import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
 import { translateRoute } from './routes.ts';
+import { NamespaceLabels } from './namespaces.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
@@ -60,6 +61,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     [...list<BackendTLSPolicy>(ctx.state, 'backendTlsPolicies')].sort((a, b) => compareIngressPrecedence(a as never, b as never)),
     list<ConfigMap>(ctx.state, 'configMaps'),
   );
+  const namespaces = new NamespaceLabels(list<Namespace>(ctx.state, 'namespaces'));
   const classes = list<GatewayClass>(ctx.state, 'gatewayClasses').filter(isOurClass);
   const gateways = readOurGateways(classes, list(ctx.state, 'gateways'), ctx.certificates, grants, sink);
   const entries: StatusEntry[] = classes.map((c) => ({
@@ -98,6 +100,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         options: ctx.options,
         nextOrder: () => order++,
         listenerPorts,
+        namespaces,
         extensionRef: (name, at) => middlewareObjectFor(namespace, name, at, ctx.index, diag, resolve),
         mirrorEndpoints: (ref, at) => {
           const key = resolveBackendRef(ref, at, route.kind, namespace, refs, diag);

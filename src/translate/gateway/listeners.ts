@@ -11,9 +11,12 @@ import { checkHost } from '../hosts.ts';
 import { namespaceOf } from '../precedence.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
 import type { ReferenceGrants } from './grants.ts';
+import { readNamespaceFilter, type NamespaceFilter, type NamespaceFrom } from './namespaces.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'];
+const ROUTE_FROM: readonly NamespaceFrom[] = ['Same', 'All', 'Selector'];
+const NO_NAMESPACE: NamespaceFilter = { from: 'None' };
 
 export interface Listener {
   /** "namespace/name" of the Gateway. */
@@ -24,7 +27,8 @@ export interface Listener {
   protocol: 'HTTP' | 'HTTPS';
   /** Lower-case hostname, or null for any. */
   hostname: string | null;
-  from: 'Same' | 'All' | 'Selector';
+  /** Namespaces whose routes may attach (allowedRoutes.namespaces). */
+  namespaces: NamespaceFilter;
   /** Route kinds allowed (group gateway.networking.k8s.io). */
   kinds: readonly string[];
   /** False when the listener takes no routes (reported on the Gateway). */
@@ -110,18 +114,13 @@ export function readGateway(gateway: Gateway, certificates: CertificateSet, gran
     if (clash !== undefined) {
       fail('Conflicted', `${at}.hostname`, 'HostnameConflict', `listener ${name} has the same port and hostname as listener ${clash}; it is Conflicted and takes no routes`);
     } else seen.set(key, name);
-    const from = field(field(raw.allowedRoutes, 'namespaces'), 'from') ?? 'Same';
-    if (from !== 'Same' && from !== 'All' && from !== 'Selector') {
-      fail('Accepted', `${at}.allowedRoutes.namespaces.from`, 'UnsupportedValue', `must be Same, All or Selector, not ${JSON.stringify(from)}`);
-    }
-    if (from === 'Selector') {
-      diag.warning(`${at}.allowedRoutes.namespaces.from`, 'UnsupportedValue', 'namespace selectors are not supported yet (Tideway does not read Namespaces); no route attaches through this listener');
-    }
+    const filter = readNamespaceFilter(field(raw.allowedRoutes, 'namespaces'), ROUTE_FROM, 'Same');
+    if ('field' in filter) fail('Accepted', `${at}.allowedRoutes.namespaces${filter.field}`, 'UnsupportedValue', `${filter.message}; listener ${name} takes no routes`);
     const kinds = readKinds(raw, at, diag, problems);
     if (usable && protocol === 'HTTPS') usable = readCertificates(raw, at, name, namespace, hostname, ref, certificates, grants, diag, problems);
     listeners.push({
       gateway: ref, namespace, name, port: typeof port === 'number' ? port : 0, protocol: protocol === 'HTTPS' ? 'HTTPS' : 'HTTP', hostname,
-      from: from as Listener['from'], kinds, usable, problems, attachedRoutes: 0,
+      namespaces: 'field' in filter ? NO_NAMESPACE : filter, kinds, usable, problems, attachedRoutes: 0,
     });
   });
   return { gateway, ref, listeners };

@@ -18,6 +18,7 @@ import { readFilters, type FilterContext } from './filters.ts';
 import { readRetry } from './retry.ts';
 import { intersectHostnames } from './hostnames.ts';
 import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
+import type { NamespaceLabels } from './namespaces.ts';
 import { condition, generationOf, type ParentRefSpec, type StatusEntry } from './status.ts';
 
 type RouteObject = HTTPRoute | GRPCRoute;
@@ -28,6 +29,8 @@ export interface RouteContext extends BackendRefContext, FilterContext {
   options: RouteOptions;
   /** Increments for every match, in precedence order of routes: the tie-break of routing/. */
   nextOrder(): number;
+  /** Namespace labels, for listeners that admit routes by namespace selector. */
+  namespaces: NamespaceLabels;
   /** Every port a usable listener of Tideway's Gateways is declared on, sorted. */
   listenerPorts: readonly number[];
 }
@@ -75,7 +78,7 @@ function parentResults(route: RouteObject, ctx: RouteContext, diag: ObjectDiagno
     if (selected.length === 0) {
       return refuse('NoMatchingParent', `Gateway ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
     }
-    const allowed = selected.filter((l) => l.usable && l.kinds.includes(route.kind) && (l.from === 'All' || (l.from === 'Same' && l.namespace === namespace)));
+    const allowed = selected.filter((l) => l.usable && l.kinds.includes(route.kind) && ctx.namespaces.admits(l.namespaces, l.namespace, namespace));
     if (allowed.length === 0) {
       return refuse('NotAllowedByListeners', `no listener of Gateway ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
     }

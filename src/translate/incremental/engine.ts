@@ -144,6 +144,8 @@ export class IncrementalTranslator {
     const services = new Set<string>();
     for (const change of changes) {
       const ref = change.kind === 'IngressClass' ? change.name : `${change.namespace ?? 'default'}/${change.name}`;
+      // Only Gateway API translation reads Namespaces, and their objects make this translator incomplete.
+      if (change.kind === 'Namespace') continue;
       if (!INGRESS_KINDS.has(change.kind)) {
         if (change.object) this.foreign.add(`${change.kind}/${ref}`);
         else this.foreign.delete(`${change.kind}/${ref}`);

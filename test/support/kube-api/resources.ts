@@ -138,6 +138,13 @@ export const RESOURCES: readonly ResourceDef[] = [
     },
   }),
   resource({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true }),
+  resource({
+    group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, statusSubresource: true, deleteReturnsObject: true,
+    // The real server labels every namespace with its own name (and keeps the label so).
+    defaultOnCreate(obj) {
+      obj.metadata.labels = { ...obj.metadata.labels, 'kubernetes.io/metadata.name': obj.metadata.name };
+    },
+  }),
   resource({ group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, extraFieldLabels: EVENT_FIELD_LABELS, microTimeFields: ['eventTime'] }),
   resource({
     group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, storage: 'events',
