@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type StoreChange } from '../store/index.ts';
 import type { EndpointSlice } from '../kube/types.ts';
-import { DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, secretReferences, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
+import { configMapReferences, DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, secretReferences, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -121,6 +121,7 @@ export class ControlPlane {
       sink: this.store,
       log,
       secretReferences: (object) => secretReferences(object, this.options),
+      configMapReferences,
       onSyncChange: (synced) => synced && this.onSourceSynced(),
     });
   }
@@ -193,11 +194,13 @@ export class ControlPlane {
     const version = ++this.version;
     // What the incremental translator does not cover yet is translated in full, as before it existed.
     const full = this.translator.complete ? null : translate(this.store.state(), this.options);
+    // After a full table, workers serve what translate() made: the translator's changes are no delta from it.
+    const afterFull = this.fullTable !== null;
     this.fullTable = full && { ...full.table, version };
     const diagnostics = full?.diagnostics ?? this.translator.diagnosticList(this.store.sourceDiagnostics());
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
-    const delta = base === 0 || full !== null ? null : specDelta(base, version, changed, this.translator);
+    const delta = base === 0 || full !== null || afterFull ? null : specDelta(base, version, changed, this.translator);
     this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
     // Gateway API objects are translated in full only (the incremental translator is then incomplete).
     this.lastGatewayStatus = full?.gatewayStatus ?? NO_GATEWAY_STATUS;

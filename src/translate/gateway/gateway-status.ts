@@ -1,7 +1,14 @@
 // Status of our Gateways and the features our GatewayClasses announce.
 import { arrayField } from '../shape.ts';
 import type { GatewayView } from './listeners.ts';
-import { condition, generationOf, listenerStatus, type StatusEntry } from './status.ts';
+import { condition, generationOf, listenerStatus, type ConditionSpec, type StatusEntry } from './status.ts';
+import { isClientCertificate, type BackendClientCertificate } from './backend-client-certificate.ts';
+
+/** The Gateway's own references (listeners report theirs): the backend client certificate. */
+function resolvedRefs(backendCertificate: BackendClientCertificate): ConditionSpec {
+  if (backendCertificate === null || isClientCertificate(backendCertificate)) return condition('ResolvedRefs', true, 'ResolvedRefs', 'every reference is resolved');
+  return condition('ResolvedRefs', false, backendCertificate.reason, backendCertificate.message);
+}
 
 /**
  * Conformance features Tideway supports (GatewayClass status.supportedFeatures), the names of the
@@ -9,14 +16,16 @@ import { condition, generationOf, listenerStatus, type StatusEntry } from './sta
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway', 'GatewayAddressEmpty', 'GatewayHTTPListenerIsolation', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
+  'GatewayBackendClientCertificate', 'BackendTLSPolicy', 'BackendTLSPolicySANValidation',
   'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
-  'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',
+  'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendRequestRedirect', 'HTTPRouteBackendTimeout', 'HTTPRouteBackendURLRewrite',
   'HTTPRouteCORS', 'HTTPRouteHostRewrite', 'HTTPRouteMethodMatching', 'HTTPRouteNamedRouteRule', 'HTTPRouteParentRefPort', 'HTTPRoutePathRedirect',
   'HTTPRoutePathRewrite', 'HTTPRoutePortRedirect', 'HTTPRouteQueryParamMatching', 'HTTPRouteRequestMirror', 'HTTPRouteRequestMultipleMirrors',
   'HTTPRouteRequestPercentageMirror', 'HTTPRouteRequestTimeout', 'HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout', 'HTTPRouteRetryConnectionError', 'HTTPRouteResponseHeaderModification', 'HTTPRouteSchemeRedirect', 'ReferenceGrant',
 ];
 
-export function gatewayStatus(view: GatewayView): StatusEntry {
+/** The Gateway's status; `backendCertificate` is its spec.tls.backend client certificate as read. */
+export function gatewayStatus(view: GatewayView, backendCertificate: BackendClientCertificate): StatusEntry {
   const { gateway, listeners } = view;
   const listenerStatuses = listeners.map(listenerStatus);
   const requested = arrayField(gateway.spec, 'addresses');
@@ -35,7 +44,7 @@ export function gatewayStatus(view: GatewayView): StatusEntry {
     namespace: view.ref.slice(0, view.ref.indexOf('/')),
     name: gateway.metadata.name,
     generation: generationOf(gateway),
-    conditions: [accepted, programmed],
+    conditions: [accepted, programmed, resolvedRefs(backendCertificate)],
     listeners: listenerStatuses,
   };
 }

@@ -19,12 +19,13 @@ import { gatewayStatus, SUPPORTED_FEATURES } from './gateway-status.ts';
 import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from './status.ts';
 import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
+import { readBackendClientCertificate } from './backend-client-certificate.ts';
 import { translateRoute } from './routes.ts';
 import { NamespaceLabels } from './namespaces.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
-export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
@@ -70,6 +71,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  const backendClientCertificates = new Map(gateways.map((g) => [g.ref, readBackendClientCertificate(g.gateway, ctx.index, grants, sink.for('Gateway', g.ref))]));
   // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
   for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
     const parent = field(set.spec, 'parentRef');
@@ -96,6 +98,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       const status = translateRoute(route, {
         ...refs,
         gateways: byRef,
+        backendClientCertificates,
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
@@ -114,8 +117,10 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  // Gateways last: their listeners' attachedRoutes are counted by the routes.
-  for (const view of gateways) entries.push(gatewayStatus(view));
+  // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
+  // ancestors are the Gateways of the routes that met them, too.
+  for (const view of gateways) entries.push(gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null));
+  entries.push(...tlsPolicies.statusEntries());
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
 }
