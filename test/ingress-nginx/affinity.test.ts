@@ -32,7 +32,7 @@ describe('ingress-nginx affinity through the gateway', () => {
         site('plain', 'pair', { [`${N}affinity`]: 'cookie' }),
         site('tuned', 'pair', {
           [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route',
-          [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Strict', [`${N}session-cookie-secure`]: 'true',
+          [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-domain`]: 'tuned.test', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Strict', [`${N}session-cookie-secure`]: 'true',
         }),
         site('expires', 'pair', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-expires`]: '120' }),
         site('failover', 'failover', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-change-on-failure`]: 'true' }),
@@ -56,12 +56,12 @@ describe('ingress-nginx affinity through the gateway', () => {
     assert.match(setCookie, /^INGRESSCOOKIE=[A-Za-z0-9_-]+; Path=\/; HttpOnly$/);
   });
 
-  it('session-cookie-name, -path, -max-age, -samesite and -secure shape the Set-Cookie', async () => {
+  it('session-cookie-name, -path, -domain, -max-age, -samesite and -secure shape the Set-Cookie', async () => {
     const res = await get('tuned.test');
     const setCookie = (res.headers['set-cookie'] as string[])[0]!;
     assert.match(setCookie, /^route=[A-Za-z0-9_-]+;/);
     const attributes = setCookie.split('; ').slice(1).sort();
-    assert.deepEqual(attributes, ['HttpOnly', 'Max-Age=3600', 'Path=/app', 'SameSite=Strict', 'Secure']);
+    assert.deepEqual(attributes, ['Domain=tuned.test', 'HttpOnly', 'Max-Age=3600', 'Path=/app', 'SameSite=Strict', 'Secure']);
   });
 
   it('session-cookie-expires becomes the cookie\'s lifetime in seconds', async () => {
