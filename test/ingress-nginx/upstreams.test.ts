@@ -1,7 +1,7 @@
 // ingress-nginx's upstream and traffic annotations through the gateway: backend-protocol GRPC and H2C,
 // proxy-read-timeout, proxy-next-upstream onto a live endpoint, load-balance over two endpoints,
 // limit-rpm and limit-whitelist, the canary refinements (header value and pattern, cookie, weight
-// total) and mirror-request-body.
+// total), upstream-hash-by and mirror-request-body.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http2 from 'node:http2';
@@ -50,13 +50,14 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
   let other: TestBackend;
   let canary: TestBackend;
   let mirror: TestBackend;
+  let third: TestBackend;
   let h2c: http2.Http2Server;
   let echo: EchoServer;
   let grpcClient: InstanceType<typeof EchoClient>;
   let stalled: Awaited<ReturnType<typeof startStalledListener>>;
 
   before(async () => {
-    [web, other, canary, mirror] = await Promise.all([startBackend('web'), startBackend('other'), startBackend('canary'), startBackend('mirror')]);
+    [web, other, canary, mirror, third] = await Promise.all([startBackend('web'), startBackend('other'), startBackend('canary'), startBackend('mirror'), startBackend('third')]);
     web.handler = (req, res) => {
       if (req.url === '/slow') setTimeout(() => res.writeHead(200).end('late'), 1500);
       else res.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'web' }).end(JSON.stringify({ backend: 'web', url: req.url }));
@@ -79,7 +80,10 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
         serviceYaml({ name: 'echo', endpoints: [['127.0.0.1', echo.port]] }),
         serviceYaml({ name: 'stalled', endpoints: [['127.0.0.1', stalled.port]] }),
       ].join('---\n'),
+      'hash-svc.yaml': serviceYaml({ name: 'trio', endpoints: [['127.0.0.1', web.port], ['127.0.0.1', other.port], ['127.0.0.1', third.port]] }),
       'ing.yaml': [
+        site('hashed', 'trio', { [`${N}upstream-hash-by`]: '$arg_user' }),
+        site('byheader', 'trio', { [`${N}upstream-hash-by`]: 'tenant-$http_x_tenant_id' }),
         site('h2c', 'h2c', { [`${N}backend-protocol`]: 'H2C' }),
         site('grpc', 'echo', { [`${N}backend-protocol`]: 'GRPC' }),
         site('timeout', 'web', { [`${N}proxy-read-timeout`]: '1' }),
@@ -105,7 +109,7 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
   after(async () => {
     grpcClient?.close();
     await gw?.close();
-    await Promise.all([web, other, canary, mirror].map((b) => b?.close()));
+    await Promise.all([web, other, canary, mirror, third].map((b) => b?.close()));
     h2c?.close();
     await echo?.close();
     stalled?.close();
@@ -159,6 +163,25 @@ describe('ingress-nginx upstream and traffic annotations through the gateway', (
     const seen = new Set<string>();
     for (let i = 0; i < 20 && seen.size < 2; i++) seen.add(backendOf(await get('balanced.test')));
     assert.deepEqual([...seen].sort(), ['other', 'web']);
+  });
+
+  it('upstream-hash-by: requests with the same key go to the same endpoint; keys spread over the endpoints', async () => {
+    const owner = new Map<string, string>();
+    for (let user = 0; user < 24; user++) owner.set(`u${user}`, backendOf(await get('hashed.test', `/?user=u${user}`)));
+    for (const [user, backend] of [...owner].slice(0, 6)) {
+      for (let i = 0; i < 3; i++) assert.equal(backendOf(await get('hashed.test', `/x?a=1&user=${user}`)), backend, user);
+    }
+    assert.deepEqual([...new Set(owner.values())].sort(), ['other', 'third', 'web']);
+    const tenants = new Set<string>();
+    for (let i = 0; i < 4; i++) tenants.add(backendOf(await get('byheader.test', '/', { 'x-tenant-id': 'acme' })));
+    assert.equal(tenants.size, 1);
+    // Consistent: when an endpoint leaves, only its keys move.
+    await gw.writeManifest('hash-svc.yaml', serviceYaml({ name: 'trio', endpoints: [['127.0.0.1', web.port], ['127.0.0.1', other.port]] }));
+    for (const [user, backend] of owner) {
+      const now = backendOf(await get('hashed.test', `/?user=${user}`));
+      if (backend !== 'third') assert.equal(now, backend, user);
+      else assert.notEqual(now, 'third', user);
+    }
   });
 
   it('limit-rpm: the burst is the per-minute budget times the multiplier, then 503', async () => {
