@@ -143,7 +143,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('session-cookie-secure', 'tideway.dev/session-cookie-secure'),
   s('session-cookie-samesite', 'tideway.dev/session-cookie-samesite'),
   n('session-cookie-conditional-samesite-none', 'not implemented: SameSite=None is sent to every browser'),
-  p('session-cookie-change-on-failure', 'a request whose endpoint left always gets a new endpoint and a new cookie, as "true"', /^true$/),
+  p('session-cookie-change-on-failure', 'a request whose endpoint left, or refuses the connection, always goes to another endpoint and gets a new cookie, as "true" ("false" would retry the pinned endpoint)', /^true$/),
   p('mirror-target', 'each request is copied (method, headers, no body) to the URL, with $request_uri, $escaped_request_uri, $uri, $args, $host, $scheme replaced; the copy\'s answer is ignored. Requests without body are mirrored as ingress-nginx does'),
   p('mirror-request-body', 'bodies are never copied: "off" is exact, "on" (the default) mirrors requests without their body', /^off$/),
   s('mirror-host', 'the Host header of the copy'),
