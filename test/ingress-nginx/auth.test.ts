@@ -23,7 +23,7 @@ async function startAuthService(): Promise<{ port: number; calls: AuthCall[]; cl
   const calls: AuthCall[] = [];
   const server = http.createServer((req, res) => {
     calls.push({ method: req.method!, url: req.url!, headers: req.headers });
-    if (req.headers.authorization === 'Bearer good') res.writeHead(202, { 'x-auth-request-user': 'alice', 'x-auth-request-email': 'alice@example.com', 'x-secret': 'no' }).end();
+    if (req.headers.authorization === 'Bearer good') res.writeHead(202, { 'x-auth-request-user': 'alice', 'x-auth-request-email': 'alice@example.com', 'x-secret': 'no', 'set-cookie': '_oauth2_proxy=refreshed; Path=/; HttpOnly' }).end();
     else if (req.headers.authorization === 'Bearer banned') res.writeHead(403, { 'content-type': 'text/plain' }).end('banned');
     else res.writeHead(401).end();
   });
@@ -34,17 +34,20 @@ async function startAuthService(): Promise<{ port: number; calls: AuthCall[]; cl
 describe('ingress-nginx external auth through the gateway', () => {
   let gw: RunningGateway;
   let web: TestBackend;
+  let failing: TestBackend;
   let auth: Awaited<ReturnType<typeof startAuthService>>;
 
   before(async () => {
     web = await startBackend('web');
+    failing = await startBackend('failing');
+    failing.handler = (_req, res) => res.writeHead(500).end('down');
     auth = await startAuthService();
     const authUrl = `http://127.0.0.1:${auth.port}/oauth2/auth`;
     const site = (name: string, annotations: Record<string, string>) =>
       ingressYaml({ name, host: `${name}.test`, className: 'nginx', paths: [{ path: '/', service: 'web' }], annotations });
     gw = await startGateway({
       'class.yaml': NGINX_CLASS,
-      'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }),
+      'svc.yaml': [serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }), serviceYaml({ name: 'failing', endpoints: [['127.0.0.1', failing.port]] })].join('---\n'),
       'secret.yaml': stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'default' }, stringData: { auth: 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n' } }),
       'ing.yaml': [
         site('signin', { [`${N}auth-url`]: authUrl, [`${N}auth-signin`]: 'https://login.test/start' }),
@@ -56,6 +59,8 @@ describe('ingress-nginx external auth through the gateway', () => {
           [`${N}auth-request-redirect`]: 'https://headers.test/landing', [`${N}auth-method`]: 'POST', [`${N}auth-cache-key`]: '$remote_user$http_authorization', [`${N}auth-cache-duration`]: '200 202 401 5m',
         }),
         site('plainauth', { [`${N}auth-url`]: authUrl }),
+        ingressYaml({ name: 'cookiefail', host: 'cookiefail.test', className: 'nginx', paths: [{ path: '/', service: 'failing' }], annotations: { [`${N}auth-url`]: authUrl } }),
+        ingressYaml({ name: 'cookiealways', host: 'cookiealways.test', className: 'nginx', paths: [{ path: '/', service: 'failing' }], annotations: { [`${N}auth-url`]: authUrl, [`${N}auth-always-set-cookie`]: 'true' } }),
         site('deny', { [`${N}denylist-source-range`]: '127.0.0.0/8' }),
         site('denyother', { [`${N}denylist-source-range`]: '10.0.0.0/8, 192.168.0.0/16' }),
         // satisfy "all" (ingress-nginx's default): the allowlist and the auth must both pass.
@@ -67,6 +72,7 @@ describe('ingress-nginx external auth through the gateway', () => {
   after(async () => {
     await gw?.close();
     await web?.close();
+    await failing?.close();
     await auth?.close();
   });
 
@@ -109,6 +115,15 @@ describe('ingress-nginx external auth through the gateway', () => {
     assert.equal(seen['x-auth-request-user'], 'alice');
     assert.equal(seen['x-auth-request-email'], 'alice@example.com');
     assert.equal(seen['x-secret'], undefined);
+  });
+
+  it('the Set-Cookie of a 2xx auth answer reaches the client on 2xx and 3xx answers; with auth-always-set-cookie on every answer', async () => {
+    const ok = await get('plainauth.test', '/', { authorization: 'Bearer good' });
+    assert.deepEqual([ok.status, ok.headers['set-cookie']], [200, ['_oauth2_proxy=refreshed; Path=/; HttpOnly']]);
+    const failed = await get('cookiefail.test', '/', { authorization: 'Bearer good' });
+    assert.deepEqual([failed.status, failed.headers['set-cookie']], [500, undefined]);
+    const always = await get('cookiealways.test', '/', { authorization: 'Bearer good' });
+    assert.deepEqual([always.status, always.headers['set-cookie']], [500, ['_oauth2_proxy=refreshed; Path=/; HttpOnly']]);
   });
 
   it('auth-method, auth-request-redirect and the X-Original-* headers reach the auth service', async () => {

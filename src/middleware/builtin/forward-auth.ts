@@ -20,6 +20,8 @@ const SKIPPED_RESPONSE_HEADERS = new Set(['content-length', 'transfer-encoding',
 /** A refusal's body is passed on when small (a login page, a JSON error); beyond this it is replaced. */
 const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
 const FAILURE_LOG_INTERVAL_MS = 10_000;
+/** The statuses nginx's add_header (without "always") applies to: where ingress-nginx passes the auth cookies. */
+const ADD_HEADER_STATUSES = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
 
 function subrequestHeaders(ctx: Context, c: ForwardAuthConfig): string[] {
   const { request: req } = ctx;
@@ -103,7 +105,13 @@ export const forwardAuthFactory: MiddlewareFactory = {
           if (value === undefined) continue;
           for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
         }
-        return next();
+        const cookies = c.passAuthCookies === 'never' ? undefined : response.headers['set-cookie'];
+        if (cookies === undefined) return next();
+        await next();
+        const answer = ctx.response;
+        if (answer === null || (c.passAuthCookies === 'on-success' && !ADD_HEADER_STATUSES.has(answer.status))) return;
+        for (const cookie of Array.isArray(cookies) ? cookies : [cookies]) answer.headers.append('set-cookie', cookie);
+        return;
       }
       ctx.logFields.denied = 'forward-auth';
       if (status === 401 && c.signinUrl !== null) {

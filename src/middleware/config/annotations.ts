@@ -16,7 +16,7 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
   'auth-basic-secret', 'auth-realm',
-  'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect',
+  'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect', 'auth-set-cookie',
   'enable-compression',
   'rewrite-target',
   'canary', 'canary-backend', 'canary-weight', 'canary-weight-total', 'canary-by-header', 'canary-by-header-value', 'canary-by-header-pattern', 'canary-by-cookie',
@@ -202,7 +202,7 @@ function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
 
 function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   if (!a.has('auth-url')) {
-    a.unused(['auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect'], 'tideway.dev/auth-url');
+    a.unused(['auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect', 'auth-set-cookie'], 'tideway.dev/auth-url');
     return null;
   }
   const url = a.string('auth-url');
@@ -218,9 +218,11 @@ function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   const redirect = a.string('auth-request-redirect');
   if (param !== undefined) config.signinRedirectParam = param;
   if (redirect !== undefined) config.requestRedirect = redirect;
+  const setCookie = a.string('auth-set-cookie');
+  if (setCookie !== undefined) config.passAuthCookies = setCookie === 'success' ? 'on-success' : setCookie;
   const fields = {
     url: 'auth-url', method: 'auth-method', authResponseHeaders: 'auth-response-headers', signinUrl: 'auth-signin',
-    signinRedirectParam: 'auth-signin-redirect-param', requestRedirect: 'auth-request-redirect',
+    signinRedirectParam: 'auth-signin-redirect-param', requestRedirect: 'auth-request-redirect', passAuthCookies: 'auth-set-cookie',
   };
   return spec(ctx, 'forward-auth', config, fields, 'auth-url');
 }

@@ -22,6 +22,11 @@ export interface ForwardAuthConfig {
   signinRedirectParam: string;
   /** X-Auth-Request-Redirect sent to the auth service; null sends the request's path and query (ingress-nginx). */
   requestRedirect: string | null;
+  /**
+   * Set-Cookie of a 2xx auth answer added to the client's answer: never; "on-success" when the upstream
+   * answered 2xx or 3xx (ingress-nginx's add_header), or "always" (its auth-always-set-cookie).
+   */
+  passAuthCookies: 'never' | 'on-success' | 'always';
   timeoutMs: number;
 }
 
@@ -62,9 +67,10 @@ export function parseForwardAuthConfig(raw: unknown): ForwardAuthConfig {
   const signinSample = signin === undefined ? null : httpUrl(r, 'signinUrl', signin.startsWith('/') ? `http://h.example${signin}` : signin);
   const requestRedirect = r.string('requestRedirect', { test: /^[^\r\n\0]+$/, hint: 'a URL or path' }) ?? null;
   const timeoutMs = r.duration('timeout', 1) ?? 5_000;
+  const passAuthCookies = r.oneOf('passAuthCookies', ['never', 'on-success', 'always'] as const) ?? 'never';
   r.finish();
   return {
     url, urlTemplate: hasNginxVariables(urlText) ? urlText : null, method, authRequestHeaders, authResponseHeaders,
-    signinUrl: signin ?? null, signinHasParam: Boolean(signinSample?.searchParams.get(signinRedirectParam)), signinRedirectParam, requestRedirect, timeoutMs,
+    signinUrl: signin ?? null, signinHasParam: Boolean(signinSample?.searchParams.get(signinRedirectParam)), signinRedirectParam, requestRedirect, timeoutMs, passAuthCookies,
   };
 }

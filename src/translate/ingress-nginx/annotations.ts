@@ -449,6 +449,16 @@ function customHeaders(r: NginxReader, globals: NginxGlobals): void {
   if (Object.keys(set).length > 0) r.extra('headers', { response: { set } }, 'custom-headers', false);
 }
 
+/**
+ * ingress-nginx passes the Set-Cookie of a 2xx auth answer to the client (add_header: on 2xx and 3xx
+ * answers), on every answer with auth-always-set-cookie.
+ */
+function authCookies(r: NginxReader): void {
+  if (!r.has('auth-url')) return;
+  const always = booleanValue(r, 'auth-always-set-cookie');
+  r.set('auth-set-cookie', always ? 'always' : 'success', always === undefined ? 'auth-url' : 'auth-always-set-cookie');
+}
+
 /** upstream-hash-by: the key (nginx variables) whose hash picks each request's endpoint. */
 function upstreamHash(r: NginxReader): void {
   const key = r.value('upstream-hash-by');
@@ -535,6 +545,7 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   defaultBackend(r);
   customErrors(r, globals.customHttpErrors);
   applyGlobals(r, globals);
+  authCookies(r);
   proxyRewrite(r);
   mirror(r);
   upstreamHash(r);
