@@ -58,7 +58,7 @@ describe('ingress-nginx annotations', () => {
     })]));
     const byType = Object.fromEntries(route.middlewares.map((m) => [m.type, m.config]));
     assert.deepEqual(byType.affinity, { cookieName: 'INGRESSCOOKIE', domain: '.a.test', maxAge: '172800s' });
-    assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back' });
+    assert.deepEqual(byType['forward-auth'], { url: 'http://auth.test/verify', signinUrl: 'https://login.test/', signinRedirectParam: 'next', requestRedirect: '/back', passAuthCookies: 'on-success' });
   });
 
   it('enable-access-log "false" marks the routes; "true" is the default', () => {
@@ -360,8 +360,8 @@ describe('ingress-nginx ConfigMap: access control for every Ingress', () => {
       nginxIngress('own', { [`${N}auth-url`]: 'http://other.test/' }, [path('/', 'Prefix')], 'b.test'),
       nginxIngress('exempt', { [`${N}enable-global-auth`]: 'false' }, [path('/', 'Prefix')], 'c.test'),
     ]);
-    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { url: 'http://auth.test/verify', authResponseHeaders: ['X-User'] });
-    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { url: 'http://other.test/' });
+    assert.deepEqual(typesOf(result, 'a.test')[0]!.config, { url: 'http://auth.test/verify', authResponseHeaders: ['X-User'], passAuthCookies: 'on-success' });
+    assert.deepEqual(typesOf(result, 'b.test')[0]!.config, { url: 'http://other.test/', passAuthCookies: 'on-success' });
     assert.deepEqual(typesOf(result, 'c.test'), []);
   });
 

@@ -454,7 +454,8 @@ function customHeaders(r: NginxReader, globals: NginxGlobals): void {
  * answers), on every answer with auth-always-set-cookie.
  */
 function authCookies(r: NginxReader): void {
-  if (!r.has('auth-url')) return;
+  // Only for an auth-url of ingress-nginx (its annotation or ConfigMap): tideway.dev/auth-url keeps its own default.
+  if (!r.result.origins.has('auth-url')) return;
   const always = booleanValue(r, 'auth-always-set-cookie');
   r.set('auth-set-cookie', always ? 'always' : 'success', always === undefined ? 'auth-url' : 'auth-always-set-cookie');
 }
