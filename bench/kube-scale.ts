@@ -1,5 +1,7 @@
 // Cluster-mode scale, as an operator runs it: 5,000 Ingresses and 50,000 endpoints served through the
-// Kubernetes API test server to a real gateway (`node src/cli/main.ts --kubeconfig ...`) with status
+// Kubernetes API test server to a real gateway, the built one the container runs (`node bin/tideway.js
+// --kubeconfig ...`, that is dist/; run "npm run build" first: sources run through Node's type
+// stripping cost every process ~35 MiB more, which is not what a pod uses) with status
 // writing on (--publish-address), two workers and the Deployment's heap flag (NODE_OPTIONS
 // --max-old-space-size=256, as deploy/ sets it). It reports every target of the control plane:
 //   - first full sync (spawn -> /readyz 200),
@@ -27,15 +29,14 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeApiServer } from '../test/support/kube-api/index.ts';
-import { explain } from '../src/admin/index.ts';
-import { objectKey, type AnyKubeObject } from '../src/kube/types.ts';
+import { explain, type ExplainTable } from '../src/admin/index.ts';
 import { normalizeObject } from '../src/store/index.ts';
-import { buildClusterState } from '../src/store/snapshot.ts';
-import { translate } from '../src/translate/index.ts';
+import { IncrementalTranslator, type ObjectChange } from '../src/translate/incremental/index.ts';
 import { startEchoServer } from '../examples/backends/echo-server.ts';
 import { installCleanupHandlers, makeTempDir, spawnTracked, stopAll, unlessExited, type Tracked } from './lifecycle.ts';
 import { childPids, cpuSecondsByPid, readMemory } from './procfs.ts';
 import { freePort, pollUntil } from './net.ts';
+import { DEFAULT_ENTRY, staleBuildWarning } from './tideway.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const INGRESSES = Number(process.env.KUBE_SCALE_INGRESSES ?? 5000);
@@ -205,16 +206,22 @@ function topFunctions(file: string, count = 15): { ms: number; share: number; wh
     .map(([where, us]) => ({ ms: Math.round(us / 100) / 10, share: Math.round((us / total) * 1000) / 10, where }));
 }
 
-/** explain() timings (ms, sorted) on the table translate() makes of the API server's objects. */
+/**
+ * explain() timings (ms, sorted) on the API server's objects, read as the control plane reads them for
+ * /api/explain: looked up host by host in its incremental translator (ControlPlane.explainTable).
+ */
 function explainInProcess(api: KubeApiServer): number[] {
-  const objects = new Map<string, AnyKubeObject>();
+  const changes: ObjectChange[] = [];
   for (const [apiVersion, kind] of [['networking.k8s.io/v1', 'Ingress'], ['networking.k8s.io/v1', 'IngressClass'], ['v1', 'Service'], ['discovery.k8s.io/v1', 'EndpointSlice']] as const) {
     for (const raw of api.list(apiVersion, kind)) {
       const object = normalizeObject(raw).object;
-      if (object) objects.set(objectKey(object.kind, object.metadata.namespace, object.metadata.name), object);
+      if (object) changes.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, object });
     }
   }
-  const { table, diagnostics } = translate(buildClusterState(new Map([['bench', { objects, diagnostics: [] }]])));
+  const translator = new IncrementalTranslator();
+  translator.apply(changes);
+  const diagnostics = translator.diagnosticList([]);
+  const table: ExplainTable = { version: 1, defaultRoute: translator.defaultRoute, routesOf: (host) => translator.routesOf(host), backend: (key) => translator.backend(key) };
   const times: number[] = [];
   for (let n = 0; n < EXPLAINS; n++) {
     const i = (n * 7919) % INGRESSES;
@@ -226,6 +233,8 @@ function explainInProcess(api: KubeApiServer): number[] {
 }
 
 async function main(): Promise<void> {
+  const stale = staleBuildWarning(DEFAULT_ENTRY);
+  if (stale !== undefined) throw new Error(stale);
   installCleanupHandlers();
   const api = new KubeApiServer({ acceptLoopbackEndpoints: true });
   await api.start();
@@ -244,7 +253,7 @@ async function main(): Promise<void> {
   started = performance.now();
   const gateway: Tracked = spawnTracked('gateway', process.execPath, [
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    path.join(ROOT, 'src/cli/main.ts'), '--kubeconfig', kubeconfig, '--http-port', String(httpPort), '--admin-port', '0',
+    DEFAULT_ENTRY, '--kubeconfig', kubeconfig, '--http-port', String(httpPort), '--admin-port', '0',
     '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--workers', String(WORKERS), '--access-log', 'off', '--drain-timeout', '1s',
     '--publish-address', PUBLISHED,
   ], { ...process.env, NODE_OPTIONS });
