@@ -20,7 +20,7 @@
 //   node bench/kube-scale.ts
 //   KUBE_SCALE_INGRESSES=1000 node bench/kube-scale.ts       # smaller
 //   KUBE_SCALE_WORKERS=1 node bench/kube-scale.ts            # one process
-//   KUBE_SCALE_PROFILE=1 node bench/kube-scale.ts            # also a CPU profile of the primary, top functions printed
+//   KUBE_SCALE_PROFILE=1 node bench/kube-scale.ts            # also a CPU profile of the primary: top functions, longest busy runs
 //
 // The API test server runs in this process: its CPU (it clones every object it lists and fans every
 // status write out to the watches) is not counted in the gateway's figures, but it shares the machine.
@@ -187,9 +187,49 @@ function snapshotLogs(lines: string[]): { version: number; translateMs: number; 
   return lines.filter((l) => l.includes('"routing snapshot served"')).map((l) => JSON.parse(l));
 }
 
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function readProfile(file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+}
+
+function frameName({ functionName, url, lineNumber }: CpuProfile['nodes'][number]['callFrame']): string {
+  return `${functionName || '(anonymous)'} ${url.replace(`file://${ROOT}/`, '')}:${lineNumber + 1}`;
+}
+
+/**
+ * The longest runs of samples in which the event loop was never idle (each one task, or tasks back to
+ * back), with the functions that took most of each: what the event-loop delay metric cannot tell from
+ * time spent waiting for a CPU. Wall time, so a run on a busy machine includes preemption too.
+ */
+function longestBusyRuns(profile: CpuProfile, count = 8): { ms: number; top: string[] }[] {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const runs: { ms: number; top: string[] }[] = [];
+  let us = 0;
+  let self = new Map<string, number>();
+  const close = (): void => {
+    if (us > 0) runs.push({ ms: Math.round(us / 100) / 10, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([where, t]) => `${where} ${Math.round(t / 1000)} ms`) });
+    us = 0;
+    self = new Map();
+  };
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)!.callFrame;
+    if (frame.functionName === '(idle)') return close();
+    const delta = profile.timeDeltas[i] ?? 0;
+    us += delta;
+    const where = frameName(frame);
+    self.set(where, (self.get(where) ?? 0) + delta);
+  });
+  close();
+  return runs.sort((a, b) => b.ms - a.ms).slice(0, count);
+}
+
 /** The functions with the most self time in a .cpuprofile. */
-function topFunctions(file: string, count = 15): { ms: number; share: number; where: string }[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] };
+function topFunctions(profile: CpuProfile, count = 15): { ms: number; share: number; where: string }[] {
   const byNode = new Map<number, number>();
   profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const byFunction = new Map<string, number>();
@@ -197,9 +237,9 @@ function topFunctions(file: string, count = 15): { ms: number; share: number; wh
   for (const node of profile.nodes) {
     const us = byNode.get(node.id) ?? 0;
     total += us;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') continue;
-    const where = `${functionName || '(anonymous)'} ${url.replace(`file://${ROOT}/`, '')}:${lineNumber + 1}`;
+    const where = frameName(node.callFrame);
     byFunction.set(where, (byFunction.get(where) ?? 0) + us);
   }
   return [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)
@@ -471,8 +511,11 @@ async function main(): Promise<void> {
   if (PROFILE) {
     const [profile] = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     if (profile) {
+      const cpu = readProfile(path.join(profileDir, profile));
       console.log('primary CPU profile, top self time:');
-      for (const f of topFunctions(path.join(profileDir, profile))) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.share).padStart(5)}%  ${f.where}`);
+      for (const f of topFunctions(cpu)) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.share).padStart(5)}%  ${f.where}`);
+      console.log('primary CPU profile, longest runs without an idle event loop:');
+      for (const run of longestBusyRuns(cpu)) console.log(`  ${String(run.ms).padStart(8)} ms  ${run.top.join('; ')}`);
     } else {
       console.log('no CPU profile was written (the gateway did not exit cleanly)');
     }
