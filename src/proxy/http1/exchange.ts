@@ -4,6 +4,7 @@
 import type { CompiledRoute } from '../../routing/index.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import { preferredEndpoint } from '../../upstream/hash-pick.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import { mayRetry, tryTimeout } from '../route-retry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
@@ -215,7 +216,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       const backend = chosenBackend(this.route!, mw.upstream.backend);
       if (backend === null || backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
       this.backend = backend;
-      this.connectUpstream(null, mw.upstream.preferredEndpoint);
+      this.connectUpstream(null, preferredEndpoint(backend, mw.upstream));
     });
   }
 
