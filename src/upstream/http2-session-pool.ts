@@ -49,7 +49,7 @@ export class Http2SessionPool {
    * id (connected); a connect failure arrives as the stream's 'error' with the socket's error code.
    * Throws what node:http2 throws for invalid request headers.
    */
-  request(headers: http2.OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions, connectTimeoutMs: number): http2.ClientHttp2Stream {
+  request(headers: http2.OutgoingHttpHeaders | string[], options: http2.ClientSessionRequestOptions, connectTimeoutMs: number): http2.ClientHttp2Stream {
     const pooled = this.available() ?? this.open(connectTimeoutMs);
     const stream = pooled.session.request(headers, options);
     pooled.active++;

@@ -184,7 +184,8 @@ export class Http2StreamExchange {
     if (mw.answerBody !== null) return this.sendAnswer(response.status, mw.responseHeaders.raw, mw.answerBody);
     this.transform = response.bodyTransform;
     const fields = fieldsFromFlat(response.status, mw.responseHeaders.raw);
-    const options = this.heldOptions ?? {};
+    // A copy: the relays share frozen option objects, and a transform changes them.
+    const options: http2.ServerStreamResponseOptions = { ...this.heldOptions };
     if (this.transform !== null) {
       // The body changes size: its length is unknown, and the stream ends with (maybe empty) trailers.
       delete fields['content-length'];
