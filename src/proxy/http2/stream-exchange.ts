@@ -86,8 +86,7 @@ export class Http2StreamExchange {
     this.clientAddress = resolveClientAddress(this.remoteAddress, this.trusted, ctx.trustedProxies, this.request.scan.forwardedFor);
     stream.on('close', () => this.onClose());
     // Stream errors are followed by 'close', which settles everything.
-    stream.on('error', () => {});
-    stream.on('wantTrailers', () => this.stream.sendTrailers(this.trailers ?? {}));
+    stream.on('error', ignoreError);
   }
 
   get isGrpc(): boolean {
@@ -255,6 +254,8 @@ export class Http2StreamExchange {
     const hsts = this.route?.ext.options.hsts;
     if (hsts && this.ctx.scheme === 'https') headers['strict-transport-security'] = hsts;
     try {
+      // Only a response that ends with trailers needs this listener (each one costs a 'newListener' event).
+      if (options.waitForTrailers === true) this.stream.on('wantTrailers', () => this.stream.sendTrailers(this.trailers ?? {}));
       this.stream.respond(headers, options);
     } catch {
       // node:http2 validates names and values; a header it refuses makes the answer a 502.
@@ -398,6 +399,8 @@ export class Http2StreamExchange {
     });
   }
 }
+
+function ignoreError(): void {}
 
 /** ASCII case-insensitive: does `authority` start with `name`? */
 function sameHostPrefix(authority: string, name: string): boolean {
