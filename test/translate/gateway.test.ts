@@ -2,24 +2,14 @@
 // certificateRefs and grants, conflicts with Ingresses, and bad input of every kind.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { AnyKubeObject } from '../../src/kube/types.ts';
 import type { RouteSpec } from '../../src/routing/spec.ts';
-import { normalizeObject } from '../../src/store/index.ts';
-import { buildClusterState } from '../../src/store/snapshot.ts';
-import { translate } from '../../src/translate/index.ts';
 import { intersectHostnames } from '../../src/translate/gateway/index.ts';
+import { translateManifests } from './run-manifests.ts';
 import { gateway, gatewayClass, httpRoute, referenceGrant } from '../support/gateway-api.ts';
 import { backend as backendOf, ingress, OUR_CLASS, service, tlsSecret } from './builders.ts';
 import { CertificateFactory } from './certs.ts';
 
-function run(objects: (AnyKubeObject | Record<string, unknown>)[]) {
-  const normalized = objects.map((o) => normalizeObject(o).object!);
-  const state = buildClusterState(new Map([['test', { objects: new Map(normalized.map((o, i) => [String(i), o])), diagnostics: [] }]]));
-  const result = translate(state);
-  const routes = result.table.hosts.flatMap((h) => h.routes);
-  const problems = result.diagnostics.map((d) => `${d.kind} ${d.object} ${d.field} ${d.reason}`);
-  return { ...result, routes, problems };
-}
+const run = translateManifests;
 
 const web = service('web');
 const backend = { name: 'web', port: 80 };
