@@ -1,5 +1,6 @@
 // Writes the status of the Gateway API objects Tideway serves, while leader: GatewayClass conditions and
-// supportedFeatures; Gateway conditions, addresses (the publish address) and listeners; each route's
+// supportedFeatures; Gateway conditions, addresses (the publish address), listeners and
+// attachedListenerSets; ListenerSet conditions and listeners; each route's
 // status.parents entries of our controllerName (other controllers' entries are kept as they are).
 //
 // translate() says what the status should be; this writer reads the object, keeps lastTransitionTime of
@@ -17,7 +18,7 @@ import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './
 
 const GROUP = 'gateway.networking.k8s.io';
 const VERSION = 'v1';
-const PLURALS: Record<StatusEntry['kind'], string> = { GatewayClass: 'gatewayclasses', Gateway: 'gateways', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' };
+const PLURALS: Record<StatusEntry['kind'], string> = { GatewayClass: 'gatewayclasses', Gateway: 'gateways', ListenerSet: 'listenersets', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' };
 const TOPIC = 'writing Gateway API status';
 
 type Json = Record<string, any>;
@@ -134,14 +135,16 @@ export class GatewayStatusWriter {
     if (entry?.kind === 'GatewayClass') {
       return { ...current, conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), supportedFeatures: entry.supportedFeatures.map((name) => ({ name })) };
     }
-    if (entry?.kind === 'Gateway') {
-      const addresses = (this.o.address?.current ?? []).map((a) => (a.ip !== undefined ? { type: 'IPAddress', value: a.ip } : { type: 'Hostname', value: a.hostname }));
+    if (entry?.kind === 'Gateway' || entry?.kind === 'ListenerSet') {
       const listeners = entry.listeners.map((l) => {
         const before = (Array.isArray(current.listeners) ? current.listeners : []).find((c: Json) => c?.name === l.name);
         return { name: l.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes, conditions: withTimes(l.conditions, before?.conditions, entry.generation, now) };
       });
+      const conditions = withTimes(entry.conditions, current.conditions, entry.generation, now);
+      if (entry.kind === 'ListenerSet') return { ...current, conditions, listeners };
+      const addresses = (this.o.address?.current ?? []).map((a) => (a.ip !== undefined ? { type: 'IPAddress', value: a.ip } : { type: 'Hostname', value: a.hostname }));
       const { addresses: _previous, ...rest } = current;
-      return { ...rest, ...(addresses.length > 0 ? { addresses } : {}), conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), listeners };
+      return { ...rest, ...(addresses.length > 0 ? { addresses } : {}), conditions, listeners, attachedListenerSets: entry.attachedListenerSets };
     }
     // Routes (or a route no longer ours: entry undefined). Merge patches replace lists: every parent is
     // sent, ours rewritten and the others as they are.

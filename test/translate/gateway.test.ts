@@ -152,13 +152,4 @@ describe('Gateway API translation', () => {
       assert.ok(!result.problems.some((p) => p.includes('InternalError')), result.problems.join('\n'));
     }
   });
-
-  it('reports a ListenerSet of one of our Gateways as not served yet, and ignores the others', () => {
-    const listenerSet = (name: string, gatewayName: string) => ({
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', metadata: { name, namespace: 'default' },
-      spec: { parentRef: { name: gatewayName }, listeners: [{ name: 'extra', port: 80, protocol: 'HTTP', hostname: 'set.test' }] },
-    });
-    const { problems } = run([gatewayClass(), gateway('gw', [{ name: 'h' }]), listenerSet('ours', 'gw'), listenerSet('theirs', 'elsewhere')]);
-    assert.deepEqual(problems.filter((p) => p.startsWith('ListenerSet')), ['ListenerSet default/ours spec.parentRef UnsupportedValue']);
-  });
 });

@@ -1,7 +1,7 @@
 // Status of our Gateways and the features our GatewayClasses announce.
 import { arrayField } from '../shape.ts';
-import type { GatewayView } from './listeners.ts';
-import { condition, generationOf, listenerStatus, type StatusEntry } from './status.ts';
+import type { GatewayView, ListenerSetView } from './listeners.ts';
+import { condition, generationOf, isAccepted, listenerStatus, type ListenerSetStatusEntry, type StatusEntry } from './status.ts';
 
 /**
  * Conformance features Tideway supports (GatewayClass status.supportedFeatures), the names of the
@@ -16,11 +16,12 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteRequestPercentageMirror', 'HTTPRouteRequestTimeout', 'HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout', 'HTTPRouteRetryConnectionError', 'HTTPRouteResponseHeaderModification', 'HTTPRouteSchemeRedirect', 'ReferenceGrant',
 ];
 
-export function gatewayStatus(view: GatewayView): StatusEntry {
-  const { gateway, listeners } = view;
-  const listenerStatuses = listeners.map(listenerStatus);
+/** The status of a Gateway and of the ListenerSets naming it. */
+export function gatewayStatus(view: GatewayView): StatusEntry[] {
+  const { gateway } = view;
+  const listeners = view.listeners.filter((l) => l.owner.kind === 'Gateway');
   const requested = arrayField(gateway.spec, 'addresses');
-  const anyAccepted = listeners.some((l) => !l.problems.some((p) => p.condition === 'Accepted'));
+  const anyAccepted = listeners.some(isAccepted);
   const anyServed = listeners.some((l) => l.usable);
   const accepted = requested.length > 0
     ? condition('Accepted', false, 'UnsupportedAddress', 'spec.addresses cannot be honoured: Tideway\'s address is the one of its Service (--publish-service or --publish-address); remove spec.addresses')
@@ -30,12 +31,37 @@ export function gatewayStatus(view: GatewayView): StatusEntry {
   const programmed = accepted.status === 'True' && anyServed
     ? condition('Programmed', true, 'Programmed', 'the Gateway is served')
     : condition('Programmed', false, requested.length > 0 ? 'AddressNotUsable' : 'Invalid', accepted.status === 'True' ? 'no listener is served' : accepted.message);
-  return {
+  const sets = view.listenerSets.map((set) => listenerSetStatus(set, accepted.status === 'True'));
+  return [{
     kind: 'Gateway',
     namespace: view.ref.slice(0, view.ref.indexOf('/')),
     name: gateway.metadata.name,
     generation: generationOf(gateway),
     conditions: [accepted, programmed],
-    listeners: listenerStatuses,
+    listeners: listeners.map(listenerStatus),
+    attachedListenerSets: sets.filter((s) => s.conditions[0]!.status === 'True').length,
+  }, ...sets];
+}
+
+/** A ListenerSet's conditions: Accepted when its Gateway takes it and one of its listeners is valid. */
+function listenerSetStatus(view: ListenerSetView, parentAccepted: boolean): ListenerSetStatusEntry {
+  const both = (reason: string, message: string) => [condition('Accepted', false, reason, message), condition('Programmed', false, reason, message)];
+  const conditions = view.refusal !== null
+    ? both(view.refusal.reason, view.refusal.message)
+    : !parentAccepted
+      ? both('ParentNotAccepted', `Gateway ${view.parent.ref} is not accepted`)
+      : !view.listeners.some(isAccepted)
+        ? both('ListenersNotValid', 'no listener is valid')
+        : [
+          condition('Accepted', true, 'Accepted', `attached to Gateway ${view.parent.ref}`),
+          view.listeners.some((l) => l.usable) ? condition('Programmed', true, 'Programmed', 'its listeners are served') : condition('Programmed', false, 'Invalid', 'no listener is served'),
+        ];
+  return {
+    kind: 'ListenerSet',
+    namespace: view.ref.slice(0, view.ref.indexOf('/')),
+    name: view.set.metadata.name,
+    generation: generationOf(view.set),
+    conditions,
+    listeners: view.listeners.map(listenerStatus),
   };
 }

@@ -11,7 +11,7 @@ import type { ClusterIndex } from '../cluster-index.ts';
 import type { DiagnosticSink } from '../diagnostics.ts';
 import { compareIngressPrecedence, namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
-import { field, stringField } from '../shape.ts';
+import { field } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
 import { isOurClass, readOurGateways, type GatewayView, type Listener } from './listeners.ts';
@@ -21,8 +21,9 @@ import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
 import { translateRoute } from './routes.ts';
 import { NamespaceLabels } from './namespaces.ts';
+import { attachListenerSets } from './listener-sets.ts';
 
-export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
+export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
 export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
@@ -70,13 +71,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
-  // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
-  for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
-    const parent = field(set.spec, 'parentRef');
-    const ref = `${stringField(parent, 'namespace') ?? namespaceOf(set)}/${stringField(parent, 'name') ?? ''}`;
-    if (!byRef.has(ref)) continue;
-    sink.for('ListenerSet', `${namespaceOf(set)}/${set.metadata.name}`).warning('spec.parentRef', 'UnsupportedValue', `ListenerSets are not supported yet: the listeners this one adds to Gateway ${ref} are not served, and routes attached to it are not either`);
-  }
+  const listenerSets = attachListenerSets(gateways, list<ListenerSet>(ctx.state, 'listenerSets'), namespaces, sink);
   const tlsPorts = protocolsByPort(gateways, sink);
   const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
@@ -96,6 +91,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       const status = translateRoute(route, {
         ...refs,
         gateways: byRef,
+        listenerSets,
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
@@ -115,7 +111,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     }
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes.
-  for (const view of gateways) entries.push(gatewayStatus(view));
+  for (const view of gateways) entries.push(...gatewayStatus(view));
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
 }
