@@ -6,6 +6,7 @@
 // never a request through unchecked.
 import { lazyModule } from '../../lib/lazy-module.ts';
 import { parseForwardAuthConfig, type ForwardAuthConfig } from '../config/forward-auth.ts';
+import { expandNginxVariables } from '../config/nginx-variables.ts';
 import type { Context, MiddlewareFactory } from '../types.ts';
 import { answer } from './answer.ts';
 
@@ -56,9 +57,11 @@ async function readCapped(body: AsyncIterable<Buffer>): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
-function signinLocation(ctx: Context, signinUrl: string, param: string): string {
+function signinLocation(ctx: Context, c: ForwardAuthConfig, signinUrl: string): string {
+  const signin = expandNginxVariables(signinUrl, ctx.request);
+  if (c.signinHasParam) return signin;
   const original = `${ctx.request.scheme}://${ctx.request.authority}${ctx.request.path}`;
-  return `${signinUrl}${signinUrl.includes('?') ? '&' : '?'}${param}=${encodeURIComponent(original)}`;
+  return `${signin}${signin.includes('?') ? '&' : '?'}${c.signinRedirectParam}=${encodeURIComponent(original)}`;
 }
 
 export const forwardAuthFactory: MiddlewareFactory = {
@@ -74,7 +77,7 @@ export const forwardAuthFactory: MiddlewareFactory = {
     return async (ctx, next) => {
       let response: Awaited<ReturnType<typeof request>>;
       try {
-        response = await request(c.url, {
+        response = await request(c.urlTemplate === null ? c.url : expandNginxVariables(c.urlTemplate, ctx.request), {
           method: (c.method ?? ctx.request.method) as 'GET',
           headers: subrequestHeaders(ctx, c),
           dispatcher: agent,
@@ -85,7 +88,7 @@ export const forwardAuthFactory: MiddlewareFactory = {
         const now = performance.now();
         if (now - lastFailureLogMs >= FAILURE_LOG_INTERVAL_MS) {
           lastFailureLogMs = now;
-          env.log('warn', 'forward-auth: auth service unavailable; answering 503', { url: c.url.href, error: (err as Error).message });
+          env.log('warn', 'forward-auth: auth service unavailable; answering 503', { url: c.urlTemplate ?? c.url.href, error: (err as Error).message });
         }
         ctx.logFields.denied = 'forward-auth-unavailable';
         return answer(ctx, 503);
@@ -105,7 +108,7 @@ export const forwardAuthFactory: MiddlewareFactory = {
       ctx.logFields.denied = 'forward-auth';
       if (status === 401 && c.signinUrl !== null) {
         await response.body.dump();
-        return answer(ctx, 302, { location: signinLocation(ctx, c.signinUrl, c.signinRedirectParam) });
+        return answer(ctx, 302, { location: signinLocation(ctx, c, c.signinUrl) });
       }
       let body: Buffer | null;
       try {

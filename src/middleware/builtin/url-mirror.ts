@@ -2,7 +2,8 @@
 // without waiting; the copy's answer is read and dropped, its failures logged at most every 10 s.
 // The client's request is never slowed or changed by the mirror.
 import { lazyModule } from '../../lib/lazy-module.ts';
-import { expandMirrorUrl, parseUrlMirrorConfig } from '../config/url-mirror.ts';
+import { expandNginxVariables } from '../config/nginx-variables.ts';
+import { parseUrlMirrorConfig } from '../config/url-mirror.ts';
 import type { Context, MiddlewareFactory } from '../types.ts';
 
 const undici = lazyModule<typeof import('undici')>('undici');
@@ -32,14 +33,7 @@ export const urlMirrorFactory: MiddlewareFactory = {
     };
     return (ctx, next) => {
       const req = ctx.request;
-      const query = req.path.indexOf('?');
-      const url = expandMirrorUrl(c.url, {
-        $request_uri: req.path,
-        $uri: query < 0 ? req.path : req.path.slice(0, query),
-        $args: query < 0 ? '' : req.path.slice(query + 1),
-        $host: req.authority,
-        $scheme: req.scheme,
-      });
+      const url = expandNginxVariables(c.url, req);
       request(url, { method: req.method as 'GET', headers: copyHeaders(ctx, c.host), dispatcher: agent, headersTimeout: c.timeoutMs, bodyTimeout: c.timeoutMs })
         .then((response) => response.body.dump(), failed);
       return next();

@@ -1,5 +1,6 @@
 // Configuration of url-mirror: a copy of each request goes to a URL, its answer ignored (ingress-nginx's
-// mirror-target). The URL may use nginx's $request_uri, $uri, $args, $host and $scheme.
+// mirror-target). The URL may use nginx's variables (nginx-variables.ts).
+import { expandNginxVariables, NGINX_VARIABLE_NAMES, SAMPLE_REQUEST, unknownNginxVariable } from './nginx-variables.ts';
 import { ConfigReader } from './read.ts';
 
 export interface UrlMirrorConfig {
@@ -10,22 +11,14 @@ export interface UrlMirrorConfig {
   timeoutMs: number;
 }
 
-type Variable = '$request_uri' | '$uri' | '$args' | '$host' | '$scheme';
-const VARIABLES = /\$(request_uri|uri|args|host|scheme)\b/g;
-
-/** The template with each variable replaced by `values[variable]`. */
-export function expandMirrorUrl(template: string, values: Record<Variable, string>): string {
-  return template.replace(VARIABLES, (variable) => values[variable as Variable]);
-}
-
 export function parseUrlMirrorConfig(raw: unknown): UrlMirrorConfig {
   const r: ConfigReader = new ConfigReader(raw);
   const url = r.requiredString('url');
-  const unknown = url.replace(VARIABLES, '').match(/\$[A-Za-z_]+/);
-  if (unknown) r.fail('url', `${unknown[0]} is not one of $request_uri, $uri, $args, $host, $scheme`);
+  const unknown = unknownNginxVariable(url);
+  if (unknown !== null) r.fail('url', `${unknown} is not one of ${NGINX_VARIABLE_NAMES}`);
   let parsed: URL | null = null;
   try {
-    parsed = new URL(expandMirrorUrl(url, { $request_uri: '/p?q', $uri: '/p', $args: 'q', $host: 'h.example', $scheme: 'http' }));
+    parsed = new URL(expandNginxVariables(url, SAMPLE_REQUEST));
   } catch {
     // reported below
   }

@@ -8,6 +8,7 @@ import { BUILTIN_CONFIG_PARSERS, MiddlewareConfigError, type SpecProblem } from 
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import type { NginxGlobals } from './configmap.ts';
 import { assess, nginxAnnotation } from './table.ts';
+import { splitOrigins, VALUE_SHAPES } from './values.ts';
 
 export const DEFAULT_NGINX_PREFIX = 'nginx.ingress.kubernetes.io';
 
@@ -138,8 +139,18 @@ class NginxReader {
     return `tideway.dev/${name}` in this.result.annotations;
   }
 
-  invalid(name: string, message: string): void {
-    this.diag.error(this.field(name), 'InvalidAnnotation', `${message}; the default applies`);
+  invalid(name: string, message: string, consequence = 'the default applies'): void {
+    this.diag.error(this.field(name), 'InvalidAnnotation', `${message}; ${consequence}`);
+  }
+
+  /** The value, or undefined after reporting one without the shape its middleware accepts (values.ts). */
+  checked(name: string): string | undefined {
+    const value = this.value(name);
+    const shape = VALUE_SHAPES[name];
+    if (value === undefined || shape === undefined) return value;
+    const accepted = shape.accept(value);
+    if (accepted === null) this.invalid(name, `expected ${shape.expected}, got ${JSON.stringify(value)}`);
+    return accepted ?? undefined;
   }
 
   /**
@@ -212,7 +223,8 @@ function booleanValue(r: NginxReader, name: string): boolean | undefined {
 function renamed(r: NginxReader): void {
   for (const name of r.names()) {
     const target = RENAMED[name];
-    if (target !== undefined) r.set(target, r.value(name)!, name);
+    const value = target === undefined ? undefined : r.checked(name);
+    if (value !== undefined) r.set(target!, value, name);
   }
 }
 
@@ -274,14 +286,35 @@ function cors(r: NginxReader): void {
     return;
   }
   r.set('enable-cors', 'true', 'enable-cors');
-  const origin = r.value('cors-allow-origin') ?? CORS_DEFAULTS['cors-allow-origin']!;
+  const origin = allowedOrigins(r);
+  if (origin !== undefined) r.set('cors-allow-origin', origin, 'cors-allow-origin');
   for (const name of CORS_NAMES) {
+    if (name === 'cors-allow-origin') continue;
     // ingress-nginx sends "credentials: true" with origin "*", which browsers refuse to honour;
     // Tideway leaves it out there, with the same effect for browsers.
-    if (name === 'cors-allow-credentials' && origin.trim() === '*') continue;
-    const value = r.value(name) ?? CORS_DEFAULTS[name];
-    if (value !== undefined) r.set(name, value, r.value(name) === undefined ? 'enable-cors' : name);
+    if (name === 'cors-allow-credentials' && (origin ?? '*') === '*') continue;
+    const own = r.checked(name);
+    const value = own ?? CORS_DEFAULTS[name];
+    if (value !== undefined) r.set(name, value, own === undefined ? 'enable-cors' : name);
   }
+}
+
+/**
+ * cors-allow-origin as ingress-nginx reads it: invalid origins are left out of the list, and a list
+ * with none left is the default "*". Undefined: the default.
+ */
+function allowedOrigins(r: NginxReader): string | undefined {
+  const value = r.value('cors-allow-origin');
+  if (value === undefined) return undefined;
+  const { valid, invalid } = splitOrigins(value);
+  if (invalid.length === 0) return valid.join(', ');
+  const message = `expected origins such as "https://app.example.com" or "https://*.example.com", got ${invalid.map((o) => JSON.stringify(o)).join(', ')}`;
+  if (valid.length === 0) {
+    r.invalid('cors-allow-origin', message);
+    return undefined;
+  }
+  r.invalid('cors-allow-origin', message, 'those are left out, as ingress-nginx does');
+  return valid.join(', ');
 }
 
 /** limit-connections: concurrent requests per client address, with limit-allowlist exempt. */
@@ -317,7 +350,8 @@ function rateLimit(r: NginxReader, status: number): void {
 
 function affinity(r: NginxReader): void {
   if (r.value('affinity') === undefined) return;
-  if (r.value('session-cookie-name') === undefined) r.set('session-cookie-name', DEFAULT_AFFINITY_COOKIE, 'affinity');
+  // A bad session-cookie-name was reported and not passed on: ingress-nginx's default name applies.
+  if (!r.has('session-cookie-name')) r.set('session-cookie-name', DEFAULT_AFFINITY_COOKIE, 'affinity');
   const expires = r.value('session-cookie-expires');
   if (expires !== undefined && r.value('session-cookie-max-age') === undefined) {
     if (/^\d+$/.test(expires)) r.set('session-cookie-max-age', expires, 'session-cookie-expires');
