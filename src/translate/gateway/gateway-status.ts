@@ -37,7 +37,9 @@ export function gatewayStatus(view: GatewayView): StatusEntry[] {
     namespace: view.ref.slice(0, view.ref.indexOf('/')),
     name: gateway.metadata.name,
     generation: generationOf(gateway),
-    conditions: [accepted, programmed],
+    conditions: view.insecureFrontend
+      ? [accepted, programmed, condition('InsecureFrontendValidationMode', true, 'ConfigurationChanged', 'spec.tls.frontend lets clients without a valid certificate in (AllowInsecureFallback)')]
+      : [accepted, programmed],
     listeners: listeners.map(listenerStatus),
     attachedListenerSets: sets.filter((s) => s.conditions[0]!.status === 'True').length,
   }, ...sets];

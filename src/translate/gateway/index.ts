@@ -4,7 +4,7 @@
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, Namespace, ReferenceGrant } from '../../kube/types.ts';
 import { BackendTlsPolicies } from './backend-tls-policy.ts';
-import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
+import type { BackendProtocol, BackendTlsSpec, ClientValidationSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { BackendResolver } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
@@ -22,6 +22,7 @@ import { resolveBackendRef } from './backend-refs.ts';
 import { translateRoute } from './routes.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { attachListenerSets } from './listener-sets.ts';
+import { FrontendValidation } from './frontend-tls.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
@@ -53,6 +54,8 @@ export interface GatewayApiResult {
   extraPorts: number[];
   /** HTTPS listener ports other than 443, bound as written. */
   extraTlsPorts: number[];
+  /** Client certificate validation of HTTPS listeners. */
+  clientValidation: ClientValidationSpec[];
 }
 
 /** Translates every Gateway API object of the state into routes of the shared sets. */
@@ -72,6 +75,8 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
   const listenerSets = attachListenerSets(gateways, list<ListenerSet>(ctx.state, 'listenerSets'), namespaces, sink);
+  const frontend = new FrontendValidation(list<ConfigMap>(ctx.state, 'configMaps'), grants);
+  for (const view of gateways) view.insecureFrontend = frontend.apply(view, sink.for('Gateway', view.ref));
   const tlsPorts = protocolsByPort(gateways, sink);
   const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
@@ -113,7 +118,11 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   // Gateways last: their listeners' attachedRoutes are counted by the routes.
   for (const view of gateways) entries.push(...gatewayStatus(view));
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
-  return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
+  return {
+    status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)),
+    // A validation whose listeners lost their port to the other protocol has nothing to validate.
+    clientValidation: frontend.specs.filter((s) => s.port === 443 || tlsPorts.has(s.port)),
+  };
 }
 
 /**

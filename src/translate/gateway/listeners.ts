@@ -64,6 +64,8 @@ export interface GatewayView {
   listenerSets: ListenerSetView[];
   /** Reads the listeners of its ListenerSets against its own (conflicts). */
   reader: ListenerReader;
+  /** Some HTTPS listener accepts clients without a valid certificate (InsecureFrontendValidationMode). */
+  insecureFrontend: boolean;
 }
 
 export interface ListenerSetView {
@@ -219,6 +221,6 @@ export function readOurGateways(classes: readonly GatewayClass[], gateways: read
       const ref = `${namespaceOf(gateway)}/${gateway.metadata.name}`;
       const reader = new ListenerReader(ref, certificates, grants);
       const listeners = reader.readAll({ kind: 'Gateway', ref }, gateway.spec, sink.for('Gateway', ref));
-      return { gateway, ref, listeners, listenerSets: [], reader };
+      return { gateway, ref, listeners, listenerSets: [], reader, insecureFrontend: false };
     });
 }
