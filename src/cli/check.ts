@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { ObjectStore } from '../store/index.ts';
 import { startFileSource, ManifestPathError } from '../sources/files/index.ts';
-import { translate, DEFAULT_ROUTE_OPTIONS, secretReferences, type TranslateOptionsInput, formatMigrationReport, migrationReport, type ConditionSpec, type GatewayApiStatus } from '../translate/index.ts';
+import { translate, configMapReferences, DEFAULT_ROUTE_OPTIONS, secretReferences, type TranslateOptionsInput, formatMigrationReport, migrationReport, type ConditionSpec, type GatewayApiStatus } from '../translate/index.ts';
 import { gatewayRouteView } from '../admin/index.ts';
 import { CONTROLLER_NAME, DEFAULT_INGRESS_CLASS } from '../kube/constants.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
@@ -80,6 +80,9 @@ function statusLines(status: GatewayApiStatus): string[] {
         if (entry.kind === 'Gateway' && entry.attachedListenerSets > 0) out.push(`    attachedListenerSets: ${entry.attachedListenerSets}`);
         for (const l of entry.listeners) for (const c of l.conditions) out.push(line(`listener ${l.name} (${l.attachedRoutes} routes): `, c));
         break;
+      case 'BackendTLSPolicy':
+        for (const ancestor of entry.ancestors) for (const c of ancestor.conditions) out.push(line(`ancestor ${ancestor.ancestorRef.namespace}/${ancestor.ancestorRef.name}: `, c));
+        break;
       default:
         for (const parent of entry.parents) {
           const p = parent.parentRef;
@@ -139,6 +142,7 @@ async function readCluster(kubeconfig: string, configMap: string | undefined, op
   const source = await startKubernetesSource({
     kubeConfig, namespaces: [], ...(configMap === undefined ? {} : { configMaps: [configMap] }), sink: store, log: () => {},
     secretReferences: (object) => secretReferences(object, options),
+    configMapReferences,
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

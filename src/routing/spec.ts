@@ -28,6 +28,16 @@ export interface BackendTlsSpec {
    * matches that wildcard entry) or "URI:uri" (BackendTLSPolicy validation.subjectAltNames).
    */
   subjectAltNames?: string[];
+  /** Presented to the backend (a Gateway's spec.tls.backend.clientCertificateRef). */
+  clientCertificate?: ClientCertificateSpec;
+}
+
+/** A client certificate and its key, from a TLS Secret. */
+export interface ClientCertificateSpec {
+  /** "namespace/name" of the Secret. */
+  secret: string;
+  certPem: string;
+  keyPem: string;
 }
 
 export interface BackendSpec {

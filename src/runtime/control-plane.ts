@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import { ObjectStore, type StoreChange } from '../store/index.ts';
 import type { EndpointSlice } from '../kube/types.ts';
-import { DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, secretReferences, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
+import { configMapReferences, DEFAULT_ROUTE_OPTIONS, migrationReport, readyReplicas, secretReferences, translate, type GatewayApiStatus, type ReportLine, type TranslateOptionsInput } from '../translate/index.ts';
 import { IncrementalTranslator, type TableDelta } from '../translate/incremental/index.ts';
 import { formatDiagnostic, type Diagnostic } from '../kube/diagnostic.ts';
 import { CONTROLLER_NAME } from '../kube/constants.ts';
@@ -121,6 +121,7 @@ export class ControlPlane {
       sink: this.store,
       log,
       secretReferences: (object) => secretReferences(object, this.options),
+      configMapReferences,
       onSyncChange: (synced) => synced && this.onSourceSynced(),
     });
   }

@@ -1,7 +1,8 @@
 // Writes the status of the Gateway API objects Tideway serves, while leader: GatewayClass conditions and
 // supportedFeatures; Gateway conditions, addresses (the publish address), listeners and
-// attachedListenerSets; ListenerSet conditions and listeners; each route's
-// status.parents entries of our controllerName (other controllers' entries are kept as they are).
+// attachedListenerSets; ListenerSet conditions and listeners; each route's status.parents entries of
+// our controllerName, and each BackendTLSPolicy's status.ancestors entries (other controllers' entries
+// are kept as they are).
 //
 // translate() says what the status should be; this writer reads the object, keeps lastTransitionTime of
 // conditions whose status did not change, sets observedGeneration, and writes only when something
@@ -18,7 +19,11 @@ import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './
 
 const GROUP = 'gateway.networking.k8s.io';
 const VERSION = 'v1';
-const PLURALS: Record<StatusEntry['kind'], string> = { GatewayClass: 'gatewayclasses', Gateway: 'gateways', ListenerSet: 'listenersets', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes' };
+const PLURALS: Record<StatusEntry['kind'], string> = {
+  GatewayClass: 'gatewayclasses', Gateway: 'gateways', ListenerSet: 'listenersets', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes', BackendTLSPolicy: 'backendtlspolicies',
+};
+/** Where each kind holds its per-parent statuses: a route's parents, a policy's ancestors. */
+const PARENT_LISTS = { HTTPRoute: ['parents', 'parentRef'], GRPCRoute: ['parents', 'parentRef'], BackendTLSPolicy: ['ancestors', 'ancestorRef'] } as const;
 const TOPIC = 'writing Gateway API status';
 
 type Json = Record<string, any>;
@@ -60,7 +65,7 @@ export class GatewayStatusWriter {
   private readonly bucket: TokenBucket;
   /** What the last translation wants, by key. */
   private wanted = new Map<string, StatusEntry>();
-  /** Routes we wrote parents for this term: when one leaves `wanted`, our entries are removed. */
+  /** Routes and policies we wrote parents for this term: when one leaves `wanted`, our entries are removed. */
   private readonly written = new Set<string>();
   private term: AbortSignal | undefined;
 
@@ -113,7 +118,7 @@ export class GatewayStatusWriter {
       : this.o.api.getNamespacedCustomObject({ ...target, namespace }, options())) as Promise<Json>);
     if (!read.ok) return this.failed(key, read.error.kind, `cannot read it: ${read.error.message}`, term);
     const object = read.value;
-    const status = this.desiredStatus(entry, object);
+    const status = this.desiredStatus(kind, entry, object);
     if (JSON.stringify(status) === JSON.stringify(object.status ?? {})) return 'done';
     if (!(await this.bucket.acquire(term))) return 'done';
     const body = { metadata: { resourceVersion: object.metadata?.resourceVersion }, status };
@@ -124,12 +129,12 @@ export class GatewayStatusWriter {
     if (!patched.ok) return this.failed(key, patched.error.kind, `cannot write it: ${patched.error.message}`, term);
     this.problems.resolved(TOPIC);
     if (entry === undefined) this.written.delete(key);
-    else if (kind === 'HTTPRoute' || kind === 'GRPCRoute') this.written.add(key);
+    else if (kind in PARENT_LISTS) this.written.add(key);
     return 'done';
   }
 
   /** The whole status the object should have; parts written by others are kept. */
-  private desiredStatus(entry: StatusEntry | undefined, object: Json): Json {
+  private desiredStatus(kind: StatusEntry['kind'], entry: StatusEntry | undefined, object: Json): Json {
     const now = (this.o.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const current: Json = object.status ?? {};
     if (entry?.kind === 'GatewayClass') {
@@ -146,15 +151,17 @@ export class GatewayStatusWriter {
       const { addresses: _previous, ...rest } = current;
       return { ...rest, ...(addresses.length > 0 ? { addresses } : {}), conditions, listeners, attachedListenerSets: entry.attachedListenerSets };
     }
-    // Routes (or a route no longer ours: entry undefined). Merge patches replace lists: every parent is
-    // sent, ours rewritten and the others as they are.
-    const parents: Json[] = Array.isArray(current.parents) ? current.parents : [];
+    // Routes and policies (or one no longer ours: entry undefined). Merge patches replace lists: every
+    // parent is sent, ours rewritten and the others as they are.
+    const [list, refField] = PARENT_LISTS[kind as keyof typeof PARENT_LISTS];
+    const parents: Json[] = Array.isArray(current[list]) ? current[list] : [];
     const others = parents.filter((p) => p?.controllerName !== GATEWAY_CONTROLLER_NAME);
-    const ours = entry === undefined ? [] : entry.parents.map((p) => {
-      const before = parents.find((c) => c?.controllerName === GATEWAY_CONTROLLER_NAME && sameParent(c.parentRef, p.parentRef));
-      return { parentRef: p.parentRef, controllerName: GATEWAY_CONTROLLER_NAME, conditions: withTimes(p.conditions, before?.conditions, entry.generation, now) };
+    const wanted = entry === undefined ? [] : entry.kind === 'BackendTLSPolicy' ? entry.ancestors.map((a) => ({ ref: a.ancestorRef, conditions: a.conditions })) : entry.parents.map((p) => ({ ref: p.parentRef, conditions: p.conditions }));
+    const ours = wanted.map((p) => {
+      const before = parents.find((c) => c?.controllerName === GATEWAY_CONTROLLER_NAME && sameParent(c[refField], p.ref));
+      return { [refField]: p.ref, controllerName: GATEWAY_CONTROLLER_NAME, conditions: withTimes(p.conditions, before?.conditions, entry!.generation, now) };
     });
-    return { ...current, parents: [...others, ...ours] };
+    return { ...current, [list]: [...others, ...ours] };
   }
 
   private failed(key: string, kind: string, message: string, term: AbortSignal): WorkResult {

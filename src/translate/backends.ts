@@ -138,7 +138,7 @@ export function resolveBackend(index: Lookups, namespace: string, backend: unkno
   const tls = resolveBackendTls(tlsRequest, protocol, namespace, name, index, diag);
   if (tls === 'invalid') return UNRESOLVED;
   // Verified and unverified connections to the same port never share a backend (or a pool).
-  const verified = tls === null ? '' : `+verify=${tls.caSecret}@${tls.serverName}`;
+  const verified = tls === null ? '' : `+verify=${tls.caSecret}@${tls.serverName}${tls.clientCertificate === undefined ? '' : `+client=${tls.clientCertificate.secret}`}`;
   const key = `${ref}:${String(hasNumber ? number : portName)}${protocolOverride === null ? '' : `/${protocolOverride}`}${verified}`;
   const definition: BackendDefinition = {
     key, namespace, service: name, servicePort: servicePort.port, protocol, portName: servicePort.name,

@@ -43,7 +43,8 @@ export class EndpointRuntime {
 
 /** Same protocol, upstream TLS and endpoints (in order): the runtime of the old snapshot still fits. */
 function sameUpstreams(a: BackendSpec, b: BackendSpec): boolean {
-  if (a.protocol !== b.protocol || a.tls?.serverName !== b.tls?.serverName || a.tls?.caPem !== b.tls?.caPem || a.tls?.subjectAltNames?.join() !== b.tls?.subjectAltNames?.join()) return false;
+  if (a.protocol !== b.protocol || a.tls?.serverName !== b.tls?.serverName || a.tls?.caPem !== b.tls?.caPem || a.tls?.subjectAltNames?.join() !== b.tls?.subjectAltNames?.join()
+    || a.tls?.clientCertificate?.certPem !== b.tls?.clientCertificate?.certPem || a.tls?.clientCertificate?.keyPem !== b.tls?.clientCertificate?.keyPem) return false;
   const x = a.endpoints;
   const y = b.endpoints;
   if (x.length !== y.length) return false;
@@ -114,8 +115,8 @@ export class UpstreamRegistry {
   private buildRuntime(key: string, spec: BackendSpec): BackendRuntime {
     const endpoints: EndpointRuntime[] = [];
     for (const endpoint of spec.endpoints) {
-      // Verified connections (a CA) never share a pool with unverified ones or another CA's.
-      const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.subjectAltNames?.join() ?? ''}|${spec.tls.caPem}`}`;
+      // Verified connections (a CA) never share a pool with unverified ones, another CA's or another client certificate's.
+      const poolKey = `${spec.protocol}|${endpoint.address}|${endpoint.port}${spec.tls === undefined ? '' : `|${spec.tls.serverName}|${spec.tls.subjectAltNames?.join() ?? ''}|${spec.tls.caPem}|${spec.tls.clientCertificate?.certPem ?? ''}`}`;
       endpoints.push(new EndpointRuntime(endpoint, poolKey, spec, this));
     }
     // Outlier and retry state belong to the backend, not to one snapshot of it.

@@ -3,6 +3,7 @@
 // CA (BackendSpec.tls): pods are addressed by IP and usually serve certificates no public CA signed.
 // With a CA, the certificate must chain to it and carry the configured server name, which is also
 // sent as SNI, or one of the subject alternative names the policy lists. ALPN says which protocol we speak.
+// A client certificate (a Gateway's spec.tls.backend) is presented when the backend asks for one.
 import type tls from 'node:tls';
 import type { BackendProtocol, BackendTlsSpec } from '../routing/spec.ts';
 import { subjectAltNameCheck } from './subject-alt-names.ts';
@@ -13,6 +14,10 @@ export function upstreamTlsOptions(protocol: BackendProtocol, verify: BackendTls
   if (verify === undefined) return { rejectUnauthorized: false, ALPNProtocols };
   const options: tls.ConnectionOptions = { rejectUnauthorized: true, ca: verify.caPem, servername: verify.serverName, ALPNProtocols };
   if (verify.subjectAltNames !== undefined) options.checkServerIdentity = subjectAltNameCheck(verify.subjectAltNames);
+  if (verify.clientCertificate !== undefined) {
+    options.cert = verify.clientCertificate.certPem;
+    options.key = verify.clientCertificate.keyPem;
+  }
   return options;
 }
 

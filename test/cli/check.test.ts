@@ -157,7 +157,7 @@ describe('tideway check with Gateway API objects', () => {
       ].join('\n---\n'));
       const run = await check(dir);
       assert.match(run.stdout, /more\.test\s+\/\s+Prefix\s+HTTPRoute shop\/r/);
-      assert.match(run.stdout, /  Gateway shop\/gw\n    Accepted=True Accepted\n    Programmed=True Programmed\n    attachedListenerSets: 1\n/);
+      assert.match(run.stdout, /  Gateway shop\/gw\n    Accepted=True Accepted\n    Programmed=True Programmed\n    ResolvedRefs=True ResolvedRefs\n    attachedListenerSets: 1\n/);
       assert.match(run.stdout, /  ListenerSet shop\/more\n    Accepted=True Accepted\n    Programmed=True Programmed\n    listener extra \(1 routes\): Accepted=True Accepted/);
       assert.match(run.stdout, /    listener dup \(0 routes\): Conflicted=True HostnameConflict: listener dup has the same port and hostname as listener http/);
       assert.match(run.stdout, /parent ListenerSet shop\/more\/extra: Accepted=True Accepted/);

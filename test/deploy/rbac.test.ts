@@ -47,6 +47,9 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   api.create(listenerSet('more', { name: 'gw' }, [{ name: 'http', hostname: 'more.example.com' }], { namespace: 'shop' }));
   api.create(httpRoute('web', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }, { namespace: 'shop' }));
   api.create({ apiVersion: `${GW}/v1`, kind: 'GRPCRoute', metadata: { name: 'grpc', namespace: 'shop' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] } });
+  // A BackendTLSPolicy on the Service: its CA ConfigMap read by name, its status written.
+  api.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-ca', namespace: 'shop' }, data: { 'ca.crt': 'not a certificate' } });
+  api.create({ apiVersion: `${GW}/v1`, kind: 'BackendTLSPolicy', metadata: { name: 'web', namespace: 'shop' }, spec: { targetRefs: [{ group: '', kind: 'Service', name: 'web' }], validation: { hostname: 'web.shop', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'web-ca' }] } } });
 
   // The data plane's reads.
   // Status runs below as its own instance, so that the test controls when Events recur.
@@ -54,6 +57,7 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   t.after(() => gw.close());
   await gw.until('first snapshot', () => gw.gateway.control.ready);
   await waitFor('the named Secret watched', () => api.count({ verb: 'watch', resource: 'secrets', namespace: 'shop' }) >= 1);
+  await waitFor('the named ConfigMap watched', () => api.count({ verb: 'watch', resource: 'configmaps', namespace: 'shop' }) >= 1);
   const diagnostics = gw.gateway.control.currentDiagnostics;
   assert.ok(diagnostics.length > 0, 'the broken path gives a diagnostic, hence an Event');
 
@@ -69,7 +73,7 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   await waitFor('leader', () => status.isLeader);
   await waitFor('status written', () => api.get({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'shop', name: 'web' })?.status?.loadBalancer?.ingress?.[0]?.ip === '198.51.100.7');
   await waitFor('the existing Event adopted', () => api.count({ verb: 'get', resource: 'events' }) === 1);
-  for (const resource of ['gatewayclasses', 'gateways', 'listenersets', 'httproutes', 'grpcroutes']) {
+  for (const resource of ['gatewayclasses', 'gateways', 'listenersets', 'httproutes', 'grpcroutes', 'backendtlspolicies']) {
     await waitFor(`${resource} status written`, () => api.count({ verb: 'patch', resource, subresource: 'status' }) >= 1);
   }
   snapshot([]);

@@ -50,7 +50,7 @@ describe('examples/gateway-api', () => {
     const status = gateway.control.currentGatewayStatus.entries;
     assert.deepEqual(status.map((e) => `${e.kind} ${e.name}`), ['GatewayClass tideway', 'HTTPRoute shop', 'Gateway demo']);
     for (const entry of status) {
-      const conditions = 'parents' in entry ? entry.parents.flatMap((p) => p.conditions) : entry.conditions;
+      const conditions = 'parents' in entry ? entry.parents.flatMap((p) => p.conditions) : 'ancestors' in entry ? entry.ancestors.flatMap((a) => a.conditions) : entry.conditions;
       assert.ok(conditions.every((c) => c.status === 'True'), JSON.stringify(conditions));
     }
   });

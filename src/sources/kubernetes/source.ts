@@ -28,6 +28,8 @@
 // to that name per named Secret, started when the first object names it and stopped, its Secret dropped
 // from the store, when the last one stops naming it. Those started before the first full sync are part
 // of it (in the watched namespaces), so that the first table already has its basic auth users.
+// ConfigMaps are read the same way (`configMapReferences`: the CA bundles of BackendTLSPolicies), and
+// never listed: a cluster's ConfigMaps hold every application's configuration.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { AnyKubeObject, Kind } from '../../kube/types.ts';
 import { objectKey } from '../../kube/types.ts';
@@ -36,6 +38,9 @@ import { normalizeObject } from '../../store/index.ts';
 import { KubeHttp } from './api-http.ts';
 import { DEFAULT_TIMING, ListWatchLoop, type RawObject, type SourceLog, type WatchTiming } from './list-watch.ts';
 import { namedConfigMap, namedSecret, WATCHED_RESOURCES, type WatchedResource } from './resources.ts';
+
+/** The kinds read one object at a time, by name, while the configuration names them. */
+type NamedKind = 'Secret' | 'ConfigMap';
 
 export const KUBERNETES_ORIGIN = 'kubernetes';
 
@@ -66,6 +71,8 @@ export interface KubernetesSourceOptions {
    * read by name. Without it only TLS Secrets are read.
    */
   secretReferences?(object: AnyKubeObject): readonly string[];
+  /** "namespace/name" of the ConfigMaps an object names (translate's configMapReferences), each read by name. */
+  configMapReferences?(object: AnyKubeObject): readonly string[];
 }
 
 export interface KubernetesSource {
@@ -95,8 +102,8 @@ class ScopeState {
   readonly known = new Map<string, KnownObject>();
 }
 
-/** The list+watch of one Secret named by the configuration. */
-interface NamedSecretWatch {
+/** The list+watch of one Secret or ConfigMap named by the configuration. */
+interface NamedObjectWatch {
   loop: ListWatchLoop;
   state: ScopeState;
   /** Part of the first full sync, and not synced yet. */
@@ -116,17 +123,19 @@ class KubernetesSourceImpl implements KubernetesSource {
   /** Namespaces read; undefined: all. */
   private readonly namespaces: ReadonlySet<string> | undefined;
   private readonly secretReferences: ((object: AnyKubeObject) => readonly string[]) | undefined;
-  /** Secret references by the key of the object that makes them. */
+  private readonly configMapReferences: ((object: AnyKubeObject) => readonly string[]) | undefined;
+  /** Named references ("Kind namespace/name") by the key of the object that makes them. */
   private readonly referencesOf = new Map<string, readonly string[]>();
-  /** How many objects name each Secret ("namespace/name"). */
+  /** How many objects name each Secret or ConfigMap ("Kind namespace/name"). */
   private readonly referenceCounts = new Map<string, number>();
-  private readonly namedSecrets = new Map<string, NamedSecretWatch>();
+  private readonly namedObjects = new Map<string, NamedObjectWatch>();
   private readonly stoppingLoops = new Set<Promise<void>>();
   /**
-   * How many lists hold each Secret (by object key): a Secret deleted and created again with another
-   * type passes from the TLS list to its named one, and the two may report it in either order.
+   * How many lists hold each Secret or ConfigMap (by object key): a Secret deleted and created again
+   * with another type passes from the TLS list to its named one, and the two may report it in either
+   * order; ingress-nginx's ConfigMap may also be a BackendTLSPolicy's CA bundle.
    */
-  private readonly secretHolders = new Map<string, number>();
+  private readonly holders = new Map<string, number>();
   private started = false;
   private readonly objectDiagnostics = new Map<string, Diagnostic[]>();
   private readonly missingResources = new Map<WatchedResource, number>();
@@ -143,6 +152,7 @@ class KubernetesSourceImpl implements KubernetesSource {
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.log = options.log;
     this.secretReferences = options.secretReferences;
+    this.configMapReferences = options.configMapReferences;
     this.namespaces = options.namespaces.length === 0 ? undefined : new Set(options.namespaces);
     const namespaces = this.namespaces === undefined ? [undefined] : [...this.namespaces];
     const watch = (resource: WatchedResource, namespace: string | undefined): void => {
@@ -167,7 +177,7 @@ class KubernetesSourceImpl implements KubernetesSource {
   start(): void {
     this.started = true;
     for (const loop of this.loops) loop.start();
-    for (const named of this.namedSecrets.values()) named.loop.start();
+    for (const named of this.namedObjects.values()) named.loop.start();
   }
 
   whenSynced(): Promise<void> {
@@ -175,8 +185,8 @@ class KubernetesSourceImpl implements KubernetesSource {
   }
 
   async close(): Promise<void> {
-    // The sink keeps the named Secrets too: a draining gateway still needs its basic auth users.
-    const named = [...this.namedSecrets.values()];
+    // The sink keeps the named objects too: a draining gateway still needs its basic auth users.
+    const named = [...this.namedObjects.values()];
     for (const watch of named) watch.stopped = true;
     await Promise.all([...this.loops, ...named.map((n) => n.loop)].map((l) => l.stop()).concat([...this.stoppingLoops]));
     await this.http.close();
@@ -226,11 +236,11 @@ class KubernetesSourceImpl implements KubernetesSource {
     if (diagnostics.length > 0) this.objectDiagnostics.set(key, diagnostics);
     else this.objectDiagnostics.delete(key);
     const { namespace, name, resourceVersion } = raw.metadata;
-    if (raw.kind === 'Secret' && !state.known.has(key)) this.secretHolders.set(key, (this.secretHolders.get(key) ?? 0) + 1);
+    if (isNamedKind(raw.kind) && !state.known.has(key)) this.holders.set(key, (this.holders.get(key) ?? 0) + 1);
     state.known.set(key, { kind: raw.kind as Kind, namespace, name, resourceVersion });
     if (object) this.sink.upsert(KUBERNETES_ORIGIN, object);
     else this.sink.remove(KUBERNETES_ORIGIN, raw.kind as Kind, raw.metadata.namespace, raw.metadata.name);
-    this.setReferences(key, object && this.secretReferences ? this.secretReferences(object) : NO_REFERENCES);
+    this.setReferences(key, object ? this.namedReferences(object) : NO_REFERENCES);
   }
 
   private removeKey(state: ScopeState, key: string): void {
@@ -239,18 +249,26 @@ class KubernetesSourceImpl implements KubernetesSource {
     state.known.delete(key);
     this.objectDiagnostics.delete(key);
     this.setReferences(key, NO_REFERENCES);
-    if (known.kind === 'Secret') {
-      const holders = (this.secretHolders.get(key) ?? 1) - 1;
+    if (isNamedKind(known.kind)) {
+      const holders = (this.holders.get(key) ?? 1) - 1;
       if (holders > 0) {
-        this.secretHolders.set(key, holders);
+        this.holders.set(key, holders);
         return;
       }
-      this.secretHolders.delete(key);
+      this.holders.delete(key);
     }
     this.sink.remove(KUBERNETES_ORIGIN, known.kind, known.namespace, known.name);
   }
 
-  /** Records what object `key` names now, and starts or stops the named Secrets' watches that follow. */
+  /** "Kind namespace/name" of every Secret and ConfigMap `object` names. */
+  private namedReferences(object: AnyKubeObject): readonly string[] {
+    const secrets = this.secretReferences?.(object) ?? NO_REFERENCES;
+    const maps = this.configMapReferences?.(object) ?? NO_REFERENCES;
+    if (secrets.length === 0 && maps.length === 0) return NO_REFERENCES;
+    return [...secrets.map((ref) => `Secret ${ref}`), ...maps.map((ref) => `ConfigMap ${ref}`)];
+  }
+
+  /** Records what object `key` names now, and starts or stops the named objects' watches that follow. */
   private setReferences(key: string, refs: readonly string[]): void {
     const before = this.referencesOf.get(key) ?? NO_REFERENCES;
     if (before.length === 0 && refs.length === 0) return;
@@ -260,7 +278,7 @@ class KubernetesSourceImpl implements KubernetesSource {
       if (before.includes(ref)) continue;
       const count = (this.referenceCounts.get(ref) ?? 0) + 1;
       this.referenceCounts.set(ref, count);
-      if (count === 1) this.startNamedSecret(ref);
+      if (count === 1) this.startNamed(ref);
     }
     for (const ref of before) {
       if (refs.includes(ref)) continue;
@@ -270,48 +288,51 @@ class KubernetesSourceImpl implements KubernetesSource {
         continue;
       }
       this.referenceCounts.delete(ref);
-      this.stopNamedSecret(ref);
+      this.stopNamed(ref);
     }
   }
 
-  private startNamedSecret(ref: string): void {
-    const slash = ref.indexOf('/');
-    const namespace = ref.slice(0, slash);
-    const resource = namedSecret(ref.slice(slash + 1));
+  /** Starts the list+watch of "Kind namespace/name". */
+  private startNamed(ref: string): void {
+    const space = ref.indexOf(' ');
+    const slash = ref.indexOf('/', space);
+    const namespace = ref.slice(space + 1, slash);
+    const name = ref.slice(slash + 1);
+    const resource = ref.startsWith('Secret ') ? namedSecret(name) : namedConfigMap(name);
     const state = new ScopeState();
-    // A Secret outside the watched namespaces may be unreadable (RBAC bound per namespace): it must not
+    // An object outside the watched namespaces may be unreadable (RBAC bound per namespace): it must not
     // hold readiness back.
     const pending = !this.synced && (this.namespaces === undefined || this.namespaces.has(namespace));
     if (pending) this.pendingSync++;
-    const named: NamedSecretWatch = { state, pending, stopped: false, loop: new ListWatchLoop(this.http, resource, namespace, {
-      // A list of one Secret at most is applied in one go: nothing runs between the check and the apply.
+    const named: NamedObjectWatch = { state, pending, stopped: false, loop: new ListWatchLoop(this.http, resource, namespace, {
+      // A list of one object at most is applied in one go: nothing runs between the check and the apply.
       relisted: async (items) => {
         if (!named.stopped) await this.relisted(state, resource, items);
       },
       changed: (type, obj) => {
         if (!named.stopped) this.changed(state, type, obj);
       },
-      synced: () => this.namedSecretSynced(named),
+      synced: () => this.namedSynced(named),
       missing: () => {},
     }, this.timing, this.log) };
-    this.namedSecrets.set(ref, named);
+    this.namedObjects.set(ref, named);
     if (this.started) named.loop.start();
   }
 
-  private namedSecretSynced(named: NamedSecretWatch): void {
+  private namedSynced(named: NamedObjectWatch): void {
     if (!named.pending) return;
     named.pending = false;
     this.loopSynced();
   }
 
-  /** Stops the watch of a Secret no longer named, and drops it from the store. */
-  private stopNamedSecret(ref: string): void {
-    const named = this.namedSecrets.get(ref);
+  /** Stops the watch of an object no longer named, and drops it from the store. */
+  private stopNamed(ref: string): void {
+    const named = this.namedObjects.get(ref);
     if (named === undefined) return;
-    this.namedSecrets.delete(ref);
+    this.namedObjects.delete(ref);
     named.stopped = true;
     for (const key of [...named.state.known.keys()]) this.removeKey(named.state, key);
-    this.namedSecretSynced(named);
+    this.namedSynced(named);
     const stopping = named.loop.stop().finally(() => this.stoppingLoops.delete(stopping));
     this.stoppingLoops.add(stopping);
   }
@@ -333,6 +354,10 @@ class KubernetesSourceImpl implements KubernetesSource {
     this.lastDiagnostics = text;
     this.sink.setOriginDiagnostics(KUBERNETES_ORIGIN, all);
   }
+}
+
+function isNamedKind(kind: string): kind is NamedKind {
+  return kind === 'Secret' || kind === 'ConfigMap';
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { BackendRef } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
-import type { BackendTlsSpec } from '../../routing/spec.ts';
+import type { BackendTlsSpec, ClientCertificateSpec } from '../../routing/spec.ts';
 import { arrayField, field, isRecord, stringField } from '../shape.ts';
 import type { BackendTlsPolicies } from './backend-tls-policy.ts';
 import type { ReferenceGrants } from './grants.ts';
@@ -22,6 +22,13 @@ export interface BackendRefContext {
   index: ClusterIndex;
   grants: ReferenceGrants;
   tlsPolicies: BackendTlsPolicies;
+  /** The Gateways ("namespace/name") the asking route is attached to: ancestors of the policies it meets. */
+  ancestors?: readonly string[];
+  /**
+   * The client certificate those Gateways present to TLS backends (spec.tls.backend), or 'invalid'
+   * when one names a certificate that cannot be used: its TLS backends then answer 500.
+   */
+  clientCertificate?: ClientCertificateSpec | 'invalid' | null;
   /** BackendResolver.resolve for a Service of `namespace`; `tls` when a BackendTLSPolicy applies. */
   resolve(namespace: string, backend: unknown, at: string, tls: BackendTlsSpec | null): BackendRef;
 }
@@ -58,12 +65,21 @@ export function resolveBackendRef(ref: unknown, at: string, routeKind: string, n
     return null;
   }
   const servicePort = arrayField(field(ctx.index.service(target, name), 'spec'), 'ports').find((p) => field(p, 'port') === port);
-  const policy = ctx.tlsPolicies.forService(target, name, stringField(servicePort, 'name') ?? '');
+  const policy = ctx.tlsPolicies.forService(target, name, stringField(servicePort, 'name') ?? '', ctx.ancestors);
   if (policy !== null && 'problem' in policy) {
     diag.error(at, 'InvalidBackendTLSPolicy', `${policy.problem}; Service ${target}/${name} is not reached without it, its share of requests is answered 500`);
     return null;
   }
-  const resolved = ctx.resolve(target, { service: { name, port: { number: port } } }, at, policy?.tls ?? null);
+  let tls = policy?.tls ?? null;
+  const client = ctx.clientCertificate ?? null;
+  if (tls !== null && client !== null) {
+    if (client === 'invalid') {
+      diag.error(at, 'InvalidClientCertificateRef', `the client certificate of the Gateway (spec.tls.backend.clientCertificateRef) cannot be used; TLS Service ${target}/${name} is not reached without it, its share of requests is answered 500`);
+      return null;
+    }
+    tls = { ...tls, clientCertificate: client };
+  }
+  const resolved = ctx.resolve(target, { service: { name, port: { number: port } } }, at, tls);
   return resolved.route ? resolved.backend : null;
 }
 

@@ -2,7 +2,8 @@
 // (key ca.crt) of the policy's namespace, or the system's well-known CAs, for the policy's hostname
 // (also sent as SNI), or for one of its subjectAltNames when it lists some (the hostname then only
 // picks the certificate, as the spec asks). A policy that cannot be honoured makes its backends
-// unusable (500 for their share) rather than reaching them unverified.
+// unusable (500 for their share) rather than reaching them unverified. Its status (Accepted,
+// ResolvedRefs) is written for each Gateway through which routes reach a Service it targets.
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import type { BackendTLSPolicy, ConfigMap } from '../../kube/types.ts';
@@ -10,59 +11,158 @@ import type { BackendTlsSpec } from '../../routing/spec.ts';
 import { checkHost } from '../hosts.ts';
 import { namespaceOf } from '../precedence.ts';
 import { arrayField, field, stringField, stringMap } from '../shape.ts';
+import { GATEWAY_GROUP } from './listeners.ts';
+import { condition, generationOf, type ConditionSpec, type StatusEntry } from './status.ts';
 
 export type PolicyResult = { tls: BackendTlsSpec } | { problem: string; policy: string };
 
+/** A policy read once per translation: what it gives its backends and the conditions of its status. */
+interface EvaluatedPolicy {
+  policy: BackendTLSPolicy;
+  namespace: string;
+  result: PolicyResult;
+  accepted: ConditionSpec;
+  resolvedRefs: ConditionSpec;
+  /** Gateways ("namespace/name") through which routes reach a Service the policy targets: its ancestors. */
+  ancestors: Set<string>;
+}
+
+/** How a policy's targetRefs select port `portName` of a Service: by sectionName, as a whole, or not. */
+function selects(policy: BackendTLSPolicy, service: string, portName: string): 'section' | 'service' | null {
+  let whole = false;
+  for (const target of arrayField(policy.spec, 'targetRefs')) {
+    if ((stringField(target, 'group') ?? '') !== '' || stringField(target, 'kind') !== 'Service' || stringField(target, 'name') !== service) continue;
+    const section = stringField(target, 'sectionName');
+    if (section === portName) return 'section';
+    if (section === undefined) whole = true;
+  }
+  return whole ? 'service' : null;
+}
+
 export class BackendTlsPolicies {
-  private readonly policies: readonly BackendTLSPolicy[];
+  /** In precedence order: the oldest first, then by namespace/name (the caller sorts). */
+  private readonly evaluated: EvaluatedPolicy[];
   private readonly configMaps = new Map<string, ConfigMap>();
 
   constructor(policies: readonly BackendTLSPolicy[], configMaps: readonly ConfigMap[]) {
-    this.policies = policies;
     for (const map of configMaps) this.configMaps.set(`${namespaceOf(map)}/${map.metadata.name}`, map);
+    // A target (Service and sectionName) belongs to the first policy naming it; later ones are Conflicted.
+    const claimed = new Map<string, string>();
+    this.evaluated = policies.map((policy) => {
+      const namespace = namespaceOf(policy);
+      let conflict: string | null = null;
+      for (const target of arrayField(policy.spec, 'targetRefs')) {
+        const key = `${namespace}/${stringField(target, 'group') ?? ''}/${stringField(target, 'kind')}/${stringField(target, 'name')}#${stringField(target, 'sectionName') ?? ''}`;
+        const owner = claimed.get(key);
+        if (owner === undefined) claimed.set(key, policy.metadata.name);
+        else conflict ??= `${stringField(target, 'kind')} ${stringField(target, 'name')}${stringField(target, 'sectionName') === undefined ? '' : ` (sectionName ${stringField(target, 'sectionName')})`} is already targeted by the older BackendTLSPolicy ${namespace}/${owner}`;
+      }
+      return { ...this.evaluate(policy, namespace, conflict), policy, namespace, ancestors: new Set<string>() };
+    });
   }
 
-  /** The policy for port `portName` of Service namespace/service (the oldest first, by the given order), or null. */
-  forService(namespace: string, service: string, portName: string): PolicyResult | null {
-    for (const policy of this.policies) {
-      if (namespaceOf(policy) !== namespace) continue;
-      const targets = arrayField(policy.spec, 'targetRefs').some((t) =>
-        (stringField(t, 'group') ?? '') === '' && stringField(t, 'kind') === 'Service' && stringField(t, 'name') === service
-        && (stringField(t, 'sectionName') === undefined || stringField(t, 'sectionName') === portName));
-      if (targets) return this.resolve(policy, namespace);
+  /**
+   * The policy for port `portName` of Service namespace/service, or null: one naming the port in a
+   * sectionName wins over one targeting the whole Service, then the oldest. Every policy selecting the
+   * port counts `ancestors` (the Gateways the asking route is attached to) as its own, for its status.
+   */
+  forService(namespace: string, service: string, portName: string, ancestors: readonly string[] = []): PolicyResult | null {
+    let winner: EvaluatedPolicy | null = null;
+    let bySection = false;
+    for (const entry of this.evaluated) {
+      if (entry.namespace !== namespace) continue;
+      const how = selects(entry.policy, service, portName);
+      if (how === null) continue;
+      for (const gateway of ancestors) entry.ancestors.add(gateway);
+      if (how === 'section' && !bySection) {
+        winner = entry;
+        bySection = true;
+      } else if (winner === null) winner = entry;
     }
-    return null;
+    return winner === null ? null : winner.result;
   }
 
-  private resolve(policy: BackendTLSPolicy, namespace: string): PolicyResult {
+  /** status.ancestors of every policy that applies to a backend of a route attached to Tideway's Gateways. */
+  statusEntries(): StatusEntry[] {
+    const out: StatusEntry[] = [];
+    for (const entry of this.evaluated) {
+      if (entry.ancestors.size === 0) continue;
+      out.push({
+        kind: 'BackendTLSPolicy', namespace: entry.namespace, name: entry.policy.metadata.name, generation: generationOf(entry.policy),
+        ancestors: [...entry.ancestors].sort().map((ref) => {
+          const slash = ref.indexOf('/');
+          return { ancestorRef: { group: GATEWAY_GROUP, kind: 'Gateway', namespace: ref.slice(0, slash), name: ref.slice(slash + 1) }, conditions: [entry.accepted, entry.resolvedRefs] };
+        }),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * What the policy gives its backends and its conditions (the spec's reasons): a CA reference of
+   * another kind is InvalidKind, a missing or unusable ConfigMap InvalidCACertificateRef; when none of
+   * them is usable the policy is not Accepted (NoValidCACertificate). Backends of a policy with any
+   * problem answer 500 rather than being reached unverified.
+   */
+  private evaluate(policy: BackendTLSPolicy, namespace: string, conflict: string | null): Pick<EvaluatedPolicy, 'result' | 'accepted' | 'resolvedRefs'> {
     const ref = `BackendTLSPolicy ${namespace}/${policy.metadata.name}`;
-    const fail = (problem: string): PolicyResult => ({ problem, policy: ref });
     const validation = field(policy.spec, 'validation');
-    const hostname = stringField(validation, 'hostname');
-    const host = hostname === undefined ? null : checkHost(hostname);
-    if (host === null || !host.ok || host.host.startsWith('*.')) return fail(`${ref}: spec.validation.hostname must be a host name`);
-    const sans = subjectAltNames(arrayField(validation, 'subjectAltNames'));
-    if (typeof sans === 'string') return fail(`${ref}: spec.validation.${sans}`);
-    const wellKnown = field(validation, 'wellKnownCACertificates');
     const refs = arrayField(validation, 'caCertificateRefs');
-    if (wellKnown === 'System' && refs.length === 0) return { tls: { caSecret: 'system', caPem: rootCertificates.join('\n'), serverName: host.host, ...sans } };
-    if (wellKnown !== undefined && wellKnown !== null) return fail(`${ref}: wellKnownCACertificates ${JSON.stringify(wellKnown)} is not supported with caCertificateRefs (System alone is)`);
-    if (refs.length === 0) return fail(`${ref}: spec.validation needs caCertificateRefs or wellKnownCACertificates: System`);
     const pems: string[] = [];
-    for (const caRef of refs) {
+    let refProblem: { reason: string; message: string } | null = null;
+    for (const [i, caRef] of refs.entries()) {
       const name = stringField(caRef, 'name') ?? '';
-      if ((stringField(caRef, 'group') ?? '') !== '' || stringField(caRef, 'kind') !== 'ConfigMap') return fail(`${ref}: caCertificateRefs must be core ConfigMaps`);
+      const at = `spec.validation.caCertificateRefs[${i}]`;
+      const group = stringField(caRef, 'group') ?? '';
+      const kind = stringField(caRef, 'kind') ?? '';
+      if (group !== '' || kind !== 'ConfigMap') {
+        refProblem ??= { reason: 'InvalidKind', message: `${at}: ${group === '' ? '' : `${group}/`}${kind} is not supported (only core ConfigMaps)` };
+        continue;
+      }
       const map = this.configMaps.get(`${namespace}/${name}`);
       const pem = map === undefined ? undefined : stringMap(field(map, 'data'))['ca.crt'];
-      if (pem === undefined) return fail(`${ref}: ConfigMap ${namespace}/${name} ${map === undefined ? 'not found' : 'has no data["ca.crt"]'}`);
+      if (pem === undefined) {
+        refProblem ??= { reason: 'InvalidCACertificateRef', message: `${at}: ConfigMap ${namespace}/${name} ${map === undefined ? 'not found' : 'has no data["ca.crt"]'}` };
+        continue;
+      }
       try {
+        if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
         new X509Certificate(pem);
       } catch (err) {
-        return fail(`${ref}: ConfigMap ${namespace}/${name} data["ca.crt"] is not a PEM certificate: ${(err as Error).message}`);
+        refProblem ??= { reason: 'InvalidCACertificateRef', message: `${at}: ConfigMap ${namespace}/${name} data["ca.crt"] is not a PEM certificate: ${(err as Error).message}` };
+        continue;
       }
       pems.push(pem);
     }
-    return { tls: { caSecret: `ConfigMap ${namespace}/${refs.map((r) => stringField(r, 'name')).join(',')}`, caPem: pems.join('\n'), serverName: host.host, ...sans } };
+    const hostname = stringField(validation, 'hostname');
+    const host = hostname === undefined ? null : checkHost(hostname);
+    const wellKnown = field(validation, 'wellKnownCACertificates');
+    const sans = subjectAltNames(arrayField(validation, 'subjectAltNames'));
+    let problem: string | null = null;
+    if (host === null || !host.ok || host.host.startsWith('*.')) problem = 'spec.validation.hostname must be a host name';
+    else if (typeof sans === 'string') problem = `spec.validation.${sans}`;
+    else if (wellKnown !== undefined && wellKnown !== null && wellKnown !== 'System') problem = `spec.validation.wellKnownCACertificates ${JSON.stringify(wellKnown)} is not supported (System is)`;
+    else if (wellKnown === 'System' && refs.length > 0) problem = 'spec.validation: wellKnownCACertificates and caCertificateRefs cannot both be set';
+    else if (wellKnown !== 'System' && refs.length === 0) problem = 'spec.validation needs caCertificateRefs or wellKnownCACertificates: System';
+    const noValidCa = refs.length > 0 && pems.length === 0;
+    const accepted = conflict !== null
+      ? condition('Accepted', false, 'Conflicted', conflict)
+      : problem !== null
+        ? condition('Accepted', false, 'Invalid', problem)
+        : noValidCa
+          ? condition('Accepted', false, 'NoValidCACertificate', `no caCertificateRef is usable: ${refProblem!.message}`)
+          : condition('Accepted', true, 'Accepted', 'the policy is accepted');
+    const resolvedRefs = refProblem === null
+      ? condition('ResolvedRefs', true, 'ResolvedRefs', 'every CA certificate reference is resolved')
+      : condition('ResolvedRefs', false, refProblem.reason, refProblem.message);
+    if (problem !== null || refProblem !== null || host === null || !host.ok || typeof sans === 'string') {
+      return { result: { problem: `${ref}: ${problem ?? refProblem?.message}`, policy: ref }, accepted, resolvedRefs };
+    }
+    const serverName = host.host;
+    const tls: BackendTlsSpec = wellKnown === 'System'
+      ? { caSecret: 'system', caPem: rootCertificates.join('\n'), serverName, ...sans }
+      : { caSecret: `ConfigMap ${namespace}/${refs.map((r) => stringField(r, 'name')).join(',')}`, caPem: pems.join('\n'), serverName, ...sans };
+    return { result: { tls }, accepted, resolvedRefs };
   }
 }
 

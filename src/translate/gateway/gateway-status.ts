@@ -1,7 +1,14 @@
 // Status of our Gateways and the features our GatewayClasses announce.
 import { arrayField } from '../shape.ts';
 import type { GatewayView, ListenerSetView } from './listeners.ts';
-import { condition, generationOf, isAccepted, listenerStatus, type ListenerSetStatusEntry, type StatusEntry } from './status.ts';
+import { condition, generationOf, isAccepted, listenerStatus, type ConditionSpec, type ListenerSetStatusEntry, type StatusEntry } from './status.ts';
+import { isClientCertificate, type BackendClientCertificate } from './backend-client-certificate.ts';
+
+/** The Gateway's own references (listeners report theirs): the backend client certificate. */
+function resolvedRefs(backendCertificate: BackendClientCertificate): ConditionSpec {
+  if (backendCertificate === null || isClientCertificate(backendCertificate)) return condition('ResolvedRefs', true, 'ResolvedRefs', 'every reference is resolved');
+  return condition('ResolvedRefs', false, backendCertificate.reason, backendCertificate.message);
+}
 
 /**
  * Conformance features Tideway supports (GatewayClass status.supportedFeatures), the names of the
@@ -9,6 +16,7 @@ import { condition, generationOf, isAccepted, listenerStatus, type ListenerSetSt
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway', 'GatewayAddressEmpty', 'GatewayHTTPListenerIsolation', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
+  'GatewayBackendClientCertificate', 'BackendTLSPolicy', 'BackendTLSPolicySANValidation',
   'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
   'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',
   'HTTPRouteCORS', 'HTTPRouteHostRewrite', 'HTTPRouteMethodMatching', 'HTTPRouteNamedRouteRule', 'HTTPRouteParentRefPort', 'HTTPRoutePathRedirect',
@@ -16,8 +24,11 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'HTTPRouteRequestPercentageMirror', 'HTTPRouteRequestTimeout', 'HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout', 'HTTPRouteRetryConnectionError', 'HTTPRouteResponseHeaderModification', 'HTTPRouteSchemeRedirect', 'ListenerSet', 'ReferenceGrant',
 ];
 
-/** The status of a Gateway and of the ListenerSets naming it. */
-export function gatewayStatus(view: GatewayView): StatusEntry[] {
+/**
+ * The status of a Gateway and of the ListenerSets naming it; `backendCertificate` is its
+ * spec.tls.backend client certificate as read.
+ */
+export function gatewayStatus(view: GatewayView, backendCertificate: BackendClientCertificate): StatusEntry[] {
   const { gateway } = view;
   const listeners = view.listeners.filter((l) => l.owner.kind === 'Gateway');
   const requested = arrayField(gateway.spec, 'addresses');
@@ -38,8 +49,8 @@ export function gatewayStatus(view: GatewayView): StatusEntry[] {
     name: gateway.metadata.name,
     generation: generationOf(gateway),
     conditions: view.insecureFrontend
-      ? [accepted, programmed, condition('InsecureFrontendValidationMode', true, 'ConfigurationChanged', 'spec.tls.frontend lets clients without a valid certificate in (AllowInsecureFallback)')]
-      : [accepted, programmed],
+      ? [accepted, programmed, resolvedRefs(backendCertificate), condition('InsecureFrontendValidationMode', true, 'ConfigurationChanged', 'spec.tls.frontend lets clients without a valid certificate in (AllowInsecureFallback)')]
+      : [accepted, programmed, resolvedRefs(backendCertificate)],
     listeners: listeners.map(listenerStatus),
     attachedListenerSets: sets.filter((s) => s.conditions[0]!.status === 'True').length,
   }, ...sets];

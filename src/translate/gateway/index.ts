@@ -19,6 +19,7 @@ import { gatewayStatus, SUPPORTED_FEATURES } from './gateway-status.ts';
 import { condition, generationOf, type GatewayApiStatus, type StatusEntry } from './status.ts';
 import { middlewareObjectFor } from '../middlewares.ts';
 import { resolveBackendRef } from './backend-refs.ts';
+import { readBackendClientCertificate } from './backend-client-certificate.ts';
 import { translateRoute } from './routes.ts';
 import { NamespaceLabels } from './namespaces.ts';
 import { attachListenerSets } from './listener-sets.ts';
@@ -26,7 +27,7 @@ import { FrontendValidation } from './frontend-tls.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
-export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
@@ -74,6 +75,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
     supportedFeatures: [...SUPPORTED_FEATURES],
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
+  const backendClientCertificates = new Map(gateways.map((g) => [g.ref, readBackendClientCertificate(g.gateway, ctx.index, grants, sink.for('Gateway', g.ref))]));
   const listenerSets = attachListenerSets(gateways, list<ListenerSet>(ctx.state, 'listenerSets'), namespaces, sink);
   const frontend = new FrontendValidation(list<ConfigMap>(ctx.state, 'configMaps'), grants);
   for (const view of gateways) view.insecureFrontend = frontend.apply(view, sink.for('Gateway', view.ref));
@@ -97,6 +99,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
         ...refs,
         gateways: byRef,
         listenerSets,
+        backendClientCertificates,
         routes: ctx.routes,
         options: ctx.options,
         nextOrder: () => order++,
@@ -115,8 +118,10 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       diag.error('', 'InternalError', `could not be translated: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  // Gateways last: their listeners' attachedRoutes are counted by the routes.
-  for (const view of gateways) entries.push(...gatewayStatus(view));
+  // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
+  // ancestors are the Gateways of the routes that met them, too.
+  for (const view of gateways) entries.push(...gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null));
+  entries.push(...tlsPolicies.statusEntries());
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return {
     status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)),

@@ -6,7 +6,8 @@ import type { GRPCRoute, HTTPRoute } from '../../kube/types.ts';
 import { parseDuration } from '../../lib/units.ts';
 import { compilePathRegex } from '../../routing/path-regex.ts';
 import { compileValueRegex } from '../../routing/guard.ts';
-import type { GatewayRouteInfo, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, ValueMatchSpec } from '../../routing/spec.ts';
+import type { ClientCertificateSpec, GatewayRouteInfo, MiddlewareSpec, PathKind, RouteOptions, RouteSpec, ValueMatchSpec } from '../../routing/spec.ts';
+import { isClientCertificate, type BackendClientCertificate } from './backend-client-certificate.ts';
 import { prefixKey } from '../../routing/path-tree.ts';
 import type { ObjectDiagnostics } from '../diagnostics.ts';
 import { checkHost } from '../hosts.ts';
@@ -31,6 +32,8 @@ export interface RouteContext extends BackendRefContext, FilterContext {
   options: RouteOptions;
   /** Increments for every match, in precedence order of routes: the tie-break of routing/. */
   nextOrder(): number;
+  /** spec.tls.backend client certificates of Tideway's Gateways, by "namespace/name". */
+  backendClientCertificates: ReadonlyMap<string, BackendClientCertificate>;
   /** Namespace labels, for listeners that admit routes by namespace selector. */
   namespaces: NamespaceLabels;
   /** Every port a usable listener of Tideway's Gateways is declared on, sorted. */
@@ -271,6 +274,25 @@ function choicesOf(rule: Record<string, unknown>, backends: readonly WeightedBac
   });
 }
 
+/**
+ * The client certificate for the route's TLS backends: its Gateways' (spec.tls.backend). A backend of
+ * a route has one connection pool whichever Gateway a request came through, so when the Gateways name
+ * different certificates the first one's is used, with a warning.
+ */
+function clientCertificateOf(ancestors: readonly string[], ctx: RouteContext, diag: ObjectDiagnostics): ClientCertificateSpec | 'invalid' | null {
+  let chosen: ClientCertificateSpec | null = null;
+  for (const gateway of ancestors) {
+    const certificate = ctx.backendClientCertificates.get(gateway) ?? null;
+    if (certificate === null) continue;
+    if (!isClientCertificate(certificate)) return 'invalid';
+    if (chosen === null) chosen = certificate;
+    else if (chosen.secret !== certificate.secret) {
+      diag.warning('spec.parentRefs', 'UnsupportedValue', `the Gateways of this route present different backend client certificates (Secrets ${chosen.secret} and ${certificate.secret}); its TLS backends are given ${chosen.secret}`);
+    }
+  }
+  return chosen;
+}
+
 /** Adds the route's rules to the table; returns its status, or null when no parentRef names one of our Gateways. */
 export function translateRoute(route: RouteObject, ctx: RouteContext, outer: ObjectDiagnostics): StatusEntry | null {
   const namespace = namespaceOf(route);
@@ -304,6 +326,8 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
     }
   }
   for (const listener of attached) listener.attachedRoutes++;
+  const ancestors = [...new Set(parents.filter((p) => p.refusal === null).map((p) => `${p.parentRef.namespace}/${p.parentRef.name}`))];
+  const refs: RouteContext = { ...ctx, ancestors, clientCertificate: clientCertificateOf(ancestors, ctx, diag) };
   const hosts = [...portsOf.keys()];
   let servedRules = 0;
   const ruleCount = arrayField(route.spec, 'rules').length;
@@ -316,7 +340,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       return;
     }
     const options = ruleOptions(rule, at, ctx.options, diag);
-    const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, ctx, diag);
+    const backends = resolveBackendRefs(arrayField(rule, 'backendRefs'), `${at}.backendRefs`, route.kind, namespace, refs, diag);
     const matches = arrayField(rule, 'matches');
     const list = matches.length === 0 ? [{}] : matches;
     let ruleServed = false;

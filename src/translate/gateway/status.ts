@@ -11,7 +11,7 @@ export interface ConditionSpec {
 }
 
 export interface ObjectId {
-  kind: 'GatewayClass' | 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute';
+  kind: 'GatewayClass' | 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute' | 'BackendTLSPolicy';
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;
@@ -65,7 +65,18 @@ export interface RouteStatusEntry extends ObjectId {
   parents: RouteParentStatusSpec[];
 }
 
-export type StatusEntry = GatewayClassStatusEntry | GatewayStatusEntry | ListenerSetStatusEntry | RouteStatusEntry;
+/** A policy's status for one Gateway through which it applies (PolicyAncestorStatus). */
+export interface PolicyAncestorStatusSpec {
+  ancestorRef: ParentRefSpec;
+  conditions: ConditionSpec[];
+}
+
+export interface PolicyStatusEntry extends ObjectId {
+  kind: 'BackendTLSPolicy';
+  ancestors: PolicyAncestorStatusSpec[];
+}
+
+export type StatusEntry = GatewayClassStatusEntry | GatewayStatusEntry | ListenerSetStatusEntry | RouteStatusEntry | PolicyStatusEntry;
 
 /** Everything the leader writes for one translation, sorted by kind, namespace and name. */
 export interface GatewayApiStatus {
