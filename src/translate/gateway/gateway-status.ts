@@ -15,7 +15,7 @@ function resolvedRefs(backendCertificate: BackendClientCertificate): ConditionSp
  * Gateway API's conformance suite. docs/gateway-api.md lists every feature, supported or not, and why.
  */
 export const SUPPORTED_FEATURES: readonly string[] = [
-  'Gateway', 'GatewayAddressEmpty', 'GatewayHTTPListenerIsolation', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
+  'Gateway', 'GatewayAddressEmpty', 'GatewayFrontendClientCertificateValidation', 'GatewayFrontendClientCertificateValidationInsecureFallback', 'GatewayHTTPListenerIsolation', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
   'GatewayBackendClientCertificate', 'BackendTLSPolicy', 'BackendTLSPolicySANValidation',
   'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
   'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',

@@ -46,10 +46,10 @@ export function handshakeSucceeds(port: number, extra: string[]): Promise<boolea
   });
 }
 
-/** A GET over TLS verified against `ca` for `host` (also the SNI). */
-export function httpsGet(port: number, host: string, ca: string, path = '/'): Promise<{ status: number; body: string }> {
+/** A GET over TLS verified against `ca` for `host` (also the SNI, unless `servername` says another), with a client certificate when given. */
+export function httpsGet(port: number, host: string, ca: string, path = '/', client: { cert?: string; key?: string; servername?: string } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5000 }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, path, servername: client.servername ?? host, headers: { host }, ca, cert: client.cert, key: client.key, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
