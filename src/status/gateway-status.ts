@@ -12,6 +12,7 @@ import { GATEWAY_CONTROLLER_NAME } from '../kube/constants.ts';
 import type { ClientNode } from '../kube/client.ts';
 import type { ConditionSpec, GatewayApiStatus, StatusEntry } from '../translate/index.ts';
 import { apiCallOptions, attempt } from './api-call.ts';
+import { gatewayAddresses } from './gateway-addresses.ts';
 import type { AddressSource } from './publish-address.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import type { StatusTiming } from './timing.ts';
@@ -145,11 +146,16 @@ export class GatewayStatusWriter {
         const before = (Array.isArray(current.listeners) ? current.listeners : []).find((c: Json) => c?.name === l.name);
         return { name: l.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes, conditions: withTimes(l.conditions, before?.conditions, entry.generation, now) };
       });
-      const conditions = withTimes(entry.conditions, current.conditions, entry.generation, now);
-      if (entry.kind === 'ListenerSet') return { ...current, conditions, listeners };
-      const addresses = (this.o.address?.current ?? []).map((a) => (a.ip !== undefined ? { type: 'IPAddress', value: a.ip } : { type: 'Hostname', value: a.hostname }));
+      if (entry.kind === 'ListenerSet') return { ...current, conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), listeners };
+      const { addresses, notUsable } = gatewayAddresses(entry.requestedAddresses, this.o.address?.current ?? []);
+      // Only the writer knows Tideway's addresses: an accepted Gateway asking for others is not Programmed.
+      const accepted = entry.conditions.some((c) => c.type === 'Accepted' && c.status === 'True');
+      const wanted = notUsable === null || !accepted ? entry.conditions : entry.conditions.map((c) => (c.type === 'Programmed' ? { type: 'Programmed', status: 'False' as const, reason: 'AddressNotUsable', message: notUsable } : c));
       const { addresses: _previous, ...rest } = current;
-      return { ...rest, ...(addresses.length > 0 ? { addresses } : {}), conditions, listeners, attachedListenerSets: entry.attachedListenerSets };
+      return {
+        ...rest, ...(addresses.length > 0 || entry.requestedAddresses.length > 0 ? { addresses } : {}),
+        conditions: withTimes(wanted, current.conditions, entry.generation, now), listeners, attachedListenerSets: entry.attachedListenerSets,
+      };
     }
     // Routes and policies (or one no longer ours: entry undefined). Merge patches replace lists: every
     // parent is sent, ours rewritten and the others as they are.

@@ -27,7 +27,7 @@ import { FrontendValidation } from './frontend-tls.ts';
 
 export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
-export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export type { ConditionSpec, GatewayAddressSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
@@ -120,7 +120,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
   // ancestors are the Gateways of the routes that met them, too.
-  for (const view of gateways) entries.push(...gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null));
+  for (const view of gateways) entries.push(...gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null, sink.for('Gateway', view.ref)));
   entries.push(...tlsPolicies.statusEntries());
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return {

@@ -52,6 +52,17 @@ export interface GatewayStatusEntry extends ObjectId {
   listeners: ListenerStatusSpec[];
   /** ListenerSets attached and Accepted (status.attachedListenerSets). */
   attachedListenerSets: number;
+  /**
+   * spec.addresses of supported types. The status writer, which knows Tideway's addresses, lists
+   * those that are Tideway's in status.addresses and makes the Gateway Programmed=False
+   * (AddressNotUsable) for the others. Empty: status.addresses is Tideway's own.
+   */
+  requestedAddresses: GatewayAddressSpec[];
+}
+
+export interface GatewayAddressSpec {
+  type: 'IPAddress' | 'Hostname';
+  value: string;
 }
 
 export interface ListenerSetStatusEntry extends ObjectId {
