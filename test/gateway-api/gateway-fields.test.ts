@@ -1,14 +1,20 @@
-// A Gateway with spec.addresses through the gateway (files): IPAddress and Hostname entries are requests
-// checked against Tideway's own address when status is written (cluster/gateway-static-addresses.test.ts);
-// another type is UnsupportedAddress. Either way its listeners keep serving real requests. And
-// spec.infrastructure: labels and annotations apply to nothing (Tideway creates no per-Gateway
-// resources), a parametersRef is InvalidParameters.
+// Gateway fields through the gateway (files), with real requests and the status translation computes:
+// - HTTPRouteDestinationPortMatching, as the conformance test checks it: a parentRef whose port no
+//   listener declares attaches nowhere (Accepted=False, NoMatchingParent; ResolvedRefs stays True; the
+//   listener counts no route); the listener's port attaches.
+// - spec.addresses: IPAddress and Hostname entries are requests checked against Tideway's own address
+//   when status is written (cluster/gateway-static-addresses.test.ts); another type is
+//   UnsupportedAddress. Either way the listeners keep serving.
+// - spec.infrastructure: labels and annotations apply to nothing (Tideway creates no per-Gateway
+//   resources); a parametersRef is InvalidParameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { gateway, gatewayClass, httpRoute, yamlDocs } from '../support/gateway-api.ts';
 import { serviceYaml } from '../support/manifests.ts';
+
+const route = (port: number) => yamlDocs(httpRoute('web', { parentRefs: [{ name: 'gw', port }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }));
 
 function gatewayWith(addresses: { type?: string; value: string }[], infrastructure?: Record<string, unknown>): string {
   const object = gateway('gw', [{ name: 'http' }]);
@@ -17,7 +23,7 @@ function gatewayWith(addresses: { type?: string; value: string }[], infrastructu
   return yamlDocs(gatewayClass(), object);
 }
 
-describe('Gateway spec.addresses and spec.infrastructure (files)', () => {
+describe('Gateway parentRef ports, spec.addresses and spec.infrastructure (files)', () => {
   let gw: RunningGateway;
   let web: TestBackend;
 
@@ -25,8 +31,8 @@ describe('Gateway spec.addresses and spec.infrastructure (files)', () => {
     web = await startBackend('web');
     gw = await startGateway({
       'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }),
-      'gw.yaml': gatewayWith([{ value: '192.0.2.10' }, { type: 'Hostname', value: 'gw.example.com' }]),
-      'route.yaml': yamlDocs(httpRoute('web', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] })),
+      'gw.yaml': gatewayWith([]),
+      'route.yaml': route(81),
     });
   });
   after(async () => {
@@ -40,7 +46,27 @@ describe('Gateway spec.addresses and spec.infrastructure (files)', () => {
     return entry;
   };
 
+  const status = () => gw.gateway.control.currentGatewayStatus.entries;
+
+  it('does not attach a route whose parentRef port no listener declares', async () => {
+    assert.equal((await request(gw.port, { path: '/', headers: { host: 'any.test' } })).status, 404);
+    const entry = status().find((e) => e.kind === 'HTTPRoute');
+    assert.ok(entry?.kind === 'HTTPRoute');
+    assert.deepEqual(entry.parents[0]!.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`), ['Accepted=False/NoMatchingParent', 'ResolvedRefs=True/ResolvedRefs']);
+    const gateway = status().find((e) => e.kind === 'Gateway');
+    assert.ok(gateway?.kind === 'Gateway');
+    assert.equal(gateway.listeners[0]!.attachedRoutes, 0);
+  });
+
+  it('attaches it once the port is the listener\'s', async () => {
+    await gw.writeManifest('route.yaml', route(80));
+    const res = await request(gw.port, { path: '/', headers: { host: 'any.test' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-backend'], 'web');
+  });
+
   it('accepts IPAddress (the default type) and Hostname requests, and serves', async () => {
+    await gw.writeManifest('gw.yaml', gatewayWith([{ value: '192.0.2.10' }, { type: 'Hostname', value: 'gw.example.com' }]));
     assert.equal((await request(gw.port, { path: '/', headers: { host: 'any.test' } })).status, 200);
     assert.equal(gatewayEntry().conditions[0]!.status, 'True');
     assert.deepEqual(gatewayEntry().requestedAddresses, [{ type: 'IPAddress', value: '192.0.2.10' }, { type: 'Hostname', value: 'gw.example.com' }]);
