@@ -104,10 +104,7 @@ function candidateGroups(spec: RouteTableSpec, host: string): RouteTableSpec['ho
 
 /** The served table restricted to `groups` (and the default route), compiled by the data plane's compiler. */
 function compileCandidates(spec: RouteTableSpec, groups: RouteTableSpec['hosts']): RouteTable<unknown> {
-  const backends: RouteTableSpec['backends'] = {};
-  const routes = [...groups.flatMap((g) => g.routes), ...(spec.defaultRoute ? [spec.defaultRoute] : [])];
-  for (const route of routes) if (route.backend !== null && spec.backends[route.backend]) backends[route.backend] = spec.backends[route.backend]!;
-  return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends, certificates: [] });
+  return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends: {}, certificates: [] });
 }
 
 /** The request's method, headers (flat) and listener port, as the data plane passes them to match(). */
@@ -210,7 +207,7 @@ export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[]
   }
   const route = winner.spec;
   const isDefault = winner === table.defaultRoute;
-  const backend = winner.backend?.spec ?? null;
+  const backend = route.backend === null ? null : spec.backends[route.backend] ?? null;
   let reason: string;
   const beat: CandidateView[] = [];
   if (isDefault) {

@@ -3,7 +3,9 @@
 // reuse, and which configuration errors were already logged. Each snapshot builds its chains through
 // snapshot(); routes of one Ingress share one MiddlewareSpec[] (also after structured cloning, which
 // keeps shared references), so they share one chain. When a snapshot is built, services that neither it
-// nor the one before used are closed (the previous one may still be serving requests in flight).
+// nor the one before used are closed (the previous one may still be serving requests in flight). A
+// snapshot patched from the previous one keeps the chains of the hosts it did not touch: keep() marks
+// the services such a chain uses (recorded when it was built) as used by the new snapshot too.
 import type { MiddlewareSpec } from '../routing/spec.ts';
 import type { Chain } from './compose.ts';
 import { defaultRegistry, formatChainError, type ChainBuildError, type MiddlewareRegistry } from './registry.ts';
@@ -30,6 +32,8 @@ export interface SnapshotChains {
   chainFor(specs: readonly MiddlewareSpec[]): Chain | null;
   /** Errors met while building this snapshot's chains (their routes answer 500). */
   readonly errors: readonly ChainBuildError[];
+  /** A chain built for an earlier snapshot that this one still serves: its services stay open. */
+  keep(chain: Chain): void;
   /** Call once every route's chain is built: closes the services no recent snapshot uses. */
   finish(): Promise<void>;
 }
@@ -46,6 +50,10 @@ export class MiddlewareRuntime {
   private readonly log: LogFunction;
   private readonly services = new Map<string, SharedEntry>();
   private readonly loggedErrors = new Set<string>();
+  /** The keys of the services each chain asked for while it was built. */
+  private readonly servicesOf = new WeakMap<Chain, readonly string[]>();
+  /** Set while a chain is built: the service keys it asks for. */
+  private asked: string[] | null = null;
   private generation = 0;
   readonly env: MiddlewareEnvironment;
 
@@ -66,7 +74,13 @@ export class MiddlewareRuntime {
       this.services.set(key, entry);
     }
     entry.lastUsed = this.generation;
+    this.asked?.push(key);
     return entry.value as T;
+  }
+
+  /** Whether any chain holds a shared service (else a patched snapshot need not keep() its chains). */
+  get holdsServices(): boolean {
+    return this.services.size > 0;
   }
 
   snapshot(): SnapshotChains {
@@ -79,13 +93,26 @@ export class MiddlewareRuntime {
         if (specs.length === 0) return null;
         const cached = built.get(specs);
         if (cached !== undefined) return cached;
-        const result = this.registry.buildChain(specs, this.env, false);
+        const asked: string[] = (this.asked = []);
+        let result: ReturnType<MiddlewareRegistry['buildChain']>;
+        try {
+          result = this.registry.buildChain(specs, this.env, false);
+        } finally {
+          this.asked = null;
+        }
+        if (result.chain !== null && asked.length > 0) this.servicesOf.set(result.chain, asked);
         for (const e of result.errors) {
           errors.push(e);
           this.logOnce(e);
         }
         built.set(specs, result.chain);
         return result.chain;
+      },
+      keep: (chain) => {
+        for (const key of this.servicesOf.get(chain) ?? []) {
+          const entry = this.services.get(key);
+          if (entry !== undefined) entry.lastUsed = generation;
+        }
       },
       finish: async () => {
         const stale = [...this.services].filter(([, entry]) => entry.lastUsed < generation - 1);

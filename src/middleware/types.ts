@@ -68,6 +68,8 @@ export interface UpstreamChoice {
   backend: string | null;
   /** Cookie-based session affinity: prefer this endpoint ("ip:port") when it is still usable. */
   preferredEndpoint: string | null;
+  /** upstream-hash: without a preferred endpoint, prefer the one this key hashes to (upstream/hash-pick.ts). */
+  hashKey: string | null;
   /** Filled in by the proxy after the call: the endpoint used ("ip:port"), or null. */
   endpoint: string | null;
 }

@@ -51,6 +51,8 @@ export class GatewayMetrics implements RequestObserver {
   private readonly snapshotBuild: Histogram;
   private readonly diagnostics: Gauge;
   private readonly watchRestarts: Counter;
+  private readonly tablesApplied: Counter;
+  private readonly hostsCompiled: Counter;
 
   constructor(options: GatewayMetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -74,6 +76,17 @@ export class GatewayMetrics implements RequestObserver {
       help: 'Kubernetes watch streams started again (closed, timed out, failed or expired), by resource',
       labelNames: ['resource'],
       registers: [this.controlPlane],
+    });
+    this.tablesApplied = new Counter({
+      name: 'tideway_route_tables_applied_total',
+      help: 'Route tables a data plane swapped in: compiled whole, or patched from a delta',
+      labelNames: ['kind'],
+      registers: [this.dataPlane],
+    });
+    this.hostsCompiled = new Counter({
+      name: 'tideway_route_hosts_compiled_total',
+      help: 'Hosts whose routes a data plane compiled (a patched table shares the others with the previous one)',
+      registers: [this.dataPlane],
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.dataPlane });
     if (options.eventLoopDelay ?? true) registerEventLoopDelay(this.controlPlane);
@@ -115,6 +128,12 @@ export class GatewayMetrics implements RequestObserver {
   /** The gauge of open streams of a protocol ("HTTP/2", "WebSocket", "gRPC"); take it once, at setup. */
   streams(protocol: string): LiveGauge {
     return gaugeFor(this.streamGauges, protocol);
+  }
+
+  /** A data plane swapped in a route table, compiling `hosts` hosts for it. */
+  onTableApplied(kind: 'whole' | 'delta', hosts: number): void {
+    this.tablesApplied.inc({ kind });
+    this.hostsCompiled.inc(hosts);
   }
 
   /** A routing snapshot was published; buildMs is the translate time. */

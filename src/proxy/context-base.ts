@@ -19,7 +19,7 @@ export abstract class ProxyContextBase implements Context {
 
   constructor(route: RouteSpec) {
     this.route = route;
-    this.upstream = { backend: route.backend, preferredEndpoint: null, endpoint: null };
+    this.upstream = { backend: route.backend, preferredEndpoint: null, hashKey: null, endpoint: null };
   }
 
   /**

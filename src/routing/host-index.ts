@@ -2,12 +2,13 @@
 // (":8080", a trailing dot) and sometimes lower-casing, and a wildcard lookup needs the suffix after
 // the first label; with a Map<string> each of those would cost a new string per request. Instead
 // the index hashes a character range of the header in place (lower-casing ASCII on the fly) and
-// compares candidates in place.
+// compares candidates in place. A clone shares its buckets with the original until either changes one
+// (set and delete replace a bucket, never edit it), so a patched route table costs the hosts it changes.
 
-interface HostEntry<V> {
+export interface HostEntry<V> {
   /** Lower-case host this entry answers for. */
-  host: string;
-  value: V;
+  readonly host: string;
+  readonly value: V;
 }
 
 const UPPER_A = 65;
@@ -34,8 +35,14 @@ function equalsRange(host: string, text: string, start: number, end: number): bo
 }
 
 export class HostIndex<V> {
-  private readonly buckets = new Map<number, HostEntry<V>[]>();
-  private count = 0;
+  private readonly buckets: Map<number, readonly HostEntry<V>[]>;
+  private count: number;
+
+  /** An empty index (the arguments are clone()'s). */
+  constructor(buckets?: ReadonlyMap<number, readonly HostEntry<V>[]>, count = 0) {
+    this.buckets = new Map(buckets);
+    this.count = count;
+  }
 
   get size(): number {
     return this.count;
@@ -54,15 +61,28 @@ export class HostIndex<V> {
   set(host: string, value: V): void {
     const lower = host.toLowerCase();
     const hash = hashRange(lower, 0, lower.length);
-    let bucket = this.buckets.get(hash);
-    if (bucket === undefined) this.buckets.set(hash, (bucket = []));
-    const existing = bucket.find((entry) => entry.host === lower);
-    if (existing) {
-      existing.value = value;
-      return;
-    }
-    bucket.push({ host: lower, value });
-    this.count++;
+    const bucket = this.buckets.get(hash) ?? [];
+    const others = bucket.filter((entry) => entry.host !== lower);
+    if (others.length === bucket.length) this.count++;
+    others.push({ host: lower, value });
+    this.buckets.set(hash, others);
+  }
+
+  delete(host: string): void {
+    const lower = host.toLowerCase();
+    const hash = hashRange(lower, 0, lower.length);
+    const bucket = this.buckets.get(hash);
+    if (bucket === undefined) return;
+    const others = bucket.filter((entry) => entry.host !== lower);
+    if (others.length === bucket.length) return;
+    this.count--;
+    if (others.length === 0) this.buckets.delete(hash);
+    else this.buckets.set(hash, others);
+  }
+
+  /** A copy that changes independently of this index (buckets are shared until replaced). */
+  clone(): HostIndex<V> {
+    return new HostIndex<V>(this.buckets, this.count);
   }
 
   /** The value for text[start, end) compared case-insensitively, or undefined. Does not allocate. */

@@ -194,11 +194,13 @@ export class ControlPlane {
     const version = ++this.version;
     // What the incremental translator does not cover yet is translated in full, as before it existed.
     const full = this.translator.complete ? null : translate(this.store.state(), this.options);
+    // After a full table, workers serve what translate() made: the translator's changes are no delta from it.
+    const afterFull = this.fullTable !== null;
     this.fullTable = full && { ...full.table, version };
     const diagnostics = full?.diagnostics ?? this.translator.diagnosticList(this.store.sourceDiagnostics());
     this.logNewDiagnostics(diagnostics);
     this.diagnostics = diagnostics;
-    const delta = base === 0 || full !== null ? null : specDelta(base, version, changed, this.translator);
+    const delta = base === 0 || full !== null || afterFull ? null : specDelta(base, version, changed, this.translator);
     this.publishSpec({ version, spec: () => this.currentSpec, delta, diagnostics, translateMs: translateMs + performance.now() - started });
     // Gateway API objects are translated in full only (the incremental translator is then incomplete).
     this.lastGatewayStatus = full?.gatewayStatus ?? NO_GATEWAY_STATUS;

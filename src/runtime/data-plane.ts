@@ -1,6 +1,7 @@
 // The data plane of one process: listeners, the current routing snapshot and the upstream pools. It
-// receives route tables as data (RouteTableSpec) and compiles them locally, so the same class serves
-// in the single-process gateway and in each worker of a multi-process one.
+// receives route tables as data (a whole RouteTableSpec, or a SpecDelta from the table it serves) and
+// compiles them locally, so the same class serves in the single-process gateway and in each worker of
+// a multi-process one. It keeps the compiled form only: routes keep their RouteSpecs, backends theirs.
 import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTable, RouteTableSpec } from '../routing/index.ts';
@@ -12,7 +13,8 @@ import { DEFAULT_HTTP2_LIMITS, type Http2Limits } from '../proxy/http2/context.t
 import { HttpsListener } from '../proxy/tls/https-listener.ts';
 import { NO_COUNTERS, NO_OBSERVER, type ProxyCounters, type RequestObserver, type RequestTracerLike } from '../proxy/observer.ts';
 import { UpstreamRegistry } from '../upstream/registry.ts';
-import { buildSnapshot, emptyTableSpec } from './snapshot.ts';
+import { buildSnapshot, emptyTableSpec, keepChains, patchSnapshot } from './snapshot.ts';
+import type { SpecDelta } from './spec-delta.ts';
 import { MiddlewareRuntime, type RateBudget } from '../middleware/index.ts';
 import { requestIdGenerator } from './request-id.ts';
 import { GatewayPorts } from './gateway-ports.ts';
@@ -22,6 +24,8 @@ export interface DataPlaneOptions {
   observer?: RequestObserver;
   /** Live gauges and retry counters (GatewayMetrics); none by default. */
   counters?: ProxyCounters;
+  /** How tables are applied (GatewayMetrics); not counted by default. */
+  tableCounters?: TableCounters;
   /** Workers of a multi-process gateway each bind their own socket (SO_REUSEPORT); the kernel balances. */
   reusePort?: boolean;
   /** Where certificates that cannot be loaded, and middleware configuration errors, are reported. */
@@ -31,6 +35,19 @@ export interface DataPlaneOptions {
 }
 
 const DRAIN_POLL_MS = 50;
+
+/** How route tables are applied (GatewayMetrics): a delta should compile a few hosts, not all. */
+export interface TableCounters {
+  onTableApplied(kind: 'whole' | 'delta', hosts: number): void;
+}
+
+/** What the listeners read of a table: certificates, and the Gateway listener ports beyond 80 and 443. */
+type ListenerSpec = Pick<RouteTableSpec, 'certificates' | 'defaultCertificate' | 'listenerPorts' | 'tlsListenerPorts'>;
+
+function listenerSpecOf(spec: RouteTableSpec): ListenerSpec {
+  const { certificates, defaultCertificate, listenerPorts, tlsListenerPorts } = spec;
+  return { certificates, ...(defaultCertificate && { defaultCertificate }), ...(listenerPorts && { listenerPorts }), ...(tlsListenerPorts && { tlsListenerPorts }) };
+}
 
 export class DataPlane {
   readonly settings: Settings;
@@ -47,12 +64,15 @@ export class DataPlane {
   private readonly reusePort: boolean;
   readonly middleware: MiddlewareRuntime;
   private readonly logger: Logger | undefined;
+  private listenerSpec: ListenerSpec = { certificates: [] };
+  private readonly tableCounters: TableCounters | null;
 
   constructor(options: DataPlaneOptions) {
     const { settings } = options;
     this.settings = settings;
     this.reusePort = options.reusePort ?? false;
     this.logger = options.logger;
+    this.tableCounters = options.tableCounters ?? null;
     const logger = options.logger;
     this.middleware = new MiddlewareRuntime({
       log: (level, message, fields) => logger?.[level](fields ?? {}, message),
@@ -103,13 +123,43 @@ export class DataPlane {
     return { http, https };
   }
 
-  /** Compiles a route table and swaps it in; requests in flight keep the one they started with. */
+  /** Compiles a whole route table and swaps it in; requests in flight keep the one they started with. */
   serve(spec: RouteTableSpec): void {
     const chains = this.middleware.snapshot();
-    this.snapshot.table = buildSnapshot(spec, this.registry, chains);
+    const table = buildSnapshot(spec, this.registry, chains);
+    this.snapshot.table = table;
     void chains.finish();
-    for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version: spec.version }, problem);
-    for (const problem of this.gatewayPorts.reconcile(spec)) this.logger?.error({ version: spec.version }, problem);
+    this.tableCounters?.onTableApplied('whole', table.compiledHosts);
+    this.applyListeners(spec.version, listenerSpecOf(spec));
+  }
+
+  /**
+   * Patches the table served with a delta and swaps the result in (see patchSnapshot); false, and
+   * nothing changed, when the delta was made for another version (the caller then needs the whole table).
+   */
+  apply(delta: SpecDelta): boolean {
+    const served = this.snapshot.table;
+    if (delta.base !== served.version) return false;
+    const chains = this.middleware.snapshot();
+    const table = patchSnapshot(served, delta, this.registry, chains);
+    if (this.middleware.holdsServices) keepChains(table, chains);
+    this.snapshot.table = table;
+    void chains.finish();
+    this.tableCounters?.onTableApplied('delta', table.compiledHosts);
+    if (delta.certificates !== undefined) {
+      const { list, defaultCertificate } = delta.certificates;
+      const next: ListenerSpec = { ...this.listenerSpec, certificates: list };
+      if (defaultCertificate === null) delete next.defaultCertificate;
+      else next.defaultCertificate = defaultCertificate;
+      this.applyListeners(delta.version, next);
+    }
+    return true;
+  }
+
+  private applyListeners(version: number, spec: ListenerSpec): void {
+    this.listenerSpec = spec;
+    for (const problem of this.https?.applySnapshot(spec) ?? []) this.logger?.error({ version }, problem);
+    for (const problem of this.gatewayPorts.reconcile(spec)) this.logger?.error({ version }, problem);
   }
 
   get connectionCount(): number {

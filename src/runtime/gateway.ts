@@ -48,14 +48,14 @@ export class Gateway {
     const metrics = this.observability.metrics;
     // Cluster rate limits divide their budget by the replicas the control plane counts.
     const rateBudget = new BucketBank(() => this.control.replicas);
-    this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics, rateBudget });
+    this.data = new DataPlane({ settings, logger, observer: this.observability.observer, counters: metrics, tableCounters: metrics, rateBudget });
     this.control = new ControlPlane(settings, logger, (snapshot) => {
-      this.data.serve(snapshot.spec());
+      if (snapshot.delta === null || !this.data.apply(snapshot.delta)) this.data.serve(snapshot.spec());
       metrics.onSnapshot(snapshot.version, snapshot.translateMs);
       metrics.onDiagnostics(snapshot.diagnostics);
     }, options.statusTiming);
     this.admin = new AdminServer(this.control);
-    mountAdminApi(this.admin, { spec: () => this.data.snapshot.table.spec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));
     mountDashboard(this.admin);
   }

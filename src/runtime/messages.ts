@@ -1,10 +1,11 @@
-// Messages between the primary and its workers (node:cluster IPC, structured-cloned).
-import type { RouteTableSpec } from '../routing/index.ts';
+// Messages between the primary and its workers (node:cluster IPC, serialised as JSON).
 import type { RateGrant, RateLease } from '../middleware/index.ts';
 import type { SpecDelta } from './spec-delta.ts';
+import type { SnapshotPart } from './snapshot-parts.ts';
 
 export type PrimaryMessage =
-  | { type: 'snapshot'; spec: RouteTableSpec }
+  /** One part of a whole table (see snapshot-parts.ts): the worker serves the table once its last part is in. */
+  | { type: 'snapshot-part'; part: SnapshotPart }
   /** The next table as a difference from the one the worker serves (see spec-delta.ts). */
   | { type: 'delta'; delta: SpecDelta }
   | { type: 'drain'; timeoutMs: number }

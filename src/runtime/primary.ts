@@ -9,6 +9,9 @@ import { GatewayMetrics, workersStats } from '../observability/index.ts';
 import { ControlPlane } from './control-plane.ts';
 import { BucketBank } from '../middleware/index.ts';
 import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
+import type { RouteTableSpec } from '../routing/index.ts';
+import { snapshotParts } from './snapshot-parts.ts';
+import { WorkerOutbox } from './worker-outbox.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
 const STABLE_AFTER_MS = 10_000;
@@ -22,6 +25,8 @@ export class Primary {
   private readonly logger: Logger;
   /** Live workers and the route table version each one serves (0: none yet). */
   private readonly served = new Map<Worker, number>();
+  /** Route tables and deltas on their way to each worker, in order. */
+  private readonly outboxes = new Map<Worker, WorkerOutbox>();
   private readonly startedAt = new Map<Worker, number>();
   private restartDelayMs = 100;
   /** The instance's rate-limit buckets; workers lease tokens from them. */
@@ -34,7 +39,13 @@ export class Primary {
     // The primary's own metrics are the control plane's; /metrics adds the workers' data-plane ones.
     const metrics = new GatewayMetrics();
     this.control = new ControlPlane(settings, logger, (snapshot) => {
-      this.broadcast(snapshot.delta === null ? { type: 'snapshot', spec: snapshot.spec() } : { type: 'delta', delta: snapshot.delta });
+      if (snapshot.delta === null) {
+        const spec = snapshot.spec();
+        for (const outbox of this.outboxes.values()) outbox.enqueue(wholeTable(spec));
+      } else {
+        const message: PrimaryMessage = { type: 'delta', delta: snapshot.delta };
+        for (const outbox of this.outboxes.values()) outbox.enqueue([message]);
+      }
       metrics.onSnapshot(snapshot.version, snapshot.translateMs);
       metrics.onDiagnostics(snapshot.diagnostics);
     });
@@ -66,7 +77,9 @@ export class Primary {
 
   private fork(): Promise<void> {
     const worker = cluster.fork();
+    const outbox = new WorkerOutbox(worker);
     this.served.set(worker, 0);
+    this.outboxes.set(worker, outbox);
     this.startedAt.set(worker, Date.now());
     return new Promise((resolve, reject) => {
       worker.on('message', (message: unknown) => {
@@ -74,10 +87,10 @@ export class Primary {
         if (message.type === 'rate-lease') {
           if (worker.isConnected()) worker.send({ type: 'rate-grant', ...this.rateBank.grant(message) } satisfies PrimaryMessage);
         } else if (message.type === 'served') this.served.set(worker, message.version);
-        else if (message.type === 'resync') worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
+        else if (message.type === 'resync') outbox.enqueue(wholeTable(this.control.currentSpec));
         else if (message.type === 'listening') {
           // A worker that starts after the first table gets the current one at once.
-          if (this.control.ready) worker.send({ type: 'snapshot', spec: this.control.currentSpec } satisfies PrimaryMessage);
+          if (this.control.ready) outbox.enqueue(wholeTable(this.control.currentSpec));
           resolve();
         }
       });
@@ -85,12 +98,9 @@ export class Primary {
     });
   }
 
-  private broadcast(message: PrimaryMessage): void {
-    for (const worker of this.served.keys()) if (worker.isConnected()) worker.send(message);
-  }
-
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.served.delete(worker);
+    this.outboxes.delete(worker);
     const startedAt = this.startedAt.get(worker) ?? 0;
     this.startedAt.delete(worker);
     if (this.stopping) return;
@@ -114,4 +124,9 @@ export class Primary {
     clearTimeout(hardStop);
     await this.admin.close();
   }
+}
+
+/** A whole table as the messages that carry it, made one at a time as the outbox sends them. */
+function* wholeTable(spec: RouteTableSpec): Generator<PrimaryMessage, void, void> {
+  for (const part of snapshotParts(spec)) yield { type: 'snapshot-part', part };
 }

@@ -2,7 +2,7 @@
 // backends whose endpoints or settings changed, and the certificates and default route when they did.
 // The primary sends this to its workers instead of the whole table: an EndpointSlice change among
 // 5,000 Ingresses is one backend's endpoint list on the wire, not every route, backend and certificate.
-import type { BackendSpec, RouteSpec, RouteTableSpec, TlsCertificateSpec } from '../routing/index.ts';
+import type { BackendSpec, RouteSpec, TlsCertificateSpec } from '../routing/index.ts';
 import type { TableDelta } from '../translate/incremental/index.ts';
 
 export interface SpecDelta {
@@ -41,33 +41,4 @@ export function specDelta(base: number, version: number, changed: TableDelta, ta
   if (changed.defaultRoute) delta.defaultRoute = table.defaultRoute;
   if (changed.certificates) delta.certificates = { list: [...table.certificateList], defaultCertificate: table.defaultCertificateSpec };
   return delta;
-}
-
-/** `spec` with `delta` applied: a new spec object (the old one is left as it was: requests may still read it). */
-export function applySpecDelta(spec: RouteTableSpec, delta: SpecDelta): RouteTableSpec {
-  // Host order does not matter to the compiled table (hosts are looked up by name): changed hosts keep
-  // their place, new ones go last, and nothing is sorted.
-  const changed = new Map(delta.hosts.map((h) => [h.host, h]));
-  const removed = new Set(delta.removedHosts);
-  const hosts: RouteTableSpec['hosts'] = [];
-  for (const entry of spec.hosts) {
-    if (removed.has(entry.host)) continue;
-    const next = changed.get(entry.host);
-    hosts.push(next ?? entry);
-    changed.delete(entry.host);
-  }
-  hosts.push(...changed.values());
-  const backends = { ...spec.backends };
-  for (const key of delta.removedBackends) delete backends[key];
-  for (const backend of delta.backends) backends[backend.key] = backend;
-  const next: RouteTableSpec = {
-    version: delta.version,
-    hosts,
-    defaultRoute: delta.defaultRoute === undefined ? spec.defaultRoute : delta.defaultRoute,
-    backends,
-    certificates: delta.certificates?.list ?? spec.certificates,
-  };
-  const defaultCertificate = delta.certificates ? delta.certificates.defaultCertificate : spec.defaultCertificate ?? null;
-  if (defaultCertificate !== null) next.defaultCertificate = defaultCertificate;
-  return next;
 }

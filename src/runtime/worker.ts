@@ -8,8 +8,7 @@ import { serveWorkerMetrics } from '../observability/index.ts';
 import { createObservability } from './observability.ts';
 import { LeasedBudget, loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
-import { applySpecDelta } from './spec-delta.ts';
-import type { RouteTableSpec } from '../routing/index.ts';
+import { SnapshotAssembler } from './snapshot-parts.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -23,30 +22,25 @@ export async function runWorker(settings: Settings, logger: Logger, observer?: R
   await observability.startTracing();
   // Rate limits hold per instance: tokens come from the primary's buckets.
   const rateBudget = new LeasedBudget((lease) => send({ type: 'rate-lease', ...lease }), settings.workers);
-  const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics, rateBudget });
+  const data = new DataPlane({ settings, reusePort: true, logger, observer: observability.observer, counters: observability.metrics, tableCounters: observability.metrics, rateBudget });
   data.setTracer(observability.tracer);
   const exit = async (): Promise<never> => {
     await observability.close();
     process.exit(0);
   };
   let draining = false;
-  /** The table served, as data: deltas apply to it. */
-  let spec: RouteTableSpec | null = null;
+  const parts = new SnapshotAssembler();
   process.on('message', (message: unknown) => {
     if (!isPrimaryMessage(message)) return;
     if (message.type === 'rate-grant') rateBudget.onGrant(message);
-    else if (message.type === 'snapshot') {
-      spec = message.spec;
+    else if (message.type === 'snapshot-part') {
+      const spec = parts.add(message.part);
+      if (spec === null) return;
       data.serve(spec);
       send({ type: 'served', version: spec.version });
     } else if (message.type === 'delta') {
-      if (spec === null || message.delta.base !== spec.version) {
-        send({ type: 'resync' });
-        return;
-      }
-      spec = applySpecDelta(spec, message.delta);
-      data.serve(spec);
-      send({ type: 'served', version: spec.version });
+      if (data.apply(message.delta)) send({ type: 'served', version: message.delta.version });
+      else send({ type: 'resync' });
     } else if (message.type === 'drain' && !draining) {
       draining = true;
       void data.drain(message.timeoutMs).then(exit);

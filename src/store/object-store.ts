@@ -44,16 +44,18 @@ export class ObjectStore {
 
   /** Makes `objects` and `diagnostics` everything origin holds; an origin with neither is forgotten. */
   replaceOrigin(origin: string, objects: readonly AnyKubeObject[], diagnostics: readonly Diagnostic[]): void {
+    const current = this.#origins.get(origin);
     const byKey = new Map<string, AnyKubeObject>();
     const repeated: Diagnostic[] = [];
     for (const object of objects) {
       const key = keyOf(object);
       // Later wins, as when the same document appears twice in one `kubectl apply -f`.
       if (byKey.has(key)) repeated.push(repeatedWarning(object, origin));
-      byKey.set(key, deepFreeze(object));
+      // An object the file still holds unchanged stays the same object: only what changed is a change.
+      const held = current?.objects.get(key);
+      byKey.set(key, held !== undefined && isDeepStrictEqual(held, object) ? held : deepFreeze(object));
     }
     const allDiagnostics = Object.freeze([...diagnostics, ...repeated]);
-    const current = this.#origins.get(origin);
     if (current && isDeepStrictEqual(current.objects, byKey) && isDeepStrictEqual(current.diagnostics, allDiagnostics)) return;
     if (!current && byKey.size === 0 && allDiagnostics.length === 0) return;
     if (byKey.size === 0 && allDiagnostics.length === 0) this.#origins.delete(origin);

@@ -4,7 +4,7 @@ import type { MiddlewareSpec, PathKind, RouteSpec } from '../routing/spec.ts';
 import type { Lookups } from './cluster-index.ts';
 import { readIngressSettings } from './annotations.ts';
 import type { BackendSink } from './backends.ts';
-import { defaultBackendFallback, type CanarySet, type NginxView } from './ingress-nginx/index.ts';
+import { defaultBackendFallback, withLocationCookiePath, type CanarySet, type NginxView } from './ingress-nginx/index.ts';
 import type { ObjectDiagnostics } from './diagnostics.ts';
 import { checkHost } from './hosts.ts';
 import { middlewaresFor } from './middlewares.ts';
@@ -74,7 +74,7 @@ export function translateIngress(view: NginxView, ctx: TranslationContext): void
     backend,
     // force-ssl-redirect (ingress-nginx) redirects even where the Ingress has no TLS for the host.
     options: { ...settings.options, sslRedirect: nginx.forceSslRedirect || (settings.options.sslRedirect && isSecured(secured, host)) },
-    middlewares: view.redirects.get(host) !== undefined ? [view.redirects.get(host)!] : withCanary(middlewares, canary),
+    middlewares: view.redirects.get(host) !== undefined ? [view.redirects.get(host)!] : withCanary(nginx.cookiePathPerLocation ? withLocationCookiePath(middlewares, kind, path) : middlewares, canary),
   });
 
   const rules = field(spec, 'rules');

@@ -39,8 +39,11 @@ function checkSecret(ref: string, secret: unknown): SecretCheck {
   for (const key of ['tls.crt', 'tls.key']) {
     if (!data[key]) return { ok: false, reason: 'InvalidSecret', message: `Secret ${ref} has no data["${key}"]` };
   }
-  const certPem = decode(data['tls.crt']!);
-  const keyPem = decode(data['tls.key']!);
+  return checkKeyPair(ref, decode(data['tls.crt']!), decode(data['tls.key']!));
+}
+
+/** A PEM certificate and the private key that matches it, from tls.crt and tls.key of Secret `ref`. */
+export function checkKeyPair(ref: string, certPem: string, keyPem: string): SecretCheck {
   let certificate: X509Certificate;
   try {
     if (!certPem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM "CERTIFICATE" block');

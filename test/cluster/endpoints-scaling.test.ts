@@ -83,7 +83,7 @@ test('EndpointSlice updates add and remove backends during a request stream with
   api.create(kube.ingress(NS, 'web', HOST, [{ path: '/', service: 'web' }]));
   const gw = await startClusterGateway(api);
   t.after(() => gw.close());
-  const served = (): string[] => (gw.gateway.snapshot.table.spec.backends[BACKEND_KEY]?.endpoints ?? []).map((e) => e.address).sort();
+  const served = (): string[] => (gw.gateway.registry.backends.get(BACKEND_KEY)?.endpoints ?? []).map((e) => e.spec.address).sort();
   await gw.until('pod-0 serves', async () => (await gw.get(HOST)).headers['x-backend'] === 'pod-0');
 
   const failures: string[] = [];

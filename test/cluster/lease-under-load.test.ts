@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { KubeApiServer, type JsonObject } from '../support/kube-api/index.ts';
 import { kube, startClusterGateway, type ClusterGateway } from '../support/cluster-gateway.ts';
 import type { RouteTableSpec } from '../../src/routing/index.ts';
+import type { SpecDelta } from '../../src/runtime/spec-delta.ts';
 
 const INGRESSES = 3000;
 
@@ -35,11 +36,17 @@ test(`timers keep firing while ${INGRESSES} Ingresses are translated again`, asy
   let ticksAtChange = -1;
   let ticksAtServe = -1;
   const unsubscribe = gw.gateway.store.onChange(() => (ticksAtChange = ticks), { debounceMs: 0 });
+  // The new table reaches the data plane whole (serve) or as a delta (apply).
   const data = gw.gateway.data;
   const serve = data.serve.bind(data);
+  const apply = data.apply.bind(data);
   data.serve = (spec: RouteTableSpec) => {
     ticksAtServe = ticks;
     serve(spec);
+  };
+  data.apply = (delta: SpecDelta) => {
+    ticksAtServe = ticks;
+    return apply(delta);
   };
   try {
     const version = gw.gateway.control.currentVersion;

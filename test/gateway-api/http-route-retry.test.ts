@@ -9,6 +9,7 @@ import { request, startGateway, type RunningGateway } from '../support/gateway.t
 import { gateway, gatewayClass, httpRoute, yamlDocs } from '../support/gateway-api.ts';
 import { serviceYaml } from '../support/manifests.ts';
 import { h2Connect, h2Request } from '../protocols/support/h2.ts';
+import { flakyHandler } from '../support/flaky-backend.ts';
 
 const ref = { name: 'flaky', port: 80 };
 const prefix = (value: string) => [{ path: { type: 'PathPrefix', value } }];
@@ -22,35 +23,7 @@ describe('HTTPRoute retry through the gateway (files)', () => {
 
   before(async () => {
     flaky = await startBackend('flaky');
-    // ?id=unique&fail=500|reset&succeedAfter=N&delay=ms: the first N tries fail (a late answer when delay is set).
-    flaky.handler = (req, res) => {
-      const url = new URL(req.url!, 'http://x');
-      const id = url.searchParams.get('id')!;
-      const seen = tries.get(id) ?? [];
-      seen.push(performance.now());
-      tries.set(id, seen);
-      if (seen.length > Number(url.searchParams.get('succeedAfter') ?? 0)) {
-        res.writeHead(200, { 'x-tries': String(seen.length) });
-        res.end('ok');
-        return;
-      }
-      const fail = url.searchParams.get('fail') ?? '500';
-      if (fail === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      const answer = () => {
-        res.writeHead(Number(fail));
-        res.end('failed');
-      };
-      const delay = Number(url.searchParams.get('delay') ?? 0);
-      if (delay === 0) return answer();
-      const timer = setTimeout(() => {
-        pendingTimers.delete(timer);
-        if (!res.destroyed) answer();
-      }, delay);
-      pendingTimers.add(timer);
-    };
+    flaky.handler = flakyHandler({ tries, timers: pendingTimers }, (req) => req.socket.destroy());
     gw = await startGateway({
       'svc.yaml': serviceYaml({ name: 'flaky', endpoints: [['127.0.0.1', flaky.port]] }),
       'gw.yaml': yamlDocs(gatewayClass(), gateway('gw', [{ name: 'http' }])),

@@ -32,10 +32,13 @@ describe('ingress-nginx affinity through the gateway', () => {
         site('plain', 'pair', { [`${N}affinity`]: 'cookie' }),
         site('tuned', 'pair', {
           [`${N}affinity`]: 'cookie', [`${N}affinity-mode`]: 'persistent', [`${N}session-cookie-name`]: 'route',
-          [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Strict', [`${N}session-cookie-secure`]: 'true',
+          [`${N}session-cookie-path`]: '/app', [`${N}session-cookie-domain`]: 'tuned.test', [`${N}session-cookie-max-age`]: '3600', [`${N}session-cookie-samesite`]: 'Strict', [`${N}session-cookie-secure`]: 'true',
         }),
         site('expires', 'pair', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-expires`]: '120' }),
         site('failover', 'failover', { [`${N}affinity`]: 'cookie', [`${N}session-cookie-change-on-failure`]: 'true' }),
+        // Two applications of one host, each with affinity on its own path.
+        ingressYaml({ name: 'shop', host: 'apps.test', className: 'nginx', paths: [{ path: '/shop', service: 'pair' }], annotations: { [`${N}affinity`]: 'cookie' } }),
+        ingressYaml({ name: 'blog', host: 'apps.test', className: 'nginx', paths: [{ path: '/blog', service: 'failover' }], annotations: { [`${N}affinity`]: 'cookie' } }),
       ].join('---\n'),
     }, ['--ingress-nginx-compat']);
   });
@@ -56,12 +59,19 @@ describe('ingress-nginx affinity through the gateway', () => {
     assert.match(setCookie, /^INGRESSCOOKIE=[A-Za-z0-9_-]+; Path=\/; HttpOnly$/);
   });
 
-  it('session-cookie-name, -path, -max-age, -samesite and -secure shape the Set-Cookie', async () => {
+  it('session-cookie-name, -path, -domain, -max-age, -samesite and -secure shape the Set-Cookie', async () => {
     const res = await get('tuned.test');
     const setCookie = (res.headers['set-cookie'] as string[])[0]!;
     assert.match(setCookie, /^route=[A-Za-z0-9_-]+;/);
     const attributes = setCookie.split('; ').slice(1).sort();
-    assert.deepEqual(attributes, ['HttpOnly', 'Max-Age=3600', 'Path=/app', 'SameSite=Strict', 'Secure']);
+    assert.deepEqual(attributes, ['Domain=tuned.test', 'HttpOnly', 'Max-Age=3600', 'Path=/app', 'SameSite=Strict', 'Secure']);
+  });
+
+  it('without session-cookie-path, the cookie\'s Path is the Ingress path: two applications of one host keep their own cookies', async () => {
+    const shop = await request(gw.port, { path: '/shop/cart', headers: { host: 'apps.test' } });
+    const blog = await request(gw.port, { path: '/blog/post', headers: { host: 'apps.test' } });
+    assert.match(shop.headers['set-cookie']![0]!, /^INGRESSCOOKIE=[^;]+; Path=\/shop; HttpOnly$/);
+    assert.match(blog.headers['set-cookie']![0]!, /^INGRESSCOOKIE=[^;]+; Path=\/blog; HttpOnly$/);
   });
 
   it('session-cookie-expires becomes the cookie\'s lifetime in seconds', async () => {

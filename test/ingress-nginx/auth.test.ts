@@ -53,7 +53,7 @@ describe('ingress-nginx external auth through the gateway', () => {
         site('vars', { [`${N}auth-url`]: `http://127.0.0.1:${auth.port}/oauth2/auth?host=$host`, [`${N}auth-signin`]: 'https://$host/oauth2/start?rd=$escaped_request_uri' }),
         site('headers', {
           [`${N}auth-url`]: authUrl, [`${N}auth-response-headers`]: 'X-Auth-Request-User, X-Auth-Request-Email',
-          [`${N}auth-request-redirect`]: 'https://headers.test/landing', [`${N}auth-method`]: 'POST', [`${N}auth-cache-key`]: '$remote_user$http_authorization',
+          [`${N}auth-request-redirect`]: 'https://headers.test/landing', [`${N}auth-method`]: 'POST', [`${N}auth-cache-key`]: '$remote_user$http_authorization', [`${N}auth-cache-duration`]: '200 202 401 5m',
         }),
         site('plainauth', { [`${N}auth-url`]: authUrl }),
         site('deny', { [`${N}denylist-source-range`]: '127.0.0.0/8' }),
@@ -124,7 +124,7 @@ describe('ingress-nginx external auth through the gateway', () => {
     assert.deepEqual([lastCall().method, lastCall().headers['x-auth-request-redirect']], ['GET', '/p?q=1']);
   });
 
-  it('auth-cache-key: the decisions are the same, each request asks the auth service', async () => {
+  it('auth-cache-key and auth-cache-duration: the decisions are the same, each request asks the auth service', async () => {
     const before = auth.calls.length;
     for (let i = 0; i < 3; i++) assert.equal((await get('headers.test', '/', { authorization: 'Bearer good' })).status, 200);
     assert.equal((await get('headers.test', '/', { authorization: 'Bearer bad' })).status, 401);

@@ -47,6 +47,7 @@ const FALLS_BACK: Record<string, Record<string, string>> = {
   fallback: { [`${N}default-backend`]: 'Not_A_Service' },
   mirror: { [`${N}mirror-target`]: 'not a url' },
   vhost: { [`${N}upstream-vhost`]: 'a\u0000b' },
+  hashkey: { [`${N}upstream-hash-by`]: '$no_such_variable' },
 };
 
 describe('malformed ingress-nginx annotations through the gateway', () => {

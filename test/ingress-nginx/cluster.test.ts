@@ -2,7 +2,9 @@
 // through @kubernetes/client-node), and `tideway check --ingress-nginx-compat --kubeconfig`.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { CLI } from '../support/cli-process.ts';
 import { kube, startClusterGateway, type ClusterGateway } from '../support/cluster-gateway.ts';
@@ -29,6 +31,8 @@ describe('ingress-nginx settings and class from the API', () => {
   let api: KubeApiServer;
   let backend: TestBackend;
   let gw: ClusterGateway;
+  /** The gateway's log lines (warnings and errors). */
+  const logged: string[] = [];
 
   before(async () => {
     api = new KubeApiServer({ acceptLoopbackEndpoints: true });
@@ -42,7 +46,8 @@ describe('ingress-nginx settings and class from the API', () => {
     api.create(ing as never);
     api.create(configMap({ 'proxy-body-size': '1k', 'limit-req-status-code': '429', 'worker-processes': '4' }));
     api.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace: 'ingress-nginx', name: 'unrelated' }, data: { secret: 'x' } });
-    gw = await startClusterGateway(api, ['--ingress-nginx-compat', '--ingress-nginx-configmap', CONFIGMAP, '--update-status', 'false']);
+    const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logged.push(chunk.toString()); done(); } });
+    gw = await startClusterGateway(api, ['--ingress-nginx-compat', '--ingress-nginx-configmap', CONFIGMAP, '--update-status', 'false'], { logger: pino({ level: 'warn' }, sink) });
     await gw.until('first snapshot', () => gw.gateway.control.ready);
   });
   after(async () => {
@@ -63,6 +68,11 @@ describe('ingress-nginx settings and class from the API', () => {
     }
     const warnings = gw.gateway.control.currentDiagnostics.filter((d) => d.kind === 'ConfigMap');
     assert.deepEqual(warnings.map((d) => [d.object, d.reason, d.message]), [[CONFIGMAP, 'NginxSettingsIgnored', 'keys Tideway does not use, ignored: worker-processes']]);
+    // Another change is translated again: the unchanged warning is not logged a second time.
+    const version = gw.gateway.snapshot.table.version;
+    api.create(kube.service('shop', 'other'));
+    await gw.until('the next snapshot', () => gw.gateway.snapshot.table.version > version);
+    assert.equal(logged.filter((line) => line.includes('keys Tideway does not use')).length, 1);
   });
 
   it('a change to the ConfigMap is served without a restart; a bad value falls back to ingress-nginx\'s default', async () => {

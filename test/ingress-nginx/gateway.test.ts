@@ -1,10 +1,14 @@
 // ingress-nginx's annotations and class through the whole gateway (--ingress-nginx-compat): manifests
 // written for ingress-nginx, real clients and backends, the behaviour ingress-nginx documents.
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { AccessLog } from '../../src/observability/index.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { ingressYaml, serviceYaml } from '../support/manifests.ts';
@@ -34,6 +38,8 @@ describe('ingress-nginx Ingresses through the gateway', () => {
   let v2: TestBackend;
   let failing: TestBackend;
   let auth: Awaited<ReturnType<typeof startAuthService>>;
+  let logDir: string;
+  let accessLog: AccessLog;
 
   before(async () => {
     web = await startBackend('web');
@@ -48,6 +54,8 @@ describe('ingress-nginx Ingresses through the gateway', () => {
       res.writeHead(status, { 'content-type': 'text/html', 'x-app': 'kept' }).end(`<pre>stack trace of ${status}</pre>`);
     };
     auth = await startAuthService();
+    logDir = await mkdtemp(path.join(tmpdir(), 'tideway-nginx-access-'));
+    accessLog = new AccessLog({ destination: path.join(logDir, 'access.log') });
     const site = (name: string, annotations: Record<string, string>, path = '/', pathType = 'Prefix', service = 'web') =>
       ingressYaml({ name, host: `${name}.test`, className: 'nginx', paths: [{ path, pathType, service }], annotations });
     gw = await startGateway({
@@ -86,9 +94,11 @@ describe('ingress-nginx Ingresses through the gateway', () => {
         site('prefix', { [`${N}x-forwarded-prefix`]: '/shop', [`${N}upstream-vhost`]: 'internal.svc' }),
         site('body', { [`${N}proxy-body-size`]: '1k' }),
         site('snippet', { [`${N}configuration-snippet`]: 'more_set_headers "X-Evil: 1";' }),
+        site('quiet', { [`${N}enable-access-log`]: 'false' }),
+        site('logged', { [`${N}enable-access-log`]: 'true' }),
         stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'legacy', namespace: 'default', annotations: { 'kubernetes.io/ingress.class': 'nginx' } }, spec: { rules: [{ host: 'legacy.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } }),
       ].join('---\n'),
-    }, ['--ingress-nginx-compat']);
+    }, ['--ingress-nginx-compat'], accessLog);
   });
   after(async () => {
     await gw?.close();
@@ -96,6 +106,8 @@ describe('ingress-nginx Ingresses through the gateway', () => {
     await v2?.close();
     await failing?.close();
     await auth?.close();
+    await accessLog?.close();
+    await rm(logDir, { recursive: true, force: true });
   });
 
   const get = (host: string, path = '/', headers: Record<string, string> = {}, method = 'GET', body?: string) =>
@@ -239,6 +251,16 @@ describe('ingress-nginx Ingresses through the gateway', () => {
   it('proxy-body-size answers 413 beyond the limit', async () => {
     assert.equal((await get('body.test', '/', { 'content-type': 'text/plain' }, 'POST', 'x'.repeat(2048))).status, 413);
     assert.equal((await get('body.test', '/', { 'content-type': 'text/plain' }, 'POST', 'x'.repeat(100))).status, 200);
+  });
+
+  it('enable-access-log "false" writes no access-log line for the Ingress; others are logged', async () => {
+    assert.equal((await get('quiet.test', '/q')).status, 200);
+    assert.equal((await get('logged.test', '/l')).status, 200);
+    // Lines leave in order: once logged.test's is written, quiet.test's would be there before it.
+    const hosts = async () => (await readFile(path.join(logDir, 'access.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host);
+    for (let i = 0; i < 500 && !(await hosts()).includes('logged.test'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok((await hosts()).includes('logged.test'));
+    assert.ok(!(await hosts()).includes('quiet.test'));
   });
 
   it('a snippet is not executed and the Ingress is served', async () => {

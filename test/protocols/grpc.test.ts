@@ -239,7 +239,7 @@ describe('gRPC through the gateway', () => {
   });
 
   test('calls share one upstream session per endpoint', () => {
-    const runtime = gw.gateway.snapshot.table.routes.find((r) => r.spec.host === 'grpc.test')!.ext.backend!;
+    const runtime = gw.gateway.snapshot.table.routes().find((r) => r.spec.host === 'grpc.test')!.ext.backend!;
     assert.equal(runtime.endpoints[0]!.http2!.sessionCount, 1);
   });
 });

@@ -3,42 +3,20 @@ import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { compileRouteTable } from '../../src/routing/index.ts';
-import type { BackendSpec, RouteSpec } from '../../src/routing/spec.ts';
+import type { RouteSpec } from '../../src/routing/spec.ts';
 import { DEFAULT_ROUTE, routeSpec, tableSpec } from './spec-builders.ts';
 
-function backendSpec(key: string): BackendSpec {
-  return { key, namespace: 'default', service: key, servicePort: 80, protocol: 'http', endpoints: [{ address: '10.0.0.1', port: 8080, ready: true }] };
-}
-
 describe('RouteTable', () => {
-  it('exposes version and spec, and compiles every route including the default one', () => {
+  it('exposes its version, and compiles every route including the default one', () => {
     const spec = tableSpec({ 'a.test': [['Prefix', '/']], '': [['Exact', '/x']] }, DEFAULT_ROUTE);
     const table = compileRouteTable(spec);
     assert.equal(table.version, 7);
-    assert.equal(table.spec, spec);
     assert.deepEqual(
-      table.routes.map((r) => r.spec.id),
+      table.routes().map((r) => r.spec.id),
       ['a.test|Prefix|/', '|Exact|/x', 'default'],
     );
     assert.equal(table.defaultRoute?.spec.id, 'default');
-    assert.equal(table.routes[0]!.ext, undefined);
-  });
-
-  it('shares one CompiledBackend per backend key between routes', () => {
-    const backends = { web: backendSpec('web'), api: backendSpec('api') };
-    const spec = tableSpec({ 'a.test': [['Prefix', '/', 'web'], ['Prefix', '/api', 'api']], 'b.test': [['Prefix', '/', 'web'], ['Prefix', '/down', null], ['Prefix', '/gone', 'missing']] }, null, backends);
-    const table = compileRouteTable(spec);
-    const aRoot = table.match('a.test', '/')!;
-    const bRoot = table.match('b.test', '/')!;
-    assert.equal(aRoot.backend, bRoot.backend);
-    assert.equal(aRoot.backend, table.backends.get('web'));
-    assert.equal(aRoot.backend!.spec, backends.web);
-    assert.equal(aRoot.backend!.next, 0);
-    assert.notEqual(table.match('a.test', '/api')!.backend, aRoot.backend);
-    assert.equal(table.match('b.test', '/down')!.backend, null);
-    assert.equal(table.match('b.test', '/gone')!.backend, null, 'a key missing from spec.backends compiles to no backend');
-    aRoot.backend!.next = 3;
-    assert.equal(bRoot.backend!.next, 3);
+    assert.equal(table.routes()[0]!.ext, undefined);
   });
 
   it('attaches the caller value to each route once', () => {

@@ -2,7 +2,7 @@
 // worker is replaced, and SIGTERM drains: readiness fails at once, in-flight requests finish, exit 0.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,18 @@ import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
 import { closedPort } from '../support/ports.ts';
 import { adminStatus, startCli, waitFor, type CliProcess } from '../support/cli-process.ts';
+
+async function metricsText(adminPort: number): Promise<string> {
+  const res = await request(adminPort, { path: '/metrics' });
+  assert.equal(res.status, 200);
+  return res.body;
+}
+
+/** The route-table counters of /metrics, summed over the workers. */
+function tableMetrics(text: string): { deltas: number; wholeTables: number; hostsCompiled: number } {
+  const value = (series: string): number => Number(text.split('\n').find((line) => line.startsWith(`${series} `))?.split(' ')[1] ?? 0);
+  return { deltas: value('tideway_route_tables_applied_total{kind="delta"}'), wholeTables: value('tideway_route_tables_applied_total{kind="whole"}'), hostsCompiled: value('tideway_route_hosts_compiled_total') };
+}
 
 function workerPids(primary: number): number[] {
   try {
@@ -55,6 +67,31 @@ describe('multi-process gateway', () => {
     // Fresh connections are spread over both workers by the kernel: every one must see the new route.
     await waitFor(async () => (await request(httpPort, { headers: { host: 'b.test' } })).status === 200, 5000, 'the new route');
     for (let i = 0; i < 30; i++) assert.equal((await request(httpPort, { headers: { host: 'b.test' } })).status, 200, `request ${i}`);
+  });
+
+  test('an endpoint change reaches both workers as a delta that compiles no host', async () => {
+    const [one, two] = [await startBackend('one'), await startBackend('two')];
+    try {
+      const served = async (): Promise<string[]> => {
+        // Fresh connections: the kernel spreads them over both workers.
+        const answers = await Promise.all(Array.from({ length: 12 }, () => request(httpPort, { headers: { host: 'moving.test' } })));
+        return [...new Set(answers.map((res) => String(res.headers['x-backend'] ?? res.status)))];
+      };
+      await writeFile(path.join(dir, 'svc-moving.yaml'), serviceYaml({ name: 'moving', endpoints: [['127.0.0.1', one.port]] }));
+      await writeFile(path.join(dir, 'ing-moving.yaml'), ingressYaml({ name: 'moving', host: 'moving.test', paths: [{ path: '/', service: 'moving' }] }));
+      await waitFor(async () => (await served()).join() === 'one', 5000, 'the new route on both workers');
+      const before = tableMetrics(await metricsText(adminPort));
+      // Saved by rename: an in-place write can be read empty first (no objects), which is a real change.
+      await writeFile(path.join(dir, 'svc-moving.yaml.tmp'), serviceYaml({ name: 'moving', endpoints: [['127.0.0.1', two.port]] }));
+      await rename(path.join(dir, 'svc-moving.yaml.tmp'), path.join(dir, 'svc-moving.yaml'));
+      await waitFor(async () => (await served()).join() === 'two', 5000, 'the new endpoint on both workers');
+      const after = tableMetrics(await metricsText(adminPort));
+      assert.ok(after.deltas >= before.deltas + 2, `each worker patched its table (${before.deltas} -> ${after.deltas} deltas)`);
+      assert.equal(after.wholeTables, before.wholeTables, 'no worker compiled a whole table');
+      assert.equal(after.hostsCompiled, before.hostsCompiled, 'no host was compiled for an endpoint change');
+    } finally {
+      await Promise.all([one.close(), two.close()]);
+    }
   });
 
   test('a killed worker is replaced and traffic goes on', async () => {

@@ -107,4 +107,12 @@ describe('ObjectStore origins', () => {
     store.replaceOrigin('never-seen', [], []);
     assert.equal(store.state(), before);
   });
+
+  it('reports only the objects of a rewritten file that changed', () => {
+    const store = new ObjectStore();
+    store.replaceOrigin('a.yaml', [service('s', 'web'), service('s', 'api')], []);
+    store.takeChanges();
+    store.replaceOrigin('a.yaml', [service('s', 'web'), service('s', 'api', 81)], []);
+    assert.deepEqual(store.takeChanges().map((c) => c.name), ['api'], 'the unchanged Service is no change (its Ingresses are not translated again)');
+  });
 });

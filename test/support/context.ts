@@ -65,7 +65,7 @@ export class TestContext implements Context {
       contentLength: req.contentLength ?? 0,
       isUpgrade: req.isUpgrade ?? false,
     };
-    this.upstream = { backend: this.route.backend, preferredEndpoint: null, endpoint: null };
+    this.upstream = { backend: this.route.backend, preferredEndpoint: null, hashKey: null, endpoint: null };
   }
 
   respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {

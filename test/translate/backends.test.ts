@@ -169,7 +169,7 @@ describe('Service and port resolution', () => {
       assert.match(d.message, c.message);
       const route = compileRouteTable(table).match(HOST, '/x/y');
       assert.equal(route?.spec.path, '/x');
-      assert.equal(route?.backend, null);
+      assert.equal(route?.spec.backend, null);
     });
   }
 

@@ -132,11 +132,11 @@ describe('ingress-nginx annotations', () => {
   });
 
   it('ignored and approximated annotations are warnings; nginx-only tuning is silent; unknown names are warnings', () => {
-    const result = run([nginxIngress('web', { [`${N}upstream-hash-by`]: '$request_uri', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
+    const result = run([nginxIngress('web', { [`${N}service-upstream`]: 'true', [`${N}limit-rps`]: '5', [`${N}proxy-buffering`]: 'on', [`${N}no-such-thing`]: 'x' })]);
     assert.deepEqual(result.diagnostics.map((d) => [d.reason, d.field]), [
       ['NginxAnnotationApproximated', field('limit-rps')],
       ['UnknownAnnotation', field('no-such-thing')],
-      ['NginxAnnotationIgnored', field('upstream-hash-by')],
+      ['NginxAnnotationIgnored', field('service-upstream')],
     ]);
   });
 });

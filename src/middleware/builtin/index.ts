@@ -17,6 +17,7 @@ import { headersFactory } from './headers.ts';
 import { ipFilterFactory } from './ip-filter.ts';
 import { jwtFactory } from './jwt.ts';
 import { urlMirrorFactory } from './url-mirror.ts';
+import { upstreamHashFactory } from './upstream-hash.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectFactory } from './redirect.ts';
 import { requestMirrorFactory } from './request-mirror.ts';
@@ -40,6 +41,7 @@ export const BUILTIN_FACTORIES: readonly MiddlewareFactory[] = Object.freeze([
   proxyRewriteFactory,
   concurrencyLimitFactory,
   urlMirrorFactory,
+  upstreamHashFactory,
   gatewayRedirectFactory,
   gatewayRewriteFactory,
   gatewayBackendsFactory,

@@ -22,7 +22,8 @@ function escapeComponent(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function variable(name: string, req: Source): string {
+/** The value of one variable ("host" for $host) for this request. */
+export function nginxVariable(name: string, req: Source): string {
   const query = req.path.indexOf('?');
   switch (name) {
     case 'request_uri': return req.path;
@@ -39,7 +40,7 @@ export function hasNginxVariables(template: string): boolean {
 }
 
 export function expandNginxVariables(template: string, req: Source): string {
-  return template.replace(VARIABLES, (_match, name: string) => variable(name, req));
+  return template.replace(VARIABLES, (_match, name: string) => nginxVariable(name, req));
 }
 
 /** The first "$name" of the template that is not one of the variables above, or null. */

@@ -14,6 +14,7 @@ import { parseGatewayBackendsConfig, parseGatewayRedirectConfig, parseGatewayRew
 import { parseHeadersConfig } from './headers.ts';
 import { parseIpFilterConfig } from './ip-filter.ts';
 import { parseUrlMirrorConfig } from './url-mirror.ts';
+import { parseUpstreamHashConfig } from './upstream-hash.ts';
 import { parseJwtConfig } from './jwt.ts';
 import { parseMirrorConfig } from './mirror.ts';
 import { parseRateLimitConfig } from './rate-limit.ts';
@@ -39,6 +40,7 @@ export const BUILTIN_CONFIG_PARSERS: Readonly<Record<string, (raw: unknown) => u
   'proxy-rewrite': parseProxyRewriteConfig,
   'concurrency-limit': parseConcurrencyLimitConfig,
   'url-mirror': parseUrlMirrorConfig,
+  'upstream-hash': parseUpstreamHashConfig,
   'gateway-redirect': parseGatewayRedirectConfig,
   'gateway-rewrite': parseGatewayRewriteConfig,
   'gateway-backends': parseGatewayBackendsConfig,

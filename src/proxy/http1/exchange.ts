@@ -4,6 +4,7 @@
 import type { CompiledRoute } from '../../routing/index.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import { preferredEndpoint } from '../../upstream/hash-pick.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import { mayRetry, tryTimeout } from '../route-retry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
@@ -221,7 +222,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       const backend = chosenBackend(this.route!, mw.upstream.backend);
       if (backend === null || backend.endpoints.length === 0) return this.respondError(503, 'no-endpoint');
       this.backend = backend;
-      this.connectUpstream(null, mw.upstream.preferredEndpoint);
+      this.connectUpstream(null, preferredEndpoint(backend, mw.upstream));
     });
   }
 
@@ -402,14 +403,17 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
 
   private startRelay(endpoint: EndpointRuntime): void {
     const options = this.route!.ext.options;
-    if (this.upstreamStart === 0) this.upstreamStart = Date.now();
+    if (this.upstreamStart === 0) {
+      this.upstreamStart = Date.now();
+      this.backend!.retry.recordRequest();
+    }
     const mw = this.mw;
     const forwarded = mw !== null ? mw.request.headers.raw : forwardedRequestHeaders(this.headers, this.scan.connectionTokens);
     const bodyFollows = !this.requestDone || this.pending !== null;
     try {
       this.relay = new Http1ToHttp2Relay(this, endpoint, this.method, mw === null ? this.url : mw.request.path, this.scan.host ?? '', [...forwarded, ...this.addedFields()], bodyFollows, {
-        connectMs: options.connectTimeoutMs,
-        readMs: options.readTimeoutMs,
+        connectMs: this.attemptTimeout(options.connectTimeoutMs),
+        readMs: this.attemptTimeout(options.readTimeoutMs),
       });
     } catch {
       // node:http2 refuses some field combinations HTTP/1.1 allows (a repeated single-value field).
@@ -427,8 +431,12 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (!this.relay!.write(chunk)) this.waitForUpstreamDrain();
   }
 
-  /** The HTTP/2 upstream failed (the relay has let go of its stream). */
-  onRelayFailure(timedOut: boolean, beforeResponse: boolean): void {
+  /**
+   * The HTTP/2 upstream failed (the relay has let go of its stream). A route's own retry policy tries
+   * again as for HTTP/1.1 upstreams: connection failures, resets and per-try timeouts, for requests
+   * without a body (a body went into the failed stream and is not kept).
+   */
+  onRelayFailure(timedOut: boolean, beforeResponse: boolean, opened: boolean): void {
     this.relay = null;
     this.upstreamEnd = Date.now();
     if (!beforeResponse || this.responseHeadSent) {
@@ -436,7 +444,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.conn.destroy();
       return;
     }
-    this.respondError(timedOut ? 504 : 502, timedOut ? 'upstream-timeout' : 'upstream-reset');
+    const retry = this.route!.ext.options.retry;
+    const kind: AttemptFailure = !opened && !timedOut ? 'connect' : timedOut ? 'timeout' : 'reset';
+    if (retry !== undefined && this.mayRetry(kind, this.requestDone && this.bytesIn === 0)) return this.tryAgain(kind, retry.backoffMs);
+    if (timedOut) this.respondError(504, 'upstream-timeout');
+    else this.respondError(retry !== undefined ? 503 : 502, kind === 'connect' ? 'upstream-connect' : 'upstream-reset');
   }
 
   /** The X-Forwarded-* and X-Real-IP values: the client's own only when it is a trusted proxy. */
@@ -798,13 +810,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     // timeout (HTTPRoute backendRequest with retry) is, while some of the read timeout is left.
     const retry = this.route!.ext.options.retry;
     if (error.beforeResponse && (kind !== 'timeout' || retry !== undefined) && this.mayRetry(kind, kind === 'connect' || replayable)) {
-      this.headSent = false;
-      this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
-      if (retry !== undefined && retry.backoffMs > 0) {
-        this.retryTimer = setTimeout(retryLater, retry.backoffMs, this);
-        return;
-      }
-      return this.connectUpstream(this.endpoint);
+      return this.tryAgain(kind, retry?.backoffMs ?? 0);
     }
     if (error.failure === 'timeout') this.respondError(504, 'upstream-timeout');
     // A route with a retry policy answers what Gateway API implementations answer once retries are spent.
@@ -819,6 +825,14 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (!mayRetry(this.route!.ext.options, this.backend!, this.method, this.attempts, kind, replayable, this.upstreamStart)) return false;
     this.attempts++;
     return true;
+  }
+
+  /** Sends the request again after a failed try, once `backoffMs` is over, on another endpoint when there is one. */
+  private tryAgain(kind: AttemptFailure, backoffMs: number): void {
+    this.headSent = false;
+    this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
+    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
+    else this.connectUpstream(this.endpoint);
   }
 
   /** The route's backoff is over: try again, on another endpoint when there is one. */

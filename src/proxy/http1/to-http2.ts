@@ -15,8 +15,11 @@ export interface Http2RelayOwner {
   onResponseHead(status: number, reason: string, headers: string[], versionMinor: number, keepAlive: boolean, upgrade: boolean): boolean;
   onResponseBody(chunk: Buffer): void;
   onResponseComplete(trailers: string[] | null): void;
-  /** The upstream failed; `responded` says whether its head had arrived. */
-  onRelayFailure(timedOut: boolean, beforeResponse: boolean): void;
+  /**
+   * The upstream failed: `beforeResponse` says whether its head had not arrived yet, `opened` whether
+   * the stream had been opened (false: the connection failed and nothing was sent).
+   */
+  onRelayFailure(timedOut: boolean, beforeResponse: boolean, opened: boolean): void;
   /** The upstream stream can take more request body. */
   onUpstreamDrain(): void;
 }
@@ -38,6 +41,8 @@ export class Http1ToHttp2Relay {
   private readonly stream: http2.ClientHttp2Stream;
   private responded = false;
   private finished = false;
+  /** The stream was opened on a connected session (nothing is sent before). */
+  private opened = false;
 
   /**
    * `headers`: the forwarded request headers as a flat list (hop-by-hop already removed, X-Forwarded-*
@@ -56,6 +61,8 @@ export class Http1ToHttp2Relay {
     }
     this.stream = pool.request(fields, { endStream: !bodyFollows }, timeouts.connectMs);
     const stream = this.stream;
+    if (stream.pending) stream.once('ready', () => (this.opened = true));
+    else this.opened = true;
     stream.setTimeout(timeouts.readMs, () => this.fail(true));
     stream.on('response', (head) => this.onResponse(head));
     stream.on('data', (chunk: Buffer) => owner.onResponseBody(chunk));
@@ -110,6 +117,6 @@ export class Http1ToHttp2Relay {
     if (this.finished) return;
     this.finished = true;
     if (!this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
-    this.owner.onRelayFailure(timedOut, !this.responded);
+    this.owner.onRelayFailure(timedOut, !this.responded, this.opened);
   }
 }

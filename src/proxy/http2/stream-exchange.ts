@@ -12,6 +12,7 @@ import type { CompiledRoute } from '../../routing/index.ts';
 import { isMisdirected } from '../tls/misdirected.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import type { BackendRuntime } from '../../upstream/registry.ts';
+import { preferredEndpoint } from '../../upstream/hash-pick.ts';
 import type { BodyTransform, Context } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { errorBody } from '../error-responses.ts';
@@ -150,7 +151,10 @@ export class Http2StreamExchange {
   /** The chain's terminal: proxy to the backend it chose; resolves when the response head is in. */
   callUpstream(): Promise<void> {
     const mw = this.mw!;
-    return mw.waitForUpstream(() => this.startRelay(chosenBackend(this.route!, mw.upstream.backend), mw.upstream.preferredEndpoint));
+    return mw.waitForUpstream(() => {
+      const backend = chosenBackend(this.route!, mw.upstream.backend);
+      this.startRelay(backend, backend === null ? null : preferredEndpoint(backend, mw.upstream));
+    });
   }
 
   private chainFailed(error: unknown): void {

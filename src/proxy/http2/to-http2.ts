@@ -3,9 +3,13 @@
 // on one side stops reading on the other. Trailers (gRPC's grpc-status and grpc-message) are relayed,
 // and a trailers-only upstream answer stays a single HEADERS frame. The request body starts flowing
 // once the upstream stream is open ('ready'), so a refused connection consumed nothing and the call can
-// go to another endpoint.
+// go to another endpoint. A route's own retry policy (HTTPRoute retry) tries again as for HTTP/1.1
+// upstreams: listed statuses, connection failures, resets and per-try timeouts, before the response is
+// relayed, for requests whose body was not consumed.
 import http2 from 'node:http2';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
+import type { AttemptFailure } from '../../upstream/retry-policy.ts';
+import { mayRetry, tryTimeout } from '../route-retry.ts';
 import { classifyHeader, isListedIn, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 
@@ -22,6 +26,11 @@ export class Http2Relay implements StreamRelay {
   private responseStarted = false;
   private triedAnotherEndpoint = false;
   private aborted = false;
+  /** The stream the session opened last ('ready'): a stream that closes before it never reached the upstream. */
+  private opened: http2.ClientHttp2Stream | null = null;
+  /** Tries made under the route's retry policy, the first included. */
+  private tries = 1;
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(ex: Http2StreamExchange, backend: BackendRuntime, preferredEndpoint: string | null) {
     this.ex = ex;
@@ -46,13 +55,13 @@ export class Http2Relay implements StreamRelay {
     if (ex.upstreamStart === 0) ex.upstreamStart = Date.now();
     let upstream: http2.ClientHttp2Stream;
     try {
-      upstream = pool.request(this.requestHeaders(pool.secure, pool.key), { endStream: !ex.request.hasBody }, options.connectTimeoutMs);
+      upstream = pool.request(this.requestHeaders(pool.secure, pool.key), { endStream: !ex.request.hasBody }, this.tryTimeout(options.connectTimeoutMs));
     } catch {
       // node:http2 refuses some field combinations HTTP/1.1 allows (a repeated single-value field).
       return ex.fail(400, 'invalid-request-header');
     }
     this.upstream = upstream;
-    upstream.setTimeout(options.readTimeoutMs, () => this.onTimeout());
+    upstream.setTimeout(this.tryTimeout(options.readTimeoutMs), () => this.onTimeout(upstream));
     // On a session that is already connected the stream is open at once, and 'ready' has fired.
     if (upstream.pending) upstream.once('ready', () => this.onReady(upstream));
     else this.onReady(upstream);
@@ -96,9 +105,45 @@ export class Http2Relay implements StreamRelay {
     return fields;
   }
 
+  /** A try's timeout: bounded by the route's per-try timeout, and a retry gets what is left of the read timeout. */
+  private tryTimeout(ms: number): number {
+    return tryTimeout(this.ex.route!.ext.options, ms, this.tries === 1, this.ex.upstreamStart);
+  }
+
+  /**
+   * Under the route's retry policy, whether a try that failed with `kind` is followed by another
+   * (counted when yes). A body that started flowing into the failed stream cannot be sent again.
+   */
+  private mayRetry(kind: AttemptFailure): boolean {
+    const ex = this.ex;
+    const options = ex.route!.ext.options;
+    if (options.retry === undefined) return false;
+    const replayable = !ex.request.hasBody || (kind === 'connect' && ex.bytesIn === 0);
+    if (!mayRetry(options, this.backend, ex.request.method, this.tries, kind, replayable, ex.upstreamStart)) return false;
+    this.tries++;
+    return true;
+  }
+
+  /** Lets go of a failed try's stream and sends the request again after the route's backoff. */
+  private retry(upstream: http2.ClientHttp2Stream): void {
+    this.upstream = null;
+    this.ex.stream.unpipe(upstream);
+    if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
+    const backoffMs = this.ex.route!.ext.options.retry!.backoffMs;
+    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
+    else this.connect(this.endpoint);
+  }
+
+  retryNow(): void {
+    this.retryTimer = null;
+    if (this.aborted || this.ex.hasAnswered) return;
+    this.connect(this.endpoint);
+  }
+
   /** The upstream stream is open: the request body may flow now. */
   private onReady(upstream: http2.ClientHttp2Stream): void {
     const ex = this.ex;
+    this.opened = upstream;
     if (this.aborted || !ex.request.hasBody || upstream !== this.upstream) return;
     if (!this.bodyStarted) {
       this.bodyStarted = true;
@@ -113,7 +158,9 @@ export class Http2Relay implements StreamRelay {
 
   private onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
     const ex = this.ex;
-    if (this.aborted) return;
+    if (this.aborted || upstream !== this.upstream) return;
+    const retry = ex.route!.ext.options.retry;
+    if (retry !== undefined && retry.codes.includes(Number(headers[':status'])) && this.mayRetry('status')) return this.retry(upstream);
     this.responseStarted = true;
     // A gRPC call's read timeout covers the wait for its response; from then on grpc-timeout governs,
     // since streaming calls may be quiet for long.
@@ -145,8 +192,10 @@ export class Http2Relay implements StreamRelay {
     upstream.on('end', () => ex.endBody());
   }
 
-  private onTimeout(): void {
-    if (this.aborted) return;
+  private onTimeout(upstream: http2.ClientHttp2Stream): void {
+    if (this.aborted || upstream !== this.upstream) return;
+    // A per-try timeout (HTTPRoute backendRequest with retry) is retried while the request timeout lasts.
+    if (!this.responseStarted && this.mayRetry('timeout')) return this.retry(upstream);
     this.ex.fail(504, 'upstream-timeout');
   }
 
@@ -162,14 +211,19 @@ export class Http2Relay implements StreamRelay {
       // Nothing of the request was consumed: a refused connection goes to another endpoint (rolling
       // update, pod gone); a refused stream (RFC 9113 8.7: not processed; sent before the peer's
       // stream limit was known) may go anywhere, the same endpoint included.
+      const policy = ex.route!.ext.options.retry;
+      // A route's own retry policy counts every try, these too.
       const retry = rst === NGHTTP2_REFUSED_STREAM || (cause === 'ECONNREFUSED' && this.backend.endpoints.length > 1);
-      if (retry && !this.triedAnotherEndpoint && ex.bytesIn === 0) {
+      if (policy === undefined && retry && !this.triedAnotherEndpoint && ex.bytesIn === 0) {
         this.triedAnotherEndpoint = true;
         ex.stream.unpipe(upstream);
         return this.connect(this.endpoint);
       }
-      if (cause === 'ETIMEDOUT') return ex.fail(504, 'upstream-timeout');
-      return ex.fail(502, cause === undefined ? 'upstream-reset' : 'upstream-connect');
+      const kind: AttemptFailure = cause === 'ETIMEDOUT' ? 'timeout' : this.opened !== upstream ? 'connect' : 'reset';
+      if (this.mayRetry(kind)) return this.retry(upstream);
+      if (kind === 'timeout') return ex.fail(504, 'upstream-timeout');
+      // A route with a retry policy answers what Gateway API implementations answer once retries are spent.
+      return ex.fail(policy !== undefined ? 503 : 502, cause === undefined ? 'upstream-reset' : 'upstream-connect');
     }
     // Reset in the middle of the response: the client's stream is reset the same way.
     ex.error = 'upstream-reset';
@@ -179,6 +233,7 @@ export class Http2Relay implements StreamRelay {
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream === null) return;
@@ -186,6 +241,10 @@ export class Http2Relay implements StreamRelay {
     upstream.unpipe(this.ex.stream);
     if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
   }
+}
+
+function retryLater(relay: Http2Relay): void {
+  relay.retryNow();
 }
 
 /** Regular fields of an incoming header object, pseudo-headers left out. */

@@ -19,7 +19,7 @@ export const SUPPORTED_FEATURES: readonly string[] = [
   'Gateway', 'GatewayAddressEmpty', 'GatewayFrontendClientCertificateValidation', 'GatewayFrontendClientCertificateValidationInsecureFallback', 'GatewayHTTPListenerIsolation', 'GatewayStaticAddresses', 'GatewayPort8080', 'GatewayHTTPSListenerDetectMisdirectedRequests', 'GRPCRoute', 'GRPCRouteNamedRouteRule', 'GRPCRouteRequestHeaderModifier',
   'GatewayBackendClientCertificate', 'BackendTLSPolicy', 'BackendTLSPolicySANValidation',
   'HTTPRoute', 'HTTPRoute303RedirectStatusCode', 'HTTPRoute307RedirectStatusCode', 'HTTPRoute308RedirectStatusCode',
-  'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendTimeout',
+  'HTTPRouteBackendProtocolH2C', 'HTTPRouteBackendProtocolWebSocket', 'HTTPRouteBackendRequestHeaderModification', 'HTTPRouteBackendRequestRedirect', 'HTTPRouteBackendTimeout', 'HTTPRouteBackendURLRewrite',
   'HTTPRouteCORS', 'HTTPRouteDestinationPortMatching', 'HTTPRouteHostRewrite', 'HTTPRouteMethodMatching', 'HTTPRouteNamedRouteRule', 'HTTPRouteParentRefPort', 'HTTPRoutePathRedirect',
   'HTTPRoutePathRewrite', 'HTTPRoutePortRedirect', 'HTTPRouteQueryParamMatching', 'HTTPRouteRequestMirror', 'HTTPRouteRequestMultipleMirrors',
   'HTTPRouteRequestPercentageMirror', 'HTTPRouteRequestTimeout', 'HTTPRouteRetry', 'HTTPRouteRetryBackendTimeout', 'HTTPRouteRetryConnectionError', 'HTTPRouteResponseHeaderModification', 'HTTPRouteSchemeRedirect', 'ListenerSet', 'ReferenceGrant',

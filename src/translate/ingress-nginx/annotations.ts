@@ -31,6 +31,8 @@ export interface NginxTranslation {
   canary: boolean;
   /** default-backend: a Service of the Ingress's namespace for paths whose Service has no endpoint. */
   defaultBackend: string | null;
+  /** affinity without session-cookie-path: each path's cookie gets that path (nginx's location path). */
+  cookiePathPerLocation: boolean;
 }
 
 // ingress-nginx's defaults (internal/ingress/annotations/cors and ratelimit).
@@ -103,7 +105,7 @@ class NginxReader {
       else if (typeof value === 'string') this.nginx.set(key.slice(start.length), value);
       else diag.error(annotationField(key), 'InvalidAnnotation', `must be a string, got ${JSON.stringify(value)}; it is ignored`);
     }
-    this.result = { annotations: rest, origins: new Map(), forceSslRedirect: false, extra: [], problems: [], canary: false, defaultBackend: null };
+    this.result = { annotations: rest, origins: new Map(), forceSslRedirect: false, extra: [], problems: [], canary: false, defaultBackend: null, cookiePathPerLocation: false };
   }
 
   names(): string[] {
@@ -352,6 +354,8 @@ function affinity(r: NginxReader): void {
   if (r.value('affinity') === undefined) return;
   // A bad session-cookie-name was reported and not passed on: ingress-nginx's default name applies.
   if (!r.has('session-cookie-name')) r.set('session-cookie-name', DEFAULT_AFFINITY_COOKIE, 'affinity');
+  // Two Ingresses of one host with affinity then keep apart cookies of the same name, as in ingress-nginx.
+  r.result.cookiePathPerLocation = !r.has('session-cookie-path');
   const expires = r.value('session-cookie-expires');
   if (expires !== undefined && r.value('session-cookie-max-age') === undefined) {
     if (/^\d+$/.test(expires)) r.set('session-cookie-max-age', expires, 'session-cookie-expires');
@@ -416,6 +420,12 @@ function proxyRewrite(r: NginxReader): void {
   if (cookiePath !== null) config.cookiePath = cookiePath;
   if (cookieDomain !== null) config.cookieDomain = cookieDomain;
   if (Object.keys(config).length > 0) r.extra('proxy-rewrite', config, 'proxy-redirect-from', false);
+}
+
+/** upstream-hash-by: the key (nginx variables) whose hash picks each request's endpoint. */
+function upstreamHash(r: NginxReader): void {
+  const key = r.value('upstream-hash-by');
+  if (key !== undefined) r.extra('upstream-hash', { key }, 'upstream-hash-by', false);
 }
 
 /** mirror-target (+ mirror-host): a copy of each request, without its body, to another URL. */
@@ -500,5 +510,6 @@ export function readNginxAnnotations(annotations: Record<string, unknown>, prefi
   applyGlobals(r, globals);
   proxyRewrite(r);
   mirror(r);
+  upstreamHash(r);
   return r.result;
 }

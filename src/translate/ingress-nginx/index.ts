@@ -9,3 +9,4 @@ export { servedHosts } from './hosts.ts';
 export { defaultBackendFallback } from './default-backend.ts';
 export { formatMigrationReport, migrationReport, type ReportLine, type ReportVerdict } from './report.ts';
 export { NGINX_CONTROLLER, NGINX_LEGACY_CLASS } from './class.ts';
+export { withLocationCookiePath } from './cookie-path.ts';
