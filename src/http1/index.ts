@@ -2,7 +2,7 @@
 // classification. Both the client side (proxy/http1, proxy/http2 towards HTTP/1.1 upstreams) and the
 // upstream side (upstream/http1-connection) parse and classify with these, so neither reaches into the other.
 export {
-  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, RESPONSE, SKIP_BODY, PendingFields, ParserPool, contentLength, createParser, isLlhttpError, resetParser, statusForParseError,
+  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, RESPONSE, SKIP_BODY, PendingFields, contentLength, createParser, isLlhttpError, resetParser, statusForParseError,
   type LlhttpError, type LlhttpParser, type ParserCallbacks,
 } from './llhttp.ts';
 export {

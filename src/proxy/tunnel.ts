@@ -3,6 +3,7 @@
 // closes the other. Tunnels hold no reference to routing snapshots, so table swaps never touch them.
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { trackTunnel } from './tunnel-buffers.ts';
 
 export interface TunnelOptions {
   idleTimeoutMs: number;
@@ -25,6 +26,7 @@ export class Tunnel {
     this.client = client;
     this.upstream = upstream;
     this.websocket = options.websocket;
+    trackTunnel(client, upstream);
     const destroy = (): void => this.destroy();
     for (const socket of [client, upstream]) {
       socket.setTimeout(options.idleTimeoutMs);

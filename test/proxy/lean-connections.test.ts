@@ -9,7 +9,7 @@ import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
 import { waitFor } from '../support/cli-process.ts';
-import { PARSERS } from '../../src/proxy/http1/client-connection.ts';
+import { IN_FLIGHT } from '../../src/proxy/http1/client-connection.ts';
 
 describe('lean idle connections', () => {
   let gw: RunningGateway;
@@ -41,11 +41,11 @@ describe('lean idle connections', () => {
   }
 
   test('200 idle keep-alive connections hold no parser; the next request on each works', async () => {
-    const before = PARSERS.inUse;
+    const before = IN_FLIGHT.inUse;
     const conns = [];
     for (let i = 0; i < 200; i++) conns.push(await connection(`GET /a${i} HTTP/1.1\r\nHost: x\r\n\r\n`, 1));
-    await waitFor(() => PARSERS.inUse === before, 5000, 'parsers given back');
-    assert.ok(PARSERS.size > 0, 'released parsers are kept for reuse');
+    await waitFor(() => IN_FLIGHT.inUse === before, 5000, 'parsers given back');
+    assert.ok(IN_FLIGHT.size > 0, 'released parsers are kept for reuse');
     for (const [i, c] of conns.entries()) {
       c.socket.write(`GET /b${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
       await waitFor(() => c.data().includes(`ok /b${i}`), 5000, `second answer on connection ${i}`);
@@ -64,21 +64,21 @@ describe('lean idle connections', () => {
   });
 
   test('a large body read past llhttp, then idle: the parser goes back, the next request works', async () => {
-    const before = PARSERS.inUse;
+    const before = IN_FLIGHT.inUse;
     const body = 'x'.repeat(256 * 1024);
     const c = await connection(`POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`, 1);
-    await waitFor(() => PARSERS.inUse === before, 5000, 'parser given back after the body');
+    await waitFor(() => IN_FLIGHT.inUse === before, 5000, 'parser given back after the body');
     c.socket.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
     await waitFor(() => c.data().includes('ok /after'), 5000, 'the next answer');
     c.socket.destroy();
   });
 
   test('a connection that sends nothing holds no parser', async () => {
-    const before = PARSERS.inUse;
+    const before = IN_FLIGHT.inUse;
     const socket = net.connect(gw.port, '127.0.0.1');
     await once(socket, 'connect');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(PARSERS.inUse, before);
+    assert.equal(IN_FLIGHT.inUse, before);
     socket.destroy();
   });
 });

@@ -3,20 +3,19 @@
 // through a deadline that the listener's sweep checks (one timer for all connections).
 import type net from 'node:net';
 import {
-  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, ParserPool, isLlhttpError, resetParser, statusForParseError,
-  type LlhttpParser, PendingFields,
+  HEAD_ONLY, METHODS, MIN_DIRECT_BODY, REQUEST, PendingFields, isLlhttpError, resetParser, statusForParseError,
 } from '../../http1/index.ts';
 import { Http1Exchange } from './exchange.ts';
+import { InFlight, InFlightPool, type ParserOf } from './in-flight.ts';
 import { errorResponse } from '../error-responses.ts';
 import { resolveClientAddress } from '../client-address.ts';
 import type { Http1Context } from './context.ts';
 
-interface ParserWithConn extends LlhttpParser {
-  conn: Http1ClientConnection;
-}
+type ParserWithConn = ParserOf<Http1ClientConnection>;
 
-/** Who learns that a connection closed (the listener), without a closure per connection. */
+/** The listener: what its connections share, and who learns that one closed (without a closure per connection). */
 export interface ConnectionOwner {
+  readonly ctx: Http1Context;
   connectionClosed(conn: Http1ClientConnection): void;
 }
 
@@ -25,52 +24,32 @@ const CONN = Symbol('tideway.http1Connection');
 type ClientSocket = net.Socket & { [CONN]: Http1ClientConnection };
 
 /** What the connection is waiting for, which decides the deadline and the answer when it passes. */
-const PHASE = { IDLE: 0, HEAD: 1, BODY: 2, BUSY: 3 } as const;
+const PHASE = { IDLE: 0, HEAD: 1, BODY: 2, BUSY: 3, TUNNEL: 4, CLOSED: 5 } as const;
 type Phase = (typeof PHASE)[keyof typeof PHASE];
 
 export class Http1ClientConnection {
   readonly socket: net.Socket;
-  readonly ctx: Http1Context;
   readonly remoteAddress: string;
   /** The peer is a trusted proxy: its X-Forwarded-* headers are believed. */
   readonly trusted: boolean;
-  private readonly owner: ConnectionOwner | null;
+  private readonly owner: ConnectionOwner;
   /**
-   * Held only while a message is on its way (lean idle connections: see ParserPool); null when idle.
-   * Header pieces llhttp delivers before the head completes (many fields, trailers) wait in
-   * pendingFields, made on first use.
+   * Everything a message on its way needs (parser, exchanges, parsing state), from a pool: null while
+   * the connection is idle, so that an idle keep-alive connection costs little more than its socket.
    */
-  private parser: ParserWithConn | null = null;
-  private pendingFields: PendingFields | null = null;
-  private pendingUrl = '';
-  /** llhttp began a message that has not completed (its head or its body is still arriving). */
-  private midMessage = false;
-  private active: Http1Exchange | null = null;
-  private parsing: Http1Exchange | null = null;
-  private queue: Http1Exchange[] | null = null;
-  private pauseCount = 0;
-  /** No more bytes are read: the connection is ending (parse error, timeout, last exchange done). */
-  private closing = false;
-  /** Draining: the exchange in flight (its body included) is still read and answered, then the connection ends. */
-  private endAfterExchange = false;
-  private reading = false;
-  private corked: net.Socket | null = null;
-  /** The socket was handed to a WebSocket tunnel: no HTTP on it any more. */
-  tunnelled = false;
-  /** Set once an upgrade request was parsed: later bytes belong to the tunnel, not to HTTP. */
-  private tunnelHead: Buffer[] | null = null;
-  private destroyed = false;
-  /** Body bytes of the current Content-Length request still to come, read past llhttp (HEAD_ONLY). */
-  private bodyLeft = 0;
+  private flight: InFlight<Http1ClientConnection> | null = null;
   phase: Phase = PHASE.IDLE;
   /** Date.now() value after which the sweep acts; 0 = no deadline. */
   deadline = 0;
 
-  constructor(socket: net.Socket, ctx: Http1Context, owner: ConnectionOwner | null = null) {
+  constructor(socket: net.Socket, owner: ConnectionOwner) {
     this.socket = socket;
-    this.ctx = ctx;
     this.owner = owner;
+    const ctx = owner.ctx;
     this.remoteAddress = socket.remoteAddress ?? '';
+    // net.Socket caches the peer as an object ({ address, family, port }) for good; the address string
+    // is all we need, and an idle connection should not keep the rest.
+    (socket as { _peername?: unknown })._peername = undefined;
     this.trusted = ctx.trustedProxies.size > 0 && ctx.trustedProxies.contains(this.remoteAddress);
     this.deadline = Date.now() + ctx.limits.keepAliveTimeoutMs;
     (socket as ClientSocket)[CONN] = this;
@@ -79,6 +58,15 @@ export class Http1ClientConnection {
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
+  }
+
+  get ctx(): Http1Context {
+    return this.owner.ctx;
+  }
+
+  /** The socket was handed to a WebSocket tunnel: no HTTP on it any more. */
+  get tunnelled(): boolean {
+    return this.phase === PHASE.TUNNEL;
   }
 
   /**
@@ -90,9 +78,14 @@ export class Http1ClientConnection {
   }
 
   onData(chunk: Buffer): void {
-    if (this.closing) return;
-    if (this.tunnelHead !== null) {
-      this.bufferForTunnel(chunk);
+    let flight = this.flight;
+    if (flight === null) {
+      if (this.phase !== PHASE.IDLE) return; // a tunnel's socket, or one that is closing
+      flight = this.flight = IN_FLIGHT.acquire(this, this.ctx.limits.maxHeaderBytes);
+    }
+    if (flight.closing) return;
+    if (flight.tunnelHead !== null) {
+      this.bufferForTunnel(flight, chunk);
       return;
     }
     if (this.phase === PHASE.IDLE) {
@@ -101,63 +94,62 @@ export class Http1ClientConnection {
       this.phase = PHASE.HEAD;
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
     }
-    this.reading = true;
-    this.parser ??= PARSERS.acquire(this, this.ctx.limits.maxHeaderBytes);
-    const error = this.parse(chunk);
-    this.reading = false;
-    const corked = this.corked;
+    flight.reading = true;
+    const error = this.parse(flight, chunk);
+    flight.reading = false;
+    const corked = flight.corked;
     if (corked !== null) {
-      this.corked = null;
+      flight.corked = null;
       corked.uncork();
     }
     if (error !== null) this.onParseError(error);
-    else if ((this.phase as Phase) === PHASE.IDLE) this.releaseParser(); // answered within this read
+    else if ((this.phase as Phase) === PHASE.IDLE) this.goIdle(); // answered within this read
   }
 
-  /** Gives the parser back while nothing is being parsed (an idle keep-alive connection, a tunnel). */
-  private releaseParser(): void {
-    const parser = this.parser;
-    if (parser === null || this.reading || this.midMessage || this.bodyLeft > 0 || this.closing) return;
-    this.parser = null;
-    PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
+  /** Gives the in-flight state back while nothing is being parsed or answered (an idle keep-alive connection, a tunnel). */
+  private goIdle(): void {
+    const flight = this.flight;
+    if (flight === null || flight.reading || flight.midMessage || flight.bodyLeft > 0 || flight.closing) return;
+    this.flight = null;
+    IN_FLIGHT.release(flight as InFlight<Http1ClientConnection | null>);
   }
 
   /** Parses one read: heads through llhttp, Content-Length bodies past it. Returns llhttp's error code. */
-  private parse(chunk: Buffer): string | null {
+  private parse(flight: InFlight<Http1ClientConnection>, chunk: Buffer): string | null {
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.bodyLeft > 0) {
-        offset = this.passBody(chunk, offset);
+      if (flight.bodyLeft > 0) {
+        offset = this.passBody(flight, chunk, offset);
         continue;
       }
-      const result = this.parser!.execute(offset === 0 ? chunk : chunk.subarray(offset));
+      const result = flight.parser.execute(offset === 0 ? chunk : chunk.subarray(offset));
       if (isLlhttpError(result)) return result.code;
-      if (this.tunnelHead !== null) {
-        if (offset + result < chunk.length) this.bufferForTunnel(chunk.subarray(offset + result));
+      if (flight.tunnelHead !== null) {
+        if (offset + result < chunk.length) this.bufferForTunnel(flight, chunk.subarray(offset + result));
         return null;
       }
-      if (this.bodyLeft === 0) return null;
+      if (flight.bodyLeft === 0) return null;
       offset += result;
     }
     return null;
   }
 
   /** Body bytes of a Content-Length request, passed on as slices of the read (no copy). */
-  private passBody(chunk: Buffer, offset: number): number {
-    const take = Math.min(this.bodyLeft, chunk.length - offset);
-    this.bodyLeft -= take;
-    this.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
-    if (this.bodyLeft === 0 && !this.destroyed) {
-      resetParser(this.parser!, REQUEST, this.ctx.limits.maxHeaderBytes);
+  private passBody(flight: InFlight<Http1ClientConnection>, chunk: Buffer, offset: number): number {
+    const take = Math.min(flight.bodyLeft, chunk.length - offset);
+    flight.bodyLeft -= take;
+    flight.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+    if (flight.bodyLeft === 0 && this.phase !== PHASE.CLOSED) {
+      resetParser(flight.parser, REQUEST, this.ctx.limits.maxHeaderBytes);
       this.handleMessageComplete();
     }
     return offset + take;
   }
 
-  private bufferForTunnel(chunk: Buffer): void {
+  private bufferForTunnel(flight: InFlight<Http1ClientConnection>, chunk: Buffer): void {
     // Bytes a WebSocket client sends before the upstream's 101: held (bounded) until the tunnel opens.
-    this.tunnelHead!.push(chunk);
-    if (this.tunnelHead!.length === 8) this.pauseReading();
+    flight.tunnelHead!.push(chunk);
+    if (flight.tunnelHead!.length === 8) this.pauseReading();
   }
 
   /**
@@ -165,33 +157,37 @@ export class Http1ClientConnection {
    * the body bytes of the same read leave in one write; it is uncorked when the read is done.
    */
   corkUntilReadEnds(socket: net.Socket): void {
-    if (!this.reading || this.corked !== null) return;
+    const flight = this.flight;
+    if (flight === null || !flight.reading || flight.corked !== null) return;
     socket.cork();
-    this.corked = socket;
+    flight.corked = socket;
   }
 
   /** Hands the socket over to a tunnel: returns bytes already received for it and stops parsing HTTP. */
   detachForTunnel(): Buffer[] {
-    const head = this.tunnelHead ?? [];
-    this.tunnelHead = null;
-    this.tunnelled = true;
+    const flight = this.flight!;
+    const head = flight.tunnelHead ?? [];
+    flight.tunnelHead = null;
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('drain');
     this.socket.removeAllListeners('end');
-    this.active = null;
-    this.phase = PHASE.BUSY;
+    this.phase = PHASE.TUNNEL;
     this.deadline = 0;
-    this.pauseCount = 0;
-    this.midMessage = false;
-    this.releaseParser();
+    // The upstream's 101 arrives on its own socket, outside this connection's parser; if it ever came
+    // from inside it, the state goes back when the connection closes.
+    if (!flight.reading) {
+      this.flight = null;
+      IN_FLIGHT.release(flight as InFlight<Http1ClientConnection | null>);
+    }
     return head;
   }
 
   private onParseError(code: string): void {
     // As node:http does: answer only if nothing was written for the current request, then close.
-    const active = this.active;
+    const flight = this.flight!;
+    const active = flight.active;
     const answered = active !== null && active.hasResponseStarted;
-    this.closing = true;
+    flight.closing = true;
     if (!answered && this.socket.writable) this.socket.end(errorResponse(statusForParseError(code), true));
     else this.destroy();
     if (active !== null) active.abort();
@@ -200,65 +196,72 @@ export class Http1ClientConnection {
   onEnd(): void {
     // HTTP/1.1 never half-closes to end a request, so a FIN means the client is gone: an exchange in
     // flight is aborted (its upstream request cancelled), as node:http and nginx do.
-    if (this.active === null) this.socket.end();
+    if (this.flight === null || this.flight.active === null) this.socket.end();
     else this.destroy();
   }
 
   onClose(): void {
-    this.destroyed = true;
-    this.active?.abort();
-    if (this.parsing !== null && this.parsing !== this.active) this.parsing.abort();
-    if (this.queue !== null) for (const ex of this.queue) ex.abort();
-    this.active = null;
-    this.queue = null;
-    this.owner?.connectionClosed(this);
-    const parser = this.parser;
-    this.parser = null;
+    this.phase = PHASE.CLOSED;
+    this.deadline = 0;
+    const flight = this.flight;
+    if (flight !== null) {
+      flight.active?.abort();
+      if (flight.parsing !== null && flight.parsing !== flight.active) flight.parsing.abort();
+      if (flight.queue !== null) for (const ex of flight.queue) ex.abort();
+    }
+    this.owner.connectionClosed(this);
     // Closed mid-message, the parser is reinitialized before its next use.
-    if (parser !== null) PARSERS.release(parser as LlhttpParser & { conn: Http1ClientConnection | null });
+    const rest = this.flight;
+    this.flight = null;
+    if (rest !== null) IN_FLIGHT.release(rest as InFlight<Http1ClientConnection | null>);
   }
 
   onDrain(): void {
-    this.active?.onClientDrain();
+    this.flight?.active?.onClientDrain();
   }
 
   /** Shutdown: close now if idle, else right after the current exchange. */
   closeWhenDone(): void {
     if (this.tunnelled) return; // a WebSocket: closed last, with a close frame (Tunnel.close)
-    if (this.active === null && this.parsing === null) this.socket.end();
-    else this.endAfterExchange = true;
+    const flight = this.flight;
+    if (flight === null || (flight.active === null && flight.parsing === null)) this.socket.end();
+    else flight.endAfterExchange = true;
   }
 
   destroy(): void {
-    if (!this.destroyed) this.socket.destroy();
+    this.socket.destroy();
   }
 
   pauseReading(): void {
-    if (this.pauseCount++ === 0) this.socket.pause();
+    const flight = this.flight;
+    if (flight !== null && flight.pauseCount++ === 0) this.socket.pause();
   }
 
   resumeReading(): void {
-    if (--this.pauseCount === 0 && !this.destroyed) this.socket.resume();
+    const flight = this.flight;
+    if (flight !== null && --flight.pauseCount === 0 && !this.socket.destroyed) this.socket.resume();
   }
 
   /** Called by an exchange when both its request and its response are complete. */
   exchangeFinished(exchange: Http1Exchange, close: boolean): void {
     if (this.ctx.observer.enabled) exchange.report();
-    if (close || this.closing || this.endAfterExchange) {
-      this.closing = true;
+    const flight = this.flight;
+    if (flight === null || this.phase === PHASE.CLOSED) return; // closed meanwhile: nothing follows
+    if (close || flight.closing || flight.endAfterExchange) {
+      flight.closing = true;
       this.socket.end();
       return;
     }
-    const next = this.queue?.shift();
+    const next = flight.queue?.shift();
     if (next !== undefined) {
-      this.active = next;
-      if (this.queue!.length === 0) this.resumeReading();
+      flight.active = next;
+      if (flight.queue!.length === 0) this.resumeReading();
       next.start();
       return;
     }
-    this.active = null;
-    if (this.parsing !== null) return;
-    if (this.midMessage) {
+    flight.active = null;
+    if (flight.parsing !== null) return;
+    if (flight.midMessage) {
       // The next (pipelined) request has begun but its head is not complete: it gets the headers timeout.
       this.phase = PHASE.HEAD;
       this.deadline = Date.now() + this.ctx.limits.headersTimeoutMs;
@@ -266,75 +269,79 @@ export class Http1ClientConnection {
     }
     this.phase = PHASE.IDLE;
     this.deadline = Date.now() + this.ctx.limits.keepAliveTimeoutMs;
-    this.releaseParser();
+    this.goIdle();
   }
 
   /** The sweep found the deadline passed. */
   onDeadline(): void {
     const phase = this.phase;
     this.deadline = 0;
-    if (phase === PHASE.IDLE) {
+    const flight = this.flight;
+    if (phase === PHASE.IDLE || flight === null) {
       this.destroy();
       return;
     }
     // Headers or body too slow: 408 if nothing has been answered on this request yet.
-    const active = this.active;
-    this.closing = true;
+    const active = flight.active;
+    flight.closing = true;
     if ((active === null || !active.hasResponseStarted) && this.socket.writable) this.socket.end(errorResponse(408, true));
     else this.destroy();
     active?.abort();
   }
 
   handleMessageBegin(): void {
-    this.midMessage = true;
+    this.flight!.midMessage = true;
   }
 
   handleHeaders(headers: string[], url: string): void {
-    (this.pendingFields ??= new PendingFields()).add(headers);
-    this.pendingUrl += url;
+    const flight = this.flight!;
+    (flight.pendingFields ??= new PendingFields()).add(headers);
+    flight.pendingUrl += url;
   }
 
   handleHeadersComplete(versionMinor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
+    const flight = this.flight!;
     if (headers === undefined) {
-      headers = this.pendingFields === null ? [] : this.pendingFields.take();
+      headers = flight.pendingFields === null ? [] : flight.pendingFields.take();
     }
     if (url === undefined) {
-      url = this.pendingUrl;
+      url = flight.pendingUrl;
     }
-    this.pendingUrl = '';
+    flight.pendingUrl = '';
     const exchange = new Http1Exchange(this, METHODS[method]!, url, versionMinor, headers, keepAlive, upgrade);
-    if (exchange.isUpgrade) this.tunnelHead = [];
+    if (exchange.isUpgrade) flight.tunnelHead = [];
     // Upgrades keep llhttp's own handling: after the head the bytes belong to the tunnel.
     const direct = !upgrade && !exchange.scan.chunked && exchange.scan.contentLength >= MIN_DIRECT_BODY;
-    this.parsing = exchange;
+    flight.parsing = exchange;
     this.phase = PHASE.BODY;
     this.deadline = Date.now() + this.ctx.limits.requestTimeoutMs;
-    if (this.active === null) {
-      this.active = exchange;
+    if (flight.active === null) {
+      flight.active = exchange;
       exchange.start();
     } else {
       // Pipelined: answer in order. Stop reading until the queue drains.
-      if (this.queue === null) this.queue = [];
-      if (this.queue.length === 0) this.pauseReading();
-      this.queue.push(exchange);
+      if (flight.queue === null) flight.queue = [];
+      if (flight.queue.length === 0) this.pauseReading();
+      flight.queue.push(exchange);
     }
     if (!direct) return 0;
-    this.bodyLeft = exchange.scan.contentLength;
+    flight.bodyLeft = exchange.scan.contentLength;
     return HEAD_ONLY;
   }
 
   handleBody(chunk: Buffer): void {
-    this.parsing?.onRequestBody(chunk);
+    this.flight!.parsing?.onRequestBody(chunk);
   }
 
   handleMessageComplete(): void {
+    const flight = this.flight!;
     // llhttp reports a HEAD_ONLY message complete at its head: the body is still to come.
-    if (this.bodyLeft > 0) return;
-    this.midMessage = false;
-    const trailers = this.pendingFields === null ? null : this.pendingFields.takeTrailers();
-    this.pendingUrl = '';
-    const exchange = this.parsing;
-    this.parsing = null;
+    if (flight.bodyLeft > 0) return;
+    flight.midMessage = false;
+    const trailers = flight.pendingFields === null ? null : flight.pendingFields.takeTrailers();
+    flight.pendingUrl = '';
+    const exchange = flight.parsing;
+    flight.parsing = null;
     this.phase = PHASE.BUSY;
     this.deadline = 0;
     exchange?.onRequestComplete(trailers);
@@ -364,8 +371,8 @@ function onParserMessageComplete(this: ParserWithConn): void {
   this.conn.handleMessageComplete();
 }
 
-/** Client-side request parsers (exported for tests: `inUse` counts connections mid-message). */
-export const PARSERS = new ParserPool<Http1ClientConnection>(REQUEST, {
+/** In-flight states with their request parsers (exported for tests: `inUse` counts connections mid-message). */
+export const IN_FLIGHT = new InFlightPool<Http1ClientConnection>(REQUEST, {
   messageBegin: onParserMessageBegin, headers: onParserHeaders, headersComplete: onParserHeadersComplete, body: onParserBody, messageComplete: onParserMessageComplete,
 });
 

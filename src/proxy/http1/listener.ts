@@ -15,7 +15,7 @@ export interface Http1ListenerOptions {
 
 export class Http1Listener implements ConnectionOwner {
   readonly server: net.Server;
-  private readonly ctx: Http1Context;
+  readonly ctx: Http1Context;
   private readonly connections = new Set<Http1ClientConnection>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly h2c: ((socket: net.Socket) => void) | null;
@@ -56,7 +56,7 @@ export class Http1Listener implements ConnectionOwner {
   }
 
   accept(socket: net.Socket): Http1ClientConnection {
-    const conn = new Http1ClientConnection(socket, this.ctx, this);
+    const conn = new Http1ClientConnection(socket, this);
     this.connections.add(conn);
     this.openGauge.inc();
     this.ensureSweep();

@@ -5,9 +5,11 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type { Http2StreamExchange } from './stream-exchange.ts';
+import { trackTunnel } from '../tunnel-buffers.ts';
 
 export function joinStreams(ex: Http2StreamExchange, socket: net.Socket, head: Buffer, idleTimeoutMs: number): void {
   const stream = ex.stream;
+  trackTunnel(stream, socket);
   const cut = (): void => {
     socket.destroy();
     if (!stream.destroyed) ex.reset(http2.constants.NGHTTP2_CANCEL);
