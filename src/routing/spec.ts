@@ -71,6 +71,12 @@ export interface RouteOptions {
   accessLog?: false;
   /** The route's own retry policy (HTTPRoute rules[].retry); absent: the backend's default policy. */
   retry?: RouteRetrySpec;
+  /**
+   * A deadline on the whole exchange (HTTPRoute timeouts.request), from the request's head to the end
+   * of the response, retries included: 504 before the response head, the response cut after it.
+   * Absent: none (upgrades are never bound by it).
+   */
+  requestTimeoutMs?: number;
 }
 
 /**

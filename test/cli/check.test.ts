@@ -134,12 +134,16 @@ describe('tideway check with Gateway API objects', () => {
       await writeFile(path.join(dir, 'gw.yaml'), [
         'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
         'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  listeners: [{name: http, port: 80, protocol: HTTP}]',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: missing, port: 80}]}]',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: missing, port: 80}]}, {matches: [{path: {value: /tls}}], backendRefs: [{name: secure, port: 443}]}]',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: secure, namespace: shop}\nspec: {ports: [{name: https, port: 443}]}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: secure, namespace: shop}\nspec:\n  targetRefs: [{group: "", kind: Service, name: secure}]\n  validation: {hostname: secure.internal, caCertificateRefs: [{group: "", kind: ConfigMap, name: absent}]}',
       ].join('\n---\n'));
       const run = await check(dir);
       assert.equal(run.code, 1);
       assert.match(run.stdout, /error\s+HTTPRoute shop\/r: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
       assert.match(run.stdout, /parent shop\/gw: ResolvedRefs=False BackendNotFound: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
+      assert.match(run.stdout, /error\s+BackendTLSPolicy shop\/secure: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
+      assert.match(run.stdout, /  BackendTLSPolicy shop\/secure\n    ancestor shop\/gw: Accepted=False NoValidCACertificate: .*\n    ancestor shop\/gw: ResolvedRefs=False InvalidCACertificateRef: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,9 @@
 // name (never a list of every ConfigMap), a CA changed through the API reaches the data plane, and the
 // Lease leader writes status.ancestors (one entry per Gateway the policy's Service is reached through)
 // with Accepted and ResolvedRefs and the spec's reasons: InvalidCACertificateRef, InvalidKind,
-// NoValidCACertificate, Conflicted.
+// NoValidCACertificate, Conflicted. A Gateway's backend client certificate (spec.tls.backend) follows
+// its Secret: ResolvedRefs False (InvalidClientCertificateRef) and 500 while it is missing, served once
+// it is created.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import https from 'node:https';
@@ -41,8 +43,12 @@ function tlsService(name: string, port: number): JsonObject[] {
   return [service, slice];
 }
 
-async function tlsBackend(pair: KeyPair): Promise<https.Server> {
-  const server = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (req, res) => res.end(`tls ${(req.socket as tls.TLSSocket).servername}`));
+async function tlsBackend(pair: KeyPair, clientCa?: string): Promise<https.Server> {
+  const verify = clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true, ca: clientCa };
+  const server = https.createServer({ cert: pair.certPem, key: pair.keyPem, ...verify }, (req, res) => {
+    const socket = req.socket as tls.TLSSocket;
+    res.end(clientCa === undefined ? `tls ${socket.servername}` : `client ${String(socket.getPeerCertificate().subject?.CN)}`);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return server;
@@ -53,8 +59,10 @@ describe('cluster mode: BackendTLSPolicy CA ConfigMaps read by name, and the pol
   const certs = new CertificateFactory();
   let gw: ClusterGateway;
   let backend: https.Server;
+  let mtlsBackend: https.Server;
   let good: KeyPair;
   let other: KeyPair;
+  let client: KeyPair;
 
   const ancestors = (name: string): Ancestor[] => (api.get({ apiVersion: `${GW}/v1`, kind: 'BackendTLSPolicy', namespace: NS, name })?.status?.ancestors ?? []) as Ancestor[];
   const ours = (name: string) => ancestors(name).find((a) => a.controllerName === CONTROLLER);
@@ -64,7 +72,9 @@ describe('cluster mode: BackendTLSPolicy CA ConfigMaps read by name, and the pol
   before(async () => {
     good = certs.create('backend.internal');
     other = certs.create('backend.internal');
+    client = certs.create('gateway-client.internal');
     backend = await tlsBackend(good);
+    mtlsBackend = await tlsBackend(good, client.certPem);
     const port = (backend.address() as net.AddressInfo).port;
     await api.start();
     for (const name of ['secure', 'broken', 'wrong-kind', 'shared']) for (const object of tlsService(name, port)) api.create(object);
@@ -78,6 +88,13 @@ describe('cluster mode: BackendTLSPolicy CA ConfigMaps read by name, and the pol
     api.create(policy('shared-b', 'shared', [{ kind: 'ConfigMap', name: 'missing-ca' }]));
     // A policy for a Service no route reaches: no status is written for it.
     api.create(policy('unused', 'nobody', [{ kind: 'ConfigMap', name: 'backend-ca' }]));
+    // A Gateway presenting a client certificate (its Secret not created yet) to a backend requiring one.
+    for (const object of tlsService('mtls', (mtlsBackend.address() as net.AddressInfo).port)) api.create(object);
+    api.create(policy('mtls', 'mtls', [{ kind: 'ConfigMap', name: 'backend-ca' }]));
+    const mtlsGateway = gateway('mtls-gw', [{ name: 'http', hostname: 'mtls.example.org' }], { namespace: NS }) as JsonObject & { spec: Record<string, unknown> };
+    mtlsGateway.spec.tls = { backend: { clientCertificateRef: { name: 'gateway-client' } } };
+    api.create(mtlsGateway);
+    api.create(httpRoute('mtls', { parentRefs: [{ name: 'mtls-gw' }], hostnames: ['mtls.example.org'], rules: [{ backendRefs: [{ name: 'mtls', port: 443 }] }] }, { namespace: NS }));
     api.create(gatewayClass());
     api.create(gateway('gw', [{ name: 'http', hostname: '*.example.com' }], { namespace: NS }));
     api.create(httpRoute('tls', {
@@ -91,6 +108,7 @@ describe('cluster mode: BackendTLSPolicy CA ConfigMaps read by name, and the pol
     await gw?.close();
     await api.close();
     backend?.close();
+    mtlsBackend?.close();
     certs.dispose();
   });
 
@@ -156,5 +174,20 @@ describe('cluster mode: BackendTLSPolicy CA ConfigMaps read by name, and the pol
     api.update({ ...route, spec });
     await gw.until('our entry removed', () => ours('wrong-kind') === undefined && ancestors('wrong-kind').length === 1);
     assert.equal(ancestors('wrong-kind')[0]!.controllerName, 'example.com/other');
+  });
+
+  test('a Gateway\'s backend client certificate: ResolvedRefs False and 500 while its Secret is missing, presented once it exists', async () => {
+    const gatewayResolvedRefs = () => {
+      const conditions = (api.get({ apiVersion: `${GW}/v1`, kind: 'Gateway', namespace: NS, name: 'mtls-gw' })?.status?.conditions ?? []) as Condition[];
+      const c = conditions.find((x) => x.type === 'ResolvedRefs');
+      return c === undefined ? '' : `${c.status}/${c.reason}`;
+    };
+    await gw.until('InvalidClientCertificateRef', () => gatewayResolvedRefs() === 'False/InvalidClientCertificateRef');
+    assert.equal((await gw.get('mtls.example.org')).status, 500);
+    await gw.until('the mtls policy status', () => conditionsOf('mtls') === 'Accepted=True/Accepted ResolvedRefs=True/ResolvedRefs');
+    assert.deepEqual(ours('mtls')!.ancestorRef.name, 'mtls-gw');
+    api.create(kube.tlsSecret(NS, 'gateway-client', client.certPem, client.keyPem));
+    await gw.until('served with the client certificate', async () => (await gw.get('mtls.example.org')).body === 'client gateway-client.internal');
+    await gw.until('ResolvedRefs True', () => gatewayResolvedRefs() === 'True/ResolvedRefs');
   });
 });

@@ -35,6 +35,11 @@ describe('BackendTLSPolicy (files)', () => {
     'san-bad-host': { hostname: 'sni.internal', subjectAltNames: [{ type: 'Hostname', hostname: 'not_a host' }], ...ca('san-ca') },
   };
 
+  const sectioned = (name: string, creationTimestamp: string) => ({
+    apiVersion: `${GW}/v1`, kind: 'BackendTLSPolicy', metadata: { name, namespace: 'default', creationTimestamp },
+    spec: { targetRefs: [{ group: '', kind: 'Service', name: 'sectioned', sectionName: 'http' }], validation: { hostname: 'backend.internal', ...ca('backend-ca') } },
+  });
+
   before(async () => {
     const pair = certs.create('backend.internal');
     backend = https.createServer({ cert: pair.certPem, key: pair.keyPem }, (req, res) => res.end(JSON.stringify({ tls: true, servername: (req.socket as import('node:tls').TLSSocket).servername })));
@@ -49,7 +54,7 @@ describe('BackendTLSPolicy (files)', () => {
     const sanServices = Object.keys(sanCases);
     gw = await startGateway({
       'svc.yaml': [
-        ...['good', 'wrong-name', 'no-ca'].map((name) => serviceYaml({ name, endpoints: [['127.0.0.1', port]] })),
+        ...['good', 'wrong-name', 'no-ca', 'sectioned'].map((name) => serviceYaml({ name, endpoints: [['127.0.0.1', port]] })),
         ...sanServices.map((name) => serviceYaml({ name, endpoints: [['127.0.0.1', sanPort]] })),
       ].join('---\n'),
       'ca.yaml': yamlDocs(
@@ -61,11 +66,16 @@ describe('BackendTLSPolicy (files)', () => {
         policy('wrong-name', 'wrong-name', { hostname: 'other.internal', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'backend-ca' }] }),
         policy('no-ca', 'no-ca', { hostname: 'backend.internal', caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'missing' }] }),
         ...sanServices.map((name) => policy(name, name, sanCases[name]!)),
+        // The whole Service (older, wrong hostname), its port by sectionName (right one), and a later
+        // duplicate of the latter: the sectionName policy applies, the duplicate is Conflicted.
+        { ...policy('a-whole', 'sectioned', { hostname: 'other.internal', ...ca('backend-ca') }), metadata: { name: 'a-whole', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' } },
+        sectioned('b-port', '2026-01-02T00:00:00Z'),
+        sectioned('c-duplicate', '2026-01-03T00:00:00Z'),
       ),
       'gw.yaml': yamlDocs(gatewayClass(), gateway('gw', [{ name: 'http' }])),
       'routes.yaml': yamlDocs(httpRoute('r', {
         parentRefs: [{ name: 'gw' }], hostnames: ['tls.test'],
-        rules: ['good', 'wrong-name', 'no-ca', ...sanServices].map((name) => ({ matches: [{ path: { value: `/${name}` } }], backendRefs: [{ name, port: 80 }] })),
+        rules: ['good', 'wrong-name', 'no-ca', 'sectioned', ...sanServices].map((name) => ({ matches: [{ path: { value: `/${name}` } }], backendRefs: [{ name, port: 80 }] })),
       })),
     });
   });
@@ -91,6 +101,21 @@ describe('BackendTLSPolicy (files)', () => {
   it('answers 500 and reports a policy it cannot honour, never calling the backend unverified', async () => {
     assert.equal((await get('/no-ca')).status, 500);
     assert.ok(gw.gateway.currentDiagnostics.some((d) => d.kind === 'HTTPRoute' && d.reason === 'InvalidBackendTLSPolicy' && /ConfigMap default\/missing not found/.test(d.message)));
+    assert.ok(gw.gateway.currentDiagnostics.some((d) => d.kind === 'BackendTLSPolicy' && d.object === 'default/no-ca' && d.field === 'spec.validation.caCertificateRefs[0]' && d.reason === 'InvalidCACertificateRef'), 'reported on the policy too');
+  });
+
+  it('a policy naming the port in sectionName wins over one for the whole Service; a duplicate is Conflicted', async () => {
+    const res = await get('/sectioned');
+    assert.equal(res.status, 200, res.body);
+    assert.deepEqual(JSON.parse(res.body), { tls: true, servername: 'backend.internal' });
+    const entries = gw.gateway.control.currentGatewayStatus.entries;
+    const accepted = (name: string) => {
+      const entry = entries.find((e) => e.kind === 'BackendTLSPolicy' && e.name === name);
+      const c = entry !== undefined && 'ancestors' in entry ? entry.ancestors[0]!.conditions[0]! : undefined;
+      return c === undefined ? '' : `${c.status}/${c.reason}`;
+    };
+    assert.deepEqual(['a-whole', 'b-port', 'c-duplicate'].map(accepted), ['True/Accepted', 'True/Accepted', 'False/Conflicted']);
+    assert.ok(gw.gateway.currentDiagnostics.some((d) => d.kind === 'BackendTLSPolicy' && d.object === 'default/c-duplicate' && d.severity === 'warning' && d.reason === 'Conflicted' && /older BackendTLSPolicy default\/b-port/.test(d.message)));
   });
 
   it('checks the certificate against subjectAltNames (URI or Hostname, a wildcard entry too), the hostname being only the SNI', async () => {
@@ -108,9 +133,9 @@ describe('BackendTLSPolicy (files)', () => {
 
   it('answers 500 and reports an unreadable subjectAltNames entry', async () => {
     const expected: Record<string, RegExp> = {
-      'san-bad-type': /subjectAltNames\[0\]\.type "IPAddress" must be Hostname or URI/,
-      'san-bad-uri': /subjectAltNames\[0\]\.uri "no scheme here" must be an absolute URI/,
-      'san-bad-host': /subjectAltNames\[0\]\.hostname "not_a host" is not a host name/,
+      'san-bad-type': /subjectAltNames\[0\]\.type: "IPAddress" must be Hostname or URI/,
+      'san-bad-uri': /subjectAltNames\[0\]\.uri: "no scheme here" must be an absolute URI/,
+      'san-bad-host': /subjectAltNames\[0\]\.hostname: "not_a host" is not a host name/,
     };
     for (const [name, message] of Object.entries(expected)) {
       assert.equal((await get(`/${name}`)).status, 500, name);

@@ -86,6 +86,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   private discarding = false;
   /** A retry waiting for its route's backoff. */
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The route's deadline on the whole exchange (HTTPRoute timeouts.request). */
+  private deadlineTimer: NodeJS.Timeout | null = null;
   private waitingUpstreamDrain = false;
   private waitingClientDrain = false;
   private finished = false;
@@ -161,6 +163,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (route === null) return this.respondError(404, 'no-route');
     if (route.spec.options.sslRedirect && ctx.scheme === 'http' && ctx.httpsPort !== null && !this.viaHttpsProxy()) return this.redirectToHttps(ctx.httpsPort);
     const runtime = route.ext;
+    const deadline = runtime.options.requestTimeoutMs;
+    if (deadline !== undefined && !this.isUpgrade) this.deadlineTimer = setTimeout(requestTimedOut, deadline, this);
     const maxBody = runtime.options.maxBodyBytes;
     if (maxBody > 0 && this.scan.contentLength > maxBody) {
       this.closeAfter = true;
@@ -843,6 +847,17 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     this.connectUpstream(this.endpoint);
   }
 
+  /** The route's request timeout ran out: 504, or the response cut when it has begun; no retry follows. */
+  onRequestTimeout(): void {
+    this.deadlineTimer = null;
+    if (this.finished || this.responseDone) return;
+    if (this.retryTimer !== null) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+    }
+    this.respondError(504, 'request-timeout');
+  }
+
   /** Answers the request from the gateway itself (an error status), unless the response has begun. */
   respondError(status: number, reason: string): void {
     if (this.responseDone) return;
@@ -883,6 +898,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   private finish(): void {
     if (this.finished || !this.requestDone || !this.responseDone) return;
     this.finished = true;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     this.conn.exchangeFinished(this, this.closeAfter || !this.keepAlive);
   }
 
@@ -891,6 +907,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (this.finished) return;
     this.finished = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
     if (!this.responseDone && this.error === null) this.error = 'client-closed';
     if (this.upstream !== null) {
       this.upstream.destroy();
@@ -973,4 +990,8 @@ function withoutListed(headers: readonly string[], tokens: readonly string[], re
 
 function retryLater(exchange: Http1Exchange): void {
   exchange.retryNow();
+}
+
+function requestTimedOut(exchange: Http1Exchange): void {
+  exchange.onRequestTimeout();
 }

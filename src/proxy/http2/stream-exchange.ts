@@ -127,7 +127,13 @@ export class Http2StreamExchange {
       return this.answer(308, 'ssl-redirect', { location: httpsLocation(request.authority ?? '', request.path, ctx.httpsPort) });
     }
     if (options.maxBodyBytes > 0 && scan.contentLength > options.maxBodyBytes) return this.fail(413, 'body-too-large');
-    if (request.grpcTimeoutMs !== null) this.deadlineTimer = setTimeout(() => this.onDeadline(), request.grpcTimeoutMs);
+    // A gRPC call's own deadline (grpc-timeout), and the route's on the whole exchange (HTTPRoute
+    // timeouts.request), the sooner of the two; a WebSocket is never bound by the route's.
+    const routeDeadline = this.websocket ? undefined : options.requestTimeoutMs;
+    if (request.grpcTimeoutMs !== null || routeDeadline !== undefined) {
+      const ms = routeDeadline === undefined ? request.grpcTimeoutMs! : request.grpcTimeoutMs === null ? routeDeadline : Math.min(routeDeadline, request.grpcTimeoutMs);
+      this.deadlineTimer = setTimeout(() => this.onDeadline(), ms);
+    }
     const chain = route.ext.chain;
     if (chain !== null) return this.runChain(chain, route);
     this.startRelay(route.ext.backend, null);
@@ -338,14 +344,17 @@ export class Http2StreamExchange {
     if (!this.stream.readableEnded) this.stream.resume();
   }
 
+  /** The deadline ran out: 504 (a gRPC status for gRPC calls), or the response ended when it has begun. */
   private onDeadline(): void {
     this.deadlineTimer = null;
-    if (this.stream.destroyed) return;
-    if (!this.answered) return this.fail(504, 'deadline-exceeded');
-    this.error = 'deadline-exceeded';
+    if (this.stream.destroyed || this.stream.writableEnded) return;
+    const reason = this.isGrpc ? 'deadline-exceeded' : 'request-timeout';
+    if (!this.answered) return this.fail(504, reason);
+    this.error = reason;
     this.relay?.abort();
     this.relay = null;
-    if (!this.stream.writableEnded) this.endWithStatus(GRPC_STATUS.DEADLINE_EXCEEDED, 'deadline-exceeded');
+    if (this.isGrpc) this.endWithStatus(GRPC_STATUS.DEADLINE_EXCEEDED, reason);
+    else this.reset(NGHTTP2_INTERNAL_ERROR);
   }
 
   private onClose(): void {

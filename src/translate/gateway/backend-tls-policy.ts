@@ -10,6 +10,7 @@ import type { BackendTLSPolicy, ConfigMap } from '../../kube/types.ts';
 import type { BackendTlsSpec } from '../../routing/spec.ts';
 import { checkHost } from '../hosts.ts';
 import { namespaceOf } from '../precedence.ts';
+import type { DiagnosticSink } from '../diagnostics.ts';
 import { arrayField, field, stringField, stringMap } from '../shape.ts';
 import { GATEWAY_GROUP } from './listeners.ts';
 import { condition, generationOf, type ConditionSpec, type StatusEntry } from './status.ts';
@@ -23,8 +24,16 @@ interface EvaluatedPolicy {
   result: PolicyResult;
   accepted: ConditionSpec;
   resolvedRefs: ConditionSpec;
+  /** What is wrong with it, reported on the policy when a route reaches a Service it targets. */
+  problems: PolicyProblem[];
   /** Gateways ("namespace/name") through which routes reach a Service the policy targets: its ancestors. */
   ancestors: Set<string>;
+}
+
+interface PolicyProblem {
+  field: string;
+  reason: string;
+  message: string;
 }
 
 /** How a policy's targetRefs select port `portName` of a Service: by sectionName, as a whole, or not. */
@@ -50,12 +59,12 @@ export class BackendTlsPolicies {
     const claimed = new Map<string, string>();
     this.evaluated = policies.map((policy) => {
       const namespace = namespaceOf(policy);
-      let conflict: string | null = null;
+      let conflict: PolicyProblem | null = null;
       for (const target of arrayField(policy.spec, 'targetRefs')) {
         const key = `${namespace}/${stringField(target, 'group') ?? ''}/${stringField(target, 'kind')}/${stringField(target, 'name')}#${stringField(target, 'sectionName') ?? ''}`;
         const owner = claimed.get(key);
         if (owner === undefined) claimed.set(key, policy.metadata.name);
-        else conflict ??= `${stringField(target, 'kind')} ${stringField(target, 'name')}${stringField(target, 'sectionName') === undefined ? '' : ` (sectionName ${stringField(target, 'sectionName')})`} is already targeted by the older BackendTLSPolicy ${namespace}/${owner}`;
+        else conflict ??= { field: 'spec.targetRefs', reason: 'Conflicted', message: `${stringField(target, 'kind')} ${stringField(target, 'name')}${stringField(target, 'sectionName') === undefined ? '' : ` (sectionName ${stringField(target, 'sectionName')})`} is already targeted by the older BackendTLSPolicy ${namespace}/${owner}; this policy does not apply to it` };
       }
       return { ...this.evaluate(policy, namespace, conflict), policy, namespace, ancestors: new Set<string>() };
     });
@@ -82,6 +91,18 @@ export class BackendTlsPolicies {
     return winner === null ? null : winner.result;
   }
 
+  /** Reports the problems of every policy that applies to a backend of a route attached to Tideway's Gateways. */
+  report(sink: DiagnosticSink): void {
+    for (const entry of this.evaluated) {
+      if (entry.ancestors.size === 0 || entry.problems.length === 0) continue;
+      const diag = sink.for('BackendTLSPolicy', `${entry.namespace}/${entry.policy.metadata.name}`);
+      for (const p of entry.problems) {
+        if (p.reason === 'Conflicted') diag.warning(p.field, p.reason, p.message);
+        else diag.error(p.field, p.reason, `${p.message}; the backends it targets answer 500`);
+      }
+    }
+  }
+
   /** status.ancestors of every policy that applies to a backend of a route attached to Tideway's Gateways. */
   statusEntries(): StatusEntry[] {
     const out: StatusEntry[] = [];
@@ -104,32 +125,32 @@ export class BackendTlsPolicies {
    * them is usable the policy is not Accepted (NoValidCACertificate). Backends of a policy with any
    * problem answer 500 rather than being reached unverified.
    */
-  private evaluate(policy: BackendTLSPolicy, namespace: string, conflict: string | null): Pick<EvaluatedPolicy, 'result' | 'accepted' | 'resolvedRefs'> {
+  private evaluate(policy: BackendTLSPolicy, namespace: string, conflict: PolicyProblem | null): Pick<EvaluatedPolicy, 'result' | 'accepted' | 'resolvedRefs' | 'problems'> {
     const ref = `BackendTLSPolicy ${namespace}/${policy.metadata.name}`;
     const validation = field(policy.spec, 'validation');
     const refs = arrayField(validation, 'caCertificateRefs');
     const pems: string[] = [];
-    let refProblem: { reason: string; message: string } | null = null;
+    let refProblem: PolicyProblem | null = null;
     for (const [i, caRef] of refs.entries()) {
       const name = stringField(caRef, 'name') ?? '';
       const at = `spec.validation.caCertificateRefs[${i}]`;
       const group = stringField(caRef, 'group') ?? '';
       const kind = stringField(caRef, 'kind') ?? '';
       if (group !== '' || kind !== 'ConfigMap') {
-        refProblem ??= { reason: 'InvalidKind', message: `${at}: ${group === '' ? '' : `${group}/`}${kind} is not supported (only core ConfigMaps)` };
+        refProblem ??= { field: at, reason: 'InvalidKind', message: `${group === '' ? '' : `${group}/`}${kind} is not supported (only core ConfigMaps)` };
         continue;
       }
       const map = this.configMaps.get(`${namespace}/${name}`);
       const pem = map === undefined ? undefined : stringMap(field(map, 'data'))['ca.crt'];
       if (pem === undefined) {
-        refProblem ??= { reason: 'InvalidCACertificateRef', message: `${at}: ConfigMap ${namespace}/${name} ${map === undefined ? 'not found' : 'has no data["ca.crt"]'}` };
+        refProblem ??= { field: at, reason: 'InvalidCACertificateRef', message: `ConfigMap ${namespace}/${name} ${map === undefined ? 'not found' : 'has no data["ca.crt"]'}` };
         continue;
       }
       try {
         if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
         new X509Certificate(pem);
       } catch (err) {
-        refProblem ??= { reason: 'InvalidCACertificateRef', message: `${at}: ConfigMap ${namespace}/${name} data["ca.crt"] is not a PEM certificate: ${(err as Error).message}` };
+        refProblem ??= { field: at, reason: 'InvalidCACertificateRef', message: `ConfigMap ${namespace}/${name} data["ca.crt"] is not a PEM certificate: ${(err as Error).message}` };
         continue;
       }
       pems.push(pem);
@@ -138,31 +159,35 @@ export class BackendTlsPolicies {
     const host = hostname === undefined ? null : checkHost(hostname);
     const wellKnown = field(validation, 'wellKnownCACertificates');
     const sans = subjectAltNames(arrayField(validation, 'subjectAltNames'));
-    let problem: string | null = null;
-    if (host === null || !host.ok || host.host.startsWith('*.')) problem = 'spec.validation.hostname must be a host name';
-    else if (typeof sans === 'string') problem = `spec.validation.${sans}`;
-    else if (wellKnown !== undefined && wellKnown !== null && wellKnown !== 'System') problem = `spec.validation.wellKnownCACertificates ${JSON.stringify(wellKnown)} is not supported (System is)`;
-    else if (wellKnown === 'System' && refs.length > 0) problem = 'spec.validation: wellKnownCACertificates and caCertificateRefs cannot both be set';
-    else if (wellKnown !== 'System' && refs.length === 0) problem = 'spec.validation needs caCertificateRefs or wellKnownCACertificates: System';
+    const invalid = (at: string, message: string): PolicyProblem => ({ field: at, reason: 'Invalid', message });
+    let problem: PolicyProblem | null = null;
+    if (host === null || !host.ok || host.host.startsWith('*.')) problem = invalid('spec.validation.hostname', `${JSON.stringify(hostname ?? null)} must be a host name`);
+    else if (typeof sans === 'string') problem = invalid(`spec.validation.${sans.slice(0, sans.indexOf(' '))}`, sans.slice(sans.indexOf(' ') + 1));
+    else if (wellKnown !== undefined && wellKnown !== null && wellKnown !== 'System') problem = invalid('spec.validation.wellKnownCACertificates', `${JSON.stringify(wellKnown)} is not supported (System is)`);
+    else if (wellKnown === 'System' && refs.length > 0) problem = invalid('spec.validation', 'wellKnownCACertificates and caCertificateRefs cannot both be set');
+    else if (wellKnown !== 'System' && refs.length === 0) problem = invalid('spec.validation', 'caCertificateRefs or wellKnownCACertificates: System is needed');
     const noValidCa = refs.length > 0 && pems.length === 0;
+    const text = (p: PolicyProblem) => `${p.field}: ${p.message}`;
     const accepted = conflict !== null
-      ? condition('Accepted', false, 'Conflicted', conflict)
+      ? condition('Accepted', false, 'Conflicted', text(conflict))
       : problem !== null
-        ? condition('Accepted', false, 'Invalid', problem)
+        ? condition('Accepted', false, 'Invalid', text(problem))
         : noValidCa
-          ? condition('Accepted', false, 'NoValidCACertificate', `no caCertificateRef is usable: ${refProblem!.message}`)
+          ? condition('Accepted', false, 'NoValidCACertificate', `no caCertificateRef is usable: ${text(refProblem!)}`)
           : condition('Accepted', true, 'Accepted', 'the policy is accepted');
     const resolvedRefs = refProblem === null
       ? condition('ResolvedRefs', true, 'ResolvedRefs', 'every CA certificate reference is resolved')
-      : condition('ResolvedRefs', false, refProblem.reason, refProblem.message);
-    if (problem !== null || refProblem !== null || host === null || !host.ok || typeof sans === 'string') {
-      return { result: { problem: `${ref}: ${problem ?? refProblem?.message}`, policy: ref }, accepted, resolvedRefs };
+      : condition('ResolvedRefs', false, refProblem.reason, text(refProblem));
+    const problems = [conflict, problem, refProblem].filter((p): p is PolicyProblem => p !== null);
+    const failure = problem ?? refProblem;
+    if (failure !== null || host === null || !host.ok || typeof sans === 'string') {
+      return { result: { problem: `${ref}: ${failure === null ? '' : text(failure)}`, policy: ref }, accepted, resolvedRefs, problems };
     }
     const serverName = host.host;
     const tls: BackendTlsSpec = wellKnown === 'System'
       ? { caSecret: 'system', caPem: rootCertificates.join('\n'), serverName, ...sans }
       : { caSecret: `ConfigMap ${namespace}/${refs.map((r) => stringField(r, 'name')).join(',')}`, caPem: pems.join('\n'), serverName, ...sans };
-    return { result: { tls }, accepted, resolvedRefs };
+    return { result: { tls }, accepted, resolvedRefs, problems };
   }
 }
 

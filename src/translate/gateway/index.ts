@@ -122,6 +122,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   // ancestors are the Gateways of the routes that met them, too.
   for (const view of gateways) entries.push(...gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null, sink.for('Gateway', view.ref)));
   entries.push(...tlsPolicies.statusEntries());
+  tlsPolicies.report(sink);
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
   return {
     status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)),

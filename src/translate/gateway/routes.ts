@@ -221,15 +221,17 @@ function grpcPath(match: unknown, at: string, diag: ObjectDiagnostics): PathMatc
 }
 
 /**
- * Rule timeouts and retries. Tideway bounds the wait for the upstream's answer, so both `request` and
- * `backendRequest` become the route's read timeout (the shorter one wins; "0s" disables it). A rule
- * with `retry` keeps them apart: `request` (or the default) bounds the whole wait, retries included,
- * and `backendRequest` each try, whose expiry is retried.
+ * Rule timeouts and retries. `request` is a deadline on the whole exchange (requestTimeoutMs). Both
+ * `request` and `backendRequest` also bound the wait for the upstream's answer and each pause of its
+ * body (the read timeout; the shorter one wins; "0s" disables it). A rule with `retry` keeps them
+ * apart: `request` (or the default) bounds the whole wait, retries included, and `backendRequest` each
+ * try, whose expiry is retried.
  */
 function ruleOptions(rule: Record<string, unknown>, at: string, defaults: RouteOptions, diag: ObjectDiagnostics): RouteOptions {
   const retrying = rule.retry !== undefined && rule.retry !== null;
   let readTimeoutMs = defaults.readTimeoutMs;
   let tryTimeoutMs = 0;
+  let requestTimeoutMs = 0;
   for (const key of ['request', 'backendRequest']) {
     const value = field(rule.timeouts, key);
     if (value === undefined || value === null) continue;
@@ -240,12 +242,13 @@ function ruleOptions(rule: Record<string, unknown>, at: string, defaults: RouteO
       diag.error(`${at}.timeouts.${key}`, 'UnsupportedValue', `${(err as Error).message}; the default timeout is used`);
       continue;
     }
+    if (key === 'request') requestTimeoutMs = ms;
     if (retrying && key === 'backendRequest') tryTimeoutMs = ms;
     else readTimeoutMs = ms === 0 ? Math.max(readTimeoutMs, 2_147_483_647) : Math.min(readTimeoutMs === defaults.readTimeoutMs ? ms : readTimeoutMs, ms);
   }
   const retry = retrying ? readRetry(rule.retry, tryTimeoutMs, `${at}.retry`, diag) : null;
-  if (readTimeoutMs === defaults.readTimeoutMs && retry === null) return defaults;
-  return retry === null ? { ...defaults, readTimeoutMs } : { ...defaults, readTimeoutMs, retry };
+  if (readTimeoutMs === defaults.readTimeoutMs && retry === null && requestTimeoutMs === 0) return defaults;
+  return { ...defaults, readTimeoutMs, ...(retry === null ? {} : { retry }), ...(requestTimeoutMs === 0 ? {} : { requestTimeoutMs }) };
 }
 
 /** One choice of gateway-backends: a backend (null: 500) with its weight and its own filters. */

@@ -78,13 +78,17 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-/** Starts the service on a loopback port, plaintext or with the given TLS key pair. */
-export async function startEchoServer(tls?: { certPem: string; keyPem: string }): Promise<EchoServer> {
+/**
+ * Starts the service on a loopback port, plaintext or with the given TLS key pair; with `clientCa`,
+ * clients must present a certificate that CA issued.
+ */
+export async function startEchoServer(tls?: { certPem: string; keyPem: string; clientCa?: string }): Promise<EchoServer> {
   const server = new grpc.Server();
   server.addService(EchoClient.service, handlers);
+  const clientCa = tls?.clientCa === undefined ? null : Buffer.from(tls.clientCa);
   const credentials = tls === undefined
     ? grpc.ServerCredentials.createInsecure()
-    : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], false);
+    : grpc.ServerCredentials.createSsl(clientCa, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }], clientCa !== null);
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
   return { port, server, close: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())) };
 }
