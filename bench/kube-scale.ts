@@ -1,5 +1,7 @@
 // Cluster-mode scale, as an operator runs it: 5,000 Ingresses and 50,000 endpoints served through the
-// Kubernetes API test server to a real gateway (`node src/cli/main.ts --kubeconfig ...`) with status
+// Kubernetes API test server to a real gateway, the built one the container runs (`node bin/tideway.js
+// --kubeconfig ...`, that is dist/; run "npm run build" first: sources run through Node's type
+// stripping cost every process ~35 MiB more, which is not what a pod uses) with status
 // writing on (--publish-address), two workers and the Deployment's heap flag (NODE_OPTIONS
 // --max-old-space-size=256, as deploy/ sets it). It reports every target of the control plane:
 //   - first full sync (spawn -> /readyz 200),
@@ -18,7 +20,7 @@
 //   node bench/kube-scale.ts
 //   KUBE_SCALE_INGRESSES=1000 node bench/kube-scale.ts       # smaller
 //   KUBE_SCALE_WORKERS=1 node bench/kube-scale.ts            # one process
-//   KUBE_SCALE_PROFILE=1 node bench/kube-scale.ts            # also a CPU profile of the primary, top functions printed
+//   KUBE_SCALE_PROFILE=1 node bench/kube-scale.ts            # also a CPU profile of the primary: top functions, longest busy runs
 //
 // The API test server runs in this process: its CPU (it clones every object it lists and fans every
 // status write out to the watches) is not counted in the gateway's figures, but it shares the machine.
@@ -27,15 +29,14 @@ import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeApiServer } from '../test/support/kube-api/index.ts';
-import { explain } from '../src/admin/index.ts';
-import { objectKey, type AnyKubeObject } from '../src/kube/types.ts';
+import { explain, type ExplainTable } from '../src/admin/index.ts';
 import { normalizeObject } from '../src/store/index.ts';
-import { buildClusterState } from '../src/store/snapshot.ts';
-import { translate } from '../src/translate/index.ts';
+import { IncrementalTranslator, type ObjectChange } from '../src/translate/incremental/index.ts';
 import { startEchoServer } from '../examples/backends/echo-server.ts';
 import { installCleanupHandlers, makeTempDir, spawnTracked, stopAll, unlessExited, type Tracked } from './lifecycle.ts';
 import { childPids, cpuSecondsByPid, readMemory } from './procfs.ts';
 import { freePort, pollUntil } from './net.ts';
+import { DEFAULT_ENTRY, staleBuildWarning } from './tideway.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const INGRESSES = Number(process.env.KUBE_SCALE_INGRESSES ?? 5000);
@@ -48,7 +49,8 @@ const WORKERS = Number(process.env.KUBE_SCALE_WORKERS ?? 2);
 const NODE_OPTIONS = process.env.KUBE_SCALE_NODE_OPTIONS ?? '--max-old-space-size=256';
 const INGRESS_CHANGES = Number(process.env.KUBE_SCALE_INGRESS_CHANGES ?? 30);
 const MEMORY_CHANGES = 500;
-const EXPLAINS = 200;
+/** Enough calls that the p99 is not just the second slowest (the first call also compiles the code). */
+const EXPLAINS = 1000;
 const PUBLISHED = '203.0.113.7';
 const STATUS_QPS = 20;
 const STATUS_BURST = 50;
@@ -186,9 +188,49 @@ function snapshotLogs(lines: string[]): { version: number; translateMs: number; 
   return lines.filter((l) => l.includes('"routing snapshot served"')).map((l) => JSON.parse(l));
 }
 
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function readProfile(file: string): CpuProfile {
+  return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+}
+
+function frameName({ functionName, url, lineNumber }: CpuProfile['nodes'][number]['callFrame']): string {
+  return `${functionName || '(anonymous)'} ${url.replace(`file://${ROOT}/`, '')}:${lineNumber + 1}`;
+}
+
+/**
+ * The longest runs of samples in which the event loop was never idle (each one task, or tasks back to
+ * back), with the functions that took most of each: what the event-loop delay metric cannot tell from
+ * time spent waiting for a CPU. Wall time, so a run on a busy machine includes preemption too.
+ */
+function longestBusyRuns(profile: CpuProfile, count = 8): { ms: number; top: string[] }[] {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const runs: { ms: number; top: string[] }[] = [];
+  let us = 0;
+  let self = new Map<string, number>();
+  const close = (): void => {
+    if (us > 0) runs.push({ ms: Math.round(us / 100) / 10, top: [...self].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([where, t]) => `${where} ${Math.round(t / 1000)} ms`) });
+    us = 0;
+    self = new Map();
+  };
+  profile.samples.forEach((id, i) => {
+    const frame = nodes.get(id)!.callFrame;
+    if (frame.functionName === '(idle)') return close();
+    const delta = profile.timeDeltas[i] ?? 0;
+    us += delta;
+    const where = frameName(frame);
+    self.set(where, (self.get(where) ?? 0) + delta);
+  });
+  close();
+  return runs.sort((a, b) => b.ms - a.ms).slice(0, count);
+}
+
 /** The functions with the most self time in a .cpuprofile. */
-function topFunctions(file: string, count = 15): { ms: number; share: number; where: string }[] {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] };
+function topFunctions(profile: CpuProfile, count = 15): { ms: number; share: number; where: string }[] {
   const byNode = new Map<number, number>();
   profile.samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const byFunction = new Map<string, number>();
@@ -196,25 +238,31 @@ function topFunctions(file: string, count = 15): { ms: number; share: number; wh
   for (const node of profile.nodes) {
     const us = byNode.get(node.id) ?? 0;
     total += us;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
     if (functionName === '(idle)' || functionName === '(program)') continue;
-    const where = `${functionName || '(anonymous)'} ${url.replace(`file://${ROOT}/`, '')}:${lineNumber + 1}`;
+    const where = frameName(node.callFrame);
     byFunction.set(where, (byFunction.get(where) ?? 0) + us);
   }
   return [...byFunction.entries()].sort((a, b) => b[1] - a[1]).slice(0, count)
     .map(([where, us]) => ({ ms: Math.round(us / 100) / 10, share: Math.round((us / total) * 1000) / 10, where }));
 }
 
-/** explain() timings (ms, sorted) on the table translate() makes of the API server's objects. */
+/**
+ * explain() timings (ms, sorted) on the API server's objects, read as the control plane reads them for
+ * /api/explain: looked up host by host in its incremental translator (ControlPlane.explainTable).
+ */
 function explainInProcess(api: KubeApiServer): number[] {
-  const objects = new Map<string, AnyKubeObject>();
+  const changes: ObjectChange[] = [];
   for (const [apiVersion, kind] of [['networking.k8s.io/v1', 'Ingress'], ['networking.k8s.io/v1', 'IngressClass'], ['v1', 'Service'], ['discovery.k8s.io/v1', 'EndpointSlice']] as const) {
     for (const raw of api.list(apiVersion, kind)) {
       const object = normalizeObject(raw).object;
-      if (object) objects.set(objectKey(object.kind, object.metadata.namespace, object.metadata.name), object);
+      if (object) changes.push({ kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name, object });
     }
   }
-  const { table, diagnostics } = translate(buildClusterState(new Map([['bench', { objects, diagnostics: [] }]])));
+  const translator = new IncrementalTranslator();
+  translator.apply(changes);
+  const diagnostics = translator.diagnosticList([]);
+  const table: ExplainTable = { version: 1, defaultRoute: translator.defaultRoute, routesOf: (host) => translator.routesOf(host), backend: (key) => translator.backend(key) };
   const times: number[] = [];
   for (let n = 0; n < EXPLAINS; n++) {
     const i = (n * 7919) % INGRESSES;
@@ -226,6 +274,8 @@ function explainInProcess(api: KubeApiServer): number[] {
 }
 
 async function main(): Promise<void> {
+  const stale = staleBuildWarning(DEFAULT_ENTRY);
+  if (stale !== undefined) throw new Error(stale);
   installCleanupHandlers();
   const api = new KubeApiServer({ acceptLoopbackEndpoints: true });
   await api.start();
@@ -244,7 +294,7 @@ async function main(): Promise<void> {
   started = performance.now();
   const gateway: Tracked = spawnTracked('gateway', process.execPath, [
     ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    path.join(ROOT, 'src/cli/main.ts'), '--kubeconfig', kubeconfig, '--http-port', String(httpPort), '--admin-port', '0',
+    DEFAULT_ENTRY, '--kubeconfig', kubeconfig, '--http-port', String(httpPort), '--admin-port', '0',
     '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--workers', String(WORKERS), '--access-log', 'off', '--drain-timeout', '1s',
     '--publish-address', PUBLISHED,
   ], { ...process.env, NODE_OPTIONS });
@@ -434,7 +484,7 @@ async function main(): Promise<void> {
     eventLoopDelayMaxMs: { statusPhase: eventLoopStatus, endpointChanges: eventLoopEndpoints, ingressChanges: eventLoopIngresses, memoryChanges: eventLoopMemory, relist: eventLoopRelist },
     rssMiB: { afterSync, overChanges: memory, primaryMax: Math.max(...primaryRss), workerMax: Math.max(...workerRss) },
     explainMs: {
-      call: { p50: Math.round(percentile(explainMs, 50) * 1000) / 1000, p99: Math.round(percentile(explainMs, 99) * 1000) / 1000 },
+      call: { p50: Math.round(percentile(explainMs, 50) * 1000) / 1000, p99: Math.round(percentile(explainMs, 99) * 1000) / 1000, max: Math.round(explainMs.at(-1)! * 1000) / 1000 },
       http: { p50: Math.round(percentile(explainHttpMs, 50) * 100) / 100, p99: Math.round(percentile(explainHttpMs, 99) * 100) / 100 },
       calls: EXPLAINS,
     },
@@ -462,8 +512,11 @@ async function main(): Promise<void> {
   if (PROFILE) {
     const [profile] = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     if (profile) {
+      const cpu = readProfile(path.join(profileDir, profile));
       console.log('primary CPU profile, top self time:');
-      for (const f of topFunctions(path.join(profileDir, profile))) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.share).padStart(5)}%  ${f.where}`);
+      for (const f of topFunctions(cpu)) console.log(`  ${String(f.ms).padStart(8)} ms ${String(f.share).padStart(5)}%  ${f.where}`);
+      console.log('primary CPU profile, longest runs without an idle event loop:');
+      for (const run of longestBusyRuns(cpu)) console.log(`  ${String(run.ms).padStart(8)} ms  ${run.top.join('; ')}`);
     } else {
       console.log('no CPU profile was written (the gateway did not exit cleanly)');
     }

@@ -6,12 +6,14 @@ import type { Diagnostic } from '../kube/diagnostic.ts';
 import type { StatsReport } from '../observability/index.ts';
 import { json, type AdminResponse, type AdminServer } from './server.ts';
 import { routesView } from './routes-view.ts';
-import { explain, type ExplainQuery } from './explain.ts';
+import { explain, type ExplainQuery, type ExplainTable } from './explain.ts';
 import type { ReportLine } from '../translate/index.ts';
 
 export interface AdminApiSources {
   /** The routing table being served, as data (the compiled table's spec in one process; what the primary distributes). */
   spec: () => RouteTableSpec;
+  /** The same table as /api/explain reads it, looked up host by host; spec() when not given. */
+  explainTable?: () => ExplainTable;
   /** The diagnostics of that table's snapshot. */
   diagnostics: () => readonly Diagnostic[];
   /** Live request rates: GatewayMetrics.stats() in one process, workersStats() in a cluster primary. */
@@ -67,7 +69,7 @@ export function mountAdminApi(admin: AdminServer, sources: AdminApiSources): voi
   admin.route('/api/explain', (url) => {
     const query = parseExplainQuery(url.searchParams);
     if (typeof query === 'string') return badRequest(query);
-    return json(200, explain(sources.spec(), sources.diagnostics(), query));
+    return json(200, explain(sources.explainTable?.() ?? sources.spec(), sources.diagnostics(), query));
   });
   admin.route('/api/diagnostics', () => {
     const report = diagnosticsReport(sources.spec().version, sources.diagnostics());

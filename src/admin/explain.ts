@@ -4,7 +4,7 @@
 // reconstructed next to it with the same matcher: which host table the Host header selects (a probe
 // table with one catch-all route per host), and which other routes of that host also match the path
 // (each compiled alone), with the precedence rule that made them lose (docs/routing.md).
-import { compileRouteTable, hostNameEnd, type PathKind, type RouteSpec, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
+import { compileRouteTable, hostNameEnd, type BackendSpec, type PathKind, type RouteSpec, type RouteTable, type RouteTableSpec } from '../routing/index.ts';
 import type { Diagnostic } from '../kube/diagnostic.ts';
 import { DEFAULT_ROUTE_OPTIONS } from '../translate/index.ts';
 import { formatEndpoint, gatewayRouteView, middlewareView, serviceName, type GatewayRouteView } from './routes-view.ts';
@@ -81,17 +81,36 @@ function selectedHostTable(groups: RouteTableSpec['hosts'], host: string): strin
   return hostProbe(groups).match(host === '' ? undefined : host, '/')?.ext ?? null;
 }
 
+/**
+ * What explain() reads of the table served: a host's routes and a backend, each looked up by name. The
+ * control plane answers from its translator's own maps, so an explanation never needs the whole table
+ * assembled or indexed (milliseconds at 5,000 hosts, after every change).
+ */
+export interface ExplainTable {
+  readonly version: number;
+  readonly defaultRoute: RouteSpec | null;
+  /** The routes of a host as the table names it (lower case, "*.suffix", "" for the rules without host). */
+  routesOf(host: string): readonly RouteSpec[];
+  backend(key: string): BackendSpec | undefined;
+}
+
 /** Host groups by host, built once per spec (a spec is immutable). */
 const groupIndexes = new WeakMap<RouteTableSpec, Map<string, RouteTableSpec['hosts'][number]>>();
+
+/** A whole table as explain() reads it. */
+export function explainTableOf(spec: RouteTableSpec): ExplainTable {
+  let groups = groupIndexes.get(spec);
+  if (groups === undefined) groupIndexes.set(spec, (groups = new Map(spec.hosts.map((group) => [group.host, group]))));
+  const index = groups;
+  return { version: spec.version, defaultRoute: spec.defaultRoute, routesOf: (host) => index.get(host)?.routes ?? [], backend: (key) => spec.backends[key] };
+}
 
 /**
  * The host groups a Host header can select at all: its exact name, the wildcard one label up and the
  * rules without host. Only these are compiled for a query, so an explanation costs the same at 5 hosts
  * and at 5,000; the decision is still the data plane's matcher, run on them.
  */
-function candidateGroups(spec: RouteTableSpec, host: string): RouteTableSpec['hosts'] {
-  let groups = groupIndexes.get(spec);
-  if (groups === undefined) groupIndexes.set(spec, (groups = new Map(spec.hosts.map((group) => [group.host, group]))));
+function candidateGroups(table: ExplainTable, host: string): RouteTableSpec['hosts'] {
   const names = new Set(['']);
   if (host !== '') {
     const name = host.slice(0, hostNameEnd(host)).toLowerCase();
@@ -99,12 +118,15 @@ function candidateGroups(spec: RouteTableSpec, host: string): RouteTableSpec['ho
     // Every wildcard above the name: Gateway API wildcards cover any number of labels.
     for (let dot = name.indexOf('.'); dot > 0 && dot < name.length - 1; dot = name.indexOf('.', dot + 1)) names.add(`*.${name.slice(dot + 1)}`);
   }
-  return [...names].flatMap((name) => groups.get(name) ?? []);
+  return [...names].flatMap((name) => {
+    const routes = table.routesOf(name);
+    return routes.length === 0 ? [] : [{ host: name, routes: [...routes] }];
+  });
 }
 
 /** The served table restricted to `groups` (and the default route), compiled by the data plane's compiler. */
-function compileCandidates(spec: RouteTableSpec, groups: RouteTableSpec['hosts']): RouteTable<unknown> {
-  return compileRouteTable({ version: spec.version, hosts: groups, defaultRoute: spec.defaultRoute, backends: {}, certificates: [] });
+function compileCandidates(table: ExplainTable, groups: RouteTableSpec['hosts']): RouteTable<unknown> {
+  return compileRouteTable({ version: table.version, hosts: groups, defaultRoute: table.defaultRoute, backends: {}, certificates: [] });
 }
 
 /** The request's method, headers (flat) and listener port, as the data plane passes them to match(). */
@@ -185,7 +207,8 @@ function diagnosticsOf(route: RouteSpec, diagnostics: readonly Diagnostic[]): Di
   return diagnostics.filter((d) => (d.kind === kind && d.object === object) || (d.kind === 'Middleware' && middlewares.has(d.object)));
 }
 
-export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[], query: ExplainQuery): ExplainResult {
+export function explain(served: ExplainTable | RouteTableSpec, diagnostics: readonly Diagnostic[], query: ExplainQuery): ExplainResult {
+  const spec = 'hosts' in served ? explainTableOf(served) : served;
   const groups = candidateGroups(spec, query.host);
   const table = compileCandidates(spec, groups);
   const selected = selectedHostTable(groups, query.host);
@@ -207,7 +230,7 @@ export function explain(spec: RouteTableSpec, diagnostics: readonly Diagnostic[]
   }
   const route = winner.spec;
   const isDefault = winner === table.defaultRoute;
-  const backend = route.backend === null ? null : spec.backends[route.backend] ?? null;
+  const backend = route.backend === null ? null : spec.backend(route.backend) ?? null;
   let reason: string;
   const beat: CandidateView[] = [];
   if (isDefault) {

@@ -55,7 +55,7 @@ export class Gateway {
       metrics.onDiagnostics(snapshot.diagnostics);
     }, options.statusTiming);
     this.admin = new AdminServer(this.control);
-    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, explainTable: () => this.control.explainTable, diagnostics: () => this.control.currentDiagnostics, stats: () => metrics.stats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'single'));
     mountDashboard(this.admin);
   }

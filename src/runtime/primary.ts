@@ -51,7 +51,7 @@ export class Primary {
     });
     this.rateBank = new BucketBank(() => this.control.replicas);
     this.admin = new AdminServer(this);
-    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats(), ingressNginxReport: () => this.control.ingressNginxReport() });
+    mountAdminApi(this.admin, { spec: () => this.control.currentSpec, explainTable: () => this.control.explainTable, diagnostics: () => this.control.currentDiagnostics, stats: () => workersStats(), ingressNginxReport: () => this.control.ingressNginxReport() });
     this.admin.route('/metrics', metricsHandler(metrics, 'primary'));
     mountDashboard(this.admin);
   }

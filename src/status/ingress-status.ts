@@ -24,7 +24,8 @@ export interface IngressStatusWriterOptions {
   log: StatusLog;
 }
 
-const LIST_PAGE = 500;
+/** Ingresses per list page: the client library turns a page into objects in one go, on the event loop. */
+const LIST_PAGE = 100;
 const TOPIC = 'writing Ingress status';
 
 export class IngressStatusWriter {
@@ -34,6 +35,8 @@ export class IngressStatusWriter {
   private readonly bucket: TokenBucket;
   /** "ns/name" of the Ingresses the current snapshot serves. */
   private served = new Set<string>();
+  /** The list `served` was made from. */
+  private servedKeys: readonly string[] = [];
   /** Status as the API server holds it, where known (listed or written by us this term). */
   private readonly observed = new Map<string, LoadBalancerAddress[]>();
   /** addressKey()s of every address this process published: a status equal to one of them is ours. */
@@ -50,6 +53,9 @@ export class IngressStatusWriter {
 
   /** The Ingresses the newly served snapshot serves ("ns/name"); queues those whose status may change. */
   setServed(keys: readonly string[]): void {
+    // The same list as last time (the translator keeps it while no route changes): nothing to compare.
+    if (keys === this.servedKeys) return;
+    this.servedKeys = keys;
     const next = new Set(keys);
     const changed: string[] = [];
     for (const key of next) if (!this.served.has(key)) changed.push(key);

@@ -16,7 +16,7 @@ export async function startAdminGateway(files: Record<string, string>): Promise<
   const running = await startGateway(files, [], metrics);
   const { gateway } = running;
   metrics.onSnapshot(gateway.snapshot.table.version, 1);
-  mountAdminApi(gateway.admin, { spec: () => gateway.control.currentSpec, diagnostics: () => gateway.currentDiagnostics, stats: () => metrics.stats() });
+  mountAdminApi(gateway.admin, { spec: () => gateway.control.currentSpec, explainTable: () => gateway.control.explainTable, diagnostics: () => gateway.currentDiagnostics, stats: () => metrics.stats() });
   mountDashboard(gateway.admin);
   gateway.admin.route('/metrics', metricsHandler(metrics, 'single'));
   const admin = async (path: string) => {

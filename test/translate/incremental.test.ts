@@ -156,6 +156,8 @@ describe('incremental translation equals translate()', () => {
         const actual = engine.result();
         assert.deepEqual(actual.table, expected.table, `seed ${seed}, step ${step}: table`);
         assert.deepEqual(actual.diagnostics, expected.diagnostics, `seed ${seed}, step ${step}: diagnostics`);
+        const servedRefs = new Set([...expected.table.hosts.flatMap((h) => h.routes), ...(expected.table.defaultRoute ? [expected.table.defaultRoute] : [])].map((r) => `${r.namespace}/${r.ingress}`));
+        assert.deepEqual(new Set(engine.servedIngresses()), servedRefs, `seed ${seed}, step ${step}: served Ingresses`);
         // What a worker patches from the delta serves what compiling the whole table serves.
         served = patchSnapshot(served, specDelta(step, step + 1, changed, engine), registry);
         const fresh = new UpstreamRegistry(POOLS);
@@ -189,16 +191,20 @@ describe('incremental translation equals translate()', () => {
     }
     engine.apply(objects.map((o) => changeOf(o)));
     const routesBefore = engine.routesOf('web-7.test');
+    const servedBefore = engine.servedIngresses();
 
     const delta = engine.apply([changeOf(slice('svc-7-1', 'svc-7', [{ name: 'http', port: 8080 }], [endpoint('10.0.0.9')]))]);
     assert.deepEqual([...delta.backends], ['default/svc-7:80']);
     assert.equal(delta.hosts.size, 0, 'no route rebuilt');
     assert.equal(engine.routesOf('web-7.test'), routesBefore, 'the routes are the same objects');
     assert.deepEqual(engine.backend('default/svc-7:80')!.endpoints.map((e) => e.address), ['10.0.0.9']);
+    assert.equal(engine.servedIngresses(), servedBefore, 'the same list of served Ingresses (the status writer skips it)');
 
     const moved = engine.apply([changeOf(ingress('web-3', { rules: [{ host: 'moved.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('svc-3', 80) }] } }] }))]);
     assert.deepEqual([...moved.hosts], ['moved.test']);
     assert.deepEqual([...moved.removedHosts], ['web-3.test']);
     assert.equal(moved.backends.size, 0);
+    assert.notEqual(engine.servedIngresses(), servedBefore, 'routes changed: the list is made again');
+    assert.equal(engine.servedIngresses().length, 50);
   });
 });

@@ -107,6 +107,11 @@ export class IncrementalTranslator {
   private hostOrder: string[] | null = null;
   private backendTable: Record<string, BackendSpec> | null = null;
   private defaultCertificate: TlsCertificateSpec | null = null;
+  /**
+   * servedIngresses(), kept until a host's routes or the default route change: an endpoint change then
+   * hands the status writer the same list (the same array), which it skips at once.
+   */
+  private served: readonly string[] | null = null;
 
   constructor(options: TranslateOptionsInput = {}) {
     this.options = resolveTranslateOptions(options);
@@ -225,12 +230,13 @@ export class IncrementalTranslator {
   }
 
   /** The Ingresses that serve at least one route ("namespace/name"). */
-  servedIngresses(): string[] {
+  servedIngresses(): readonly string[] {
+    if (this.served !== null) return this.served;
     const served = new Set<string>();
     for (const routes of this.routesByHost.values()) for (const route of routes) served.add(`${route.namespace}/${route.ingress}`);
     const fallback = this.defaultRoute;
     if (fallback) served.add(`${fallback.namespace}/${fallback.ingress}`);
-    return [...served];
+    return (this.served = [...served]);
   }
 
   /** Routes (the default one included) and backends in the table. */
@@ -341,11 +347,13 @@ export class IncrementalTranslator {
       if (this.routesByHost.delete(host)) {
         delta.removedHosts.add(host);
         this.hostOrder = null;
+        this.served = null;
       }
       return;
     }
     if (!this.routesByHost.has(host)) this.hostOrder = null;
     this.routesByHost.set(host, sortRoutes(routes));
+    this.served = null;
     delta.hosts.add(host);
   }
 
@@ -372,6 +380,7 @@ export class IncrementalTranslator {
     }
     if (winner?.route !== this.defaultWinner?.route) delta.defaultRoute = true;
     this.defaultWinner = winner;
+    this.served = null;
   }
 
   /** Replays a fragment's steps with their outcomes: its diagnostics and the backends it uses. */
