@@ -27,6 +27,8 @@ interface Setup {
 async function setup(t: TestContext, options: {
   server?: KubeApiServerOptions; seed?: (s: KubeApiServer) => void; namespaces?: string[]; token?: string; timing?: Partial<WatchTiming>;
   secretReferences?: (object: AnyKubeObject) => readonly string[];
+  configMapReferences?: (object: AnyKubeObject) => readonly string[];
+  configMaps?: string[];
 } = {}): Promise<Setup> {
   const server = new KubeApiServer({ bookmarkIntervalMs: 150, ...options.server });
   await server.start();
@@ -39,6 +41,8 @@ async function setup(t: TestContext, options: {
     kubeConfig: kubeConfigFor(server, options.token), namespaces: options.namespaces ?? [], sink, log: logs.log,
     onSyncChange: (synced) => syncChanges.push(synced), timing: { ...FAST_TIMING, ...options.timing },
     ...(options.secretReferences ? { secretReferences: options.secretReferences } : {}),
+    ...(options.configMapReferences ? { configMapReferences: options.configMapReferences } : {}),
+    ...(options.configMaps ? { configMaps: options.configMaps } : {}),
   });
   t.after(() => source.close());
   return { server, sink, source, logs, syncChanges };
@@ -436,4 +440,28 @@ test('Gateway API objects are read with their schema defaults; without the CRDs 
   assert.deepEqual(read.spec.rules[0]!.matches, [{ headers: [{ name: 'x-env', value: 'canary', type: 'Exact' }], path: { type: 'PathPrefix', value: '/' } }]);
   assert.deepEqual(read.spec.rules[0]!.backendRefs, [{ name: 'web', port: 80, group: '', kind: 'Service', weight: 1 }]);
   await waitFor('the CRD warnings to clear', () => sink.diagnostics.every((d) => d.reason !== 'CRDNotInstalled'));
+});
+
+/** An Ingress naming ConfigMaps of its namespace (annotation "maps"), as translate's configMapReferences does for BackendTLSPolicies. */
+const annotatedMaps = (object: AnyKubeObject): string[] =>
+  object.kind === 'Ingress' ? (object.metadata.annotations?.maps ?? '').split(',').filter((n) => n !== '').map((n) => `${object.metadata.namespace}/${n}`) : [];
+
+test('ConfigMaps that objects name are read one by one, never listed whole; one also read as --ingress-nginx-configmap stays while either holds it', async (t) => {
+  const configMap = (name: string): JsonObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'shop' }, data: { 'ca.crt': name } });
+  const naming = (maps: string[]): JsonObject => ({ ...make.ingress('shop', 'web'), metadata: { name: 'web', namespace: 'shop', annotations: { maps: maps.join(',') } } });
+  const { server, sink, source } = await setup(t, {
+    configMapReferences: annotatedMaps,
+    configMaps: ['shop/shared'],
+    seed: (s) => {
+      s.create(naming(['ca', 'shared']));
+      for (const name of ['ca', 'shared', 'unnamed']) s.create(configMap(name));
+    },
+  });
+  await source.whenSynced();
+  assert.deepEqual(sink.keys('ConfigMap'), ['ConfigMap/shop/ca', 'ConfigMap/shop/shared'], 'part of the first full sync');
+  for (const call of server.requestsMatching({ resource: 'configmaps' })) assert.match(call.query.get('fieldSelector') ?? '', /^metadata\.name=(ca|shared)$/);
+  server.update(naming([]));
+  await waitFor('the named ConfigMap dropped', () => sink.keys('ConfigMap').join() === 'ConfigMap/shop/shared');
+  assert.equal(sink.get('ConfigMap/shop/shared')?.metadata.name, 'shared', 'still held by its own list');
+  await waitFor('one ConfigMap watch left', () => server.openWatches('configmaps') === 1);
 });
