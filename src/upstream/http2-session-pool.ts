@@ -12,6 +12,15 @@ export interface Http2PoolSettings {
   idleTimeoutMs: number;
 }
 
+/**
+ * Flow-control windows for what backends send: HTTP/2's default of 64 KiB per stream and, worse, 64 KiB
+ * for the whole connection would make every response wait a round trip per 64 KiB, shared by all the
+ * streams of the session. What is read but not yet taken by a client stays within these bounds: a
+ * stream whose client falls behind is paused, and its window then stops the backend.
+ */
+const STREAM_WINDOW_BYTES = 256 * 1024;
+const SESSION_WINDOW_BYTES = 2 * 1024 * 1024;
+
 /** Streams assumed allowed before the peer's SETTINGS arrive (RFC 9113 6.5.2 recommends at least 100). */
 const ASSUMED_MAX_STREAMS = 100;
 
@@ -49,7 +58,7 @@ export class Http2SessionPool {
    * id (connected); a connect failure arrives as the stream's 'error' with the socket's error code.
    * Throws what node:http2 throws for invalid request headers.
    */
-  request(headers: http2.OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions, connectTimeoutMs: number): http2.ClientHttp2Stream {
+  request(headers: http2.OutgoingHttpHeaders | string[], options: http2.ClientSessionRequestOptions, connectTimeoutMs: number): http2.ClientHttp2Stream {
     const pooled = this.available() ?? this.open(connectTimeoutMs);
     const stream = pooled.session.request(headers, options);
     pooled.active++;
@@ -76,7 +85,7 @@ export class Http2SessionPool {
   private open(connectTimeoutMs: number): PooledSession {
     const session = http2.connect(`${this.secure ? 'https' : 'http'}://${this.key}`, {
       ...this.tlsOptions,
-      settings: { enablePush: false },
+      settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
     });
     const pooled = new PooledSession(session);
     this.sessions.push(pooled);
@@ -85,7 +94,10 @@ export class Http2SessionPool {
       error.code = 'ETIMEDOUT';
       session.destroy(error);
     }, connectTimeoutMs);
-    session.once('connect', () => clearTimeout(connectTimer));
+    session.once('connect', () => {
+      clearTimeout(connectTimer);
+      if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW_BYTES);
+    });
     session.setTimeout(this.settings.idleTimeoutMs, () => {
       if (pooled.active === 0) this.closeSession(pooled);
     });

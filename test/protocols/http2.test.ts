@@ -134,6 +134,15 @@ describe('HTTP/2 to HTTP/1.1 upstreams', () => {
     assert.equal((await h2Request(session, { ':authority': 'web.test', ':path': '/after' })).status, 200);
   });
 
+  test("the session's connection window is opened past HTTP/2's shared 64 KiB, streams keep the default", async () => {
+    const fresh = await h2Connect(gw.port);
+    // The WINDOW_UPDATE follows the gateway's SETTINGS; one exchange later it has been read.
+    assert.equal((await h2Request(fresh, { ':authority': 'web.test', ':path': '/' })).status, 200);
+    assert.equal(fresh.state.remoteWindowSize, 1024 * 1024);
+    assert.equal(fresh.remoteSettings.initialWindowSize, 65535);
+    fresh.close();
+  });
+
   test('curl --http2-prior-knowledge', async () => {
     const out = await new Promise<string>((resolve, reject) => execFile('curl', ['-sS', '--max-time', '5', '--http2-prior-knowledge', '-H', 'Host: web.test', '-o', '/dev/null', '-w', '%{http_code} %{http_version}', `http://127.0.0.1:${gw.port}/curl`], (error, stdout) => (error ? reject(error) : resolve(stdout))));
     assert.equal(out, '200 2');

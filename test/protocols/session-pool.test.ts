@@ -70,6 +70,18 @@ describe('Http2SessionPool', () => {
     pool.retire();
   });
 
+  test('sessions open their windows for throughput: 256 KiB per stream, 2 MiB for the connection', async () => {
+    const pool = new Http2SessionPool('127.0.0.1', port, null, { idleTimeoutMs: 5000 });
+    const open = pool.request({ ':path': '/hold' }, { endStream: true }, 1000);
+    const serverStream = await nextHeld();
+    // The pool's WINDOW_UPDATE goes out on connect, before the stream's HEADERS.
+    assert.equal(serverStream.session!.state.remoteWindowSize, 2 * 1024 * 1024);
+    assert.equal(serverStream.session!.remoteSettings.initialWindowSize, 256 * 1024);
+    serverStream.close();
+    open.destroy();
+    pool.retire();
+  });
+
   test('a session that received GOAWAY is left for new streams; its open stream still completes', async () => {
     const pool = new Http2SessionPool('127.0.0.1', port, null, { idleTimeoutMs: 5000 });
     const open = pool.request({ ':path': '/hold' }, { endStream: true }, 1000);

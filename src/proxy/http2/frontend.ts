@@ -9,6 +9,13 @@ import type { Http2Context, Http2Limits } from './context.ts';
 import { CancelGuard } from './cancel-guard.ts';
 import { Http2StreamExchange } from './stream-exchange.ts';
 
+/**
+ * The connection-level window for what clients send. HTTP/2's default of 64 KiB is shared by every
+ * stream of a session, so concurrent uploads would take turns by round trips. Streams keep the default
+ * 64 KiB each: a stream whose upstream is slow is paused, and at most its window waits in memory.
+ */
+const SESSION_WINDOW_BYTES = 1024 * 1024;
+
 /** Header fields per block (node's default of 128 is below what some browsers send with many cookies). */
 const MAX_HEADER_LIST_PAIRS = 256;
 
@@ -66,6 +73,7 @@ export class Http2Frontend {
     this.sessions.add(session);
     this.openSessions.inc();
     const guard = new CancelGuard(session, this.limits.maxCancelsPerSecond);
+    if (!session.destroyed) session.setLocalWindowSize(SESSION_WINDOW_BYTES);
     // Streams are taken on the session, not the server: a stream already reset when its event fires
     // has no session reference left, and it still counts against its session.
     session.on('stream', (stream: http2.ServerHttp2Stream, _headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {

@@ -87,8 +87,7 @@ export class Http2StreamExchange {
     this.clientAddress = resolveClientAddress(this.remoteAddress, this.trusted, ctx.trustedProxies, this.request.scan.forwardedFor);
     stream.on('close', () => this.onClose());
     // Stream errors are followed by 'close', which settles everything.
-    stream.on('error', () => {});
-    stream.on('wantTrailers', () => this.stream.sendTrailers(this.trailers ?? {}));
+    stream.on('error', ignoreError);
   }
 
   get isGrpc(): boolean {
@@ -181,7 +180,8 @@ export class Http2StreamExchange {
     if (mw.answerBody !== null) return this.sendAnswer(response.status, mw.responseHeaders.raw, mw.answerBody);
     this.transform = response.bodyTransform;
     const fields = fieldsFromFlat(response.status, mw.responseHeaders.raw);
-    const options = this.heldOptions ?? {};
+    // A copy: the relays share frozen option objects, and a transform changes them.
+    const options: http2.ServerStreamResponseOptions = { ...this.heldOptions };
     if (this.transform !== null) {
       // The body changes size: its length is unknown, and the stream ends with (maybe empty) trailers.
       delete fields['content-length'];
@@ -251,6 +251,8 @@ export class Http2StreamExchange {
     const hsts = this.route?.ext.options.hsts;
     if (hsts && this.ctx.scheme === 'https') headers['strict-transport-security'] = hsts;
     try {
+      // Only a response that ends with trailers needs this listener (each one costs a 'newListener' event).
+      if (options.waitForTrailers === true) this.stream.on('wantTrailers', () => this.stream.sendTrailers(this.trailers ?? {}));
       this.stream.respond(headers, options);
     } catch {
       // node:http2 validates names and values; a header it refuses makes the answer a 502.
@@ -397,3 +399,5 @@ export class Http2StreamExchange {
     });
   }
 }
+
+function ignoreError(): void {}

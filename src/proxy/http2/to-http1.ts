@@ -19,6 +19,8 @@ import { joinStreams } from './stream-tunnel.ts';
 import { addField, fieldsFromFlat } from './fields.ts';
 import { mayRetry, tryTimeout } from '../route-retry.ts';
 
+/** Response body chunks up to this size are copied rather than referenced (see onResponseBody). */
+const MAX_COPIED_CHUNK = 16 * 1024;
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
 const CRLF = '\r\n';
@@ -51,12 +53,15 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private retryTimer: NodeJS.Timeout | null = null;
   private clientPaused = false;
   private upstreamPaused = false;
+  private drainListening = false;
   private aborted = false;
   /** The response head waits for the middleware chain: body chunks and the end are held meanwhile. */
   private holding = false;
   private heldChunks: Buffer[] | null = null;
   private heldEnd = false;
   private heldTunnel: { socket: net.Socket; head: Buffer } | null = null;
+  /** A chunk of the current upstream read was passed on without a copy (see onResponseBody). */
+  private readReferenced = false;
 
   constructor(ex: Http2StreamExchange, backend: BackendRuntime, websocket: boolean, preferredEndpoint: string | null) {
     this.ex = ex;
@@ -74,7 +79,6 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
       stream.on('data', (chunk: Buffer) => this.onClientData(chunk));
       stream.on('end', () => this.onClientEnd());
     }
-    stream.on('drain', () => this.onClientDrain());
     this.connect(null);
   }
 
@@ -277,21 +281,37 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     joinStreams(ex, socket, head, ex.route!.ext.options.tunnelIdleTimeoutMs);
   }
 
-  beginResponseData(): void {}
-  endResponseData(): void {}
-  /** HTTP/2 streams write asynchronously: the bytes stay referenced. */
-  responseDataReleased(): boolean {
-    return false;
+  beginResponseData(): void {
+    this.readReferenced = false;
   }
 
-  onResponseBody(chunk: Buffer): void {
+  endResponseData(): void {}
+
+  /** See onResponseBody: true when every chunk of the last read was copied. */
+  responseDataReleased(): boolean {
+    return !this.readReferenced;
+  }
+
+  onResponseBody(read: Buffer): void {
     if (this.discarding) return;
+    // HTTP/2 streams write asynchronously, so a chunk handed to one stays referenced after this call,
+    // and a referenced read buffer makes the connection allocate a fresh 64 KiB one for its next read:
+    // 64 KiB of external memory per small response, and V8's full collections that follow it. A small
+    // chunk is copied instead (into node's shared pool below 4 KiB), and the read buffer is reused.
+    let chunk = read;
+    if (read.length <= MAX_COPIED_CHUNK) chunk = Buffer.from(read);
+    else this.readReferenced = true;
     if (this.holding) {
       (this.heldChunks ??= []).push(chunk);
       return;
     }
     if (!this.ex.writeBody(chunk) && !this.upstreamPaused && this.upstream !== null) {
       this.upstreamPaused = true;
+      // Added the first time the client falls behind: most responses never need it.
+      if (!this.drainListening) {
+        this.drainListening = true;
+        this.ex.stream.on('drain', () => this.onClientDrain());
+      }
       this.upstream.socket.pause();
     }
   }

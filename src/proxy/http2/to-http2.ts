@@ -1,9 +1,13 @@
 // An HTTP/2 stream relayed to an HTTP/2 upstream (backend protocols h2c, grpc, grpcs) on the
-// endpoint's multiplexed session. Both bodies are piped, so flow control is end to end: a full window
-// on one side stops reading on the other. Trailers (gRPC's grpc-status and grpc-message) are relayed,
-// and a trailers-only upstream answer stays a single HEADERS frame. The request body starts flowing
-// once the upstream stream is open ('ready'), so a refused connection consumed nothing and the call can
-// go to another endpoint. A route's own retry policy (HTTPRoute retry) tries again as for HTTP/1.1
+// endpoint's multiplexed session. Both bodies are forwarded chunk by chunk with backpressure, so flow
+// control is end to end: a full window on one side stops reading on the other. (Not with pipe(): on an
+// HTTP/2 stream every listener pipe() adds and removes also emits 'newListener'/'removeListener', a
+// dozen of each per stream and direction.) Trailers (gRPC's grpc-status and grpc-message) are relayed,
+// and a trailers-only upstream answer stays a single HEADERS frame. Header objects node:http2 hands us
+// are passed on as they are, and the request head goes out as a flat list: node copies and validates
+// either way, so a copy of ours would be a second one. The request body starts flowing once the
+// upstream stream is open ('ready'), so a refused connection consumed nothing and the call can go to
+// another endpoint. A route's own retry policy (HTTPRoute retry) tries again as for HTTP/1.1
 // upstreams: listed statuses, connection failures, resets and per-try timeouts, before the response is
 // relayed, for requests whose body was not consumed.
 import http2 from 'node:http2';
@@ -31,6 +35,14 @@ export class Http2Relay implements StreamRelay {
   /** Tries made under the route's retry policy, the first included. */
   private tries = 1;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** The upstream stream the request body goes to (null between tries). */
+  private bodyTarget: http2.ClientHttp2Stream | null = null;
+  /** A request body chunk that arrived while no stream could take it (the client is paused meanwhile). */
+  private heldChunk: Buffer | null = null;
+  private requestEnded = false;
+  /** The last stream the client's body was paused for: its 'drain' listener is added once. */
+  private drainListening: http2.ClientHttp2Stream | null = null;
+  private clientDrainListening = false;
 
   constructor(ex: Http2StreamExchange, backend: BackendRuntime, preferredEndpoint: string | null) {
     this.ex = ex;
@@ -66,20 +78,21 @@ export class Http2Relay implements StreamRelay {
     if (upstream.pending) upstream.once('ready', () => this.onReady(upstream));
     else this.onReady(upstream);
     upstream.on('response', (headers) => this.onResponse(upstream, headers));
-    upstream.on('trailers', (trailers) => (ex.trailers = copyFields(trailers)));
+    upstream.on('trailers', (trailers) => (ex.trailers = trailers));
     upstream.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
     upstream.on('close', () => this.onClose(upstream));
   }
 
-  private requestHeaders(secure: boolean, endpointKey: string): http2.OutgoingHttpHeaders {
+  /** The request head as a flat list (node:http2 takes [name, value, ...] as it is, without an object per request). */
+  private requestHeaders(secure: boolean, endpointKey: string): string[] {
     const ex = this.ex;
     const request = ex.request;
-    const fields: http2.OutgoingHttpHeaders = {
-      ':method': request.method,
-      ':path': ex.outgoingPath,
-      ':scheme': secure ? 'https' : 'http',
-      ':authority': request.authority ?? endpointKey,
-    };
+    const fields: string[] = [
+      ':method', request.method,
+      ':path', ex.outgoingPath,
+      ':scheme', secure ? 'https' : 'http',
+      ':authority', request.authority ?? endpointKey,
+    ];
     const headers = ex.outgoingHeaders;
     const tokens = request.scan.connectionTokens;
     for (let i = 0; i < headers.length; i += 2) {
@@ -91,17 +104,12 @@ export class Http2Relay implements StreamRelay {
         // "te: trailers" is the one hop-by-hop field HTTP/2 keeps, and gRPC servers require it.
         if (name !== 'te' || value !== 'trailers') continue;
       } else if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-      const existing = fields[name];
-      if (existing === undefined) fields[name] = value;
-      else fields[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value];
+      fields.push(name, value);
     }
     const fwd = ex.forwarded();
-    fields['x-forwarded-for'] = fwd.for;
-    fields['x-forwarded-proto'] = fwd.proto;
-    if (fwd.host !== undefined) fields['x-forwarded-host'] = fwd.host;
-    fields['x-forwarded-port'] = fwd.port;
-    fields['x-real-ip'] = fwd.realIp;
-    fields['x-request-id'] = ex.requestId;
+    fields.push('x-forwarded-for', fwd.for, 'x-forwarded-proto', fwd.proto);
+    if (fwd.host !== undefined) fields.push('x-forwarded-host', fwd.host);
+    fields.push('x-forwarded-port', fwd.port, 'x-real-ip', fwd.realIp, 'x-request-id', ex.requestId);
     return fields;
   }
 
@@ -127,7 +135,7 @@ export class Http2Relay implements StreamRelay {
   /** Lets go of a failed try's stream and sends the request again after the route's backoff. */
   private retry(upstream: http2.ClientHttp2Stream): void {
     this.upstream = null;
-    this.ex.stream.unpipe(upstream);
+    this.bodyTarget = null;
     if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
     const backoffMs = this.ex.route!.ext.options.retry!.backoffMs;
     if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
@@ -145,15 +153,61 @@ export class Http2Relay implements StreamRelay {
     const ex = this.ex;
     this.opened = upstream;
     if (this.aborted || !ex.request.hasBody || upstream !== this.upstream) return;
+    this.bodyTarget = upstream;
     if (!this.bodyStarted) {
       this.bodyStarted = true;
-      const maxBody = ex.route!.ext.options.maxBodyBytes;
-      ex.stream.on('data', (chunk: Buffer) => {
-        ex.bytesIn += chunk.length;
-        if (maxBody > 0 && ex.bytesIn > maxBody) ex.fail(413, 'body-too-large');
-      });
+      ex.stream.on('data', (chunk: Buffer) => this.onRequestData(chunk));
+      ex.stream.on('end', () => this.onRequestEnd());
+      return;
     }
-    ex.stream.pipe(upstream);
+    // A later try: what was held goes first, then the client may send more.
+    const held = this.heldChunk;
+    this.heldChunk = null;
+    if (this.requestEnded) {
+      if (held === null) upstream.end();
+      else upstream.end(held);
+    } else if (held === null || this.forwardRequestChunk(upstream, held)) {
+      ex.stream.resume();
+    }
+  }
+
+  private onRequestData(chunk: Buffer): void {
+    const ex = this.ex;
+    ex.bytesIn += chunk.length;
+    const maxBody = ex.route!.ext.options.maxBodyBytes;
+    if (maxBody > 0 && ex.bytesIn > maxBody) return ex.fail(413, 'body-too-large');
+    if (this.aborted) return;
+    const target = this.bodyTarget;
+    if (target !== null) {
+      this.forwardRequestChunk(target, chunk);
+      return;
+    }
+    // Between tries: hold it, and the client until the next stream is open.
+    this.heldChunk = this.heldChunk === null ? chunk : Buffer.concat([this.heldChunk, chunk]);
+    ex.stream.pause();
+  }
+
+  /** False when the upstream's window is full and the client was paused until it drains. */
+  private forwardRequestChunk(target: http2.ClientHttp2Stream, chunk: Buffer): boolean {
+    if (target.write(chunk)) return true;
+    // The upstream's window is full: the client waits for it.
+    this.ex.stream.pause();
+    if (this.drainListening !== target) {
+      this.drainListening = target;
+      target.on('drain', () => this.onUpstreamDrain(target));
+    }
+    return false;
+  }
+
+  private onUpstreamDrain(target: http2.ClientHttp2Stream): void {
+    if (target === this.bodyTarget && !this.aborted) this.ex.stream.resume();
+  }
+
+  private onRequestEnd(): void {
+    this.requestEnded = true;
+    if (this.aborted) return;
+    // With no stream open (between tries), the next one is ended when it opens.
+    this.bodyTarget?.end();
   }
 
   private onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
@@ -165,31 +219,41 @@ export class Http2Relay implements StreamRelay {
     // A gRPC call's read timeout covers the wait for its response; from then on grpc-timeout governs,
     // since streaming calls may be quiet for long.
     if (ex.isGrpc) upstream.setTimeout(0);
-    const fields = copyFields(headers);
-    fields[':status'] = headers[':status'];
     // Trailers-only (gRPC errors): one HEADERS frame with END_STREAM, kept as such.
     const endStream = upstream.endAfterHeaders;
-    const options: http2.ServerStreamResponseOptions = endStream ? { endStream: true } : { waitForTrailers: true };
-    // With a middleware chain the head waits for its response phase; the body stays in the upstream
-    // stream meanwhile (its flow-control window bounds it).
-    if (ex.upstreamHead(fields, options, () => this.startBody(upstream, endStream))) this.startBody(upstream, endStream);
+    const options: http2.ServerStreamResponseOptions = endStream ? END_STREAM : WAIT_FOR_TRAILERS;
+    // The object node:http2 built is ours now: it goes to respond(), which copies it. With a middleware
+    // chain the head waits for its response phase; the body stays in the upstream stream meanwhile (its
+    // flow-control window bounds it).
+    if (ex.upstreamHead(headers, options, () => this.startBody(upstream, endStream))) this.startBody(upstream, endStream);
   }
 
   /** The response head is out: relay the body. */
   private startBody(upstream: http2.ClientHttp2Stream, endStream: boolean): void {
-    const ex = this.ex;
     if (endStream || this.aborted) return;
-    if (!ex.hasTransform) {
-      upstream.on('data', (chunk: Buffer) => (ex.bytesOut += chunk.length));
-      upstream.pipe(ex.stream);
-      return;
+    upstream.on('data', (chunk: Buffer) => this.onResponseData(upstream, chunk));
+    upstream.on('end', () => this.onResponseEnd(upstream));
+  }
+
+  private onResponseData(upstream: http2.ClientHttp2Stream, chunk: Buffer): void {
+    const ex = this.ex;
+    if (this.aborted || ex.writeBody(chunk)) return;
+    // The client's window is full: the upstream waits (its own window then stops the backend).
+    upstream.pause();
+    if (!this.clientDrainListening) {
+      this.clientDrainListening = true;
+      ex.stream.on('drain', () => this.onClientDrain());
     }
-    // A body transform (compression) changes the chunks: relayed by hand, with the same backpressure.
-    upstream.on('data', (chunk: Buffer) => {
-      if (!ex.writeBody(chunk)) upstream.pause();
-    });
-    ex.stream.on('drain', () => upstream.resume());
-    upstream.on('end', () => ex.endBody());
+  }
+
+  private onClientDrain(): void {
+    const upstream = this.upstream;
+    if (upstream !== null && !this.aborted) upstream.resume();
+  }
+
+  private onResponseEnd(upstream: http2.ClientHttp2Stream): void {
+    if (this.aborted || upstream !== this.upstream) return;
+    this.ex.endBody();
   }
 
   private onTimeout(upstream: http2.ClientHttp2Stream): void {
@@ -203,9 +267,10 @@ export class Http2Relay implements StreamRelay {
     const ex = this.ex;
     if (upstream !== this.upstream || this.aborted) return;
     this.upstream = null;
+    this.bodyTarget = null;
     ex.upstreamEnd = Date.now();
     const rst = upstream.rstCode ?? NGHTTP2_NO_ERROR;
-    if (rst === NGHTTP2_NO_ERROR && this.responseStarted) return; // ended normally; the pipe ended the client stream
+    if (rst === NGHTTP2_NO_ERROR && this.responseStarted) return; // ended normally; its 'end' ended the client stream
     if (!this.responseStarted) {
       const cause = (this.lastError?.cause as NodeJS.ErrnoException | undefined)?.code ?? this.lastError?.code;
       // Nothing of the request was consumed: a refused connection goes to another endpoint (rolling
@@ -216,7 +281,6 @@ export class Http2Relay implements StreamRelay {
       const retry = rst === NGHTTP2_REFUSED_STREAM || (cause === 'ECONNREFUSED' && this.backend.endpoints.length > 1);
       if (policy === undefined && retry && !this.triedAnotherEndpoint && ex.bytesIn === 0) {
         this.triedAnotherEndpoint = true;
-        ex.stream.unpipe(upstream);
         return this.connect(this.endpoint);
       }
       const kind: AttemptFailure = cause === 'ETIMEDOUT' ? 'timeout' : this.opened !== upstream ? 'connect' : 'reset';
@@ -234,22 +298,19 @@ export class Http2Relay implements StreamRelay {
     if (this.aborted) return;
     this.aborted = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.heldChunk = null;
+    this.bodyTarget = null;
     const upstream = this.upstream;
     this.upstream = null;
     if (upstream === null) return;
-    this.ex.stream.unpipe(upstream);
-    upstream.unpipe(this.ex.stream);
     if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
   }
 }
 
+/** respond() copies its options: one shared object per kind. */
+const END_STREAM: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ endStream: true });
+const WAIT_FOR_TRAILERS: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ waitForTrailers: true });
+
 function retryLater(relay: Http2Relay): void {
   relay.retryNow();
-}
-
-/** Regular fields of an incoming header object, pseudo-headers left out. */
-function copyFields(headers: http2.IncomingHttpHeaders): http2.OutgoingHttpHeaders {
-  const fields: http2.OutgoingHttpHeaders = {};
-  for (const name of Object.keys(headers)) if (name.charCodeAt(0) !== 0x3a) fields[name] = headers[name];
-  return fields;
 }
