@@ -54,9 +54,14 @@ export class TlsListener {
         }
       },
     });
+    const sockets = this.sockets;
+    // One handler for every raw socket (`this` is the socket), not a closure and a once-wrapper per connection.
+    function forget(this: net.Socket): void {
+      sockets.delete(this);
+    }
     this.server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      sockets.add(socket);
+      socket.on('close', forget);
     });
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
       if (this.validation !== null && !socket.authorized && this.validation.policyFor(socket.servername || '')?.mode === 'AllowValidOnly') {
