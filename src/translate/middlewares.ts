@@ -18,6 +18,7 @@ import {
   annotationMiddlewares,
   middlewareObjectSpec,
   objectReference,
+  type SecretDataLookup,
   type SecretLookup,
   type SpecContext,
   type SpecProblem,
@@ -38,12 +39,20 @@ export type ResolveBackend = (namespace: string, backend: unknown, at: string) =
 
 const MIDDLEWARES_FIELD = annotationField('middlewares');
 
-function secretValue(lookups: Lookups, namespace: string, name: string, key: string): SecretLookup {
+function secretData(lookups: Lookups, namespace: string, name: string): SecretDataLookup {
   const secret = lookups.secret(namespace, name);
   if (secret === undefined) return { problem: `Secret ${namespace}/${name} not found`, missing: true };
-  const encoded = stringMap(secret.data)[key];
-  if (encoded === undefined) return { problem: `Secret ${namespace}/${name} has no data["${key}"]`, missing: false };
-  return { value: Buffer.from(encoded, 'base64').toString('utf8') };
+  const data: Record<string, string> = {};
+  for (const [key, encoded] of Object.entries(stringMap(secret.data))) data[key] = Buffer.from(encoded, 'base64').toString('utf8');
+  return { data };
+}
+
+function secretValue(lookups: Lookups, namespace: string, name: string, key: string): SecretLookup {
+  const found = secretData(lookups, namespace, name);
+  if (!('data' in found)) return found;
+  const value = found.data[key];
+  if (value === undefined) return { problem: `Secret ${namespace}/${name} has no data["${key}"]`, missing: false };
+  return { value };
 }
 
 /** The specs of the Middleware objects named in tideway.dev/middlewares, in the order listed. */
@@ -78,6 +87,7 @@ function specContext(namespace: string, lookups: Lookups, diag: ObjectDiagnostic
     namespace,
     allowCrossNamespace,
     secret: (ns, name, key) => secretValue(lookups, ns, name, key),
+    secretData: (ns, name) => secretData(lookups, ns, name),
     backend: (ns, backend, at) => {
       const ref = resolveBackend(ns, backend, at);
       if (!ref.route) return { missing: false };

@@ -11,7 +11,9 @@ import { ingressYaml, serviceYaml } from '../support/manifests.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
 const NGINX_CLASS = stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } });
-const BASIC = `Basic ${Buffer.from('alice:hello').toString('base64')}`;
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const BASIC = basic('alice', 'hello');
+const secretYaml = (name: string, stringData: Record<string, string>) => stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: 'default' }, stringData });
 
 interface AuthCall { method: string; url: string; headers: http.IncomingHttpHeaders }
 
@@ -48,7 +50,12 @@ describe('ingress-nginx external auth through the gateway', () => {
     gw = await startGateway({
       'class.yaml': NGINX_CLASS,
       'svc.yaml': [serviceYaml({ name: 'web', endpoints: [['127.0.0.1', web.port]] }), serviceYaml({ name: 'failing', endpoints: [['127.0.0.1', failing.port]] })].join('---\n'),
-      'secret.yaml': stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'users', namespace: 'default' }, stringData: { auth: 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n' } }),
+      'secret.yaml': [
+        secretYaml('users', { auth: 'alice:{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=\n' }),
+        // auth-map: one key per user, the value is the hash ("hello" for alice, "swordfish" for bob).
+        secretYaml('usermap', { alice: '{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=', bob: '{SHA}T1cYHcqt6YBVXyzmdVykJfAGWL4=\n' }),
+        secretYaml('badmap', { alice: '{SHA}qvTGHdzF6KLavt4PO0gs2a6pQ00=', bob: 'swordfish' }),
+      ].join('---\n'),
       'ing.yaml': [
         site('signin', { [`${N}auth-url`]: authUrl, [`${N}auth-signin`]: 'https://login.test/start' }),
         site('param', { [`${N}auth-url`]: authUrl, [`${N}auth-signin`]: 'https://login.test/start?client=shop', [`${N}auth-signin-redirect-param`]: 'return_to' }),
@@ -65,6 +72,8 @@ describe('ingress-nginx external auth through the gateway', () => {
         site('denyother', { [`${N}denylist-source-range`]: '10.0.0.0/8, 192.168.0.0/16' }),
         // satisfy "all" (ingress-nginx's default): the allowlist and the auth must both pass.
         site('all', { [`${N}whitelist-source-range`]: '127.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'all' }),
+        site('authmap', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'usermap', [`${N}auth-secret-type`]: 'auth-map' }),
+        site('badmap', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'badmap', [`${N}auth-secret-type`]: 'auth-map' }),
         site('outside', { [`${N}whitelist-source-range`]: '10.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users' }),
       ].join('---\n'),
     }, ['--ingress-nginx-compat']);
@@ -144,6 +153,23 @@ describe('ingress-nginx external auth through the gateway', () => {
     for (let i = 0; i < 3; i++) assert.equal((await get('headers.test', '/', { authorization: 'Bearer good' })).status, 200);
     assert.equal((await get('headers.test', '/', { authorization: 'Bearer bad' })).status, 401);
     assert.equal(auth.calls.length - before, 4);
+  });
+
+  it('auth-secret-type auth-map: each key of the Secret is a user, its value the hash', async () => {
+    assert.equal((await get('authmap.test')).status, 401);
+    assert.equal((await get('authmap.test', '/', { authorization: BASIC })).status, 200);
+    assert.equal((await get('authmap.test', '/', { authorization: basic('bob', 'swordfish') })).status, 200);
+    assert.equal((await get('authmap.test', '/', { authorization: basic('bob', 'hello') })).status, 401);
+    assert.equal((await get('authmap.test', '/', { authorization: basic('carol', 'hello') })).status, 401);
+  });
+
+  it('auth-map with a value that is not a hash fails closed, for every user, with a diagnostic naming the key', async () => {
+    assert.equal((await get('badmap.test', '/', { authorization: BASIC })).status, 500);
+    const res = await request(gw.adminPort, { path: '/api/diagnostics' });
+    const diagnostics = (JSON.parse(res.body) as { diagnostics: { object: string; field: string; message: string }[] }).diagnostics;
+    const found = diagnostics.find((d) => d.object === 'default/badmap');
+    assert.equal(found?.field, `metadata.annotations["${N}auth-secret"]`, JSON.stringify(diagnostics));
+    assert.match(found.message, /data\["bob"\]/);
   });
 
   it('denylist-source-range: listed clients get 403, others are served', async () => {

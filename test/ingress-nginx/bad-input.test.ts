@@ -18,7 +18,9 @@ const FAILS_CLOSED: Record<string, [Record<string, string>, number]> = {
   authurl: [{ [`${N}auth-url`]: 'not a url' }, 500],
   authtype: [{ [`${N}auth-type`]: 'ntlm', [`${N}auth-secret`]: 'users' }, 500],
   authnosecret: [{ [`${N}auth-type`]: 'basic' }, 500],
+  // An auth-file Secret read as auth-map: its key "auth" is a user whose "hash" is an htpasswd line.
   authmap: [{ [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'auth-map' }, 500],
+  authsecrettype: [{ [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'htpasswd' }, 500],
   limitallow: [{ [`${N}limit-rps`]: '5', [`${N}limit-allowlist`]: '10.0.0.0/99' }, 500],
 };
 

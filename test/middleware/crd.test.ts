@@ -43,6 +43,7 @@ function fakeContext(problems: SpecProblem[]): SpecContext {
     namespace: 'shop',
     allowCrossNamespace: false,
     secret: (_ns, _name, key) => (values[key] !== undefined ? { value: values[key]! } : { problem: `no ${key}`, missing: false }),
+    secretData: () => ({ data: values }),
     backend: (ns, backend) => {
       const service = (backend as { service: { name: string; port: { number?: number; name?: string } } }).service;
       return { key: `${ns}/${service.name}:${service.port.number ?? service.port.name}` };

@@ -154,10 +154,10 @@ describe('ingress-nginx annotations: bad input', () => {
     assert.equal(b!.routes[0]!.middlewares[0]!.type, 'ip-filter');
   });
 
-  it('auth-type digest, auth-map and basic without a Secret fail closed', () => {
+  it('auth-type digest, an unknown auth-secret-type and basic without a Secret fail closed', () => {
     const cases: Record<string, string>[] = [
       { [`${N}auth-type`]: 'digest', [`${N}auth-secret`]: 'users' },
-      { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'auth-map' },
+      { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}auth-secret-type`]: 'htpasswd' },
       { [`${N}auth-type`]: 'basic' },
       { [`${N}auth-type`]: 'kerberos', [`${N}auth-secret`]: 'users' },
       { [`${N}auth-tls-secret`]: 'default/ca' },

@@ -15,7 +15,7 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'app-root',
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
-  'auth-basic-secret', 'auth-realm',
+  'auth-basic-secret', 'auth-secret-type', 'auth-realm',
   'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect', 'auth-set-cookie',
   'enable-compression',
   'rewrite-target',
@@ -184,15 +184,17 @@ function rateLimit(a: Annotations, ctx: SpecContext, scope: string): MiddlewareS
 
 function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   if (!a.has('auth-basic-secret')) {
-    a.unused(['auth-realm'], 'tideway.dev/auth-basic-secret');
+    a.unused(['auth-realm', 'auth-secret-type'], 'tideway.dev/auth-basic-secret');
     return null;
   }
   const name = a.string('auth-basic-secret');
   if (name === undefined) return null;
+  const layout = a.string('auth-secret-type') ?? 'auth-file';
+  if (layout !== 'auth-file' && layout !== 'auth-map') return a.reject('auth-secret-type', `${JSON.stringify(layout)} is not "auth-file" or "auth-map"`);
   const field = annotationField('auth-basic-secret');
   const ref = objectReference(name, ctx, field, 'Secret');
   if (ref === null) return null;
-  const users = htpasswdFromSecret(ctx, ref, field);
+  const users = htpasswdFromSecret(ctx, ref, field, layout);
   if (users === null) return null;
   const config: Record<string, unknown> = { users };
   const realm = a.string('auth-realm');

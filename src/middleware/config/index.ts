@@ -3,5 +3,5 @@
 export { annotationMiddlewares, MIDDLEWARE_ANNOTATIONS, type AnnotationMiddlewares } from './annotations.ts';
 export { middlewareObjectSpec, middlewareSecretNames, SPEC_KEYS, type ObjectSite } from './middleware-object.ts';
 export { BUILTIN_CONFIG_PARSERS, isBuiltinType } from './parsers.ts';
-export { annotationField, OBJECT_NAME, objectReference, type BackendLookup, type SecretLookup, type SpecContext, type SpecProblem } from './sources.ts';
+export { annotationField, OBJECT_NAME, objectReference, type BackendLookup, type SecretDataLookup, type SecretLookup, type SpecContext, type SpecProblem } from './sources.ts';
 export { MiddlewareConfigError } from '../types.ts';

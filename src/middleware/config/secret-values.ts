@@ -11,16 +11,38 @@ export function secretValue(ctx: SpecContext, ref: { namespace: string; name: st
   return null;
 }
 
-/** The htpasswd lines of the Secret's key "auth" (ingress-nginx's layout), checked line by line. */
-export function htpasswdFromSecret(ctx: SpecContext, ref: { namespace: string; name: string }, field: string): string[] | null {
-  const text = secretValue(ctx, ref, 'auth', field);
-  if (text === null) return null;
-  const lines = htpasswdLines(text);
+/** How a Secret holds its users: "auth-file", htpasswd lines under the key "auth"; "auth-map", one key per user whose value is the hash. */
+export type UsersLayout = 'auth-file' | 'auth-map';
+
+/** The Secret's users as htpasswd lines (ingress-nginx's two layouts), checked; a problem names the key or line. */
+export function htpasswdFromSecret(ctx: SpecContext, ref: { namespace: string; name: string }, field: string, layout: UsersLayout = 'auth-file'): string[] | null {
+  let lines: string[];
+  let where: (line: number) => string;
+  if (layout === 'auth-file') {
+    const text = secretValue(ctx, ref, 'auth', field);
+    if (text === null) return null;
+    lines = htpasswdLines(text);
+    where = (line) => `data["auth"] line ${line + 1}`;
+  } else {
+    const found = ctx.secretData(ref.namespace, ref.name);
+    if (!('data' in found)) {
+      ctx.problem({ field, reason: found.missing ? 'SecretNotFound' : 'InvalidSecret', message: found.problem, missing: found.missing });
+      return null;
+    }
+    const users = Object.keys(found.data);
+    // A value with a line break (further users smuggled in) is not a well-formed hash: parseHtpasswd refuses it.
+    lines = users.map((user) => `${user}:${found.data[user]!.trim()}`);
+    where = (line) => `data["${users[line]}"]`;
+    if (lines.length === 0) {
+      ctx.problem({ field, reason: 'InvalidSecret', message: `Secret ${ref.namespace}/${ref.name} has no keys: an auth-map Secret needs one key per user`, missing: false });
+      return null;
+    }
+  }
   try {
     parseHtpasswd(lines);
   } catch (err) {
     if (!(err instanceof HtpasswdError)) throw err;
-    ctx.problem({ field, reason: 'InvalidSecret', message: `Secret ${ref.namespace}/${ref.name} data["auth"] line ${err.line + 1}: ${err.message}`, missing: false });
+    ctx.problem({ field, reason: 'InvalidSecret', message: `Secret ${ref.namespace}/${ref.name} ${where(err.line)}: ${err.message}`, missing: false });
     return null;
   }
   return lines;

@@ -15,6 +15,7 @@ export interface SpecProblem {
 }
 
 export type SecretLookup = { value: string } | { problem: string; missing: boolean };
+export type SecretDataLookup = { data: Record<string, string> } | { problem: string; missing: boolean };
 export type BackendLookup = { key: string } | { missing: boolean };
 
 export interface SpecContext {
@@ -23,6 +24,8 @@ export interface SpecContext {
   allowCrossNamespace: boolean;
   /** The decoded value of data[key] of a Secret. */
   secret(namespace: string, name: string, key: string): SecretLookup;
+  /** Every data key of a Secret, decoded (for Secrets whose keys are names, as ingress-nginx's auth-map). */
+  secretData(namespace: string, name: string): SecretDataLookup;
   /** An Ingress-style backend ({ service: { name, port } }) -> snapshot backend key; failures are reported by the resolver. */
   backend(namespace: string, backend: unknown, field: string): BackendLookup;
   problem(problem: SpecProblem): void;

@@ -262,11 +262,11 @@ function basicAuth(r: NginxReader): void {
   if (type === 'digest') return r.failClosed('auth-type', 'digest authentication is not implemented; the routes deny rather than serve without authentication');
   if (type !== 'basic') return r.failClosed('auth-type', `expected "basic" or "digest", got ${JSON.stringify(type)}`);
   const secretType = r.value('auth-secret-type') ?? 'auth-file';
-  if (secretType === 'auth-map') return r.failClosed('auth-secret-type', 'auth-map Secrets are not implemented; use auth-file (htpasswd lines under the key "auth")');
-  if (secretType !== 'auth-file') return r.failClosed('auth-secret-type', `expected "auth-file" or "auth-map", got ${JSON.stringify(secretType)}`);
+  if (secretType !== 'auth-file' && secretType !== 'auth-map') return r.failClosed('auth-secret-type', `expected "auth-file" or "auth-map", got ${JSON.stringify(secretType)}`);
   const secret = r.value('auth-secret');
   if (secret === undefined || secret === '') return r.failClosed('auth-type', `needs ${annotationKey('nginx.ingress.kubernetes.io', 'auth-secret')}: basic authentication without users`);
   r.set('auth-basic-secret', secret, 'auth-secret');
+  if (secretType === 'auth-map') r.set('auth-secret-type', secretType, 'auth-secret-type');
   const realm = r.value('auth-realm');
   if (realm !== undefined) r.set('auth-realm', realm, 'auth-realm');
 }

@@ -92,7 +92,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('denylist-source-range', 'tideway.dev/deny-source-range: listed clients get 403; a bad CIDR denies everyone'),
   p('auth-type', '"basic" is tideway.dev/auth-basic-secret; "digest" is not implemented and the Ingress answers 500 (fails closed)', /^basic$/i),
   s('auth-secret', 'the Secret of basic auth; "namespace/name" needs --allow-cross-namespace'),
-  p('auth-secret-type', '"auth-file" (key "auth" holds htpasswd lines) is supported; "auth-map" fails closed (500)', /^auth-file$/),
+  s('auth-secret-type', 'tideway.dev/auth-secret-type: "auth-file" (key "auth" holds htpasswd lines) or "auth-map" (each key is a user, its value that user\'s hash); another value fails closed (500)'),
   s('auth-realm', 'tideway.dev/auth-realm'),
   p('auth-url', 'tideway.dev/auth-url: a subrequest per request, $host, $scheme, $request_uri, $escaped_request_uri, $uri and $args replaced; 2xx lets the request through (its Set-Cookie reaches the client on 2xx and 3xx answers), 401 and 403 are answered to the client. Other answers of the auth service are passed to the client as they are (ingress-nginx answers 500), an unreachable auth service gets 503 (ingress-nginx: 500)'),
   s('auth-method', 'tideway.dev/auth-method'),
