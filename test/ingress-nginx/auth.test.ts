@@ -74,6 +74,15 @@ describe('ingress-nginx external auth through the gateway', () => {
         site('all', { [`${N}whitelist-source-range`]: '127.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'all' }),
         site('authmap', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'usermap', [`${N}auth-secret-type`]: 'auth-map' }),
         site('badmap', { [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'badmap', [`${N}auth-secret-type`]: 'auth-map' }),
+        // satisfy any: the allowlist or the auth suffices (loopback is inside 127.0.0.0/8, outside 10.0.0.0/8).
+        site('anyinside', { [`${N}whitelist-source-range`]: '127.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'any' }),
+        site('anyoutside', { [`${N}whitelist-source-range`]: '10.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'any' }),
+        site('anyurlinside', { [`${N}allowlist-source-range`]: '127.0.0.1/32', [`${N}auth-url`]: authUrl, [`${N}satisfy`]: 'any' }),
+        site('anyurloutside', { [`${N}allowlist-source-range`]: '10.0.0.0/8', [`${N}auth-url`]: authUrl, [`${N}satisfy`]: 'any' }),
+        site('anydenied', { [`${N}whitelist-source-range`]: '127.0.0.0/8', [`${N}denylist-source-range`]: '127.0.0.1/32', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'any' }),
+        site('anybadcidr', { [`${N}whitelist-source-range`]: '127.0.0.0/33', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'any' }),
+        site('anyonly', { [`${N}whitelist-source-range`]: '10.0.0.0/8', [`${N}satisfy`]: 'any' }),
+        site('badsatisfy', { [`${N}whitelist-source-range`]: '127.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users', [`${N}satisfy`]: 'either' }),
         site('outside', { [`${N}whitelist-source-range`]: '10.0.0.0/8', [`${N}auth-type`]: 'basic', [`${N}auth-secret`]: 'users' }),
       ].join('---\n'),
     }, ['--ingress-nginx-compat']);
@@ -170,6 +179,34 @@ describe('ingress-nginx external auth through the gateway', () => {
     const found = diagnostics.find((d) => d.object === 'default/badmap');
     assert.equal(found?.field, `metadata.annotations["${N}auth-secret"]`, JSON.stringify(diagnostics));
     assert.match(found.message, /data\["bob"\]/);
+  });
+
+  it('satisfy any with basic auth: a client in the allowlist needs no credentials; outside it, credentials let it in', async () => {
+    assert.equal((await get('anyinside.test')).status, 200);
+    assert.equal((await get('anyoutside.test')).status, 401);
+    assert.equal((await get('anyoutside.test', '/', { authorization: basic('alice', 'wrong') })).status, 401);
+    assert.equal((await get('anyoutside.test', '/', { authorization: BASIC })).status, 200);
+  });
+
+  it('satisfy any with auth-url: an allowed client does not reach the auth service; the others are asked', async () => {
+    const before = auth.calls.length;
+    assert.equal((await get('anyurlinside.test')).status, 200);
+    assert.equal(auth.calls.length, before);
+    assert.equal((await get('anyurloutside.test')).status, 401);
+    assert.equal((await get('anyurloutside.test', '/', { authorization: 'Bearer good' })).status, 200);
+    assert.equal(auth.calls.length, before + 2);
+  });
+
+  it('satisfy any: the denylist still applies; a bad CIDR, or an allowlist without auth, never lets everyone in', async () => {
+    assert.equal((await get('anydenied.test', '/', { authorization: BASIC })).status, 403);
+    assert.equal((await get('anybadcidr.test')).status, 500);
+    assert.equal((await get('anybadcidr.test', '/', { authorization: BASIC })).status, 500);
+    assert.equal((await get('anyonly.test')).status, 403);
+    assert.equal((await get('badsatisfy.test', '/', { authorization: BASIC })).status, 500);
+    const res = await request(gw.adminPort, { path: '/api/diagnostics' });
+    const fields = (JSON.parse(res.body) as { diagnostics: { object: string; field: string }[] }).diagnostics.map((d) => `${d.object} ${d.field}`);
+    assert.ok(fields.includes(`default/anybadcidr metadata.annotations["${N}whitelist-source-range"]`), JSON.stringify(fields));
+    assert.ok(fields.includes(`default/badsatisfy metadata.annotations["${N}satisfy"]`), JSON.stringify(fields));
   });
 
   it('denylist-source-range: listed clients get 403, others are served', async () => {

@@ -44,7 +44,9 @@ export const basicAuthFactory: MiddlewareFactory = {
       return true;
     }
 
+    const allowed = c.allowSourceRange;
     return async (ctx, next) => {
+      if (allowed !== null && allowed.contains(ctx.request.clientAddress)) return next();
       const headers = ctx.request.headers;
       const credentials = parseBasicCredentials(headers.get('authorization'));
       if (credentials === null || !(await check(credentials.user, credentials.password))) {

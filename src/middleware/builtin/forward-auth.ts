@@ -76,7 +76,9 @@ export const forwardAuthFactory: MiddlewareFactory = {
     const copied = c.authResponseHeaders;
     let lastFailureLogMs = -Infinity;
 
+    const allowed = c.allowSourceRange;
     return async (ctx, next) => {
+      if (allowed !== null && allowed.contains(ctx.request.clientAddress)) return next();
       let response: Awaited<ReturnType<typeof request>>;
       try {
         response = await request(c.urlTemplate === null ? c.url : expandNginxVariables(c.urlTemplate, ctx.request), {

@@ -15,7 +15,7 @@ export const MIDDLEWARE_ANNOTATIONS: readonly string[] = [
   'permanent-redirect', 'permanent-redirect-code', 'temporal-redirect', 'temporal-redirect-code', 'app-root',
   'enable-cors', 'cors-allow-origin', 'cors-allow-methods', 'cors-allow-headers', 'cors-expose-headers', 'cors-allow-credentials', 'cors-max-age',
   'rate-limit-rps', 'rate-limit-burst', 'rate-limit-key', 'rate-limit-store', 'rate-limit-status-code', 'rate-limit-exempt-source-range',
-  'auth-basic-secret', 'auth-secret-type', 'auth-realm',
+  'auth-basic-secret', 'auth-secret-type', 'auth-realm', 'satisfy',
   'auth-url', 'auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect', 'auth-set-cookie',
   'enable-compression',
   'rewrite-target',
@@ -98,8 +98,21 @@ function spec(ctx: SpecContext, type: string, config: Record<string, unknown>, f
   return ok ? { type, source: 'annotations', config } : null;
 }
 
-function ipFilter(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
-  const allow = a.list('allow-source-range');
+/**
+ * satisfy "any": the allowlist is an alternative to authentication rather than a requirement, so it
+ * moves from ip-filter into the auth middlewares (a client in it passes without credentials). Only
+ * when both are present; otherwise "any" and "all" mean the same. Returns the list that moves.
+ */
+function satisfyAnyRange(a: Annotations): string[] | null | undefined {
+  const satisfy = a.string('satisfy')?.toLowerCase();
+  if (satisfy === undefined || satisfy === 'all') return null;
+  if (satisfy !== 'any') return a.invalid('satisfy', `expected "all" or "any", got ${JSON.stringify(satisfy)}`);
+  if (!a.has('auth-basic-secret') && !a.has('auth-url')) return null;
+  return a.list('allow-source-range') ?? null;
+}
+
+function ipFilter(a: Annotations, ctx: SpecContext, anyRange: string[] | null): MiddlewareSpec | null {
+  const allow = anyRange === null ? a.list('allow-source-range') : undefined;
   const deny = a.list('deny-source-range');
   if (allow === undefined && deny === undefined) return null;
   const config: Record<string, unknown> = {};
@@ -182,7 +195,7 @@ function rateLimit(a: Annotations, ctx: SpecContext, scope: string): MiddlewareS
   return spec(ctx, 'rate-limit', config, fields, 'rate-limit-rps');
 }
 
-function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
+function basicAuth(a: Annotations, ctx: SpecContext, anyRange: string[] | null): MiddlewareSpec | null {
   if (!a.has('auth-basic-secret')) {
     a.unused(['auth-realm', 'auth-secret-type'], 'tideway.dev/auth-basic-secret');
     return null;
@@ -199,10 +212,11 @@ function basicAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   const config: Record<string, unknown> = { users };
   const realm = a.string('auth-realm');
   if (realm !== undefined) config.realm = realm;
-  return spec(ctx, 'basic-auth', config, { realm: 'auth-realm', users: 'auth-basic-secret' }, 'auth-basic-secret');
+  if (anyRange !== null) config.allowSourceRange = anyRange;
+  return spec(ctx, 'basic-auth', config, { realm: 'auth-realm', users: 'auth-basic-secret', allowSourceRange: 'allow-source-range' }, 'auth-basic-secret');
 }
 
-function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
+function forwardAuth(a: Annotations, ctx: SpecContext, anyRange: string[] | null): MiddlewareSpec | null {
   if (!a.has('auth-url')) {
     a.unused(['auth-method', 'auth-response-headers', 'auth-signin', 'auth-signin-redirect-param', 'auth-request-redirect', 'auth-set-cookie'], 'tideway.dev/auth-url');
     return null;
@@ -222,7 +236,9 @@ function forwardAuth(a: Annotations, ctx: SpecContext): MiddlewareSpec | null {
   if (redirect !== undefined) config.requestRedirect = redirect;
   const setCookie = a.string('auth-set-cookie');
   if (setCookie !== undefined) config.passAuthCookies = setCookie === 'success' ? 'on-success' : setCookie;
+  if (anyRange !== null) config.allowSourceRange = anyRange;
   const fields = {
+    allowSourceRange: 'allow-source-range',
     url: 'auth-url', method: 'auth-method', authResponseHeaders: 'auth-response-headers', signinUrl: 'auth-signin',
     signinRedirectParam: 'auth-signin-redirect-param', requestRedirect: 'auth-request-redirect', passAuthCookies: 'auth-set-cookie',
   };
@@ -326,8 +342,10 @@ export interface AnnotationMiddlewares {
 export function annotationMiddlewares(annotations: Record<string, string>, ctx: SpecContext, scope: string, useRegex: boolean): AnnotationMiddlewares {
   const a = new Annotations(annotations, ctx);
   const present = (list: (MiddlewareSpec | null)[]) => list.filter((s): s is MiddlewareSpec => s !== null);
+  // An invalid satisfy (undefined, reported) keeps the allowlist a requirement: the stricter reading.
+  const anyRange = satisfyAnyRange(a) ?? null;
   return {
-    before: present([compress(a, ctx), ipFilter(a, ctx), redirect(a, ctx), cors(a, ctx), rateLimit(a, ctx, scope), basicAuth(a, ctx), forwardAuth(a, ctx)]),
+    before: present([compress(a, ctx), ipFilter(a, ctx, anyRange), redirect(a, ctx), cors(a, ctx), rateLimit(a, ctx, scope), basicAuth(a, ctx, anyRange), forwardAuth(a, ctx, anyRange)]),
     after: present([rewrite(a, ctx, useRegex), canary(a, ctx), affinity(a, ctx)]),
   };
 }

@@ -1,6 +1,8 @@
 // Configuration of forward-auth: the auth service a subrequest goes to, and which headers travel each way.
 import { expandNginxVariables, hasNginxVariables, NGINX_VARIABLE_NAMES, SAMPLE_REQUEST, unknownNginxVariable } from './nginx-variables.ts';
 import { ConfigReader, HEADER_NAME } from './read.ts';
+import { cidrs } from './ip-filter.ts';
+import type { CidrSet } from '../../lib/cidr.ts';
 import { MiddlewareConfigError } from '../types.ts';
 
 export interface ForwardAuthConfig {
@@ -28,6 +30,8 @@ export interface ForwardAuthConfig {
    */
   passAuthCookies: 'never' | 'on-success' | 'always';
   timeoutMs: number;
+  /** Clients in these CIDRs pass without asking the auth service (ingress-nginx's `satisfy any` with an allowlist). */
+  allowSourceRange: CidrSet | null;
 }
 
 const METHOD = { test: /^[A-Z]+$/, hint: 'an upper-case HTTP method' };
@@ -68,9 +72,10 @@ export function parseForwardAuthConfig(raw: unknown): ForwardAuthConfig {
   const requestRedirect = r.string('requestRedirect', { test: /^[^\r\n\0]+$/, hint: 'a URL or path' }) ?? null;
   const timeoutMs = r.duration('timeout', 1) ?? 5_000;
   const passAuthCookies = r.oneOf('passAuthCookies', ['never', 'on-success', 'always'] as const) ?? 'never';
+  const allowSourceRange = cidrs(r, 'allowSourceRange');
   r.finish();
   return {
-    url, urlTemplate: hasNginxVariables(urlText) ? urlText : null, method, authRequestHeaders, authResponseHeaders,
+    allowSourceRange, url, urlTemplate: hasNginxVariables(urlText) ? urlText : null, method, authRequestHeaders, authResponseHeaders,
     signinUrl: signin ?? null, signinHasParam: Boolean(signinSample?.searchParams.get(signinRedirectParam)), signinRedirectParam, requestRedirect, timeoutMs, passAuthCookies,
   };
 }

@@ -70,6 +70,7 @@ const RENAMED: Record<string, string> = {
   'auth-response-headers': 'auth-response-headers',
   'auth-signin-redirect-param': 'auth-signin-redirect-param',
   'auth-request-redirect': 'auth-request-redirect',
+  'satisfy': 'satisfy',
   'affinity': 'affinity',
   'session-cookie-name': 'session-cookie-name',
   'session-cookie-path': 'session-cookie-path',

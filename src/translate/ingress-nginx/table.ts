@@ -115,7 +115,7 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   n('auth-tls-error-page', 'not implemented: client certificates are not requested'),
   n('auth-tls-pass-certificate-to-upstream', 'not implemented: client certificates are not requested'),
   n('auth-tls-match-cn', 'not implemented: client certificates are not requested'),
-  p('satisfy', '"all" (the default) is what Tideway does; "any" (one of allowlist or auth suffices) is not implemented and both are required', /^all$/),
+  s('satisfy', 'tideway.dev/satisfy: "all" (the default) needs both the allowlist and the auth (basic or auth-url); "any" lets a client in the allowlist through without credentials and asks the others to authenticate. denylist-source-range applies either way; a bad CIDR or another value fails closed (500)'),
   // traffic
   p('limit-rps', 'token bucket per client IP, burst limit-rps x limit-burst-multiplier, rejected requests get 503; one budget per gateway instance across its workers (the rate-limit middleware local store), not per nginx zone'),
   p('limit-rpm', 'as limit-rps with a rate of limit-rpm / 60 per second; with limit-rps too, limit-rps wins'),
