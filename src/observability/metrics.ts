@@ -14,6 +14,7 @@ import { CollectedMetric, type Sample } from './collected-metric.ts';
 import { METHOD_LABELS, RouteSeriesIndex, methodIndex, type RetryReason, type RouteSeries } from './request-series.ts';
 import { emptyStats, sortRoutes, type StatsReport } from './stats.ts';
 import { registerEventLoopDelay } from './event-loop-delay.ts';
+import { largestTunnelBuffers } from '../proxy/tunnel-buffers.ts';
 
 export interface GatewayMetricsOptions {
   /** Adds prom-client's Node process metrics (CPU, memory, event loop lag, GC) to the data plane. */
@@ -257,6 +258,13 @@ export class GatewayMetrics implements RequestObserver {
     family(this.connectionGauges, 'tideway_connections_total', 'Client connections accepted, by protocol', 'counter', 'opened');
     family(this.streamGauges, 'tideway_active_streams', 'Streams open now (HTTP/2 streams, WebSocket tunnels), by protocol', 'gauge', 'active');
     family(this.streamGauges, 'tideway_streams_total', 'Streams opened, by protocol', 'counter', 'opened');
+    new CollectedMetric({
+      name: 'tideway_tunnel_buffered_bytes', help: 'Bytes the most-buffered open tunnel (WebSocket) holds in memory now, by direction', type: 'gauge', aggregator: 'max',
+      collect: () => {
+        const { toUpstream, toClient } = largestTunnelBuffers();
+        return [{ labels: { direction: 'to_upstream' }, value: toUpstream }, { labels: { direction: 'to_client' }, value: toClient }];
+      },
+    }, registry);
   }
 
   private registerSnapshotMetrics(): void {

@@ -118,6 +118,12 @@ describe('tunnel buffering is bounded', () => {
         const sent = await pushUntilHeld(sender, direction);
         const { toUpstream, toClient } = largestTunnelBuffers();
         assert.ok(Math.max(toUpstream, toClient) <= BOUND, `held: ${toUpstream} bytes towards the upstream, ${toClient} towards the client`);
+        // Operators see the same figure on the admin port.
+        const metrics = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
+        const label = direction === 'up' ? 'to_upstream' : 'to_client';
+        const gauge = new RegExp(`^tideway_tunnel_buffered_bytes\\{direction="${label}"\\} (\\d+)$`, 'm').exec(metrics);
+        assert.ok(gauge !== null, 'tideway_tunnel_buffered_bytes is exported');
+        assert.ok(Number(gauge[1]) <= BOUND, `the gauge reads ${gauge[1]}`);
         let received = 0;
         reader.on('data', (chunk: Buffer) => (received += chunk.length));
         reader.resume();

@@ -35,9 +35,14 @@ export class TlsListener {
       handshakeTimeout: options.handshakeTimeoutMs,
       SNICallback: (name, callback) => callback(null, this.selector.select(name)),
     });
+    const sockets = this.sockets;
+    // One handler for every raw socket (`this` is the socket), not a closure and a once-wrapper per connection.
+    function forget(this: net.Socket): void {
+      sockets.delete(this);
+    }
     this.server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      sockets.add(socket);
+      socket.on('close', forget);
     });
     this.server.on('secureConnection', (socket: tls.TLSSocket) => {
       socket.setNoDelay(true);
