@@ -31,6 +31,10 @@ interface Sample {
   at: string;
   rssMiB: number;
   heapMiB: number;
+  /** The heap V8 has committed, and of it the young generation: RSS that is V8's sizing rather than live objects. */
+  heapCommittedMiB: number;
+  youngMiB: number;
+  externalMiB: number;
   handles: number;
   fds: number;
   loopP99Ms: number;
@@ -98,10 +102,14 @@ const pid = gateway.child.pid!;
 async function sample(at: string): Promise<Sample> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
   const metric = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const space = (name: string): number => Number(new RegExp(`^nodejs_heap_space_size_total_bytes\\{space="${name}"\\} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     at,
     rssMiB: metric('process_resident_memory_bytes') / 1048576,
     heapMiB: metric('nodejs_heap_size_used_bytes') / 1048576,
+    heapCommittedMiB: metric('nodejs_heap_size_total_bytes') / 1048576,
+    youngMiB: space('new') / 1048576,
+    externalMiB: metric('nodejs_external_memory_bytes') / 1048576,
     handles: metric('nodejs_active_handles_total'),
     fds: (await readdir(`/proc/${pid}/fd`)).length,
     loopP99Ms: metric('nodejs_eventloop_lag_p99_seconds') * 1000,
@@ -236,8 +244,10 @@ samples.push(await sample('end'));
 
 console.log('\nrequests:', JSON.stringify(counts));
 console.log('unexpected errors:', errors.size === 0 ? 'none' : JSON.stringify(Object.fromEntries(errors)));
-console.log('\n| when | RSS MiB | heap MiB | active handles | open fds | event-loop p99 ms |\n|---|---|---|---|---|---|');
-for (const s of samples) console.log(`| ${s.at} | ${s.rssMiB.toFixed(1)} | ${s.heapMiB.toFixed(1)} | ${s.handles} | ${s.fds} | ${s.loopP99Ms.toFixed(1)} |`);
+console.log('\n| when | RSS MiB | heap used MiB | heap committed MiB | of it young generation MiB | external MiB | active handles | open fds | event-loop p99 ms |\n|---|---|---|---|---|---|---|---|---|');
+for (const s of samples) {
+  console.log(`| ${s.at} | ${s.rssMiB.toFixed(1)} | ${s.heapMiB.toFixed(1)} | ${s.heapCommittedMiB.toFixed(1)} | ${s.youngMiB.toFixed(1)} | ${s.externalMiB.toFixed(1)} | ${s.handles} | ${s.fds} | ${s.loopP99Ms.toFixed(1)} |`);
+}
 console.log(`\nevent-loop delay p99, worst 5-second window: ${loopMaxMs.toFixed(1)} ms`);
 
 gateway.child.kill('SIGTERM');

@@ -75,7 +75,9 @@ function statusLines(status: GatewayApiStatus): string[] {
         out.push(`    supportedFeatures: ${entry.supportedFeatures.join(', ')}`);
         break;
       case 'Gateway':
+      case 'ListenerSet':
         for (const c of entry.conditions) out.push(line('', c));
+        if (entry.kind === 'Gateway' && entry.attachedListenerSets > 0) out.push(`    attachedListenerSets: ${entry.attachedListenerSets}`);
         for (const l of entry.listeners) for (const c of l.conditions) out.push(line(`listener ${l.name} (${l.attachedRoutes} routes): `, c));
         break;
       case 'BackendTLSPolicy':
@@ -84,7 +86,8 @@ function statusLines(status: GatewayApiStatus): string[] {
       default:
         for (const parent of entry.parents) {
           const p = parent.parentRef;
-          const name = `parent ${p.namespace}/${p.name}${p.sectionName === undefined ? '' : `/${p.sectionName}`}${p.port === undefined ? '' : `:${p.port}`}: `;
+          const kind = p.kind === 'Gateway' ? '' : `${p.kind} `;
+          const name = `parent ${kind}${p.namespace}/${p.name}${p.sectionName === undefined ? '' : `/${p.sectionName}`}${p.port === undefined ? '' : `:${p.port}`}: `;
           for (const c of parent.conditions) out.push(line(name, c));
         }
     }

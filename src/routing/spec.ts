@@ -181,4 +181,19 @@ export interface RouteTableSpec {
   tlsListenerPorts?: number[];
   /** The operator's --default-certificate Secret, when it is usable: served before a hostless spec.tls entry. */
   defaultCertificate?: TlsCertificateSpec;
+  /** Client certificate validation of Gateway HTTPS listeners (spec.tls.frontend); absent: none. */
+  clientValidation?: ClientValidationSpec[];
+}
+
+/** TLS handshakes for `hosts` on Gateway port `port` ask for a client certificate, verified against `caPem`. */
+export interface ClientValidationSpec {
+  /** The listener port as written in the Gateway (443, 8443...). */
+  port: number;
+  /** Listener hostnames (exact or "*.example.com", any depth); "" for a listener without hostname: every name. */
+  hosts: string[];
+  caPem: string;
+  /** AllowValidOnly: no valid certificate, no connection; AllowInsecureFallback: the connection is served anyway. */
+  mode: 'AllowValidOnly' | 'AllowInsecureFallback';
+  /** "Gateway namespace/name", for logs. */
+  source: string;
 }

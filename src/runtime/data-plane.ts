@@ -41,12 +41,15 @@ export interface TableCounters {
   onTableApplied(kind: 'whole' | 'delta', hosts: number): void;
 }
 
-/** What the listeners read of a table: certificates, and the Gateway listener ports beyond 80 and 443. */
-type ListenerSpec = Pick<RouteTableSpec, 'certificates' | 'defaultCertificate' | 'listenerPorts' | 'tlsListenerPorts'>;
+/** What the listeners read of a table: certificates, client validation, and the Gateway listener ports beyond 80 and 443. */
+type ListenerSpec = Pick<RouteTableSpec, 'certificates' | 'defaultCertificate' | 'listenerPorts' | 'tlsListenerPorts' | 'clientValidation'>;
 
 function listenerSpecOf(spec: RouteTableSpec): ListenerSpec {
-  const { certificates, defaultCertificate, listenerPorts, tlsListenerPorts } = spec;
-  return { certificates, ...(defaultCertificate && { defaultCertificate }), ...(listenerPorts && { listenerPorts }), ...(tlsListenerPorts && { tlsListenerPorts }) };
+  const { certificates, defaultCertificate, listenerPorts, tlsListenerPorts, clientValidation } = spec;
+  return {
+    certificates, ...(defaultCertificate && { defaultCertificate }), ...(listenerPorts && { listenerPorts }), ...(tlsListenerPorts && { tlsListenerPorts }),
+    ...(clientValidation && { clientValidation }),
+  };
 }
 
 export class DataPlane {
@@ -146,11 +149,16 @@ export class DataPlane {
     this.snapshot.table = table;
     void chains.finish();
     this.tableCounters?.onTableApplied('delta', table.compiledHosts);
-    if (delta.certificates !== undefined) {
-      const { list, defaultCertificate } = delta.certificates;
-      const next: ListenerSpec = { ...this.listenerSpec, certificates: list };
-      if (defaultCertificate === null) delete next.defaultCertificate;
-      else next.defaultCertificate = defaultCertificate;
+    // Deltas come from Ingress-only tables, which validate no client certificates: what a whole
+    // (Gateway API) table asked for is dropped with the first delta.
+    if (delta.certificates !== undefined || this.listenerSpec.clientValidation !== undefined) {
+      const { clientValidation: _dropped, ...next } = this.listenerSpec;
+      if (delta.certificates !== undefined) {
+        const { list, defaultCertificate } = delta.certificates;
+        next.certificates = list;
+        if (defaultCertificate === null) delete next.defaultCertificate;
+        else next.defaultCertificate = defaultCertificate;
+      }
       this.applyListeners(delta.version, next);
     }
     return true;

@@ -25,6 +25,8 @@ export class Primary {
   private readonly logger: Logger;
   /** Live workers and the route table version each one serves (0: none yet). */
   private readonly served = new Map<Worker, number>();
+  /** Workers whose listeners are bound: a table can reach a worker before its ports are open. */
+  private readonly listening = new Set<Worker>();
   /** Route tables and deltas on their way to each worker, in order. */
   private readonly outboxes = new Map<Worker, WorkerOutbox>();
   private readonly startedAt = new Map<Worker, number>();
@@ -56,9 +58,11 @@ export class Primary {
     mountDashboard(this.admin);
   }
 
-  /** Every live worker serves a route table. */
+  /** Every live worker listens and serves a route table. */
   get ready(): boolean {
-    return this.control.ready && this.served.size > 0 && [...this.served.values()].every((version) => version > 0);
+    if (!this.control.ready || this.served.size === 0) return false;
+    for (const [worker, version] of this.served) if (version === 0 || !this.listening.has(worker)) return false;
+    return true;
   }
 
   get draining(): boolean {
@@ -89,6 +93,7 @@ export class Primary {
         } else if (message.type === 'served') this.served.set(worker, message.version);
         else if (message.type === 'resync') outbox.enqueue(wholeTable(this.control.currentSpec));
         else if (message.type === 'listening') {
+          this.listening.add(worker);
           // A worker that starts after the first table gets the current one at once.
           if (this.control.ready) outbox.enqueue(wholeTable(this.control.currentSpec));
           resolve();
@@ -100,6 +105,7 @@ export class Primary {
 
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.served.delete(worker);
+    this.listening.delete(worker);
     this.outboxes.delete(worker);
     const startedAt = this.startedAt.get(worker) ?? 0;
     this.startedAt.delete(worker);

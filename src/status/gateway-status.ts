@@ -1,7 +1,8 @@
 // Writes the status of the Gateway API objects Tideway serves, while leader: GatewayClass conditions and
-// supportedFeatures; Gateway conditions, addresses (the publish address) and listeners; each route's
-// status.parents entries of our controllerName, and each BackendTLSPolicy's status.ancestors entries
-// (other controllers' entries are kept as they are).
+// supportedFeatures; Gateway conditions, addresses (the publish address), listeners and
+// attachedListenerSets; ListenerSet conditions and listeners; each route's status.parents entries of
+// our controllerName, and each BackendTLSPolicy's status.ancestors entries (other controllers' entries
+// are kept as they are).
 //
 // translate() says what the status should be; this writer reads the object, keeps lastTransitionTime of
 // conditions whose status did not change, sets observedGeneration, and writes only when something
@@ -11,6 +12,7 @@ import { GATEWAY_CONTROLLER_NAME } from '../kube/constants.ts';
 import type { ClientNode } from '../kube/client.ts';
 import type { ConditionSpec, GatewayApiStatus, StatusEntry } from '../translate/index.ts';
 import { apiCallOptions, attempt } from './api-call.ts';
+import { gatewayAddresses } from './gateway-addresses.ts';
 import type { AddressSource } from './publish-address.ts';
 import { ProblemLog, type StatusLog } from './problem-log.ts';
 import type { StatusTiming } from './timing.ts';
@@ -18,7 +20,9 @@ import { timedWorkQueue, TokenBucket, type WorkQueue, type WorkResult } from './
 
 const GROUP = 'gateway.networking.k8s.io';
 const VERSION = 'v1';
-const PLURALS: Record<StatusEntry['kind'], string> = { GatewayClass: 'gatewayclasses', Gateway: 'gateways', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes', BackendTLSPolicy: 'backendtlspolicies' };
+const PLURALS: Record<StatusEntry['kind'], string> = {
+  GatewayClass: 'gatewayclasses', Gateway: 'gateways', ListenerSet: 'listenersets', HTTPRoute: 'httproutes', GRPCRoute: 'grpcroutes', BackendTLSPolicy: 'backendtlspolicies',
+};
 /** Where each kind holds its per-parent statuses: a route's parents, a policy's ancestors. */
 const PARENT_LISTS = { HTTPRoute: ['parents', 'parentRef'], GRPCRoute: ['parents', 'parentRef'], BackendTLSPolicy: ['ancestors', 'ancestorRef'] } as const;
 const TOPIC = 'writing Gateway API status';
@@ -137,14 +141,21 @@ export class GatewayStatusWriter {
     if (entry?.kind === 'GatewayClass') {
       return { ...current, conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), supportedFeatures: entry.supportedFeatures.map((name) => ({ name })) };
     }
-    if (entry?.kind === 'Gateway') {
-      const addresses = (this.o.address?.current ?? []).map((a) => (a.ip !== undefined ? { type: 'IPAddress', value: a.ip } : { type: 'Hostname', value: a.hostname }));
+    if (entry?.kind === 'Gateway' || entry?.kind === 'ListenerSet') {
       const listeners = entry.listeners.map((l) => {
         const before = (Array.isArray(current.listeners) ? current.listeners : []).find((c: Json) => c?.name === l.name);
         return { name: l.name, supportedKinds: l.supportedKinds, attachedRoutes: l.attachedRoutes, conditions: withTimes(l.conditions, before?.conditions, entry.generation, now) };
       });
+      if (entry.kind === 'ListenerSet') return { ...current, conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), listeners };
+      const { addresses, notUsable } = gatewayAddresses(entry.requestedAddresses, this.o.address?.current ?? []);
+      // Only the writer knows Tideway's addresses: an accepted Gateway asking for others is not Programmed.
+      const accepted = entry.conditions.some((c) => c.type === 'Accepted' && c.status === 'True');
+      const wanted = notUsable === null || !accepted ? entry.conditions : entry.conditions.map((c) => (c.type === 'Programmed' ? { type: 'Programmed', status: 'False' as const, reason: 'AddressNotUsable', message: notUsable } : c));
       const { addresses: _previous, ...rest } = current;
-      return { ...rest, ...(addresses.length > 0 ? { addresses } : {}), conditions: withTimes(entry.conditions, current.conditions, entry.generation, now), listeners };
+      return {
+        ...rest, ...(addresses.length > 0 || entry.requestedAddresses.length > 0 ? { addresses } : {}),
+        conditions: withTimes(wanted, current.conditions, entry.generation, now), listeners, attachedListenerSets: entry.attachedListenerSets,
+      };
     }
     // Routes and policies (or one no longer ours: entry undefined). Merge patches replace lists: every
     // parent is sent, ours rewritten and the others as they are.

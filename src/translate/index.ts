@@ -6,5 +6,5 @@ export type { ObjectDiagnostics } from './diagnostics.ts';
 export { readyReplicas } from './replicas.ts';
 export { secretReferences } from './secret-references.ts';
 export { configMapReferences } from './config-map-references.ts';
-export { SUPPORTED_FEATURES, type ConditionSpec, type GatewayApiStatus, type StatusEntry } from './gateway/index.ts';
+export { SUPPORTED_FEATURES, type ConditionSpec, type GatewayAddressSpec, type GatewayApiStatus, type StatusEntry } from './gateway/index.ts';
 export { formatMigrationReport, migrationReport, NGINX_ANNOTATIONS, type NginxAnnotation, type ReportLine } from './ingress-nginx/index.ts';

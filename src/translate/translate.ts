@@ -82,6 +82,7 @@ export function translate(state: ClusterState, options: TranslateOptionsInput = 
       certificates: ctx.certificates.certificates(),
       ...(gatewayApi.extraPorts.length === 0 ? {} : { listenerPorts: gatewayApi.extraPorts }),
       ...(gatewayApi.extraTlsPorts.length === 0 ? {} : { tlsListenerPorts: gatewayApi.extraTlsPorts }),
+      ...(gatewayApi.clientValidation.length === 0 ? {} : { clientValidation: gatewayApi.clientValidation }),
       ...(defaultCertificate === null ? {} : { defaultCertificate }),
     },
     diagnostics: [...(Array.isArray(sourceDiagnostics) ? (sourceDiagnostics as Diagnostic[]) : []), ...sink.sorted()],

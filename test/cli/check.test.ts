@@ -148,4 +148,25 @@ describe('tideway check with Gateway API objects', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('prints ListenerSets with their listeners, and the routes attached to them', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-ls-'));
+    try {
+      await writeFile(path.join(dir, 'gw.yaml'), [
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  allowedListeners: {namespaces: {from: Same}}\n  listeners: [{name: http, port: 80, protocol: HTTP, hostname: shop.test}]',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: more, namespace: shop}\nspec:\n  parentRef: {name: gw}\n  listeners: [{name: extra, port: 80, protocol: HTTP, hostname: more.test}, {name: dup, port: 80, protocol: HTTP, hostname: shop.test}]',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{kind: ListenerSet, name: more, sectionName: extra}]\n  rules: [{backendRefs: [{name: web, port: 80}]}]',
+      ].join('\n---\n'));
+      const run = await check(dir);
+      assert.match(run.stdout, /more\.test\s+\/\s+Prefix\s+HTTPRoute shop\/r/);
+      assert.match(run.stdout, /  Gateway shop\/gw\n    Accepted=True Accepted\n    Programmed=True Programmed\n    ResolvedRefs=True ResolvedRefs\n    attachedListenerSets: 1\n/);
+      assert.match(run.stdout, /  ListenerSet shop\/more\n    Accepted=True Accepted\n    Programmed=True Programmed\n    listener extra \(1 routes\): Accepted=True Accepted/);
+      assert.match(run.stdout, /    listener dup \(0 routes\): Conflicted=True HostnameConflict: listener dup has the same port and hostname as listener http/);
+      assert.match(run.stdout, /parent ListenerSet shop\/more\/extra: Accepted=True Accepted/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -128,7 +128,7 @@ test('EndpointSlice updates add and remove backends during a request stream with
 
   assert.deepEqual(failures, [], `failed requests: ${failures.slice(0, 5).join('; ')}`);
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  assert.ok(total > 100, `only ${total} requests went through`);
+  assert.ok(total > 40, `only ${total} requests went through`);
   for (const pod of pods) assert.ok((counts.get(pod.backend.name) ?? 0) > 0, `${pod.backend.name} served nothing`);
   assert.deepEqual(served(), [pods[4]!.address]);
 });

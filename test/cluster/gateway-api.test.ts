@@ -120,6 +120,14 @@ describe('cluster mode: Gateway API objects and their status', () => {
     await gw.until('the route gone', async () => (await gw.get('shop.example.com', '/')).status === 404);
   });
 
+  test('a parentRef port no listener declares: NoMatchingParent, ResolvedRefs still True', async () => {
+    api.create(httpRoute('wrong-port', { parentRefs: [{ name: 'gw', port: 81 }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }, { namespace: NS }));
+    const parent = () => (read('HTTPRoute', 'wrong-port', NS).status?.parents ?? [])[0] as { conditions: Condition[] } | undefined;
+    await gw.until('NoMatchingParent', () => conditionOf(parent()?.conditions, 'Accepted')?.reason === 'NoMatchingParent');
+    assert.equal(conditionOf(parent()!.conditions, 'Accepted')!.status, 'False');
+    assert.equal(conditionOf(parent()!.conditions, 'ResolvedRefs')!.status, 'True');
+  });
+
   test('a route of another controller\'s Gateway keeps its status untouched', () => {
     assert.deepEqual(routeParents('foreign').map((p) => p.controllerName), ['example.com/other']);
   });

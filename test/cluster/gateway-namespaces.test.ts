@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backends.ts';
-import { kube, startClusterGateway, type ClusterGateway } from '../support/cluster-gateway.ts';
+import { kube, startServedClusterGateway, type ClusterGateway } from '../support/cluster-gateway.ts';
 import { gateway, gatewayClass, GW, httpRoute, namespace } from '../support/gateway-api.ts';
 import { KubeApiServer, type JsonObject } from '../support/kube-api/index.ts';
 
@@ -33,8 +33,7 @@ describe('cluster mode: allowedRoutes namespace selector', () => {
     }
     api.create(gatewayClass());
     api.create(gateway('gw', [{ name: 'http', from: 'Selector', selector: { matchLabels: { gateway: 'shared' } } }], { namespace: 'infra' }));
-    gw = await startClusterGateway(api, ['--publish-address', '203.0.113.9']);
-    await gw.until('first snapshot served', () => gw.gateway.control.ready);
+    gw = await startServedClusterGateway(api, ['--publish-address', '203.0.113.9']);
   });
   after(async () => {
     await gw?.close();

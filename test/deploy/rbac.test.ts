@@ -11,7 +11,7 @@ import { eventIntent, servedIngresses, startStatus } from '../../src/status/inde
 import { parseSettings } from '../../src/settings/settings.ts';
 import { captureLog, FAST_STATUS, kubeConfig, waitFor } from '../status/helpers.ts';
 import { permissionKey, permissionsOf, plainObjects, type Permission } from './load.ts';
-import { gateway, gatewayClass, GW, httpRoute } from '../support/gateway-api.ts';
+import { gateway, gatewayClass, GW, httpRoute, listenerSet } from '../support/gateway-api.ts';
 
 function allows(p: Permission, r: RequestRecord): boolean {
   const resource = r.subresource ? `${r.resource}/${r.subresource}` : r.resource;
@@ -43,7 +43,8 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   api.create(authIngress as never);
   // Gateway API objects: read, and their status written.
   api.create(gatewayClass());
-  api.create(gateway('gw', [{ name: 'http', hostname: 'gw.example.com' }], { namespace: 'shop' }));
+  api.create(gateway('gw', [{ name: 'http', hostname: 'gw.example.com' }], { namespace: 'shop', allowedListeners: { from: 'Same' } }));
+  api.create(listenerSet('more', { name: 'gw' }, [{ name: 'http', hostname: 'more.example.com' }], { namespace: 'shop' }));
   api.create(httpRoute('web', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] }, { namespace: 'shop' }));
   api.create({ apiVersion: `${GW}/v1`, kind: 'GRPCRoute', metadata: { name: 'grpc', namespace: 'shop' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'web', port: 80 }] }] } });
   // A BackendTLSPolicy on the Service: its CA ConfigMap read by name, its status written.
@@ -72,7 +73,7 @@ test('every API call Tideway makes is allowed by deploy/rbac.yaml, and every per
   await waitFor('leader', () => status.isLeader);
   await waitFor('status written', () => api.get({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'shop', name: 'web' })?.status?.loadBalancer?.ingress?.[0]?.ip === '198.51.100.7');
   await waitFor('the existing Event adopted', () => api.count({ verb: 'get', resource: 'events' }) === 1);
-  for (const resource of ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'backendtlspolicies']) {
+  for (const resource of ['gatewayclasses', 'gateways', 'listenersets', 'httproutes', 'grpcroutes', 'backendtlspolicies']) {
     await waitFor(`${resource} status written`, () => api.count({ verb: 'patch', resource, subresource: 'status' }) >= 1);
   }
   snapshot([]);

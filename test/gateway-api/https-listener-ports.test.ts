@@ -2,7 +2,6 @@
 // SNI, their routes there only; a port both HTTP and HTTPS listeners want is given to the first, the
 // other is Conflicted; a listener whose certificate is unusable binds nothing. Real TLS clients.
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
@@ -10,21 +9,7 @@ import { gateway, gatewayClass, httpRoute, yamlDocs } from '../support/gateway-a
 import { serviceYaml } from '../support/manifests.ts';
 import { closedPort } from '../support/ports.ts';
 import { CertificateFactory, type KeyPair } from '../translate/certs.ts';
-import { servedCertificate, tlsSecretYaml } from '../protocols/support/tls.ts';
-
-/** A GET over TLS verified against `ca` for `host` (also the SNI). */
-function httpsGet(port: number, host: string, ca: string, path = '/'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path, servername: host, headers: { host }, ca, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
+import { httpsGet, servedCertificate, tlsSecretYaml } from '../protocols/support/tls.ts';
 
 describe('Gateway HTTPS listeners on other ports (files)', () => {
   const certs = new CertificateFactory();

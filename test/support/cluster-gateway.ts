@@ -72,6 +72,13 @@ export async function startClusterGateway(api: KubeApiServer, flags: string[] = 
   };
 }
 
+/** startClusterGateway(), resolved once its first snapshot is served. */
+export async function startServedClusterGateway(api: KubeApiServer, flags: string[] = []): Promise<ClusterGateway> {
+  const gw = await startClusterGateway(api, flags);
+  await gw.until('first snapshot served', () => gw.gateway.control.ready);
+  return gw;
+}
+
 /** Kubernetes objects for cluster tests, as the API server stores them (JSON, not YAML). */
 export const kube = {
   ingressClass: (name = 'tideway', isDefault = false, controller = 'tideway.dev/ingress-controller'): JsonObject => ({

@@ -19,18 +19,37 @@ export interface ListenerInput {
   certificateRefs?: { name: string; namespace?: string }[];
 }
 
-export function gateway(name: string, listeners: ListenerInput[], options: { namespace?: string; className?: string } = {}): Record<string, unknown> {
+function listenerSpec(l: ListenerInput): Record<string, unknown> {
+  return {
+    name: l.name, port: l.port ?? 80, protocol: l.protocol ?? 'HTTP',
+    ...(l.hostname ? { hostname: l.hostname } : {}),
+    ...(l.from || l.kinds ? { allowedRoutes: { ...(l.from ? { namespaces: { from: l.from, ...(l.selector ? { selector: l.selector } : {}) } } : {}), ...(l.kinds ? { kinds: l.kinds.map((kind) => ({ kind })) } : {}) } } : {}),
+    ...(l.certificateRefs ? { tls: { certificateRefs: l.certificateRefs } } : {}),
+  };
+}
+
+/** spec.allowedListeners.namespaces of a Gateway: which ListenerSets it takes. */
+export interface AllowedListenersInput {
+  from: 'Same' | 'All' | 'Selector' | 'None';
+  selector?: Record<string, unknown>;
+}
+
+export function gateway(name: string, listeners: ListenerInput[], options: { namespace?: string; className?: string; allowedListeners?: AllowedListenersInput } = {}): Record<string, unknown> {
   return {
     apiVersion: `${GW}/v1`, kind: 'Gateway', metadata: { name, namespace: options.namespace ?? 'default' },
     spec: {
       gatewayClassName: options.className ?? 'tideway',
-      listeners: listeners.map((l) => ({
-        name: l.name, port: l.port ?? 80, protocol: l.protocol ?? 'HTTP',
-        ...(l.hostname ? { hostname: l.hostname } : {}),
-        ...(l.from || l.kinds ? { allowedRoutes: { ...(l.from ? { namespaces: { from: l.from, ...(l.selector ? { selector: l.selector } : {}) } } : {}), ...(l.kinds ? { kinds: l.kinds.map((kind) => ({ kind })) } : {}) } } : {}),
-        ...(l.certificateRefs ? { tls: { certificateRefs: l.certificateRefs } } : {}),
-      })),
+      listeners: listeners.map(listenerSpec),
+      ...(options.allowedListeners ? { allowedListeners: { namespaces: options.allowedListeners } } : {}),
     },
+  };
+}
+
+export function listenerSet(name: string, parent: { name: string; namespace?: string }, listeners: ListenerInput[], options: { namespace?: string; creationTimestamp?: string } = {}): Record<string, unknown> {
+  return {
+    apiVersion: `${GW}/v1`, kind: 'ListenerSet',
+    metadata: { name, namespace: options.namespace ?? 'default', ...(options.creationTimestamp ? { creationTimestamp: options.creationTimestamp } : {}) },
+    spec: { parentRef: parent, listeners: listeners.map(listenerSpec) },
   };
 }
 

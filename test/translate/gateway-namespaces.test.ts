@@ -3,22 +3,12 @@
 // and malformed selectors, which admit nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AnyKubeObject } from '../../src/kube/types.ts';
-import { normalizeObject } from '../../src/store/index.ts';
-import { buildClusterState } from '../../src/store/snapshot.ts';
-import { translate } from '../../src/translate/index.ts';
 import { LabelSelector, readLabelSelector } from '../../src/translate/label-selector.ts';
+import { translateManifests } from './run-manifests.ts';
 import { gateway, gatewayClass, httpRoute, namespace } from '../support/gateway-api.ts';
 import { service } from './builders.ts';
 
-function run(objects: (AnyKubeObject | Record<string, unknown>)[]) {
-  const normalized = objects.map((o) => normalizeObject(o).object!);
-  const state = buildClusterState(new Map([['test', { objects: new Map(normalized.map((o, i) => [String(i), o])), diagnostics: [] }]]));
-  const result = translate(state);
-  const routes = result.table.hosts.flatMap((h) => h.routes);
-  const problems = result.diagnostics.map((d) => `${d.kind} ${d.object} ${d.field} ${d.reason}`);
-  return { ...result, routes, problems };
-}
+const run = translateManifests;
 
 function selector(raw: unknown): LabelSelector {
   const read = readLabelSelector(raw);

@@ -2,24 +2,14 @@
 // certificateRefs and grants, conflicts with Ingresses, and bad input of every kind.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { AnyKubeObject } from '../../src/kube/types.ts';
 import type { RouteSpec } from '../../src/routing/spec.ts';
-import { normalizeObject } from '../../src/store/index.ts';
-import { buildClusterState } from '../../src/store/snapshot.ts';
-import { translate } from '../../src/translate/index.ts';
 import { intersectHostnames } from '../../src/translate/gateway/index.ts';
+import { translateManifests } from './run-manifests.ts';
 import { gateway, gatewayClass, httpRoute, referenceGrant } from '../support/gateway-api.ts';
 import { backend as backendOf, ingress, OUR_CLASS, service, tlsSecret } from './builders.ts';
 import { CertificateFactory } from './certs.ts';
 
-function run(objects: (AnyKubeObject | Record<string, unknown>)[]) {
-  const normalized = objects.map((o) => normalizeObject(o).object!);
-  const state = buildClusterState(new Map([['test', { objects: new Map(normalized.map((o, i) => [String(i), o])), diagnostics: [] }]]));
-  const result = translate(state);
-  const routes = result.table.hosts.flatMap((h) => h.routes);
-  const problems = result.diagnostics.map((d) => `${d.kind} ${d.object} ${d.field} ${d.reason}`);
-  return { ...result, routes, problems };
-}
+const run = translateManifests;
 
 const web = service('web');
 const backend = { name: 'web', port: 80 };
@@ -161,14 +151,5 @@ describe('Gateway API translation', () => {
       assert.ok(result.routes.some((r) => r.path === '/good'), `good route served with garbage ${JSON.stringify(g)}`);
       assert.ok(!result.problems.some((p) => p.includes('InternalError')), result.problems.join('\n'));
     }
-  });
-
-  it('reports a ListenerSet of one of our Gateways as not served yet, and ignores the others', () => {
-    const listenerSet = (name: string, gatewayName: string) => ({
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', metadata: { name, namespace: 'default' },
-      spec: { parentRef: { name: gatewayName }, listeners: [{ name: 'extra', port: 80, protocol: 'HTTP', hostname: 'set.test' }] },
-    });
-    const { problems } = run([gatewayClass(), gateway('gw', [{ name: 'h' }]), listenerSet('ours', 'gw'), listenerSet('theirs', 'elsewhere')]);
-    assert.deepEqual(problems.filter((p) => p.startsWith('ListenerSet')), ['ListenerSet default/ours spec.parentRef UnsupportedValue']);
   });
 });

@@ -40,5 +40,7 @@ export interface Http1Context {
    * `serverName` would have been given another certificate: HTTP/2 answers it 421 (RFC 9110 15.5.20).
    */
   misdirected?(serverName: string, host: string): boolean;
+  /** HTTPS port only: HTTP/1.1 requests are checked with `misdirected` too (the port validates client certificates). */
+  misdirectedHttp1?: boolean;
   nextRequestId(): string;
 }

@@ -19,6 +19,8 @@ import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
 import type net from 'node:net';
+import type tls from 'node:tls';
+import { isMisdirected } from '../tls/misdirected.ts';
 import { Tunnel } from '../tunnel.ts';
 import { hasDotSegment } from '../path-safety.ts';
 import { writeBodyPiece, writeRequestStart } from './chunked.ts';
@@ -142,6 +144,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     if (this.method === 'CONNECT') {
       this.requestId = ctx.nextRequestId();
       return this.respondError(405, 'connect-not-allowed');
+    }
+    if (ctx.misdirectedHttp1 === true && host !== undefined && isMisdirected(ctx.misdirected!, (this.conn.socket as tls.TLSSocket).servername, host)) {
+      this.requestId = ctx.nextRequestId();
+      return this.respondError(421, 'misdirected-request');
     }
     if (this.url.charCodeAt(0) !== 0x2f /* / */ && !this.takeTarget()) return;
     const path = this.path;

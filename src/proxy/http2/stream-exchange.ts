@@ -8,7 +8,8 @@
 // sees it; the relay holds the body until then (`upstreamHead` returns false and calls `release`).
 import http2 from 'node:http2';
 import type tls from 'node:tls';
-import { hostNameEnd, type CompiledRoute } from '../../routing/index.ts';
+import type { CompiledRoute } from '../../routing/index.ts';
+import { isMisdirected } from '../tls/misdirected.ts';
 import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import type { BackendRuntime } from '../../upstream/registry.ts';
 import { preferredEndpoint } from '../../upstream/hash-pick.ts';
@@ -94,16 +95,6 @@ export class Http2StreamExchange {
   }
 
   /** Runs on the event-loop turn after the HEADERS frame (see frontend.ts): a stream reset by then is skipped. */
-  /** A request for a host whose certificate is not the one this TLS connection was opened with. */
-  private isMisdirected(misdirected: (serverName: string, host: string) => boolean, authority: string): boolean {
-    const serverName = (this.stream.session?.socket as tls.TLSSocket | undefined)?.servername;
-    if (typeof serverName !== 'string' || serverName === '') return false;
-    const end = hostNameEnd(authority);
-    // The usual case, the name the connection was opened for: no lookup, no allocation.
-    if (end === serverName.length && sameHostPrefix(authority, serverName)) return false;
-    return misdirected(serverName, authority.slice(0, end));
-  }
-
   start(): void {
     if (this.stream.destroyed) return;
     const ctx = this.ctx;
@@ -117,7 +108,7 @@ export class Http2StreamExchange {
     const authority = request.authority;
     if (authority !== undefined && !isValidHost(authority)) return this.fail(400, 'bad-host');
     if (scan.duplicateHost || (scan.host !== undefined && authority !== undefined && !sameAuthority(scan.host, authority))) return this.fail(400, 'bad-host');
-    if (ctx.misdirected !== undefined && authority !== undefined && this.isMisdirected(ctx.misdirected, authority)) return this.fail(421, 'misdirected-request');
+    if (ctx.misdirected !== undefined && authority !== undefined && isMisdirected(ctx.misdirected, (this.stream.session?.socket as tls.TLSSocket | undefined)?.servername, authority)) return this.fail(421, 'misdirected-request');
     if (request.path.charCodeAt(0) !== 0x2f /* / */) {
       // Only origin-form, or "*" for OPTIONS (answered by the gateway, as on HTTP/1.1).
       if (request.method === 'OPTIONS' && request.path === '*') return this.answer(200, 'options-asterisk', { allow: ALLOWED_METHODS });
@@ -410,15 +401,3 @@ export class Http2StreamExchange {
 }
 
 function ignoreError(): void {}
-
-/** ASCII case-insensitive: does `authority` start with `name`? */
-function sameHostPrefix(authority: string, name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    let a = authority.charCodeAt(i);
-    let b = name.charCodeAt(i);
-    if (a >= 65 && a <= 90) a += 32;
-    if (b >= 65 && b <= 90) b += 32;
-    if (a !== b) return false;
-  }
-  return true;
-}

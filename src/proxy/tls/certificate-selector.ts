@@ -24,22 +24,27 @@ export class CertificateLoadError extends Error {
   }
 }
 
-/** Protocol floor and ALPN are server options; contexts carry only key material. */
-function contextOptions(source: CertificateSource): tls.SecureContextOptions {
-  return { cert: source.certPem, key: source.keyPem, minVersion: 'TLSv1.2' };
+/** Protocol floor and ALPN are server options; contexts carry key material, and the CA of client certificates. */
+function contextOptions(source: CertificateSource, caPem: string | null): tls.SecureContextOptions {
+  return { cert: source.certPem, key: source.keyPem, minVersion: 'TLSv1.2', ...(caPem === null ? {} : { ca: caPem }) };
+}
+
+interface Entry {
+  context: tls.SecureContext;
+  source: CertificateSource;
 }
 
 export class CertificateSelector {
-  private exact = new Map<string, tls.SecureContext>();
+  private exact = new Map<string, Entry>();
   /** Keyed by the suffix after "*.". */
-  private wildcard = new Map<string, tls.SecureContext>();
-  private fallback: tls.SecureContext;
+  private wildcard = new Map<string, Entry>();
+  private fallback: Entry;
   private currentFallback: CertificateSource;
   private cache = new Map<string, tls.SecureContext>();
 
   constructor(fallback: CertificateSource) {
     this.currentFallback = fallback;
-    this.fallback = this.contextFor(fallback, new Map());
+    this.fallback = { context: this.contextFor(fallback, null, new Map()), source: fallback };
   }
 
   /**
@@ -49,39 +54,51 @@ export class CertificateSelector {
   update(certificates: readonly TlsCertificateSpec[], fallback: CertificateSource): CertificateLoadError[] {
     const errors: CertificateLoadError[] = [];
     const cache = new Map<string, tls.SecureContext>();
-    const exact = new Map<string, tls.SecureContext>();
-    const wildcard = new Map<string, tls.SecureContext>();
-    let fallbackContext: tls.SecureContext;
+    const exact = new Map<string, Entry>();
+    const wildcard = new Map<string, Entry>();
+    let fallbackEntry: Entry;
     try {
-      fallbackContext = this.contextFor(fallback, cache);
+      fallbackEntry = { context: this.contextFor(fallback, null, cache), source: fallback };
       this.currentFallback = fallback;
     } catch (error) {
       errors.push(error as CertificateLoadError);
-      fallbackContext = this.contextFor(this.currentFallback, cache);
+      fallbackEntry = { context: this.contextFor(this.currentFallback, null, cache), source: this.currentFallback };
     }
     for (const certificate of certificates) {
       if (certificate.hosts.length === 0) continue; // the default entry is resolved by the caller
-      let context: tls.SecureContext;
+      let entry: Entry;
       try {
-        context = this.contextFor(certificate, cache);
+        entry = { context: this.contextFor(certificate, null, cache), source: certificate };
       } catch (error) {
         errors.push(error as CertificateLoadError);
         continue;
       }
       for (const host of certificate.hosts) {
-        if (host.startsWith('*.')) wildcard.set(host.slice(2), context);
-        else exact.set(host, context);
+        if (host.startsWith('*.')) wildcard.set(host.slice(2), entry);
+        else exact.set(host, entry);
       }
     }
     this.cache = cache;
     this.exact = exact;
     this.wildcard = wildcard;
-    this.fallback = fallbackContext;
+    this.fallback = fallbackEntry;
     return errors;
   }
 
   /** The context for a server name from the ClientHello (compared case-insensitively: clients differ). */
   select(serverName: string): tls.SecureContext {
+    return this.entry(serverName).context;
+  }
+
+  /**
+   * The context for a server name that asks for client certificates verified against `caPem`: its
+   * certificate with that CA (built on first use, then cached with the others of the snapshot).
+   */
+  selectWithCa(serverName: string, caPem: string): tls.SecureContext {
+    return this.contextFor(this.entry(serverName).source, caPem, this.cache);
+  }
+
+  private entry(serverName: string): Entry {
     const name = serverName.toLowerCase();
     const exact = this.exact.get(name);
     if (exact !== undefined) return exact;
@@ -98,13 +115,15 @@ export class CertificateSelector {
     return this.currentFallback;
   }
 
-  /** The cached context for this Secret and content, or a new one (kept in `next`, the next cache). */
-  private contextFor(source: CertificateSource, next: Map<string, tls.SecureContext>): tls.SecureContext {
-    const key = createHash('sha256').update(source.secret).update('\0').update(source.certPem).update('\0').update(source.keyPem).digest('base64');
+  /** The cached context for this Secret, content and CA, or a new one (kept in `next`, the next cache). */
+  private contextFor(source: CertificateSource, caPem: string | null, next: Map<string, tls.SecureContext>): tls.SecureContext {
+    const hash = createHash('sha256').update(source.secret).update('\0').update(source.certPem).update('\0').update(source.keyPem);
+    if (caPem !== null) hash.update('\0ca\0').update(caPem);
+    const key = hash.digest('base64');
     let context = next.get(key) ?? this.cache.get(key);
     if (context === undefined) {
       try {
-        context = tls.createSecureContext(contextOptions(source));
+        context = tls.createSecureContext(contextOptions(source, caPem));
       } catch (error) {
         throw new CertificateLoadError(source.secret, error as Error);
       }

@@ -23,6 +23,7 @@ export class HttpsListener {
       http1: (socket) => void this.http1.accept(socket),
       http2: (socket) => this.http2.accept(socket),
       handshakeTimeoutMs: ctx.limits.headersTimeoutMs,
+      gatewayPort: ctx.gatewayPort,
     });
     // HTTP/2 clients reuse a connection for every host its certificate covers (RFC 9113 9.1.1); a host
     // that would have had another certificate (another listener) is misdirected.
@@ -36,8 +37,12 @@ export class HttpsListener {
   }
 
   /** New connections get this snapshot's certificates. Returns the certificates that could not be loaded. */
-  applySnapshot(spec: Pick<RouteTableSpec, 'certificates' | 'defaultCertificate'>): string[] {
-    return this.tls.applySnapshot(spec);
+  applySnapshot(spec: Pick<RouteTableSpec, 'certificates' | 'defaultCertificate' | 'clientValidation'>): string[] {
+    const problems = this.tls.applySnapshot(spec);
+    // Where client certificates are asked for, an HTTP/1.1 request for a host the connection was not
+    // opened (and verified) for is misdirected too: Host must not reach past the handshake's checks.
+    this.ctx.misdirectedHttp1 = this.tls.validatesClients;
+    return problems;
   }
 
   get connectionCount(): number {

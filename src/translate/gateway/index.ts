@@ -4,14 +4,14 @@
 // then namespace/name), which numbers their matches for routing/'s tie-breaks.
 import type { BackendTLSPolicy, ConfigMap, GatewayClass, GRPCRoute, HTTPRoute, ListenerSet, Namespace, ReferenceGrant } from '../../kube/types.ts';
 import { BackendTlsPolicies } from './backend-tls-policy.ts';
-import type { BackendProtocol, BackendTlsSpec, RouteOptions } from '../../routing/spec.ts';
+import type { BackendProtocol, BackendTlsSpec, ClientValidationSpec, RouteOptions } from '../../routing/spec.ts';
 import type { ClusterState } from '../../store/cluster-state.ts';
 import type { BackendResolver } from '../backends.ts';
 import type { ClusterIndex } from '../cluster-index.ts';
 import type { DiagnosticSink } from '../diagnostics.ts';
 import { compareIngressPrecedence, namespaceOf } from '../precedence.ts';
 import type { RouteSet } from '../route-set.ts';
-import { field, stringField } from '../shape.ts';
+import { field } from '../shape.ts';
 import type { CertificateSet } from '../tls.ts';
 import { ReferenceGrants } from './grants.ts';
 import { isOurClass, readOurGateways, type GatewayView, type Listener } from './listeners.ts';
@@ -22,10 +22,12 @@ import { resolveBackendRef } from './backend-refs.ts';
 import { readBackendClientCertificate } from './backend-client-certificate.ts';
 import { translateRoute } from './routes.ts';
 import { NamespaceLabels } from './namespaces.ts';
+import { attachListenerSets } from './listener-sets.ts';
+import { FrontendValidation } from './frontend-tls.ts';
 
-export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener } from './listeners.ts';
+export { GATEWAY_GROUP, isOurClass, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 export { intersectHostnames } from './hostnames.ts';
-export type { ConditionSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
+export type { ConditionSpec, GatewayAddressSpec, GatewayApiStatus, ListenerStatusSpec, ParentRefSpec, PolicyAncestorStatusSpec, RouteParentStatusSpec, StatusEntry } from './status.ts';
 export { SUPPORTED_FEATURES } from './gateway-status.ts';
 
 export interface GatewayTranslationContext {
@@ -53,6 +55,8 @@ export interface GatewayApiResult {
   extraPorts: number[];
   /** HTTPS listener ports other than 443, bound as written. */
   extraTlsPorts: number[];
+  /** Client certificate validation of HTTPS listeners. */
+  clientValidation: ClientValidationSpec[];
 }
 
 /** Translates every Gateway API object of the state into routes of the shared sets. */
@@ -72,13 +76,9 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }));
   const byRef = new Map(gateways.map((g) => [g.ref, g]));
   const backendClientCertificates = new Map(gateways.map((g) => [g.ref, readBackendClientCertificate(g.gateway, ctx.index, grants, sink.for('Gateway', g.ref))]));
-  // ListenerSets are read but not served yet: say so on those that name one of our Gateways.
-  for (const set of list<ListenerSet>(ctx.state, 'listenerSets')) {
-    const parent = field(set.spec, 'parentRef');
-    const ref = `${stringField(parent, 'namespace') ?? namespaceOf(set)}/${stringField(parent, 'name') ?? ''}`;
-    if (!byRef.has(ref)) continue;
-    sink.for('ListenerSet', `${namespaceOf(set)}/${set.metadata.name}`).warning('spec.parentRef', 'UnsupportedValue', `ListenerSets are not supported yet: the listeners this one adds to Gateway ${ref} are not served, and routes attached to it are not either`);
-  }
+  const listenerSets = attachListenerSets(gateways, list<ListenerSet>(ctx.state, 'listenerSets'), namespaces, sink);
+  const frontend = new FrontendValidation(list<ConfigMap>(ctx.state, 'configMaps'), grants);
+  for (const view of gateways) view.insecureFrontend = frontend.apply(view, sink.for('Gateway', view.ref));
   const tlsPorts = protocolsByPort(gateways, sink);
   const listenerPorts = [...new Set(gateways.flatMap((g) => g.listeners.filter((l) => l.usable).map((l) => l.port)))].sort((a, b) => a - b);
   let order = 0;
@@ -98,6 +98,7 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
       const status = translateRoute(route, {
         ...refs,
         gateways: byRef,
+        listenerSets,
         backendClientCertificates,
         routes: ctx.routes,
         options: ctx.options,
@@ -119,11 +120,15 @@ export function translateGatewayApi(ctx: GatewayTranslationContext, sink: Diagno
   }
   // Gateways last: their listeners' attachedRoutes are counted by the routes; policies, whose
   // ancestors are the Gateways of the routes that met them, too.
-  for (const view of gateways) entries.push(gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null));
+  for (const view of gateways) entries.push(...gatewayStatus(view, backendClientCertificates.get(view.ref) ?? null, sink.for('Gateway', view.ref)));
   entries.push(...tlsPolicies.statusEntries());
   tlsPolicies.report(sink);
   const extra = listenerPorts.filter((p) => p !== 80 && p !== 443);
-  return { status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)) };
+  return {
+    status: { entries }, extraPorts: extra.filter((p) => !tlsPorts.has(p)), extraTlsPorts: extra.filter((p) => tlsPorts.has(p)),
+    // A validation whose listeners lost their port to the other protocol has nothing to validate.
+    clientValidation: frontend.specs.filter((s) => s.port === 443 || tlsPorts.has(s.port)),
+  };
 }
 
 /**

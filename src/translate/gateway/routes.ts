@@ -18,7 +18,7 @@ import { resolveBackendRefs, type BackendRefContext, type WeightedBackend } from
 import { readFilters, type FilterContext } from './filters.ts';
 import { readRetry } from './retry.ts';
 import { intersectHostnames } from './hostnames.ts';
-import { GATEWAY_GROUP, type GatewayView, type Listener } from './listeners.ts';
+import { GATEWAY_GROUP, type GatewayView, type Listener, type ListenerSetView } from './listeners.ts';
 import type { NamespaceLabels } from './namespaces.ts';
 import { condition, generationOf, type ParentRefSpec, type StatusEntry } from './status.ts';
 
@@ -26,6 +26,8 @@ type RouteObject = HTTPRoute | GRPCRoute;
 
 export interface RouteContext extends BackendRefContext, FilterContext {
   gateways: ReadonlyMap<string, GatewayView>;
+  /** ListenerSets naming one of those Gateways, attached or not, by "namespace/name". */
+  listenerSets: ReadonlyMap<string, ListenerSetView>;
   routes: RouteSet;
   options: RouteOptions;
   /** Increments for every match, in precedence order of routes: the tie-break of routing/. */
@@ -61,29 +63,33 @@ function parentResults(route: RouteObject, ctx: RouteContext, diag: ObjectDiagno
     const at = `spec.parentRefs[${i}]`;
     const group = stringField(parent, 'group') ?? GATEWAY_GROUP;
     const kind = stringField(parent, 'kind') ?? 'Gateway';
-    if (group !== GATEWAY_GROUP || kind !== 'Gateway') return; // another controller's parent kind
-    const gatewayNamespace = stringField(parent, 'namespace') ?? namespace;
-    const gatewayName = stringField(parent, 'name') ?? '';
-    const ref = `${gatewayNamespace}/${gatewayName}`;
-    const gateway = ctx.gateways.get(ref);
+    if (group !== GATEWAY_GROUP || (kind !== 'Gateway' && kind !== 'ListenerSet')) return; // another controller's parent kind
+    const parentNamespace = stringField(parent, 'namespace') ?? namespace;
+    const parentName = stringField(parent, 'name') ?? '';
+    const ref = `${parentNamespace}/${parentName}`;
+    // A Gateway parentRef selects the Gateway's own listeners; a ListenerSet one, that set's.
+    const set = kind === 'ListenerSet' ? ctx.listenerSets.get(ref) : undefined;
+    const gateway = kind === 'Gateway' ? ctx.gateways.get(ref) : set?.parent;
     if (gateway === undefined) return; // not one of our Gateways: another controller's business
     const sectionName = stringField(parent, 'sectionName');
     const port = field(parent, 'port');
     const parentRef: ParentRefSpec = {
-      group, kind, namespace: gatewayNamespace, name: gatewayName,
+      group, kind, namespace: parentNamespace, name: parentName,
       ...(sectionName === undefined ? {} : { sectionName }), ...(typeof port === 'number' ? { port } : {}),
     };
     const refuse = (reason: string, message: string): void => {
       diag.error(at, reason, message);
       out.push({ parentRef, listeners: [], refusal: { reason, message } });
     };
-    const selected = gateway.listeners.filter((l) => (sectionName === undefined || l.name === sectionName) && (typeof port !== 'number' || l.port === port));
+    if (set?.refusal) return refuse('NoMatchingParent', `ListenerSet ${ref} is not attached to Gateway ${gateway.ref} (${set.refusal.reason}); not attached`);
+    const own = set === undefined ? gateway.listeners.filter((l) => l.owner.kind === 'Gateway') : set.listeners;
+    const selected = own.filter((l) => (sectionName === undefined || l.name === sectionName) && (typeof port !== 'number' || l.port === port));
     if (selected.length === 0) {
-      return refuse('NoMatchingParent', `Gateway ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
+      return refuse('NoMatchingParent', `${kind} ${ref} has no listener${sectionName === undefined ? '' : ` named ${JSON.stringify(sectionName)}`}${typeof port === 'number' ? ` on port ${port}` : ''}; not attached`);
     }
     const allowed = selected.filter((l) => l.usable && l.kinds.includes(route.kind) && ctx.namespaces.admits(l.namespaces, l.namespace, namespace));
     if (allowed.length === 0) {
-      return refuse('NotAllowedByListeners', `no listener of Gateway ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
+      return refuse('NotAllowedByListeners', `no listener of ${kind} ${ref} selected by this parentRef allows ${route.kind}s from namespace ${namespace}; not attached`);
     }
     out.push({ parentRef, listeners: allowed, refusal: null });
   });
@@ -317,7 +323,7 @@ export function translateRoute(route: RouteObject, ctx: RouteContext, outer: Obj
       }
     }
     if (parent.refusal === null && !matched) {
-      const message = `no hostname of this route matches a hostname of the listeners of Gateway ${parent.parentRef.namespace}/${parent.parentRef.name} it names; not attached`;
+      const message = `no hostname of this route matches a hostname of the listeners of ${parent.parentRef.kind} ${parent.parentRef.namespace}/${parent.parentRef.name} it names; not attached`;
       diag.error('spec.hostnames', 'NoMatchingListenerHostname', message);
       parent.refusal = { reason: 'NoMatchingListenerHostname', message };
     }

@@ -11,7 +11,7 @@ export interface ConditionSpec {
 }
 
 export interface ObjectId {
-  kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'BackendTLSPolicy';
+  kind: 'GatewayClass' | 'Gateway' | 'ListenerSet' | 'HTTPRoute' | 'GRPCRoute' | 'BackendTLSPolicy';
   /** Absent for GatewayClass. */
   namespace?: string;
   name: string;
@@ -50,6 +50,25 @@ export interface GatewayStatusEntry extends ObjectId {
   kind: 'Gateway';
   conditions: ConditionSpec[];
   listeners: ListenerStatusSpec[];
+  /** ListenerSets attached and Accepted (status.attachedListenerSets). */
+  attachedListenerSets: number;
+  /**
+   * spec.addresses of supported types. The status writer, which knows Tideway's addresses, lists
+   * those that are Tideway's in status.addresses and makes the Gateway Programmed=False
+   * (AddressNotUsable) for the others. Empty: status.addresses is Tideway's own.
+   */
+  requestedAddresses: GatewayAddressSpec[];
+}
+
+export interface GatewayAddressSpec {
+  type: 'IPAddress' | 'Hostname';
+  value: string;
+}
+
+export interface ListenerSetStatusEntry extends ObjectId {
+  kind: 'ListenerSet';
+  conditions: ConditionSpec[];
+  listeners: ListenerStatusSpec[];
 }
 
 export interface RouteStatusEntry extends ObjectId {
@@ -68,7 +87,7 @@ export interface PolicyStatusEntry extends ObjectId {
   ancestors: PolicyAncestorStatusSpec[];
 }
 
-export type StatusEntry = GatewayClassStatusEntry | GatewayStatusEntry | RouteStatusEntry | PolicyStatusEntry;
+export type StatusEntry = GatewayClassStatusEntry | GatewayStatusEntry | ListenerSetStatusEntry | RouteStatusEntry | PolicyStatusEntry;
 
 /** Everything the leader writes for one translation, sorted by kind, namespace and name. */
 export interface GatewayApiStatus {
@@ -83,10 +102,16 @@ function first(problems: readonly ListenerProblem[], kind: ListenerProblem['cond
   return problems.find((p) => p.condition === kind);
 }
 
+/** Whether the listener is Accepted: no Accepted problem and no conflict (a conflicted listener is not). */
+export function isAccepted(listener: Listener): boolean {
+  return !listener.problems.some((p) => p.condition === 'Accepted' || p.condition === 'Conflicted');
+}
+
 export function listenerStatus(listener: Listener): ListenerStatusSpec {
-  const accepted = first(listener.problems, 'Accepted');
-  const refs = first(listener.problems, 'ResolvedRefs');
   const conflict = first(listener.problems, 'Conflicted');
+  // A conflicted listener is neither Accepted nor Programmed, for the conflict's reason.
+  const accepted = first(listener.problems, 'Accepted') ?? conflict;
+  const refs = first(listener.problems, 'ResolvedRefs');
   const programmed = listener.usable;
   return {
     name: listener.name,
@@ -94,7 +119,9 @@ export function listenerStatus(listener: Listener): ListenerStatusSpec {
     supportedKinds: listener.kinds.map((kind) => ({ group: 'gateway.networking.k8s.io', kind })),
     conditions: [
       accepted ? condition('Accepted', false, accepted.reason, accepted.message) : condition('Accepted', true, 'Accepted', 'the listener is accepted'),
-      programmed ? condition('Programmed', true, 'Programmed', 'the listener is served') : condition('Programmed', false, 'Invalid', (accepted ?? refs ?? conflict)?.message ?? 'the listener is not served'),
+      programmed
+        ? condition('Programmed', true, 'Programmed', 'the listener is served')
+        : condition('Programmed', false, conflict?.reason ?? 'Invalid', (accepted ?? refs)?.message ?? 'the listener is not served'),
       refs ? condition('ResolvedRefs', false, refs.reason, refs.message) : condition('ResolvedRefs', true, 'ResolvedRefs', 'every reference is resolved'),
       conflict ? condition('Conflicted', true, conflict.reason, conflict.message) : condition('Conflicted', false, 'NoConflicts', 'no conflict with another listener'),
     ],

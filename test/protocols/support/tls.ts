@@ -1,7 +1,8 @@
 // TLS helpers for protocol tests: Secret manifests from certificate pairs, and what a real TLS client
-// (openssl s_client) is served for a server name.
+// (openssl s_client) is served for a server name, and a GET over TLS.
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import https from 'node:https';
 import { stringify } from 'yaml';
 import type { KeyPair } from '../../translate/certs.ts';
 
@@ -42,5 +43,19 @@ export function handshakeSucceeds(port: number, extra: string[]): Promise<boolea
       resolve(/-----BEGIN CERTIFICATE-----/.test(stdout) && !/Cipher is \(NONE\)/.test(stdout));
     });
     child.stdin!.end();
+  });
+}
+
+/** A GET over TLS verified against `ca` for `host` (also the SNI, unless `servername` says another), with a client certificate when given. */
+export function httpsGet(port: number, host: string, ca: string, path = '/', client: { cert?: string; key?: string; servername?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, path, servername: client.servername ?? host, headers: { host }, ca, cert: client.cert, key: client.key, agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
   });
 }
