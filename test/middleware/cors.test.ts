@@ -19,6 +19,7 @@ describe('cors', () => {
       'access-control-allow-credentials': 'true',
       'access-control-allow-methods': 'GET, PUT, POST, DELETE, PATCH, OPTIONS',
       'access-control-allow-headers': 'DNT, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, Authorization',
+      'access-control-expose-headers': 'X-Total',
       'access-control-max-age': '1728000',
       vary: 'Origin',
     });
@@ -88,5 +89,9 @@ describe('cors', () => {
     assert.equal(configError('cors', { allowOrigins: ['a.test'] }), 'allowOrigins[0]: "a.test" is not an origin such as "https://app.example.com" or "https://*.example.com" (no path, no trailing slash)');
     assert.equal(configError('cors', { allowOrigins: ['*'], allowMethods: ['GET', 'P UT'] }), 'allowMethods[1]: "P UT" is not an HTTP method');
     assert.equal(configError('cors', { allowOrigins: ['*'], maxAgeSeconds: -1 }), 'maxAgeSeconds: must be at least 0, got -1');
+    assert.equal(configError('cors', { allowOrigins: ['*'], allowHeaders: ['*', 'x-a'] }), 'allowHeaders: "*" cannot be combined with other values');
+    assert.equal(configError('cors', { allowOrigins: ['*'], allowMethods: ['GET', '*'] }), 'allowMethods: "*" cannot be combined with other values');
+    assert.equal(configError('cors', { allowOrigins: ['*'], preflightStatus: 201 }), 'preflightStatus: must be 200 or 204, got 201');
+    assert.equal(configError('cors', { allowOrigins: ['*'], allowCredentials: true, echoAnyOriginWithCredentials: false }), 'allowCredentials: cannot be true with allowOrigins ["*"]: list the origins that may send credentials');
   });
 });

@@ -17,11 +17,20 @@ export interface CorsConfig {
   /** Lower-cased literal origins ("https://app.example.com"). */
   origins: Set<string>;
   wildcards: WildcardOrigin[];
+  /** ["*"] when any method is allowed (see anyMethod). */
   allowMethods: string[];
   allowHeaders: string[];
   exposeHeaders: string[];
+  /** allowMethods ["*"]: "*" without credentials, else the preflight's Access-Control-Request-Method echoed. */
+  anyMethod: boolean;
+  /** allowHeaders ["*"]: "*" without credentials, else the preflight's Access-Control-Request-Headers echoed. */
+  anyHeader: boolean;
+  /** exposeHeaders ["*"]: "*" without credentials, else the names of the response's own headers. */
+  exposeAll: boolean;
   allowCredentials: boolean;
   maxAgeSeconds: number;
+  /** 204 (ingress-nginx) or 200 (the Gateway API conformance suite expects 200 for most preflights). */
+  preflightStatus: 200 | 204;
 }
 
 // ingress-nginx's defaults, which users of its cors annotations are used to.
@@ -52,8 +61,10 @@ function readOrigins(r: ConfigReader): Pick<CorsConfig, 'anyOrigin' | 'origins' 
 
 function tokens(r: ConfigReader, key: string, fallback: string[], shape: { test: RegExp; hint: string }): string[] {
   const list = r.stringList(key);
+  // "*" alone means "any" (the Gateway API's HTTPCORSFilter); mixed with names it would be ambiguous.
+  if (list?.some((item) => item.trim() === '*') && list.length > 1) r.fail(key, '"*" cannot be combined with other values');
   list?.forEach((item, i) => {
-    if (!shape.test.test(item.trim())) throw new MiddlewareConfigError(r.field(`${key}[${i}]`), `${JSON.stringify(item)} is not ${shape.hint}`);
+    if (item.trim() !== '*' && !shape.test.test(item.trim())) throw new MiddlewareConfigError(r.field(`${key}[${i}]`), `${JSON.stringify(item)} is not ${shape.hint}`);
   });
   return list?.map((item) => item.trim()) ?? fallback;
 }
@@ -65,10 +76,17 @@ export function parseCorsConfig(raw: unknown): CorsConfig {
   const allowHeaders = tokens(r, 'allowHeaders', DEFAULT_CORS_HEADERS, HEADER_NAME);
   const exposeHeaders = tokens(r, 'exposeHeaders', [], HEADER_NAME);
   const allowCredentials = r.boolean('allowCredentials') ?? false;
+  const echoAnyOrigin = r.boolean('echoAnyOriginWithCredentials') ?? false;
+  const preflightStatus = r.number('preflightStatus', { min: 200, max: 204, integer: true }) ?? 204;
+  if (preflightStatus !== 200 && preflightStatus !== 204) r.fail('preflightStatus', `must be 200 or 204, got ${preflightStatus}`);
   const maxAgeSeconds = r.number('maxAgeSeconds', { min: 0, max: 2 ** 31 - 1, integer: true }) ?? DEFAULT_CORS_MAX_AGE;
   r.finish();
   // Browsers refuse "Access-Control-Allow-Origin: *" on credentialed requests; reflecting any origin
   // instead would hand every site on the web the user's cookies. Ask for an explicit list.
-  if (origins.anyOrigin && allowCredentials) r.fail('allowCredentials', 'cannot be true with allowOrigins ["*"]: list the origins that may send credentials');
-  return { ...origins, allowMethods, allowHeaders, exposeHeaders, allowCredentials, maxAgeSeconds };
+  // The Gateway API's HTTPCORSFilter asks for exactly that echo, so its translation opts in explicitly.
+  if (origins.anyOrigin && allowCredentials && !echoAnyOrigin) r.fail('allowCredentials', 'cannot be true with allowOrigins ["*"]: list the origins that may send credentials');
+  const anyMethod = allowMethods[0] === '*';
+  const anyHeader = allowHeaders[0] === '*';
+  const exposeAll = exposeHeaders[0] === '*';
+  return { ...origins, allowMethods, allowHeaders, exposeHeaders, anyMethod, anyHeader, exposeAll, allowCredentials, maxAgeSeconds, preflightStatus };
 }
