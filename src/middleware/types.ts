@@ -89,6 +89,21 @@ export interface Context {
   readonly state: Record<string, unknown>;
   /** Extra fields for this request's access-log line (e.g. the authenticated user). */
   readonly logFields: Record<string, string | number>;
+  /**
+   * Hands `tap` every chunk of the request body from its first byte (those read before this call
+   * included), then end() once it is complete; a tap is never asked to hold anything up.
+   */
+  tapRequestBody(tap: RequestBodyTap): void;
+}
+
+/**
+ * Sees the request body as the proxy reads it from the client (request-mirror). Called on the hot
+ * path: it must not throw, block or keep the chunks it is given without copying them.
+ */
+export interface RequestBodyTap {
+  data(chunk: Buffer): void;
+  /** The body is complete and was forwarded whole. Never called when the request goes away first. */
+  end(): void;
 }
 
 export type Next = () => Promise<void>;

@@ -1,6 +1,6 @@
 // What the HTTP/1.1 and HTTP/2 middleware Contexts share: the upstream choice, per-request state, and
 // how an answer (ctx.respond) or the upstream's response enters the response phase.
-import type { Context, RequestView, ResponseView, UpstreamChoice } from '../middleware/types.ts';
+import type { Context, RequestBodyTap, RequestView, ResponseView, UpstreamChoice } from '../middleware/types.ts';
 import { FlatHeaderMap } from '../middleware/header-map.ts';
 import type { RouteSpec } from '../routing/spec.ts';
 
@@ -15,6 +15,8 @@ export abstract class ProxyContextBase implements Context {
   answerBody: Buffer | null = null;
   /** The response headers in the proxy's flat form (what `response.headers` edits). */
   responseHeaders = new FlatHeaderMap();
+  /** Taps on the request body (request-mirror); null, the usual case, costs the body path one check. */
+  bodyTaps: RequestBodyTap[] | null = null;
   private settle: (() => void) | null = null;
 
   constructor(route: RouteSpec) {
@@ -43,6 +45,29 @@ export abstract class ProxyContextBase implements Context {
   /** A middleware threw: the reason goes into the access log line. */
   noteFailure(error: unknown): void {
     this.logFields.middlewareError = (error as Error)?.message ?? String(error);
+  }
+
+  tapRequestBody(tap: RequestBodyTap): void {
+    const read = this.requestBodyRead();
+    if (read !== null) for (const chunk of read) tap.data(chunk);
+    if (this.requestBodyComplete()) tap.end();
+    else (this.bodyTaps ??= []).push(tap);
+  }
+
+  /** The body bytes read from the client but not forwarded yet (held until the upstream is connected). */
+  protected abstract requestBodyRead(): readonly Buffer[] | null;
+  protected abstract requestBodyComplete(): boolean;
+
+  /** A piece of the request body was read from the client (the proxy calls this only when bodyTaps is set). */
+  requestBodyData(chunk: Buffer): void {
+    for (const tap of this.bodyTaps!) tap.data(chunk);
+  }
+
+  /** The request body is complete; pass `forwarded` false when it was not forwarded whole (an early answer). */
+  requestBodyEnd(forwarded: boolean): void {
+    const taps = this.bodyTaps!;
+    this.bodyTaps = null;
+    if (forwarded) for (const tap of taps) tap.end();
   }
 
   respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {

@@ -4,7 +4,7 @@
 // the same scenarios also run through the gateway (see test/middleware/README.md).
 import type { Chain } from '../../src/middleware/compose.ts';
 import { FlatHeaderMap } from '../../src/middleware/header-map.ts';
-import type { Context, RequestView, ResponseView, UpstreamChoice } from '../../src/middleware/types.ts';
+import type { Context, RequestBodyTap, RequestView, ResponseView, UpstreamChoice } from '../../src/middleware/types.ts';
 import type { RouteSpec } from '../../src/routing/spec.ts';
 
 export interface TestRequest {
@@ -48,6 +48,8 @@ export class TestContext implements Context {
   readonly upstream: UpstreamChoice;
   readonly state: Record<string, unknown> = {};
   readonly logFields: Record<string, string | number> = {};
+  /** Taps a middleware put on the request body; a test feeds them itself. */
+  readonly bodyTaps: RequestBodyTap[] = [];
   /** The body passed to respond(), when a middleware answered. */
   answerBody: string | Buffer | null = null;
 
@@ -66,6 +68,10 @@ export class TestContext implements Context {
       isUpgrade: req.isUpgrade ?? false,
     };
     this.upstream = { backend: this.route.backend, preferredEndpoint: null, hashKey: null, endpoint: null };
+  }
+
+  tapRequestBody(tap: RequestBodyTap): void {
+    this.bodyTaps.push(tap);
   }
 
   respond(status: number, body?: string | Buffer, headers?: Record<string, string>): void {

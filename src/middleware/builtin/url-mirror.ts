@@ -1,41 +1,25 @@
-// url-mirror: sends a copy of each request (method and headers, no body) to another URL and goes on
-// without waiting; the copy's answer is read and dropped, its failures logged at most every 10 s.
-// The client's request is never slowed or changed by the mirror.
+// url-mirror: sends a copy of each request (method, headers and, unless `body` is false, its body up
+// to mirror-copy.ts's limit) to another URL and goes on without waiting; the copy's answer is read and
+// dropped, its failures logged at most every 10 s. The client's request is never slowed or changed.
 import { lazyModule } from '../../lib/lazy-module.ts';
 import { expandNginxVariables } from '../config/nginx-variables.ts';
 import { parseUrlMirrorConfig } from '../config/url-mirror.ts';
-import type { Context, MiddlewareFactory } from '../types.ts';
+import type { MiddlewareFactory } from '../types.ts';
+import { MirrorSender, mirrorHeaders } from './mirror-copy.ts';
 
 const undici = lazyModule<typeof import('undici')>('undici');
-const FAILURE_LOG_INTERVAL_MS = 10_000;
-/** Framing and hop-by-hop headers belong to each connection; the copy has no body. */
-const SKIPPED = new Set(['host', 'content-length', 'transfer-encoding', 'expect', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection']);
-
-function copyHeaders(ctx: Context, host: string | null): string[] {
-  const headers: string[] = [];
-  for (const [name, value] of ctx.request.headers.entries()) if (!SKIPPED.has(name.toLowerCase())) headers.push(name, value);
-  headers.push('host', host ?? ctx.request.authority, 'x-original-uri', ctx.request.path);
-  return headers;
-}
 
 export const urlMirrorFactory: MiddlewareFactory = {
   type: 'url-mirror',
   create(config, env) {
     const c = parseUrlMirrorConfig(config);
-    const { Agent, request } = undici();
-    const agent = env.shared('url-mirror:agent', () => new Agent({ keepAliveTimeout: 10_000 }));
-    let lastFailureLogMs = -Infinity;
-    const failed = (err: unknown): void => {
-      const now = performance.now();
-      if (now - lastFailureLogMs < FAILURE_LOG_INTERVAL_MS) return;
-      lastFailureLogMs = now;
-      env.log('warn', 'url-mirror: the copy of a request failed', { url: c.url, error: (err as Error).message });
-    };
+    const agent = env.shared('url-mirror:agent', () => new (undici().Agent)({ keepAliveTimeout: 10_000 }));
+    const sender = new MirrorSender(env, 'url-mirror', agent);
     return (ctx, next) => {
-      const req = ctx.request;
-      const url = expandNginxVariables(c.url, req);
-      request(url, { method: req.method as 'GET', headers: copyHeaders(ctx, c.host), dispatcher: agent, headersTimeout: c.timeoutMs, bodyTimeout: c.timeoutMs })
-        .then((response) => response.body.dump(), failed);
+      sender.mirror(ctx, c.body, () => {
+        const req = ctx.request;
+        return [{ url: expandNginxVariables(c.url, req), headers: mirrorHeaders(ctx, c.host ?? req.authority, ['x-original-uri', req.path]), timeoutMs: c.timeoutMs }];
+      });
       return next();
     };
   },

@@ -9,6 +9,8 @@ export interface UrlMirrorConfig {
   /** Host header of the copy; null keeps the client's. */
   host: string | null;
   timeoutMs: number;
+  /** Whether the copy carries the request's body (ingress-nginx's mirror-request-body, "on" by default). */
+  body: boolean;
 }
 
 export function parseUrlMirrorConfig(raw: unknown): UrlMirrorConfig {
@@ -25,6 +27,7 @@ export function parseUrlMirrorConfig(raw: unknown): UrlMirrorConfig {
   if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) r.fail('url', `must be an http:// or https:// URL, got ${JSON.stringify(url)}`);
   const host = r.string('host', { test: /^[A-Za-z0-9.-]+(:\d{1,5})?$/, hint: 'a host name' }) ?? null;
   const timeoutMs = r.duration('timeout', 1) ?? 5_000;
+  const body = r.boolean('body') ?? true;
   r.finish();
-  return { url, host, timeoutMs };
+  return { url, host, timeoutMs, body };
 }

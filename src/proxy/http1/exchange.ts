@@ -490,6 +490,15 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
     this.conn.pauseReading();
   }
 
+  /** The request body read so far and not yet sent (the upstream is not connected before the chain's end). */
+  bodyHeldForUpstream(): readonly Buffer[] | null {
+    return this.pending;
+  }
+
+  requestBodyComplete(): boolean {
+    return this.requestDone;
+  }
+
   /** A piece of the request body, already de-chunked by llhttp. */
   onRequestBody(chunk: Buffer): void {
     this.bytesIn += chunk.length;
@@ -503,6 +512,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       this.respondError(413, 'body-too-large');
       return;
     }
+    const mw = this.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyData(chunk);
     if (this.relay !== null) return this.writeToRelay(chunk);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent) {
@@ -520,6 +531,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
 
   onRequestComplete(trailers: string[] | null): void {
     this.requestDone = true;
+    const mw = this.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyEnd(!this.responseDone);
     if (this.relay !== null && !this.responseDone) this.relay.end();
     const upstream = this.upstream;
     if (upstream !== null && this.headSent && this.scan.chunked && !this.responseDone) {

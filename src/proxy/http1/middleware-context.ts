@@ -61,6 +61,14 @@ export class Http1MiddlewareContext extends ProxyContextBase {
     this.request = new Http1RequestView(exchange);
   }
 
+  protected requestBodyRead(): readonly Buffer[] | null {
+    return this.exchange.bodyHeldForUpstream();
+  }
+
+  protected requestBodyComplete(): boolean {
+    return this.exchange.requestBodyComplete();
+  }
+
   /** The upstream answered: its status and (already filtered) headers enter the response phase. */
   setUpstreamResponse(status: number, headers: string[]): void {
     this.setResponse(status, new FlatHeaderMap(headers));

@@ -49,6 +49,15 @@ export class Http2MiddlewareContext extends ProxyContextBase {
     this.request = new Http2RequestView(exchange, websocket);
   }
 
+  // The client stream is not read before the upstream call starts: nothing is held yet.
+  protected requestBodyRead(): null {
+    return null;
+  }
+
+  protected requestBodyComplete(): boolean {
+    return !this.exchange.request.hasBody;
+  }
+
   /** The upstream answered: its status and fields enter the response phase. */
   setUpstreamResponse(fields: http2.OutgoingHttpHeaders): void {
     const flat: string[] = [];

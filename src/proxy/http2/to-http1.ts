@@ -175,6 +175,8 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
     if (this.responseDone || this.aborted) return;
     const maxBody = ex.route!.ext.options.maxBodyBytes;
     if (maxBody > 0 && ex.bytesIn > maxBody) return ex.fail(413, 'body-too-large');
+    const mw = ex.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyData(chunk);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent) return this.writeBody(upstream, chunk);
     // Not connected yet: hold the bytes, a bounded amount.
@@ -185,6 +187,8 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
 
   private onClientEnd(): void {
     this.requestDone = true;
+    const mw = this.ex.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyEnd(!this.responseDone && !this.aborted);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent && this.chunked && !this.responseDone) upstream.write(LAST_CHUNK, 'latin1');
   }

@@ -177,6 +177,8 @@ export class Http2Relay implements StreamRelay {
     const maxBody = ex.route!.ext.options.maxBodyBytes;
     if (maxBody > 0 && ex.bytesIn > maxBody) return ex.fail(413, 'body-too-large');
     if (this.aborted) return;
+    const mw = ex.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyData(chunk);
     const target = this.bodyTarget;
     if (target !== null) {
       this.forwardRequestChunk(target, chunk);
@@ -205,6 +207,8 @@ export class Http2Relay implements StreamRelay {
 
   private onRequestEnd(): void {
     this.requestEnded = true;
+    const mw = this.ex.mw;
+    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyEnd(!this.aborted);
     if (this.aborted) return;
     // With no stream open (between tries), the next one is ended when it opens.
     this.bodyTarget?.end();

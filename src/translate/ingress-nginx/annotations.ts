@@ -428,15 +428,18 @@ function upstreamHash(r: NginxReader): void {
   if (key !== undefined) r.extra('upstream-hash', { key }, 'upstream-hash-by', false);
 }
 
-/** mirror-target (+ mirror-host): a copy of each request, without its body, to another URL. */
+/** mirror-target (+ mirror-host, mirror-request-body): a copy of each request to another URL. */
 function mirror(r: NginxReader): void {
   const url = r.value('mirror-target');
   if (url === undefined) {
     r.unused(['mirror-host', 'mirror-request-body'], 'mirror-target');
     return;
   }
+  const config: Record<string, unknown> = { url };
   const host = r.value('mirror-host');
-  r.extra('url-mirror', host === undefined ? { url } : { url, host }, 'mirror-target', false);
+  if (host !== undefined) config.host = host;
+  if (r.value('mirror-request-body') === 'off') config.body = false;
+  r.extra('url-mirror', config, 'mirror-target', false);
 }
 
 /** custom-http-errors: "404,503" -> the gateway's own body for those upstream answers. */

@@ -144,8 +144,8 @@ export const NGINX_ANNOTATIONS: readonly NginxAnnotation[] = [
   s('session-cookie-samesite', 'tideway.dev/session-cookie-samesite'),
   n('session-cookie-conditional-samesite-none', 'not implemented: SameSite=None is sent to every browser'),
   p('session-cookie-change-on-failure', 'a request whose endpoint left always gets a new endpoint and a new cookie, as "true"', /^true$/),
-  p('mirror-target', 'each request is copied (method, headers, no body) to the URL, with $request_uri, $escaped_request_uri, $uri, $args, $host, $scheme replaced; the copy\'s answer is ignored. Requests without body are mirrored as ingress-nginx does'),
-  p('mirror-request-body', 'bodies are never copied: "off" is exact, "on" (the default) mirrors requests without their body', /^off$/),
+  p('mirror-target', 'each request is copied (method, headers, its body up to 64 KiB) to the URL, with $request_uri, $escaped_request_uri, $uri, $args, $host, $scheme replaced; the copy\'s answer is ignored. A request with a larger body is not mirrored (logged at most every 10 s)'),
+  p('mirror-request-body', '"off" is exact: copies without the body; "on" (the default) copies bodies up to 64 KiB, and requests with larger bodies are not mirrored', /^off$/),
   s('mirror-host', 'the Host header of the copy'),
   // CORS
   s('enable-cors', 'CORS answers with ingress-nginx\'s defaults (origin *, its methods and headers, max-age 1728000); with origin "*" no credentials header is sent, which browsers treat as ingress-nginx\'s "*" with credentials: refused'),
