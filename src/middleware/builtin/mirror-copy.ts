@@ -77,7 +77,7 @@ export class MirrorSender {
         if (size > MIRROR_BODY_LIMIT) {
           chunks.length = 0;
           this.skipped();
-        } else chunks.push(Buffer.from(chunk)); // the proxy may reuse its read buffers
+        } else chunks.push(Buffer.from(chunk)); // a copy: a chunk may be a slice of a larger read buffer
       },
       end: () => {
         if (size > MIRROR_BODY_LIMIT) return;
