@@ -62,7 +62,8 @@ export class Http2SessionPool {
     const pooled = this.available() ?? this.open(connectTimeoutMs);
     const stream = pooled.session.request(headers, options);
     pooled.active++;
-    stream.once('close', () => {
+    // 'close' comes once: on() spares once()'s wrapper.
+    stream.on('close', () => {
       pooled.active--;
       if (pooled.active === 0 && this.retired) this.closeSession(pooled);
     });
