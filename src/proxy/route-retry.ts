@@ -30,3 +30,26 @@ export function mayRetry(options: RouteOptions, backend: BackendRuntime, method:
     ? backend.retry.shouldRetry(method, triesMade, kind, replayable)
     : backend.retry.shouldRetry(method, triesMade, kind, replayable, retry.retries + 1, false);
 }
+
+/** A relay or exchange that sends its request again once a route's backoff is over. */
+export interface Retrying {
+  /** The pending backoff, cancelled when the exchange ends first. */
+  retryTimer: NodeJS.Timeout | null;
+  retryNow(): void;
+}
+
+/** Starts the next try after `backoffMs`, or at once when there is no backoff. */
+export function retryAfter(target: Retrying, backoffMs: number): void {
+  if (backoffMs > 0) retryDeferred(target, backoffMs);
+  else target.retryNow();
+}
+
+/** Starts the next try after `backoffMs`, never within this call (the caller is inside a parse that must unwind first). */
+export function retryDeferred(target: Retrying, backoffMs: number): void {
+  target.retryTimer = setTimeout(callRetryNow, backoffMs, target);
+}
+
+/** A plain function with the target as argument: no closure per retry. */
+function callRetryNow(target: Retrying): void {
+  target.retryNow();
+}

@@ -6,7 +6,7 @@ import { chosenBackend, type RouteRuntime } from '../route-runtime.ts';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import { preferredEndpoint } from '../../upstream/hash-pick.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
-import { mayRetry, tryTimeout } from '../route-retry.ts';
+import { mayRetry, retryAfter, retryDeferred, tryTimeout, type Retrying } from '../route-retry.ts';
 import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
@@ -45,7 +45,7 @@ interface Forwarding {
 }
 const LAST_CHUNK = '0\r\n\r\n';
 
-export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
+export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retrying {
   readonly conn: Http1ClientConnection;
   readonly method: string;
   /** The request target; an absolute-form target is replaced by its origin-form before routing. */
@@ -85,7 +85,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   /** The upstream answered a status its route retries: its body is read and dropped, then the request is sent again. */
   private discarding = false;
   /** A retry waiting for its route's backoff. */
-  private retryTimer: NodeJS.Timeout | null = null;
+  retryTimer: NodeJS.Timeout | null = null;
   /** The route's deadline on the whole exchange (HTTPRoute timeouts.request). */
   private deadlineTimer: NodeJS.Timeout | null = null;
   private waitingUpstreamDrain = false;
@@ -761,7 +761,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
       // pick the same connection).
       this.discarding = false;
       this.releaseUpstream();
-      this.retryTimer = setTimeout(retryLater, this.route!.ext.options.retry!.backoffMs, this);
+      retryDeferred(this, this.route!.ext.options.retry!.backoffMs);
       return;
     }
     if (this.heldBody !== null) {
@@ -848,8 +848,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner {
   private tryAgain(kind: AttemptFailure, backoffMs: number): void {
     this.headSent = false;
     this.conn.ctx.counters.onUpstreamRetry(this.route!.spec, kind === 'connect' ? 'connect-refused' : 'next-upstream');
-    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
-    else this.connectUpstream(this.endpoint);
+    retryAfter(this, backoffMs);
   }
 
   /** The route's backoff is over: try again, on another endpoint when there is one. */
@@ -1001,9 +1000,6 @@ function withoutListed(headers: readonly string[], tokens: readonly string[], re
   return block;
 }
 
-function retryLater(exchange: Http1Exchange): void {
-  exchange.retryNow();
-}
 
 function requestTimedOut(exchange: Http1Exchange): void {
   exchange.onRequestTimeout();

@@ -17,7 +17,7 @@ import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_L
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
 import { addField, fieldsFromFlat } from './fields.ts';
-import { mayRetry, tryTimeout } from '../route-retry.ts';
+import { mayRetry, retryAfter, retryDeferred, tryTimeout, type Retrying } from '../route-retry.ts';
 
 /** Response body chunks up to this size are copied rather than referenced (see onResponseBody). */
 const MAX_COPIED_CHUNK = 16 * 1024;
@@ -29,7 +29,7 @@ const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Fields of a WebSocket handshake that belong to the hop (RFC 6455 4.1); the key is ours upstream. */
 const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key']);
 
-export class Http1Relay implements UpstreamListener, StreamRelay {
+export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
   private readonly ex: Http2StreamExchange;
   private readonly backend: BackendRuntime;
   private readonly websocketKey: string | null;
@@ -50,7 +50,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   private tries = 1;
   /** The upstream answered a status the route retries: its body is dropped, then the request sent again. */
   private discarding = false;
-  private retryTimer: NodeJS.Timeout | null = null;
+  retryTimer: NodeJS.Timeout | null = null;
   private clientPaused = false;
   private upstreamPaused = false;
   private drainListening = false;
@@ -122,8 +122,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
   /** Sends the request again after the route's backoff, on another endpoint when there is one. */
   private retry(backoffMs: number): void {
     this.headSent = false;
-    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
-    else this.connect(this.endpoint);
+    retryAfter(this, backoffMs);
   }
 
   retryNow(): void {
@@ -339,7 +338,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
       this.discarding = false;
       this.responseDone = false;
       this.headSent = false;
-      this.retryTimer = setTimeout(retryLater, ex.route!.ext.options.retry!.backoffMs, this);
+      retryDeferred(this, ex.route!.ext.options.retry!.backoffMs);
       return;
     }
     if (trailers !== null) ex.trailers = fieldsFromFlat(null, trailers);
@@ -390,10 +389,6 @@ export class Http1Relay implements UpstreamListener, StreamRelay {
       this.upstream = null;
     }
   }
-}
-
-function retryLater(relay: Http1Relay): void {
-  relay.retryNow();
 }
 
 /** HTTP/1.1 response fields as HTTP/2 ones: names lower-case, hop-by-hop dropped, repeats combined. */

@@ -13,13 +13,13 @@
 import http2 from 'node:http2';
 import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../upstream/registry.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
-import { mayRetry, tryTimeout } from '../route-retry.ts';
+import { mayRetry, retryAfter, tryTimeout, type Retrying } from '../route-retry.ts';
 import { classifyHeader, isListedIn, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
-export class Http2Relay implements StreamRelay {
+export class Http2Relay implements StreamRelay, Retrying {
   private readonly ex: Http2StreamExchange;
   private readonly backend: BackendRuntime;
   private readonly preferredEndpoint: string | null;
@@ -34,7 +34,7 @@ export class Http2Relay implements StreamRelay {
   private opened: http2.ClientHttp2Stream | null = null;
   /** Tries made under the route's retry policy, the first included. */
   private tries = 1;
-  private retryTimer: NodeJS.Timeout | null = null;
+  retryTimer: NodeJS.Timeout | null = null;
   /** The upstream stream the request body goes to (null between tries). */
   private bodyTarget: http2.ClientHttp2Stream | null = null;
   /** A request body chunk that arrived while no stream could take it (the client is paused meanwhile). */
@@ -137,9 +137,7 @@ export class Http2Relay implements StreamRelay {
     this.upstream = null;
     this.bodyTarget = null;
     if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
-    const backoffMs = this.ex.route!.ext.options.retry!.backoffMs;
-    if (backoffMs > 0) this.retryTimer = setTimeout(retryLater, backoffMs, this);
-    else this.connect(this.endpoint);
+    retryAfter(this, this.ex.route!.ext.options.retry!.backoffMs);
   }
 
   retryNow(): void {
@@ -314,7 +312,3 @@ export class Http2Relay implements StreamRelay {
 /** respond() copies its options: one shared object per kind. */
 const END_STREAM: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ endStream: true });
 const WAIT_FOR_TRAILERS: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ waitForTrailers: true });
-
-function retryLater(relay: Http2Relay): void {
-  relay.retryNow();
-}
