@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
-import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
+import { webBackendFiles } from '../support/manifests.ts';
 import { waitFor } from '../support/cli-process.ts';
 import { IN_FLIGHT } from '../../src/proxy/http1/client-connection.ts';
 
@@ -18,11 +18,7 @@ describe('lean idle connections', () => {
   before(async () => {
     backend = await startBackend('web');
     backend.handler = (req, res) => res.end(`ok ${req.url}`);
-    gw = await startGateway({
-      'class.yaml': ingressClassYaml(),
-      'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }),
-      'ing.yaml': ingressYaml({ name: 'web', paths: [{ path: '/', service: 'web' }] }),
-    });
+    gw = await startGateway(webBackendFiles(backend.port));
   });
   after(async () => {
     await gw.close();

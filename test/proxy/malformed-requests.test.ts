@@ -7,7 +7,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
-import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
+import { webBackendFiles } from '../support/manifests.ts';
 import { rawRequest, statusOf } from '../support/raw-client.ts';
 
 const H = 'Host: x\r\n';
@@ -69,11 +69,7 @@ describe('malformed requests are refused like node:http refuses them', () => {
       res.writeHead(200, { 'content-length': 2 });
       res.end('ok');
     };
-    gw = await startGateway({
-      'class.yaml': ingressClassYaml(),
-      'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }),
-      'ing.yaml': ingressYaml({ name: 'web', paths: [{ path: '/', service: 'web' }] }),
-    });
+    gw = await startGateway(webBackendFiles(backend.port));
     // The reference: node:http with its defaults (strict parsing, 16 KiB headers, Host required).
     reference = http.createServer((req, res) => {
       req.resume();

@@ -4,7 +4,7 @@
 import v8 from 'node:v8';
 import { startGateway } from './gateway.ts';
 import { startBackend } from './backends.ts';
-import { ingressClassYaml, ingressYaml, serviceYaml } from './manifests.ts';
+import { webBackendFiles } from './manifests.ts';
 
 export interface GatewayPorts { http: number; https: number }
 export interface HeapFigures {
@@ -18,11 +18,7 @@ if (gc === undefined) throw new Error('start with --expose-gc');
 
 const backend = await startBackend('web');
 backend.handler = (_req, res) => res.end('ok');
-const gw = await startGateway({
-  'class.yaml': ingressClassYaml(),
-  'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }),
-  'ing.yaml': ingressYaml({ name: 'web', paths: [{ path: '/', service: 'web' }] }),
-}, ['--https-port', '0']);
+const gw = await startGateway(webBackendFiles(backend.port), ['--https-port', '0']);
 
 async function measure(): Promise<HeapFigures> {
   backend.received.length = 0; // the test backend records every request: not the gateway's memory

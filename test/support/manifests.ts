@@ -76,3 +76,12 @@ export function ingressYaml(opts: { name: string; namespace?: string; host?: str
     },
   });
 }
+
+/** The files of the plainest gateway: the default class, Service `web` with one endpoint on 127.0.0.1:`port`, and an Ingress sending every path to it. */
+export function webBackendFiles(port: number): Record<string, string> {
+  return {
+    'class.yaml': ingressClassYaml(),
+    'svc.yaml': serviceYaml({ name: 'web', endpoints: [['127.0.0.1', port]] }),
+    'ing.yaml': ingressYaml({ name: 'web', paths: [{ path: '/', service: 'web' }] }),
+  };
+}
