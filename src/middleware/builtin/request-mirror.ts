@@ -19,13 +19,15 @@ export const requestMirrorFactory: MiddlewareFactory = {
     return (ctx, next) => {
       sender.mirror(ctx, true, () => {
         const copies: MirrorCopy[] = [];
+        // Every target gets the same headers: built once, for the first target chosen.
+        let headers: string[] | null = null;
         for (let i = 0; i < targets.length; i++) {
           const target = targets[i]!;
           if (target.endpoints.length === 0 || (target.fraction < 1 && random() >= target.fraction)) continue;
           const endpoint = target.endpoints[cursors[i]! % target.endpoints.length]!;
           cursors[i] = cursors[i]! + 1;
           // The mirror sees the Host the client asked for, with "-shadow" appended as Envoy does.
-          copies.push({ url: `http://${endpoint}${ctx.request.path}`, headers: mirrorHeaders(ctx, `${ctx.request.authority}-shadow`), timeoutMs: TIMEOUT_MS });
+          copies.push({ url: `http://${endpoint}${ctx.request.path}`, headers: (headers ??= mirrorHeaders(ctx, `${ctx.request.authority}-shadow`)), timeoutMs: TIMEOUT_MS });
         }
         return copies;
       });
