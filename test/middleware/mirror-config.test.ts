@@ -8,6 +8,7 @@ describe('mirror configurations', () => {
   it('url-mirror: body must be a boolean, the URL http(s)', () => {
     assert.match(String(configError('url-mirror', { url: 'http://mirror.test/$request_uri', body: 'on' })), /^body: /);
     assert.match(String(configError('url-mirror', { url: 'ftp://mirror.test/' })), /^url: must be an http:\/\/ or https:\/\/ URL/);
+    assert.match(String(configError('url-mirror', { url: 'http://mirror.test/$foo' })), /^url: \$foo is not one of /);
   });
 
   it('request-mirror: targets need endpoints as "ip:port" and a fraction from 0 to 1', () => {
