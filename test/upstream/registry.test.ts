@@ -83,3 +83,28 @@ test('pools are created only for endpoints that are used', () => {
   assert.equal(used.pool, used.pool, 'one pool per endpoint, created once');
   assert.equal(registry.poolCount, 1);
 });
+
+test("a change of the upstream TLS (names checked, client certificate) replaces the runtime and its pools; the same settings keep them", () => {
+  const registry = new UpstreamRegistry(SETTINGS);
+  const tls = (names?: string[], cert?: string): BackendSpec => ({
+    ...backend('a', [1001]),
+    protocol: 'https',
+    tls: {
+      caSecret: 'ns/ca', caPem: 'CA', serverName: 'a.test',
+      ...(names === undefined ? {} : { subjectAltNames: names }),
+      ...(cert === undefined ? {} : { clientCertificate: { secret: 'ns/client', certPem: cert, keyPem: 'KEY' } }),
+    },
+  });
+  registry.prepare({ a: tls(['DNS:a.test']) });
+  const first = registry.backends.get('a')!;
+  const firstPool = first.endpoints[0]!.pool;
+  assert.deepEqual([...registry.update([tls(['DNS:a.test'])], [])], [], 'equal settings in a new object: kept');
+  assert.equal(registry.backends.get('a'), first);
+  assert.deepEqual([...registry.update([tls(['DNS:b.test'])], [])], ['a'], 'another name to check');
+  assert.equal(firstPool.retired, true, 'connections checked for the old name are not reused');
+  const second = registry.backends.get('a')!;
+  const secondPool = second.endpoints[0]!.pool;
+  assert.deepEqual([...registry.update([tls(['DNS:b.test'], 'CERT')], [])], ['a'], 'a client certificate');
+  assert.equal(secondPool.retired, true);
+  assert.notEqual(registry.backends.get('a')!.endpoints[0]!.pool, secondPool);
+});
