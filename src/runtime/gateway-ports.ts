@@ -27,8 +27,8 @@ interface PortListener {
   bound: Promise<number>;
 }
 
-/** A plain port: HTTP/1.1 with h2c by prior knowledge. */
-class PlainPort implements PortServer {
+/** A plain port: HTTP/1.1 with h2c by prior knowledge (the main plain port too, see DataPlane). */
+export class PlainPort implements PortServer {
   readonly http: Http1Listener;
   readonly h2c: Http2Frontend;
 
