@@ -112,7 +112,7 @@ export class DataPlane {
   }
 
   async listen(): Promise<{ http: number; https: number | null }> {
-    const http = await this.http.http.listen(this.settings.httpPort, this.settings.bindAddress, this.reusePort);
+    const http = await this.http.listen(this.settings.httpPort, this.settings.bindAddress, this.reusePort);
     const https = this.https === null ? null : await this.https.listen(this.settings.httpsPort!, this.settings.bindAddress, this.reusePort);
     // Redirects and X-Forwarded-Port name the port clients reach: the public one when set (in a cluster,
     // the Service's 80 and 443), else the port actually bound (--https-port 0 picks one).

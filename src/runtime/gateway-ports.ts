@@ -38,6 +38,10 @@ export class PlainPort implements PortServer {
     this.http = new Http1Listener(ctx, { h2c: (socket) => h2c.accept(socket) });
   }
 
+  listen(port: number, host: string, reusePort = false): Promise<number> {
+    return this.http.listen(port, host, reusePort);
+  }
+
   get connectionCount(): number {
     return this.http.connectionCount + this.h2c.sessionCount;
   }
@@ -130,7 +134,7 @@ export class GatewayPorts {
     let entry: PortListener;
     if (https === null) {
       const plain = new PlainPort({ ...this.base, gatewayPort: port, localPort: String(port) }, this.http2Limits);
-      entry = { server: plain, https: null, bound: plain.http.listen(port, this.bindAddress, this.reusePort) };
+      entry = { server: plain, https: null, bound: plain.listen(port, this.bindAddress, this.reusePort) };
     } else entry = { server: https, https, bound: https.listen(port, this.bindAddress, this.reusePort) };
     this.listeners.set(port, entry);
     const bound = entry.bound;
