@@ -6,9 +6,7 @@ import type { Logger } from 'pino';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTable, RouteTableSpec } from '../routing/index.ts';
 import type { RouteRuntime } from '../proxy/route-runtime.ts';
-import { Http1Listener } from '../proxy/http1/listener.ts';
 import type { Http1Context } from '../proxy/http1/context.ts';
-import { Http2Frontend } from '../proxy/http2/frontend.ts';
 import { DEFAULT_HTTP2_LIMITS, type Http2Limits } from '../proxy/http2/context.ts';
 import { HttpsListener } from '../proxy/tls/https-listener.ts';
 import { NO_COUNTERS, NO_OBSERVER, type ProxyCounters, type RequestObserver, type RequestTracerLike } from '../proxy/observer.ts';
@@ -17,7 +15,7 @@ import { buildSnapshot, emptyTableSpec, keepChains, patchSnapshot } from './snap
 import type { SpecDelta } from './spec-delta.ts';
 import { MiddlewareRuntime, type RateBudget } from '../middleware/index.ts';
 import { requestIdGenerator } from './request-id.ts';
-import { GatewayPorts } from './gateway-ports.ts';
+import { GatewayPorts, PlainPort } from './gateway-ports.ts';
 
 export interface DataPlaneOptions {
   settings: Settings;
@@ -56,11 +54,11 @@ export class DataPlane {
   readonly settings: Settings;
   readonly registry: UpstreamRegistry;
   readonly snapshot: { table: RouteTable<RouteRuntime> };
-  private readonly http: Http1Listener;
+  /** The plain port: HTTP/1.1 and h2c. */
+  private readonly http: PlainPort;
   private readonly httpContext: Http1Context;
   private readonly httpsContext: Http1Context;
   /** HTTP/2 with prior knowledge on the plain port. */
-  private readonly h2c: Http2Frontend;
   private readonly https: HttpsListener | null;
   /** Gateway API listeners on ports other than 80 and 443, bound as written. */
   readonly gatewayPorts: GatewayPorts;
@@ -101,8 +99,7 @@ export class DataPlane {
       nextRequestId: requestIdGenerator(),
     };
     const http2Limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, idleTimeoutMs: settings.limits.keepAliveTimeoutMs };
-    this.h2c = new Http2Frontend(this.httpContext, http2Limits);
-    this.http = new Http1Listener(this.httpContext, { h2c: (socket) => this.h2c.accept(socket) });
+    this.http = new PlainPort(this.httpContext, http2Limits);
     this.httpsContext = { ...this.httpContext, scheme: 'https', gatewayPort: 443, localPort: String(settings.httpsPort) };
     this.https = settings.httpsPort === undefined ? null : new HttpsListener(this.httpsContext, http2Limits);
     this.gatewayPorts = new GatewayPorts(this.httpContext, this.httpsContext, http2Limits, settings.bindAddress, this.reusePort, options.logger);
@@ -171,7 +168,7 @@ export class DataPlane {
   }
 
   get connectionCount(): number {
-    return this.http.connectionCount + this.h2c.sessionCount + (this.https?.connectionCount ?? 0) + this.gatewayPorts.connectionCount;
+    return this.http.connectionCount + (this.https?.connectionCount ?? 0) + this.gatewayPorts.connectionCount;
   }
 
   /**
@@ -181,8 +178,7 @@ export class DataPlane {
   async drain(timeoutMs: number): Promise<void> {
     const closed = Promise.all([this.http.close(), this.https?.close(), this.gatewayPorts.close()]);
     const deadline = Date.now() + timeoutMs;
-    // HTTP/2 sessions get GOAWAY once: their open streams finish, new ones go elsewhere.
-    this.h2c.closeGracefully();
+    // HTTP/2 sessions get GOAWAY (once per session): their open streams finish, new ones go elsewhere.
     this.http.closeIdle();
     this.https?.closeIdle();
     this.gatewayPorts.closeIdle();
@@ -195,7 +191,6 @@ export class DataPlane {
     // WebSockets last: a close frame with 1001 Going Away, a moment for the peers to close, then cut.
     await this.registry.closeTunnels();
     this.http.destroyAll();
-    this.h2c.destroyAll();
     this.https?.destroyAll();
     this.gatewayPorts.destroyAll();
     await closed;

@@ -27,8 +27,8 @@ interface PortListener {
   bound: Promise<number>;
 }
 
-/** A plain port: HTTP/1.1 with h2c by prior knowledge. */
-class PlainPort implements PortServer {
+/** A plain port: HTTP/1.1 with h2c by prior knowledge (the main plain port too, see DataPlane). */
+export class PlainPort implements PortServer {
   readonly http: Http1Listener;
   readonly h2c: Http2Frontend;
 
@@ -36,6 +36,10 @@ class PlainPort implements PortServer {
     const h2c = new Http2Frontend(ctx, http2Limits);
     this.h2c = h2c;
     this.http = new Http1Listener(ctx, { h2c: (socket) => h2c.accept(socket) });
+  }
+
+  listen(port: number, host: string, reusePort = false): Promise<number> {
+    return this.http.listen(port, host, reusePort);
   }
 
   get connectionCount(): number {
@@ -130,7 +134,7 @@ export class GatewayPorts {
     let entry: PortListener;
     if (https === null) {
       const plain = new PlainPort({ ...this.base, gatewayPort: port, localPort: String(port) }, this.http2Limits);
-      entry = { server: plain, https: null, bound: plain.http.listen(port, this.bindAddress, this.reusePort) };
+      entry = { server: plain, https: null, bound: plain.listen(port, this.bindAddress, this.reusePort) };
     } else entry = { server: https, https, bound: https.listen(port, this.bindAddress, this.reusePort) };
     this.listeners.set(port, entry);
     const bound = entry.bound;

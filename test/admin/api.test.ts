@@ -79,6 +79,9 @@ describe('admin API on a running gateway', () => {
     assert.equal(response.status, 400);
     assert.equal(response.contentType, 'application/json');
     assert.match(JSON.parse(response.body).error, /"path" is required/);
+    const badPort = await gw.admin('/api/explain?host=shop.test&path=/&port=http');
+    assert.equal(badPort.status, 400);
+    assert.match(JSON.parse(badPort.body).error, /port "http" must be a port number/);
   });
 
   test('/metrics counts proxied requests by route, status and error; /api/stats shows the rates', async () => {

@@ -117,6 +117,15 @@ describe('tideway check', () => {
 
 describe('tideway check with Gateway API objects', () => {
   const examples = fileURLToPath(new URL('../../examples', import.meta.url));
+  let dir: string;
+  const file = (name: string) => path.join(dir, name);
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-gw-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   test('prints HTTPRoute rules with their predicates and the status the leader would write', async () => {
     const run = await check(path.join(examples, 'quickstart'), path.join(examples, 'gateway-api'));
@@ -129,44 +138,34 @@ describe('tideway check with Gateway API objects', () => {
   });
 
   test('prints the failing conditions with their reasons and exits 1', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-gw-'));
-    try {
-      await writeFile(path.join(dir, 'gw.yaml'), [
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  listeners: [{name: http, port: 80, protocol: HTTP}]',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: missing, port: 80}]}, {matches: [{path: {value: /tls}}], backendRefs: [{name: secure, port: 443}]}]',
-        'apiVersion: v1\nkind: Service\nmetadata: {name: secure, namespace: shop}\nspec: {ports: [{name: https, port: 443}]}',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: secure, namespace: shop}\nspec:\n  targetRefs: [{group: "", kind: Service, name: secure}]\n  validation: {hostname: secure.internal, caCertificateRefs: [{group: "", kind: ConfigMap, name: absent}]}',
-      ].join('\n---\n'));
-      const run = await check(dir);
-      assert.equal(run.code, 1);
-      assert.match(run.stdout, /error\s+HTTPRoute shop\/r: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
-      assert.match(run.stdout, /parent shop\/gw: ResolvedRefs=False BackendNotFound: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
-      assert.match(run.stdout, /error\s+BackendTLSPolicy shop\/secure: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
-      assert.match(run.stdout, /  BackendTLSPolicy shop\/secure\n    ancestor shop\/gw: Accepted=False NoValidCACertificate: .*\n    ancestor shop\/gw: ResolvedRefs=False InvalidCACertificateRef: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await writeFile(file('gateway-status.yaml'), [
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  listeners: [{name: http, port: 80, protocol: HTTP}]',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{name: gw}]\n  rules: [{backendRefs: [{name: missing, port: 80}]}, {matches: [{path: {value: /tls}}], backendRefs: [{name: secure, port: 443}]}]',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: secure, namespace: shop}\nspec: {ports: [{name: https, port: 443}]}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: secure, namespace: shop}\nspec:\n  targetRefs: [{group: "", kind: Service, name: secure}]\n  validation: {hostname: secure.internal, caCertificateRefs: [{group: "", kind: ConfigMap, name: absent}]}',
+    ].join('\n---\n'));
+    const run = await check(file('gateway-status.yaml'));
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /error\s+HTTPRoute shop\/r: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
+    assert.match(run.stdout, /parent shop\/gw: ResolvedRefs=False BackendNotFound: spec\.rules\[0\]\.backendRefs\[0\]\.name: Service shop\/missing not found/);
+    assert.match(run.stdout, /error\s+BackendTLSPolicy shop\/secure: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
+    assert.match(run.stdout, /  BackendTLSPolicy shop\/secure\n    ancestor shop\/gw: Accepted=False NoValidCACertificate: .*\n    ancestor shop\/gw: ResolvedRefs=False InvalidCACertificateRef: spec\.validation\.caCertificateRefs\[0\]: ConfigMap shop\/absent not found/);
   });
 
   test('prints ListenerSets with their listeners, and the routes attached to them', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'tideway-check-ls-'));
-    try {
-      await writeFile(path.join(dir, 'gw.yaml'), [
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  allowedListeners: {namespaces: {from: Same}}\n  listeners: [{name: http, port: 80, protocol: HTTP, hostname: shop.test}]',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: more, namespace: shop}\nspec:\n  parentRef: {name: gw}\n  listeners: [{name: extra, port: 80, protocol: HTTP, hostname: more.test}, {name: dup, port: 80, protocol: HTTP, hostname: shop.test}]',
-        'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}',
-        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{kind: ListenerSet, name: more, sectionName: extra}]\n  rules: [{backendRefs: [{name: web, port: 80}]}]',
-      ].join('\n---\n'));
-      const run = await check(dir);
-      assert.match(run.stdout, /more\.test\s+\/\s+Prefix\s+HTTPRoute shop\/r/);
-      assert.match(run.stdout, /  Gateway shop\/gw\n    Accepted=True Accepted\n    Programmed=True Programmed\n    ResolvedRefs=True ResolvedRefs\n    attachedListenerSets: 1\n/);
-      assert.match(run.stdout, /  ListenerSet shop\/more\n    Accepted=True Accepted\n    Programmed=True Programmed\n    listener extra \(1 routes\): Accepted=True Accepted/);
-      assert.match(run.stdout, /    listener dup \(0 routes\): Conflicted=True HostnameConflict: listener dup has the same port and hostname as listener http/);
-      assert.match(run.stdout, /parent ListenerSet shop\/more\/extra: Accepted=True Accepted/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await writeFile(file('listener-set.yaml'), [
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: tideway}\nspec: {controllerName: tideway.dev/gateway-controller}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: shop}\nspec:\n  gatewayClassName: tideway\n  allowedListeners: {namespaces: {from: Same}}\n  listeners: [{name: http, port: 80, protocol: HTTP, hostname: shop.test}]',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {name: more, namespace: shop}\nspec:\n  parentRef: {name: gw}\n  listeners: [{name: extra, port: 80, protocol: HTTP, hostname: more.test}, {name: dup, port: 80, protocol: HTTP, hostname: shop.test}]',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {ports: [{port: 80}]}',
+      'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: shop}\nspec:\n  parentRefs: [{kind: ListenerSet, name: more, sectionName: extra}]\n  rules: [{backendRefs: [{name: web, port: 80}]}]',
+    ].join('\n---\n'));
+    const run = await check(file('listener-set.yaml'));
+    assert.match(run.stdout, /more\.test\s+\/\s+Prefix\s+HTTPRoute shop\/r/);
+    assert.match(run.stdout, /  Gateway shop\/gw\n    Accepted=True Accepted\n    Programmed=True Programmed\n    ResolvedRefs=True ResolvedRefs\n    attachedListenerSets: 1\n/);
+    assert.match(run.stdout, /  ListenerSet shop\/more\n    Accepted=True Accepted\n    Programmed=True Programmed\n    listener extra \(1 routes\): Accepted=True Accepted/);
+    assert.match(run.stdout, /    listener dup \(0 routes\): Conflicted=True HostnameConflict: listener dup has the same port and hostname as listener http/);
+    assert.match(run.stdout, /parent ListenerSet shop\/more\/extra: Accepted=True Accepted/);
   });
 });

@@ -14,8 +14,7 @@ import type { EndpointSlice } from '../../src/kube/types.ts';
 import { request, startGateway, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
-import { closedPort } from '../support/ports.ts';
-import { adminStatus, startCli, waitFor, type CliProcess } from '../support/cli-process.ts';
+import { startWorkersCli, type CliProcess } from '../support/cli-process.ts';
 
 const limit = (over: Partial<RateLimitSpec> = {}): RateLimitSpec => ({ id: 'test', requestsPerSecond: 10, burst: 10, maxKeys: 1000, perReplica: false, ...over });
 
@@ -107,7 +106,6 @@ describe('one budget per instance with 2 workers', () => {
   let backend: TestBackend;
   let cli: CliProcess;
   let httpPort: number;
-  let adminPort: number;
 
   before(async () => {
     backend = await startBackend('b');
@@ -119,10 +117,7 @@ describe('one budget per instance with 2 workers', () => {
       // One bucket for everyone (the key is the route), so the count does not depend on client addresses.
       annotations: { 'tideway.dev/rate-limit-rps': '10', 'tideway.dev/rate-limit-burst': '10', 'tideway.dev/rate-limit-key': 'route' },
     }));
-    httpPort = await closedPort();
-    adminPort = await closedPort();
-    cli = startCli(['--workers', '2', '--manifests', dir, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off']);
-    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 20_000, 'readiness');
+    ({ cli, httpPort } = await startWorkersCli(dir, 20_000));
   });
   after(async () => {
     if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
-import { closedPort } from '../support/ports.ts';
-import { adminStatus, startCli, waitFor, type CliProcess } from '../support/cli-process.ts';
+import { startWorkersCli, waitFor, type CliProcess } from '../support/cli-process.ts';
 
 const TRACE = fileURLToPath(new URL('../support/module-trace.ts', import.meta.url));
 const CONTROL_PLANE_ONLY = ['@kubernetes/client-node', 'yaml', '@opentelemetry/sdk-trace', '@opentelemetry/exporter-trace-otlp-http'];
@@ -54,13 +53,7 @@ describe('modules loaded by worker processes', () => {
     await writeFile(path.join(manifests, 'class.yaml'), ingressClassYaml());
     await writeFile(path.join(manifests, 'svc.yaml'), serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }));
     await writeFile(path.join(manifests, 'ing.yaml'), ingressYaml({ name: 'web', host: 'a.test', paths: [{ path: '/', service: 'web' }] }));
-    httpPort = await closedPort();
-    const adminPort = await closedPort();
-    cli = startCli(
-      ['--workers', '2', '--manifests', manifests, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off'],
-      { nodeArgs: ['--import', TRACE], env: { TIDEWAY_TEST_MODULE_LOG: log } },
-    );
-    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 60_000, 'readiness');
+    ({ cli, httpPort } = await startWorkersCli(manifests, 60_000, [], { nodeArgs: ['--import', TRACE], env: { TIDEWAY_TEST_MODULE_LOG: log } }));
   });
   after(async () => {
     if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

@@ -9,8 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
-import { closedPort } from '../support/ports.ts';
-import { adminStatus, startCli, waitFor, type CliProcess } from '../support/cli-process.ts';
+import { adminStatus, startWorkersCli, waitFor, type CliProcess } from '../support/cli-process.ts';
 
 async function metricsText(adminPort: number): Promise<string> {
   const res = await request(adminPort, { path: '/metrics' });
@@ -49,10 +48,7 @@ describe('multi-process gateway', () => {
     await writeFile(path.join(dir, 'class.yaml'), ingressClassYaml());
     await writeFile(path.join(dir, 'svc.yaml'), serviceYaml({ name: 'web', endpoints: [['127.0.0.1', backend.port]] }));
     await writeFile(path.join(dir, 'ing.yaml'), ingressYaml({ name: 'web', host: 'a.test', paths: [{ path: '/', service: 'web' }] }));
-    httpPort = await closedPort();
-    adminPort = await closedPort();
-    cli = startCli(['--workers', '2', '--manifests', dir, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off', '--drain-timeout', '5s']);
-    await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, 15_000, 'readiness');
+    ({ cli, httpPort, adminPort } = await startWorkersCli(dir, 15_000, ['--drain-timeout', '5s']));
   });
   after(async () => {
     if (cli.child.exitCode === null) cli.child.kill('SIGKILL');

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import http from 'node:http';
+import { closedPort } from './ports.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'src/cli/main.ts');
@@ -41,4 +42,16 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * `tideway --workers 2 --manifests <dir>` on free loopback HTTP and admin ports, quiet (warn, no access
+ * log), `flags` appended; resolves once /readyz answers 200.
+ */
+export async function startWorkersCli(manifests: string, readyTimeoutMs: number, flags: string[] = [], options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<{ cli: CliProcess; httpPort: number; adminPort: number }> {
+  const httpPort = await closedPort();
+  const adminPort = await closedPort();
+  const cli = startCli(['--workers', '2', '--manifests', manifests, '--http-port', String(httpPort), '--admin-port', String(adminPort), '--bind-address', '127.0.0.1', '--admin-address', '127.0.0.1', '--log-level', 'warn', '--access-log', 'off', ...flags], options);
+  await waitFor(async () => (await adminStatus(adminPort, '/readyz')) === 200, readyTimeoutMs, 'readiness');
+  return { cli, httpPort, adminPort };
 }
