@@ -131,6 +131,7 @@ describe('request bodies through the shared read buffer', () => {
   let mirror: TestBackend;
   let tunnelUpstream: net.Server;
   const mirrored: Buffer[] = [];
+  let holdTunnel: Promise<void> | null = null;
   let mirrorWaiters: (() => void)[] = [];
   let gw: RunningGateway;
 
@@ -152,7 +153,16 @@ describe('request bodies through the shared read buffer', () => {
       let data = Buffer.alloc(0);
       let tunnel = false;
       socket.on('data', (chunk: Buffer) => {
-        if (tunnel) return void socket.write(chunk);
+        if (tunnel) {
+          socket.write(chunk);
+          if (holdTunnel !== null) {
+            // Stops reading until the test lets go: the gateway's writes to it wait while other reads go on.
+            socket.pause();
+            void holdTunnel.then(() => socket.resume());
+            holdTunnel = null;
+          }
+          return;
+        }
         data = Buffer.concat([data, chunk]);
         for (;;) {
           const end = data.indexOf('\r\n\r\n');
@@ -243,6 +253,31 @@ describe('request bodies through the shared read buffer', () => {
     assert.deepEqual(mirrored.map(sha).sort(), bodies.map(sha).sort(), 'the mirror got every body intact');
   });
 
+  test('a connection whose first bytes arrive one by one is sniffed from a copy, not from the shared buffer', async () => {
+    const body = randomBytes(20_000);
+    const socket = net.connect({ host: '127.0.0.1', port: gw.port });
+    let text = '';
+    const answered = new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes(answerFor(body))) resolve();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error(`closed after ${JSON.stringify(text.slice(0, 60))}`)));
+    });
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      // Too short to tell HTTP/1.1 from the HTTP/2 preface: the listener keeps it while others read.
+      socket.write('P');
+      const other = randomBytes(100_000);
+      assert.equal((await upload(gw.port, 'fast.test', other)).text, answerFor(other));
+      socket.write(Buffer.concat([Buffer.from(`OST /up HTTP/1.1\r\nHost: fast.test\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
+      await answered;
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test('Expect: 100-continue uploads arrive intact', async () => {
     const bodies = [randomBytes(200_000), randomBytes(16 * 1024)];
     const results = await Promise.all(bodies.map((body) => upload(gw.port, 'slow.test', body, { expectContinue: true })));
@@ -272,11 +307,18 @@ describe('request bodies through the shared read buffer', () => {
       socket.write(Buffer.concat([Buffer.from(`POST /up HTTP/1.1\r\nHost: echo.test\r\nContent-Length: ${body.length}\r\n\r\n`), body]));
       await until(() => Buffer.concat(received).includes(answerFor(body)));
       const mark = total;
+      let letGo = (): void => {};
+      holdTunnel = new Promise<void>((resolve) => (letGo = resolve));
       // Tunnel bytes right behind the upgrade request, in the same write, then more in pieces.
       const first = randomBytes(30_000);
       socket.write(Buffer.concat([Buffer.from('GET /ws HTTP/1.1\r\nHost: echo.test\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n'), first]));
-      const rest = randomBytes(2 * 1024 * 1024);
+      const rest = randomBytes(24 * 1024 * 1024);
       for (let i = 0; i < rest.length; i += 64 * 1024) socket.write(rest.subarray(i, i + 64 * 1024));
+      // Other connections' reads while the tunnel's bytes wait in the gateway's writes to the upstream.
+      const others = [randomBytes(300_000), randomBytes(16 * 1024), randomBytes(1024 * 1024)];
+      const answers = await Promise.all(others.map((other) => upload(gw.port, 'fast.test', other)));
+      answers.forEach((res, i) => assert.equal(res.text, answerFor(others[i]!)));
+      letGo();
       const expected = Buffer.concat([first, rest]);
       let tunnelled = Buffer.alloc(0);
       await until(() => {
