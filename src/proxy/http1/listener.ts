@@ -1,7 +1,8 @@
 // The plain-HTTP listener: accepts TCP connections and runs the HTTP/1.1 fast path on them. One timer
 // sweeps every connection's deadline (headers, request and keep-alive timeouts), the way node:http
 // checks its connections, instead of a timer per connection. With an h2c handler, the first bytes of
-// each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2.
+// each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2. Accepted sockets
+// read into one buffer shared by every connection (shared-read-buffer.ts).
 import net from 'node:net';
 import { Http1ClientConnection, type ConnectionOwner } from './client-connection.ts';
 import type { Http1Context } from './context.ts';
