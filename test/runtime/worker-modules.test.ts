@@ -50,7 +50,9 @@ function tracedGateway(flags: string[]) {
     gateway.httpPort = started.httpPort;
   });
   after(async () => {
-    if (gateway.cli?.child.exitCode === null) gateway.cli.child.kill('SIGKILL');
+    // A graceful stop: the primary exits after its workers, which write their module lists at exit.
+    if (gateway.cli?.child.exitCode === null) gateway.cli.child.kill('SIGTERM');
+    await gateway.cli?.exited;
     await gateway.backend?.close();
     await rm(gateway.dir, { recursive: true, force: true });
   });
@@ -82,6 +84,16 @@ describe('modules loaded by worker processes', () => {
     const worker = await loaded('worker');
     assert.ok(worker.has('jose'));
     for (const name of ['bcryptjs', 'ioredis', 'undici', 'pino']) assert.ok(!worker.has(name), `a worker loaded ${name}`);
+  });
+
+  test("no process loads Node's bundled undici, which an ES module import of node:http brings with it", async () => {
+    gateway.cli!.child.kill('SIGTERM');
+    await gateway.cli!.exited;
+    for (const role of ['primary', 'worker'] as const) {
+      const modules = await loaded(role);
+      assert.ok(modules.has('builtin:net'), `the ${role}'s built-in modules were recorded at exit`);
+      assert.ok(!modules.has('builtin:internal/deps/undici/undici'), `the ${role} loaded Node's bundled undici`);
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
 import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
 import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
