@@ -47,7 +47,9 @@ describe('AsyncResource.prototype.bind once an HTTP/2 upstream pool exists', () 
 
   test('thisArg fixes `this`, and the static bind() goes through the same path', () => {
     const fixed = { name: 'fixed' };
-    const bound = new AsyncResource('test.bind').bind(function (this: unknown) {
+    // Node's bind() takes a thisArg; @types/node does not declare it.
+    const bindWithThis = AsyncResource.prototype.bind as (this: AsyncResource, fn: (this: unknown) => unknown, thisArg: unknown) => (this: unknown) => unknown;
+    const bound = bindWithThis.call(new AsyncResource('test.bind'), function (this: unknown) {
       return this;
     }, fixed);
     assert.equal(bound.call({ other: true }), fixed);
