@@ -5,39 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RESPONSE, ResponseHeadScan, classifyHeader, contentLength, createParser, isLlhttpError, H_HOP } from '../../src/http1/index.ts';
-
-interface LlhttpVerdict {
-  ok: boolean;
-  status: number;
-  keepAlive: boolean;
-  headers: string[];
-  /** Body bytes llhttp delivered before completing the message; -1 when it did not complete. */
-  bodyBytes: number;
-}
-
-/** Runs `data` (a head and a body) through a fresh strict llhttp response parser. */
-function llhttp(data: Buffer): LlhttpVerdict {
-  const verdict: LlhttpVerdict = { ok: false, status: 0, keepAlive: false, headers: [], bodyBytes: -1 };
-  let body = 0;
-  let pending: string[] = [];
-  const parser = createParser(RESPONSE, 32 * 1024, verdict, {
-    headers(headers) { pending.push(...headers); },
-    headersComplete(_major, _minor, headers, _method, _url, status, _reason, _upgrade, keepAlive) {
-      this.conn.headers = headers ?? pending;
-      pending = [];
-      this.conn.status = status;
-      this.conn.keepAlive = keepAlive;
-      return 0;
-    },
-    body(chunk) { body += chunk.length; },
-    messageComplete() { if (this.conn.bodyBytes === -1) this.conn.bodyBytes = body; },
-  });
-  const result = parser.execute(data);
-  parser.free();
-  verdict.ok = !isLlhttpError(result) && verdict.status !== 0;
-  return verdict;
-}
+import { ResponseHeadScan, classifyHeader, contentLength, H_HOP } from '../../src/http1/index.ts';
+import { llhttp } from '../support/llhttp-reference.ts';
 
 /** The header fields the scanner forwards: its kept lines, split as name and OWS-trimmed value. */
 function keptFields(scan: ResponseHeadScan, data: Buffer): string[] {
