@@ -91,6 +91,12 @@ function upstreamConfig(dir: string, port: number, grpcPort: number): string {
             sendfile on;
             tcp_nopush on;
         }
+        # the same again under another name, so the proxy in front can treat it differently
+        location = /64k-peers {
+            alias ${join(dir, 'www', '64k')};
+            sendfile on;
+            tcp_nopush on;
+        }
         # reads the whole body (into memory: the buffer is larger than any body we send), discards
         # it, answers, and keeps the connection open
         location = ${UPSTREAM_POST_PATH} {
@@ -166,6 +172,17 @@ function proxyConfig(dir: string, ports: ProxyPorts, workers: number): string {
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
+        }
+        # get-64k-peers: the side-by-side harness's nginx proxy (../shared/bench-peers/conf/nginx-proxy.conf),
+        # whose 8 x 16 KiB proxy buffers take a 64 KiB answer in four reads instead of sixteen 4 KiB ones
+        location = /64k-peers {
+            proxy_pass http://bench_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_buffers 8 16k;
         }
     }
     # HTTP/2 cleartext with prior knowledge (nginx 1.22 cannot serve it next to HTTP/1.1 on one port)

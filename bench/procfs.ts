@@ -52,6 +52,22 @@ export function readMemory(pid: number): MemoryKiB | undefined {
   return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
+/**
+ * Memory of `pid` that no other process shares, KiB (Private_Clean + Private_Dirty of smaps_rollup):
+ * its heap and other anonymous memory. The rest of its RSS is mostly pages of the node executable,
+ * which every node process maps and the container's memory accounting counts once.
+ */
+export function readPrivateKiB(pid: number): number | undefined {
+  let rollup: string;
+  try {
+    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
+  return field('Private_Clean') + field('Private_Dirty');
+}
+
 /** Clock ticks per second of /proc's CPU times (USER_HZ); 100 on every Linux architecture Node runs on. */
 const USER_HZ = 100;
 

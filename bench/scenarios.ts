@@ -130,9 +130,13 @@ export const SCENARIOS: readonly Scenario[] = [
   ...BASE_SCENARIOS,
   // The side-by-side harness's upstream behaviour (docs/benchmarks.md, "Two harnesses").
   { ...GET_64K, name: 'get-64k-sendfile', description: 'get-64k from an upstream that sends the file with sendfile and tcp_nopush', path: '/64k-sendfile' },
+  // ... and its nginx proxy too (proxy_buffers 8 16k, forwarding headers set): the whole setup of that harness.
+  { ...GET_64K, name: 'get-64k-peers', description: 'get-64k-sendfile through an nginx with the side-by-side harness\'s proxy_buffers 8 16k', path: '/64k-peers' },
   { ...POST_16K, name: 'post-16k-1k', description: 'POST of a 16 KiB body, 1 KiB answer, keep-alive', path: '/post-1k', responseBytes: 1024 },
   // HTTP/2 without TLS: what TLS costs, against h2-tls-small-get.
   { ...H2_TLS_SMALL_GET, name: 'h2c-small-get', description: 'HTTP/2 cleartext (prior knowledge): GET of a 1 KiB body, 5 connections x 10 streams', tls: false, h2c: true },
+  // HTTP/1.1 over TLS (wrk offers no ALPN): what TLS costs on the HTTP/1.1 path, against small-get.
+  { ...SMALL_GET, name: 'https-small-get', description: 'small-get over TLS 1.3 (HTTP/1.1, keep-alive)', tls: true, sampleMemory: false },
   // Both proxies with two workers spread over both CPUs (sharing them with wrk and the upstream).
   { ...SMALL_GET, name: 'small-get-2w', description: 'GET of a 1 KiB body, 2 workers each on both CPUs', workers: 2 },
   // The cost of the access log (metrics are always on), against small-get.

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import { createHash, randomBytes } from 'node:crypto';
 import { startGateway, request, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
@@ -16,10 +17,15 @@ import { rawUpstream, type RawUpstream } from '../support/raw-upstream.ts';
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** GET through a keep-alive agent; `slow` pauses the response now and then, so writes back up. */
-function download(port: number, path: string, agent: http.Agent | false, host = 'big.test', slow = false): Promise<{ status: number; body: Buffer }> {
+/**
+ * GET through a keep-alive agent; `slow` pauses the response now and then, so writes back up. `tls`: over
+ * the gateway's HTTPS port (its self-signed certificate), where the gateway's writes complete later.
+ */
+function download(port: number, path: string, agent: http.Agent | false, host = 'big.test', slow = false, tls = false): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { host } }, (res) => {
+    const options = { host: '127.0.0.1', port, path, agent, headers: { host } };
+    const get = tls ? (callback: (res: http.IncomingMessage) => void) => https.get({ ...options, servername: host, rejectUnauthorized: false }, callback) : (callback: (res: http.IncomingMessage) => void) => http.get(options, callback);
+    const req = get((res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {
         chunks.push(chunk);
@@ -43,7 +49,7 @@ describe('large bodies', () => {
   let gw: RunningGateway;
 
   before(async () => {
-    for (const size of [8 * 1024, 100_000, 1024 * 1024, 5 * 1024 * 1024]) bodies.set(`/${size}`, randomBytes(size));
+    for (const size of [1024, 8 * 1024, 100_000, 1024 * 1024, 5 * 1024 * 1024]) bodies.set(`/${size}`, randomBytes(size));
     backend = await startBackend('big');
     backend.handler = (req, res, received) => {
       if (req.method === 'POST') return res.end(`${received.length} ${sha(received)}`);
@@ -71,7 +77,7 @@ describe('large bodies', () => {
       'ing.yaml': ingressYaml({ name: 'big', host: 'big.test', paths: [{ path: '/', service: 'big' }] }),
       'mw.yaml': ingressYaml({ name: 'mw', host: 'mw.test', paths: [{ path: '/', service: 'big' }], annotations: { 'tideway.dev/cors-allow-origin': '*' } }),
       'raw-ing.yaml': ingressYaml({ name: 'raw', host: 'raw.test', paths: [{ path: '/', service: 'raw' }] }),
-    });
+    }, ['--https-port', '0']);
   });
   after(async () => {
     await gw.close();
@@ -102,6 +108,22 @@ describe('large bodies', () => {
     const results = await Promise.all(['/1048576', '/100000'].map((path) => download(gw.port, path, false, 'mw.test', true)));
     assert.equal(sha(results[0]!.body), sha(bodies.get('/1048576')!));
     assert.equal(sha(results[1]!.body), sha(bodies.get('/100000')!));
+  });
+
+  test('to HTTPS clients, whose TLS writes complete later: small answers copied, large ones held until written', async () => {
+    const httpsPort = gw.gateway.ports!.https!;
+    const paths = ['/1024', '/5242880', '/8192', '/1048576', '/1024', '/100000', '/5242880', '/8192', '/1024', '/1048576'];
+    const results = await Promise.all(paths.map((path, i) => download(httpsPort, path, false, 'big.test', i % 3 === 1, true)));
+    results.forEach((res, i) => assert.equal(sha(res.body), sha(bodies.get(paths[i]!)!), `download ${i} (${paths[i]})`));
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (const path of ['/1024', '/1048576', '/1024', '/8192', '/100000', '/1024']) {
+        const res = await download(httpsPort, path, agent, 'big.test', path === '/1048576', true);
+        assert.equal(sha(res.body), sha(bodies.get(path)!), `${path} on a reused connection`);
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('to HTTP/2 clients, whose streams write asynchronously', async () => {

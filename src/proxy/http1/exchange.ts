@@ -11,7 +11,7 @@ import type { BodyTransform } from '../../middleware/types.ts';
 import type { Chain } from '../../middleware/compose.ts';
 import { Http1MiddlewareContext, forwardedRequestHeaders } from './middleware-context.ts';
 import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
 import { classifyHeader, contentLength, isListedIn, nameIs, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID, type ResponseHeadScan } from '../../http1/index.ts';
@@ -614,6 +614,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   /** The upstream socket is paused while the chain's response phase runs. */
   private pausedForChain = false;
   private gathering = false;
+  /** A body piece of the current upstream read was written to the client without a copy. */
+  private readReferenced = false;
   private gathered: string | null = null;
   /** A head copied from the upstream's bytes, with room for the small body of the same read. */
   private gatheredBytes: Buffer | null = null;
@@ -746,6 +748,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
 
   beginResponseData(): void {
     this.gathering = true;
+    this.readReferenced = false;
   }
 
   endResponseData(): void {
@@ -759,9 +762,15 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     }
   }
 
+  /**
+   * Pieces gathered during the read were copied into the gathered text; only a piece written by
+   * reference keeps the read's memory busy until the client socket has taken it. (A TLS socket's write
+   * completes asynchronously: requiring an empty write queue after every read made each upstream read
+   * on a TLS client connection allocate a fresh 64 KiB buffer, and V8 collect them.)
+   */
   responseDataReleased(): boolean {
     const socket = this.conn.socket;
-    return this.heldBody === null && this.transform === null && socket.writableLength === 0 && !socket.destroyed;
+    return this.heldBody === null && this.transform === null && (!this.readReferenced || socket.writableLength === 0) && !socket.destroyed;
   }
 
   private holdUpstreamForClient(): void {
@@ -799,6 +808,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       return;
     }
     this.flushGathered();
+    this.readReferenced = true;
     if (!writeBodyPiece(this.conn.socket, chunk, this.chunkedOut)) this.holdUpstreamForClient();
   }
 
