@@ -76,6 +76,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private headSent = false;
   private pending: Buffer[] | null = null;
   private pendingBytes = 0;
+  /** The upstream socket body bytes are written to (requestBodyReleased looks at its queue). */
+  private bodySink: net.Socket | null = null;
+  /** Body bytes went where they may be kept indefinitely (middlewares, HTTP/2 streams). */
+  private bodyKept = false;
   private requestDone = false;
   private responseDone = false;
   private responseHeadSent = false;
@@ -355,6 +359,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
+    this.bodySink = upstream.socket;
     // The head is built once; a traced request rebuilds it per attempt (a new upstream span each).
     const head = this.span === null ? (this.head ??= this.buildRequestHead()) : this.buildRequestHead();
     if (this.pending === null && !(this.requestDone && this.scan.chunked)) {
@@ -433,6 +438,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   private writeToRelay(chunk: Buffer): void {
+    this.bodyKept = true;
     if (!this.relay!.write(chunk)) this.waitForUpstreamDrain();
   }
 
@@ -500,6 +506,12 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     return this.requestDone;
   }
 
+  /** True when no body byte given to this exchange is referenced any more (written out, or dropped). */
+  requestBodyReleased(): boolean {
+    if (this.pending !== null || this.bodyKept) return false;
+    return this.bodySink === null || this.bodySink.writableLength === 0;
+  }
+
   /** A piece of the request body, already de-chunked by llhttp. */
   onRequestBody(chunk: Buffer): void {
     this.bytesIn += chunk.length;
@@ -514,7 +526,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       return;
     }
     const mw = this.mw;
-    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyData(chunk);
+    if (mw !== null) {
+      // Middlewares may hold on to the body (taps, the held bytes they read).
+      this.bodyKept = true;
+      if (mw.bodyTaps !== null) mw.requestBodyData(chunk);
+    }
     if (this.relay !== null) return this.writeToRelay(chunk);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent) {
