@@ -23,11 +23,12 @@ export interface ProxySummary {
   memory?: { rssMaxKiB: number; hwmKiB: number; byRole: RoleMemory[] };
 }
 
-/** The largest RSS of any process of one role over the kept runs, and how many processes had it. */
+/** The largest RSS (and private memory) of any process of one role over the kept runs, and how many processes had it. */
 export interface RoleMemory {
   role: string;
   processes: number;
   rssMaxKiB: number;
+  privateMaxKiB: number;
 }
 
 export interface Ratios {
@@ -83,24 +84,27 @@ export function summarizeProxy(records: readonly RunRecord[]): ProxySummary | un
   };
 }
 
-export function byRole(runs: readonly (readonly { role: string; rssMaxKiB: number }[])[]): RoleMemory[] {
+export function byRole(runs: readonly (readonly { role: string; rssMaxKiB: number; privateMaxKiB: number }[])[]): RoleMemory[] {
   const roles = new Map<string, RoleMemory>();
   for (const processes of runs) {
     const counts = new Map<string, number>();
     for (const p of processes) {
       counts.set(p.role, (counts.get(p.role) ?? 0) + 1);
       const r = roles.get(p.role);
-      if (r === undefined) roles.set(p.role, { role: p.role, processes: 0, rssMaxKiB: p.rssMaxKiB });
-      else r.rssMaxKiB = Math.max(r.rssMaxKiB, p.rssMaxKiB);
+      if (r === undefined) roles.set(p.role, { role: p.role, processes: 0, rssMaxKiB: p.rssMaxKiB, privateMaxKiB: p.privateMaxKiB });
+      else {
+        r.rssMaxKiB = Math.max(r.rssMaxKiB, p.rssMaxKiB);
+        r.privateMaxKiB = Math.max(r.privateMaxKiB, p.privateMaxKiB);
+      }
     }
     for (const [role, n] of counts) roles.get(role)!.processes = Math.max(roles.get(role)!.processes, n);
   }
   return [...roles.values()];
 }
 
-/** "primary 80.1 MiB, worker 74.2 MiB (largest of 2)" */
+/** "primary 80.1 MiB (27.5 private), worker 74.2 MiB (22.0 private; largest of 2)" */
 export function formatRoles(roles: readonly RoleMemory[]): string {
-  return roles.map((r) => `${r.role} ${mib(r.rssMaxKiB)}${r.processes > 1 ? ` (largest of ${r.processes})` : ''}`).join(', ');
+  return roles.map((r) => `${r.role} ${mib(r.rssMaxKiB)} (${(r.privateMaxKiB / 1024).toFixed(1)} private${r.processes > 1 ? `; largest of ${r.processes}` : ''})`).join(', ');
 }
 
 export function ratios(tideway: ProxySummary, nginx: ProxySummary): Ratios {

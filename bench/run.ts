@@ -12,7 +12,7 @@ import { freePort } from './net.ts';
 import { startNginx } from './nginx.ts';
 import { startProxy, type RunningProxy } from './proxies.ts';
 import { formatMemory, formatRoles, formatTable, summarizeScenario, warningsFor, type RoleMemory, type ScenarioSummary } from './report.ts';
-import { readMemory } from './procfs.ts';
+import { readMemory, readPrivateKiB } from './procfs.ts';
 import { parseOptions, UsageError, USAGE, type Options } from './options.ts';
 import { PLACEMENT, PROXY_NAMES, proxyCpus, type Scenario } from './scenarios.ts';
 import { REPO_ROOT, staleBuildWarning } from './tideway.ts';
@@ -47,11 +47,13 @@ function idleRoles(proxy: RunningProxy): RoleMemory[] {
   const roles = new Map<string, RoleMemory>();
   for (const { pid, role } of proxy.memoryProcesses()) {
     const rss = readMemory(pid)?.rss ?? 0;
+    const own = readPrivateKiB(pid) ?? 0;
     const r = roles.get(role);
-    if (r === undefined) roles.set(role, { role, processes: 1, rssMaxKiB: rss });
+    if (r === undefined) roles.set(role, { role, processes: 1, rssMaxKiB: rss, privateMaxKiB: own });
     else {
       r.processes++;
       r.rssMaxKiB = Math.max(r.rssMaxKiB, rss);
+      r.privateMaxKiB = Math.max(r.privateMaxKiB, own);
     }
   }
   return [...roles.values()];

@@ -3,7 +3,7 @@
 // benchmark, and the proxy's resident memory.
 import { watchMachineLoad, type LoadWatch } from './machine-load.ts';
 import { upstreamCounters, type UpstreamCounters } from './nginx.ts';
-import { readMemory } from './procfs.ts';
+import { readMemory, readPrivateKiB } from './procfs.ts';
 
 export const SAMPLE_INTERVAL_MS = 500;
 
@@ -26,6 +26,8 @@ export interface ProcessMemory {
   role: string;
   /** largest VmRSS seen, KiB */
   rssMaxKiB: number;
+  /** largest private memory seen (not shared with other processes), KiB */
+  privateMaxKiB: number;
 }
 
 export interface MemorySample {
@@ -79,10 +81,14 @@ export async function startSampler(opts: SamplerOptions): Promise<Sampler> {
     let rss = 0;
     for (const { pid, role } of opts.memoryProcesses()) {
       const own = readMemory(pid)?.rss ?? 0;
+      const ownPrivate = readPrivateKiB(pid) ?? 0;
       rss += own;
       const seen = perProcess.get(pid);
-      if (seen === undefined) perProcess.set(pid, { role, rssMaxKiB: own });
-      else seen.rssMaxKiB = Math.max(seen.rssMaxKiB, own);
+      if (seen === undefined) perProcess.set(pid, { role, rssMaxKiB: own, privateMaxKiB: ownPrivate });
+      else {
+        seen.rssMaxKiB = Math.max(seen.rssMaxKiB, own);
+        seen.privateMaxKiB = Math.max(seen.privateMaxKiB, ownPrivate);
+      }
     }
     rssMax = Math.max(rssMax, rss);
   };

@@ -1,7 +1,8 @@
 // The admin listener (DESIGN.md contract): /healthz (alive), /readyz (first snapshot served, and not
 // draining), plus whatever other rooms register (/metrics, /api/...). Plain node:http: this port is not
 // on the hot path.
-import http from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../lib/node-http.ts';
 import type net from 'node:net';
 
 export interface AdminResponse {
@@ -10,7 +11,7 @@ export interface AdminResponse {
   body: string | Buffer;
 }
 
-export type AdminHandler = (url: URL, req: http.IncomingMessage) => AdminResponse | Promise<AdminResponse>;
+export type AdminHandler = (url: URL, req: IncomingMessage) => AdminResponse | Promise<AdminResponse>;
 
 export interface ReadinessSource {
   /** True once the first full snapshot is being served. */
@@ -28,7 +29,7 @@ export function json(status: number, value: unknown): AdminResponse {
 }
 
 export class AdminServer {
-  readonly server: http.Server;
+  readonly server: Server;
   private readonly handlers = new Map<string, AdminHandler>();
 
   constructor(readiness: ReadinessSource) {
@@ -63,7 +64,7 @@ export class AdminServer {
     });
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const handler = this.handlers.get(url.pathname);
     let response: AdminResponse;

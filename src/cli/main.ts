@@ -1,6 +1,7 @@
 // `tideway` command line: run the gateway (default) or `check` manifests offline.
 import { parseSettings, helpText, SettingsError } from '../settings/settings.ts';
 import { createLogger } from '../observability/logger.ts';
+import { createLineLogger } from '../observability/line-logger.ts';
 import cluster from 'node:cluster';
 
 /** Time after the drain timeout by which a stopping process exits, whatever still runs. */
@@ -21,14 +22,15 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${helpText()}\n`);
     return 0;
   }
-  const logger = createLogger(settings.logLevel);
   // Each role imports only its own modules: a worker process never loads the control plane (Kubernetes
-  // client, YAML, translation, status), which would cost it tens of MiB of memory it never uses.
+  // client, YAML, translation, status), which would cost it tens of MiB of memory it never uses, nor
+  // pino for its few log lines.
   if (cluster.isWorker) {
     const { runWorker } = await import('../runtime/worker.ts');
-    await runWorker(settings, logger);
+    await runWorker(settings, createLineLogger(settings.logLevel));
     return new Promise<number>(() => {}); // lives until the primary drains it
   }
+  const logger = createLogger(settings.logLevel);
   const gateway = settings.workers > 1
     ? new (await import('../runtime/primary.ts')).Primary(settings, logger)
     : new (await import('../runtime/gateway.ts')).Gateway({ settings, logger });

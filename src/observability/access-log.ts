@@ -8,7 +8,8 @@
 // bindings would add nothing to an access line. The ISO timestamp prefix is cached per second, because
 // Date#toISOString alone costs more than the rest of the line. Buffer content mode: in its default
 // string mode SonicBoom measures the byte length of its whole tail buffer on every write.
-import { pino } from 'pino';
+import type { pino } from 'pino';
+import { lazyModule } from '../lib/lazy-module.ts';
 import type { RequestObserver, RequestRecord } from '../proxy/observer.ts';
 
 /** A record from a proxy that also reports the trace id of the request's span (tracing on). */
@@ -43,6 +44,9 @@ export function parseSampleRate(text: string): number {
   return rate;
 }
 
+/** Loaded when the first access log opens: workers of a gateway without one never load pino. */
+const pinoModule = lazyModule<typeof import('pino')>('pino');
+
 /** Past this much unwritten output (stdout stuck), new lines are dropped instead of growing memory. */
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
@@ -60,7 +64,7 @@ export class AccessLog implements RequestObserver {
     this.random = options.random ?? Math.random;
     const destination = options.destination ?? 1;
     const common = { sync: false, maxLength: MAX_QUEUED_BYTES, contentMode: 'buffer' as const };
-    this.stream = pino.destination(typeof destination === 'number' ? { ...common, fd: destination } : { ...common, dest: destination, mkdir: true });
+    this.stream = pinoModule().pino.destination(typeof destination === 'number' ? { ...common, fd: destination } : { ...common, dest: destination, mkdir: true });
     // sonic-boom's type declarations know only its string mode; in buffer mode write() takes Buffers.
     this.write = (this.stream.write as unknown as (chunk: Buffer) => boolean).bind(this.stream);
   }

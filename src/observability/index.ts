@@ -1,5 +1,6 @@
 // The observability room's door: metrics, access log, tracing, application logger.
 export { createLogger, silentLogger, type Logger } from './logger.ts';
+export { createLineLogger, type AppLogger } from './line-logger.ts';
 export { GatewayMetrics, LiveGauge, type GatewayMetricsOptions } from './metrics.ts';
 export { METHOD_LABELS, KNOWN_ERRORS, type RetryReason } from './request-series.ts';
 export { mergeStats, type RouteRates, type StatsReport } from './stats.ts';

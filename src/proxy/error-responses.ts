@@ -1,7 +1,7 @@
 // Short plain-text error answers (DESIGN.md: 404 no route, 503 no endpoint, 502 upstream failed,
 // 504 upstream timed out, 413 body too large, 429 rate limited). Built once per status and connection
 // disposition, so answering an error allocates nothing.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../lib/node-http.ts';
 
 const cache = new Map<number, Buffer>();
 

@@ -2,7 +2,7 @@
 // receives route tables as data (a whole RouteTableSpec, or a SpecDelta from the table it serves) and
 // compiles them locally, so the same class serves in the single-process gateway and in each worker of
 // a multi-process one. It keeps the compiled form only: routes keep their RouteSpecs, backends theirs.
-import type { Logger } from 'pino';
+import type { AppLogger } from '../observability/line-logger.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RouteTable, RouteTableSpec } from '../routing/index.ts';
 import type { RouteRuntime } from '../proxy/route-runtime.ts';
@@ -27,7 +27,7 @@ export interface DataPlaneOptions {
   /** Workers of a multi-process gateway each bind their own socket (SO_REUSEPORT); the kernel balances. */
   reusePort?: boolean;
   /** Where certificates that cannot be loaded, and middleware configuration errors, are reported. */
-  logger?: Logger;
+  logger?: AppLogger;
   /** The instance's rate-limit budget: the primary's (leased) in a worker, the gateway's own in one process. */
   rateBudget?: RateBudget;
 }
@@ -64,7 +64,7 @@ export class DataPlane {
   readonly gatewayPorts: GatewayPorts;
   private readonly reusePort: boolean;
   readonly middleware: MiddlewareRuntime;
-  private readonly logger: Logger | undefined;
+  private readonly logger: AppLogger | undefined;
   private listenerSpec: ListenerSpec = { certificates: [] };
   private readonly tableCounters: TableCounters | null;
 

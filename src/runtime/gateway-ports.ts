@@ -3,7 +3,7 @@
 // routes see, and HTTPS ones that share the HTTPS port's context and certificates likewise. The set follows each snapshot: new ports are bound, ports no Gateway declares any more are
 // closed (their connections finish first). A port that cannot be bound is logged and tried again with
 // the next snapshot that still declares it.
-import type { Logger } from 'pino';
+import type { AppLogger } from '../observability/line-logger.ts';
 import { Http1Listener } from '../proxy/http1/listener.ts';
 import type { Http1Context } from '../proxy/http1/context.ts';
 import { Http2Frontend } from '../proxy/http2/frontend.ts';
@@ -68,11 +68,11 @@ export class GatewayPorts {
   private readonly http2Limits: Http2Limits;
   private readonly bindAddress: string;
   private readonly reusePort: boolean;
-  private readonly logger: Logger | undefined;
+  private readonly logger: AppLogger | undefined;
   private closed = false;
 
   /** `base` is the plain port's context, `httpsBase` the HTTPS port's. */
-  constructor(base: Http1Context, httpsBase: Http1Context, http2Limits: Http2Limits, bindAddress: string, reusePort: boolean, logger: Logger | undefined) {
+  constructor(base: Http1Context, httpsBase: Http1Context, http2Limits: Http2Limits, bindAddress: string, reusePort: boolean, logger: AppLogger | undefined) {
     this.base = base;
     this.httpsBase = httpsBase;
     this.http2Limits = http2Limits;

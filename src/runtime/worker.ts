@@ -1,6 +1,6 @@
 // A worker process of a multi-process gateway: one data plane bound with SO_REUSEPORT, fed route
 // tables by the primary over IPC, drained on the primary's word.
-import type { Logger } from 'pino';
+import type { AppLogger } from '../observability/line-logger.ts';
 import type { Settings } from '../settings/settings.ts';
 import type { RequestObserver } from '../proxy/observer.ts';
 import { DataPlane } from './data-plane.ts';
@@ -14,7 +14,7 @@ function send(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-export async function runWorker(settings: Settings, logger: Logger, observer?: RequestObserver): Promise<void> {
+export async function runWorker(settings: Settings, logger: AppLogger, observer?: RequestObserver): Promise<void> {
   // Plugins register middleware types before the first snapshot builds its chains.
   await loadPlugins(settings.plugins);
   const observability = createObservability(settings, observer, true, false);

@@ -6,6 +6,7 @@
 // run to their end.
 import http2 from 'node:http2';
 import type tls from 'node:tls';
+import { installLeanAsyncResourceBind } from './lean-async-bind.ts';
 
 export interface Http2PoolSettings {
   /** A session without streams for this long is closed (ms). */
@@ -51,6 +52,8 @@ export class Http2SessionPool {
     this.secure = tlsOptions !== null;
     this.tlsOptions = tlsOptions;
     this.settings = settings;
+    // Every stream this pool opens goes through AsyncResource.prototype.bind (see lean-async-bind.ts).
+    installLeanAsyncResourceBind();
   }
 
   /**

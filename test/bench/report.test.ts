@@ -94,16 +94,16 @@ describe('summarizeScenario', () => {
   it('keeps the largest memory sample of the runs, and per process role the largest process', () => {
     const withMemory = (rss: number, hwm: number, workers: number[]): RunRecord => {
       const r = run('tideway', 10_000, 4);
-      r.side.memory = { rssMaxKiB: rss, hwmKiB: hwm, processes: [{ role: 'primary', rssMaxKiB: 70_000 }, ...workers.map((w) => ({ role: 'worker', rssMaxKiB: w }))] };
+      r.side.memory = { rssMaxKiB: rss, hwmKiB: hwm, processes: [{ role: 'primary', rssMaxKiB: 70_000, privateMaxKiB: 25_000 }, ...workers.map((w) => ({ role: 'worker', rssMaxKiB: w, privateMaxKiB: w - 50_000 }))] };
       return r;
     };
     const s = summarizeScenario(smallGet, [withMemory(80_000, 90_000, [60_000, 66_000]), withMemory(85_000, 88_000, [64_000])]);
     assert.deepEqual(s.proxies.tideway?.memory, {
       rssMaxKiB: 85_000,
       hwmKiB: 90_000,
-      byRole: [{ role: 'primary', processes: 1, rssMaxKiB: 70_000 }, { role: 'worker', processes: 2, rssMaxKiB: 66_000 }],
+      byRole: [{ role: 'primary', processes: 1, rssMaxKiB: 70_000, privateMaxKiB: 25_000 }, { role: 'worker', processes: 2, rssMaxKiB: 66_000, privateMaxKiB: 16_000 }],
     });
-    assert.equal(formatRoles(s.proxies.tideway!.memory!.byRole), 'primary 68.4 MiB, worker 64.5 MiB (largest of 2)');
+    assert.equal(formatRoles(s.proxies.tideway!.memory!.byRole), 'primary 68.4 MiB (24.4 private), worker 64.5 MiB (15.6 private; largest of 2)');
   });
 });
 

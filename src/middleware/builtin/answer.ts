@@ -1,6 +1,6 @@
 // Short plain-text answers from the gateway (DESIGN.md: bodies are short plain text), in the same form
 // as the proxy's own error responses. The bodies and base headers are built once per status.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { Context } from '../types.ts';
 
 const bodies = new Map<number, string>();

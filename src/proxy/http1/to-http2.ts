@@ -4,7 +4,7 @@
 // backpressure, and the upstream's fields, data and trailers back through the exchange's usual
 // response path.
 import http2 from 'node:http2';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { EndpointRuntime } from '../../upstream/registry.ts';
 import { classifyHeader, H_HOP, H_HOST } from '../../http1/index.ts';
 
