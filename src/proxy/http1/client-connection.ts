@@ -10,6 +10,7 @@ import { InFlight, InFlightPool, type ParserOf } from './in-flight.ts';
 import { errorResponse } from '../error-responses.ts';
 import { resolveClientAddress } from '../client-address.ts';
 import type { Http1Context } from './context.ts';
+import { isSharedRead, readIntoFreshBuffers } from './shared-read-buffer.ts';
 
 type ParserWithConn = ParserOf<Http1ClientConnection>;
 
@@ -138,7 +139,12 @@ export class Http1ClientConnection {
   private passBody(flight: InFlight<Http1ClientConnection>, chunk: Buffer, offset: number): number {
     const take = Math.min(flight.bodyLeft, chunk.length - offset);
     flight.bodyLeft -= take;
-    flight.parsing?.onRequestBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+    const exchange = flight.parsing;
+    if (exchange !== null) {
+      const piece = offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
+      // The exchange may keep the bytes past this read (an upstream write that waits): never the shared buffer.
+      exchange.onRequestBody(isSharedRead(piece) ? flight.copyBody(piece, exchange) : piece);
+    }
     if (flight.bodyLeft === 0 && this.phase !== PHASE.CLOSED) {
       resetParser(flight.parser, REQUEST, this.ctx.limits.maxHeaderBytes);
       this.handleMessageComplete();
@@ -148,7 +154,7 @@ export class Http1ClientConnection {
 
   private bufferForTunnel(flight: InFlight<Http1ClientConnection>, chunk: Buffer): void {
     // Bytes a WebSocket client sends before the upstream's 101: held (bounded) until the tunnel opens.
-    flight.tunnelHead!.push(chunk);
+    flight.tunnelHead!.push(isSharedRead(chunk) ? Buffer.from(chunk) : chunk);
     if (flight.tunnelHead!.length === 8) this.pauseReading();
   }
 
@@ -171,6 +177,8 @@ export class Http1ClientConnection {
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('drain');
     this.socket.removeAllListeners('end');
+    // The tunnel writes what it reads to the upstream, where it may wait: reads of its own from now on.
+    readIntoFreshBuffers(this.socket);
     this.phase = PHASE.TUNNEL;
     this.deadline = 0;
     // The upstream's 101 arrives on its own socket, outside this connection's parser; if it ever came

@@ -14,7 +14,8 @@ import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
 import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
-import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
+import { classifyHeader, contentLength, isListedIn, nameIs, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID, type ResponseHeadScan } from '../../http1/index.ts';
+import { filterResponseHeaders, forwardedBlock, gatewayFields, headFromBytes } from './response-head.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
@@ -74,6 +75,10 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private headSent = false;
   private pending: Buffer[] | null = null;
   private pendingBytes = 0;
+  /** The upstream socket body bytes are written to (requestBodyReleased looks at its queue). */
+  private bodySink: net.Socket | null = null;
+  /** Body bytes went where they may be kept indefinitely (middlewares, HTTP/2 streams). */
+  private bodyKept = false;
   private requestDone = false;
   private responseDone = false;
   private responseHeadSent = false;
@@ -103,7 +108,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private heldTrailers: string[] | null = null;
   private upstreamComplete = false;
   private upstreamNoBody = false;
-  private upstreamKeepAlive = true;
   private transform: BodyTransform | null = null;
 
   constructor(conn: Http1ClientConnection, method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean) {
@@ -250,7 +254,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     const reason = status === this.status ? this.upstreamReason : STATUS_CODES[status] ?? '';
     const socket = this.conn.socket;
     socket.cork();
-    this.writeResponseHead(status, reason, mw.responseHeaders.raw, this.upstreamNoBody, this.upstreamKeepAlive, this.transform !== null);
+    this.writeResponseHead(status, reason, mw.responseHeaders.raw, this.upstreamNoBody, this.transform !== null);
     const held = this.heldBody;
     this.heldBody = null;
     if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
@@ -354,6 +358,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   private sendHead(upstream: Http1UpstreamConnection): void {
+    this.bodySink = upstream.socket;
     // The head is built once; a traced request rebuilds it per attempt (a new upstream span each).
     const head = this.span === null ? (this.head ??= this.buildRequestHead()) : this.buildRequestHead();
     if (this.pending === null && !(this.requestDone && this.scan.chunked)) {
@@ -432,6 +437,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   private writeToRelay(chunk: Buffer): void {
+    this.bodyKept = true;
     if (!this.relay!.write(chunk)) this.waitForUpstreamDrain();
   }
 
@@ -499,6 +505,12 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     return this.requestDone;
   }
 
+  /** True when no body byte given to this exchange is referenced any more (written out, or dropped). */
+  requestBodyReleased(): boolean {
+    if (this.pending !== null || this.bodyKept) return false;
+    return this.bodySink === null || this.bodySink.writableLength === 0;
+  }
+
   /** A piece of the request body, already de-chunked by llhttp. */
   onRequestBody(chunk: Buffer): void {
     this.bytesIn += chunk.length;
@@ -513,7 +525,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       return;
     }
     const mw = this.mw;
-    if (mw !== null && mw.bodyTaps !== null) mw.requestBodyData(chunk);
+    if (mw !== null) {
+      // Middlewares may hold on to the body (taps, the held bytes they read).
+      this.bodyKept = true;
+      if (mw.bodyTaps !== null) mw.requestBodyData(chunk);
+    }
     if (this.relay !== null) return this.writeToRelay(chunk);
     const upstream = this.upstream;
     if (upstream !== null && this.headSent) {
@@ -548,7 +564,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     }
   }
 
-  onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
+  onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, _upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
     if (status === 101) return this.onSwitchingProtocols(reason, headers);
     if (status >= 200) {
@@ -561,22 +577,44 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       return false;
     }
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
-    const retry = this.route!.ext.options.retry;
-    if (retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0)) {
+    if (this.retriesStatus(status)) {
       this.discarding = true;
       return noBody;
     }
-    if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody, upstreamKeepAlive);
-    this.writeResponseHead(status, reason, headers, noBody, upstreamKeepAlive, false);
+    if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody);
+    this.writeResponseHead(status, reason, headers, noBody, false);
     return noBody;
   }
 
+  /**
+   * A final (200-599, not 101) head the scanner took: forwarded from its bytes, no string per header.
+   * Routes with a middleware chain decline it: the chain reads header fields, which llhttp then makes.
+   */
+  onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean | null {
+    if (this.chainPending) return null;
+    const status = head.status;
+    this.span?.upstreamEnd(status);
+    this.noteOutcome(status);
+    const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    if (this.retriesStatus(status)) {
+      this.discarding = true;
+      return noBody;
+    }
+    this.writeRawResponseHead(head, data, noBody);
+    return noBody;
+  }
+
+  /** The route retries this status and may try again: the answer is read and dropped (counts the try). */
+  private retriesStatus(status: number): boolean {
+    const retry = this.route!.ext.options.retry;
+    return retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0);
+  }
+
   /** Routes with middlewares: the head goes to the chain's response phase first; the body waits. */
-  private holdResponseHead(status: number, reason: string, headers: string[], noBody: boolean, upstreamKeepAlive: boolean): boolean {
+  private holdResponseHead(status: number, reason: string, headers: string[], noBody: boolean): boolean {
     this.status = status;
     this.upstreamReason = reason;
     this.upstreamNoBody = noBody;
-    this.upstreamKeepAlive = upstreamKeepAlive;
     this.heldBody = [];
     // An HTTP/2 upstream holds the rest of the body in its flow-control window meanwhile.
     if (this.relay !== null) {
@@ -595,63 +633,92 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   /** A body piece of the current upstream read was written to the client without a copy. */
   private readReferenced = false;
   private gathered: string | null = null;
+  /** A head copied from the upstream's bytes, with room for the small body of the same read. */
+  private gatheredBytes: Buffer | null = null;
+  /** Bytes of gatheredBytes filled so far. */
+  private gatheredLength = 0;
 
   /**
    * Writes the response head to the client: hop-by-hop headers dropped, framing chosen. `reframe` drops
    * the upstream's Content-Length (a body transform changes the length) and sends chunked instead.
    */
-  private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, upstreamKeepAlive: boolean, reframe: boolean): void {
-    // One pass builds the header block; a Connection header naming other headers (rare) needs a second.
-    let tokens: string[] | null = null;
-    let hasLength = false;
-    let block = '';
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      const kind = classifyHeader(name);
-      if (kind !== 0) {
-        if (kind & H_CONTENT_LENGTH) {
-          if (reframe) continue;
-          hasLength = true;
-        } else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
-        if (kind & H_HOP) continue;
-      }
-      block += name + ': ' + headers[i + 1] + CRLF;
+  private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, reframe: boolean): void {
+    const block = forwardedBlock(headers, reframe);
+    const close = this.chooseFraming(noBody, !reframe && contentLength(headers) >= 0);
+    const head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block + this.gatewayFields(close);
+    this.status = status;
+    this.responseHeadSent = true;
+    this.bytesOut += head.length;
+    this.output(head);
+  }
+
+  /**
+   * Writes the response head copied from the upstream's bytes (a head the scanner took: Content-Length
+   * framed or bodiless, Connection only keep-alive or close). Body bytes of the same read that are small
+   * get room in the same Buffer, so head and body leave in one write.
+   */
+  private writeRawResponseHead(head: ResponseHeadScan, data: Buffer, noBody: boolean): void {
+    const close = this.chooseFraming(noBody, true);
+    const inRead = noBody || head.contentLength <= 0 ? 0 : Math.min(head.contentLength, data.length - head.headEnd);
+    const room = this.gathering && inRead <= MAX_GATHERED_CHUNK ? inRead : 0;
+    const bytes = headFromBytes(head, data, this.gatewayFields(close), room);
+    const length = bytes.length - room;
+    this.status = head.status;
+    this.responseHeadSent = true;
+    this.bytesOut += length;
+    if (!this.gathering) {
+      this.conn.socket.write(bytes);
+      return;
     }
-    if (tokens !== null) block = withoutListed(headers, tokens, reframe);
+    this.flushGathered();
+    this.gatheredBytes = bytes;
+    this.gatheredLength = length;
+  }
+
+  /**
+   * Chooses the client-side framing: chunked re-framing for an HTTP/1.1 client when the upstream body has
+   * no length, else closing. Returns whether the connection closes after this response.
+   */
+  private chooseFraming(noBody: boolean, hasLength: boolean): boolean {
     if (!noBody && !hasLength) {
-      // Chunked or close-delimited upstream body: re-frame as chunked for HTTP/1.1 clients.
       if (this.versionMinor >= 1) this.chunkedOut = true;
       else this.closeAfter = true;
     }
-    if (!upstreamKeepAlive && !noBody && !hasLength && !this.chunkedOut) this.closeAfter = true;
     const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
     if (close) this.closeAfter = true;
-    let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block;
-    if (this.chunkedOut) head += 'Transfer-Encoding: chunked\r\n';
-    const hsts = this.route === null ? null : this.route.spec.options.hsts;
-    if (hsts && this.conn.ctx.scheme === 'https') head += 'Strict-Transport-Security: ' + hsts + CRLF;
-    if (close) head += 'Connection: close\r\n';
-    else if (this.versionMinor === 0) head += 'Connection: keep-alive\r\n';
-    this.status = status;
-    this.responseHeadSent = true;
-    this.bytesOut += head.length + 2;
-    this.output(head + CRLF);
+    return close;
+  }
+
+  /** The fields the gateway adds to a response head, and the empty line that ends it. */
+  private gatewayFields(close: boolean): string {
+    const hsts = this.route === null || this.conn.ctx.scheme !== 'https' ? null : this.route.spec.options.hsts || null;
+    return gatewayFields(this.chunkedOut, hsts, close, this.versionMinor === 0);
   }
 
   /**
    * Client-bound text written while one upstream read is parsed is gathered and sent in one write at
    * the end of that read (or before anything that must follow it): one syscall for head and small body.
+   * A head copied from bytes is gathered as a Buffer instead; at most one of the two is held at a time.
    */
   private output(text: string): void {
-    if (this.gathering) this.gathered = this.gathered === null ? text : this.gathered + text;
-    else this.conn.socket.write(text, 'latin1');
+    if (!this.gathering) {
+      this.conn.socket.write(text, 'latin1');
+      return;
+    }
+    if (this.gatheredBytes !== null) this.flushGathered();
+    this.gathered = this.gathered === null ? text : this.gathered + text;
   }
 
   private flushGathered(): boolean {
     const text = this.gathered;
-    if (text === null) return true;
-    this.gathered = null;
-    return this.conn.socket.write(text, 'latin1');
+    if (text !== null) {
+      this.gathered = null;
+      return this.conn.socket.write(text, 'latin1');
+    }
+    const bytes = this.gatheredBytes;
+    if (bytes === null) return true;
+    this.gatheredBytes = null;
+    return this.conn.socket.write(this.gatheredLength === bytes.length ? bytes : bytes.subarray(0, this.gatheredLength));
   }
 
   /** Feeds the backend's outlier ejection: 5xx answers count as failures of the endpoint. */
@@ -745,6 +812,12 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       if (chunk.length === 0) return;
     }
     this.bytesOut += chunk.length;
+    const gatheredBytes = this.gatheredBytes;
+    if (gatheredBytes !== null && gatheredBytes.length - this.gatheredLength >= chunk.length) {
+      // The body of a head copied from bytes: into the room left after it.
+      this.gatheredLength += chunk.copy(gatheredBytes, this.gatheredLength);
+      return;
+    }
     if (this.gathering && chunk.length <= MAX_GATHERED_CHUNK) {
       // Small pieces join the gathered text (latin1 maps bytes one to one, so this is lossless).
       this.output(this.chunkedOut ? chunk.length.toString(16) + CRLF + chunk.toString('latin1') + CRLF : chunk.toString('latin1'));
@@ -981,35 +1054,6 @@ function joinHeaders(headers: readonly string[]): string {
 function callUpstreamFromChain(ctx: import('../../middleware/types.ts').Context): Promise<void> {
   return (ctx as Http1MiddlewareContext).exchange.callUpstream();
 }
-
-/** Response headers as a middleware sees them: hop-by-hop ones (and those named in Connection) removed. */
-function filterResponseHeaders(headers: readonly string[]): string[] {
-  let tokens: string[] | null = null;
-  for (let i = 0; i < headers.length; i += 2) if (classifyHeader(headers[i]!) & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP) continue;
-    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    out.push(name, headers[i + 1]!);
-  }
-  return out;
-}
-
-/** The header block without hop-by-hop headers and without those a Connection header listed. */
-function withoutListed(headers: readonly string[], tokens: readonly string[], reframe: boolean): string {
-  let block = '';
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP || (reframe && kind & H_CONTENT_LENGTH)) continue;
-    if (kind === 0 && isListedIn(name, tokens)) continue;
-    block += name + ': ' + headers[i + 1] + CRLF;
-  }
-  return block;
-}
-
 
 function requestTimedOut(exchange: Http1Exchange): void {
   exchange.onRequestTimeout();

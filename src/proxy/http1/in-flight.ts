@@ -9,6 +9,9 @@ import type { Http1Exchange } from './exchange.ts';
 
 export type ParserOf<C> = LlhttpParser & { conn: C };
 
+/** The smallest copy buffer made for body bytes; it grows to the largest read (64 KiB). */
+const MIN_BODY_COPY = 16 * 1024;
+
 export class InFlight<C> {
   /** Created once with the state and reused with it (reinitialized for each new owner). */
   readonly parser: ParserOf<C>;
@@ -36,6 +39,13 @@ export class InFlight<C> {
   tunnelHead: Buffer[] | null = null;
   /** Body bytes of the current Content-Length request still to come, read past llhttp (HEAD_ONLY). */
   bodyLeft = 0;
+  /**
+   * Where body bytes read into the shared read buffer (shared-read-buffer.ts) are copied, so that the
+   * next read may overwrite that buffer. Reused once the exchange holding the last copy no longer
+   * references it (the usual case: its upstream socket took the bytes at once); otherwise a new one.
+   */
+  private bodyCopy: Buffer | null = null;
+  private bodyCopyHolder: Http1Exchange | null = null;
 
   constructor(parser: ParserOf<C>) {
     this.parser = parser;
@@ -56,6 +66,20 @@ export class InFlight<C> {
     this.corked = null;
     this.tunnelHead = null;
     this.bodyLeft = 0;
+    if (this.bodyCopyHolder !== null && !this.bodyCopyHolder.requestBodyReleased()) this.bodyCopy = null;
+    this.bodyCopyHolder = null;
+  }
+
+  /** A copy of `chunk`, a slice of the shared read buffer, that `holder` may keep as long as it needs. */
+  copyBody(chunk: Buffer, holder: Http1Exchange): Buffer {
+    let copy = this.bodyCopy;
+    const last = this.bodyCopyHolder;
+    if (copy === null || copy.length < chunk.length || (last !== null && !last.requestBodyReleased())) {
+      copy = this.bodyCopy = Buffer.allocUnsafeSlow(Math.max(chunk.length, MIN_BODY_COPY));
+    }
+    this.bodyCopyHolder = holder;
+    copy.set(chunk);
+    return copy.subarray(0, chunk.length);
   }
 }
 

@@ -1,12 +1,14 @@
 // The plain-HTTP listener: accepts TCP connections and runs the HTTP/1.1 fast path on them. One timer
 // sweeps every connection's deadline (headers, request and keep-alive timeouts), the way node:http
 // checks its connections, instead of a timer per connection. With an h2c handler, the first bytes of
-// each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2.
+// each connection are looked at first: the HTTP/2 preface hands the socket to HTTP/2. Accepted sockets
+// read into one buffer shared by every connection (shared-read-buffer.ts).
 import net from 'node:net';
 import { Http1ClientConnection, type ConnectionOwner } from './client-connection.ts';
 import type { Http1Context } from './context.ts';
 import type { Gauge } from '../observer.ts';
 import { classifyPreface } from '../http2/preface.ts';
+import { installSharedReads, isSharedRead } from './shared-read-buffer.ts';
 
 export interface Http1ListenerOptions {
   /** Takes connections that open with the HTTP/2 preface (h2c with prior knowledge), bytes unread. */
@@ -37,7 +39,8 @@ export class Http1Listener implements ConnectionOwner {
     const onError = (): void => void socket.destroy();
     const onClose = (): void => void this.sniffing.delete(socket);
     const onData = (chunk: Buffer): void => {
-      head = head === null ? chunk : Buffer.concat([head, chunk]);
+      // Kept past this read (and put back into the socket): a copy, never the shared read buffer.
+      head = head === null ? (isSharedRead(chunk) ? Buffer.from(chunk) : chunk) : Buffer.concat([head, chunk]);
       const verdict = classifyPreface(head);
       if (verdict === 'more') return;
       socket.pause();
@@ -73,6 +76,7 @@ export class Http1Listener implements ConnectionOwner {
       this.server.once('error', reject);
       this.server.listen({ port, host, reusePort, exclusive: reusePort }, () => {
         this.server.off('error', reject);
+        installSharedReads(this.server);
         const bound = (this.server.address() as net.AddressInfo).port;
         this.ctx.localPort = String(bound);
         resolve(bound);
