@@ -42,14 +42,19 @@ export interface MemoryKiB {
 }
 
 export function readMemory(pid: number): MemoryKiB | undefined {
-  let status: string;
+  const field = kibFields(`/proc/${pid}/status`);
+  return field && { rss: field('VmRSS'), hwm: field('VmHWM') };
+}
+
+/** The "Name:  1234 kB" fields of a /proc file, by name; undefined when the process is gone. */
+function kibFields(path: string): ((name: string) => number) | undefined {
+  let text: string;
   try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
+  return (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 /**
@@ -58,14 +63,8 @@ export function readMemory(pid: number): MemoryKiB | undefined {
  * which every node process maps and the container's memory accounting counts once.
  */
 export function readPrivateKiB(pid: number): number | undefined {
-  let rollup: string;
-  try {
-    rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN);
-  return field('Private_Clean') + field('Private_Dirty');
+  const field = kibFields(`/proc/${pid}/smaps_rollup`);
+  return field && field('Private_Clean') + field('Private_Dirty');
 }
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ); 100 on every Linux architecture Node runs on. */

@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {
   HEAD_ONLY, MIN_DIRECT_BODY, RESPONSE, SKIP_BODY, contentLength, createParser, isLlhttpError, resetParser,
-  type LlhttpParser, PendingFields,
+  type LlhttpParser, PendingFields, ResponseHeadScan,
 } from '../http1/index.ts';
 
 /** What an exchange must implement to use an upstream connection. */
@@ -13,6 +13,12 @@ export interface UpstreamListener {
   onUpstreamConnect(conn: Http1UpstreamConnection): void;
   /** Returns true when the response has no body (answer to HEAD). */
   onResponseHead(status: number, reason: string, headers: string[], versionMinor: number, keepAlive: boolean, upgrade: boolean): boolean;
+  /**
+   * Optional: a head inside the scanner's subset (http1/response-head-scan.ts), given as the scan and the
+   * read it starts, instead of onResponseHead's strings. Returns whether the response has no body (as
+   * onResponseHead), or null to decline: llhttp then parses the head and onResponseHead follows.
+   */
+  onRawResponseHead?(head: ResponseHeadScan, data: Buffer): boolean | null;
   onResponseBody(chunk: Buffer): void;
   onResponseComplete(trailers: string[] | null): void;
   /** Transport failure or protocol error; `phase` says how far the exchange got. */
@@ -93,8 +99,14 @@ export class Http1UpstreamConnection {
   private upgraded = false;
   private keepAlive = false;
   private skipBody = false;
-  /** Body bytes of the current Content-Length response still to come, read past llhttp (HEAD_ONLY). */
+  /** Body bytes of the current Content-Length response still to come, read past llhttp. */
   private bodyLeft = 0;
+  /** llhttp stopped at the head (HEAD_ONLY): it must be reset once the body has been read. */
+  private parserStopped = false;
+  /** llhttp holds part of a response: the next read continues it, so it cannot be scanned as a new head. */
+  private midMessage = false;
+  /** The last head scanned; reused for every response on this connection. */
+  private readonly headScan = new ResponseHeadScan();
   private destroyed = false;
   /** Where the next plain-TCP read lands; null: allocate a fresh one (the last one is still referenced). */
   private readBuffer: Buffer | null = null;
@@ -182,7 +194,8 @@ export class Http1UpstreamConnection {
     listener.beginResponseData();
     if (this.bodyLeft > 0) {
       this.passBody(chunk, 0);
-    } else {
+    } else if (this.midMessage || listener.onRawResponseHead === undefined || !this.headScan.scan(chunk) || !this.takeRawHead(listener, chunk)) {
+      this.midMessage = true;
       const result = this.parser.execute(chunk);
       if (isLlhttpError(result)) {
         listener.endResponseData();
@@ -199,16 +212,43 @@ export class Http1UpstreamConnection {
     listener.endResponseData();
   }
 
+  /**
+   * A head the scanner took, at the start of `chunk`: the listener forwards it from its bytes, and the
+   * body is counted here as after HEAD_ONLY. False when the listener declined it (llhttp parses it then).
+   */
+  private takeRawHead(listener: UpstreamListener, chunk: Buffer): boolean {
+    const head = this.headScan;
+    const noBody = listener.onRawResponseHead!(head, chunk);
+    if (noBody === null) return false;
+    if (this.destroyed) return true;
+    this.keepAlive = head.keepAlive;
+    const length = head.contentLength;
+    if (noBody || this.skipBody || length <= 0) {
+      this.endMessage(chunk.length > head.headEnd);
+      return true;
+    }
+    this.bodyLeft = length;
+    if (chunk.length > head.headEnd) this.passBody(chunk, head.headEnd);
+    return true;
+  }
+
   /** Body bytes of a Content-Length response, passed on as slices of the read (no copy). */
   private passBody(chunk: Buffer, offset: number): void {
     const take = Math.min(this.bodyLeft, chunk.length - offset);
     this.bodyLeft -= take;
     this.listener?.onResponseBody(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
     if (this.bodyLeft > 0 || this.destroyed) return;
-    resetParser(this.parser, RESPONSE, MAX_RESPONSE_HEADER_BYTES);
-    // Bytes past the body would be an answer to no request: the connection cannot be trusted any more.
-    const extra = offset + take < chunk.length;
+    if (this.parserStopped) {
+      this.parserStopped = false;
+      resetParser(this.parser, RESPONSE, MAX_RESPONSE_HEADER_BYTES);
+    }
+    this.endMessage(offset + take < chunk.length);
+  }
+
+  /** A response read past llhttp is complete; `extra`: more bytes followed it in the same read. */
+  private endMessage(extra: boolean): void {
     this.handleMessageComplete();
+    // Bytes past the response would be an answer to no request: the connection cannot be trusted any more.
     if (extra) this.destroy();
   }
 
@@ -275,6 +315,7 @@ export class Http1UpstreamConnection {
     const length = contentLength(headers);
     if (length < MIN_DIRECT_BODY) return 0;
     this.bodyLeft = length;
+    this.parserStopped = true;
     return HEAD_ONLY;
   }
 
@@ -292,6 +333,7 @@ export class Http1UpstreamConnection {
       return;
     }
     const listener = this.listener;
+    this.midMessage = false;
     this.served++;
     this.listener = null;
     this.skipBody = false;

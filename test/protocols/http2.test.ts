@@ -105,6 +105,34 @@ describe('HTTP/2 to HTTP/1.1 upstreams', () => {
     }
   });
 
+  test('response fields: names lower-cased, Connection-listed ones dropped, repeats of a single-value field combined; status recorded', async () => {
+    const answer = (repeat: boolean): TestBackend['handler'] => (_req, res) => {
+      // Raw pairs keep the upstream's own spelling and repeats.
+      const head: [string, string][] = [['X-Mixed-Case', 'kept'], ['Connection', 'x-private'], ['X-Private', 'hop'], ['Content-Language', 'en']];
+      if (repeat) head.push(['Content-Language', 'de']);
+      res.writeHead(201, head.flat());
+      res.end('made');
+    };
+    try {
+      for (const repeat of [false, true]) {
+        backend.handler = answer(repeat);
+        records.length = 0;
+        const res = await h2Request(session, { ':authority': 'web.test', ':path': `/fields/${repeat}` });
+        assert.equal(res.status, 201);
+        assert.equal(res.headers['x-mixed-case'], 'kept');
+        assert.equal(res.headers['x-private'], undefined);
+        // node:http2 refuses two content-language fields: they go as one, combined.
+        assert.equal(res.headers['content-language'], repeat ? 'en, de' : 'en');
+        assert.equal(res.body, 'made');
+        const deadline = Date.now() + 2000;
+        while (records.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        assert.equal(records[0]?.status, 201);
+      }
+    } finally {
+      backend.handler = null;
+    }
+  });
+
   test('errors are short plain-text answers: 404, 503, 502, 504, 413', async () => {
     const status = async (authority: string, body?: string): Promise<H2ResponseSummary> => {
       const res = await h2Request(session, { ':authority': authority, ':path': '/delay', ...(body === undefined ? {} : { ':method': 'POST' }) }, body);

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { startGateway, request, type RunningGateway } from '../support/gateway.ts';
 import { startBackend, type TestBackend } from '../support/backends.ts';
 import { ingressClassYaml, ingressYaml, serviceYaml } from '../support/manifests.ts';
 import { rawRequest, statusOf } from '../support/raw-client.ts';
+import { rawUpstream, type RawUpstream } from '../support/raw-upstream.ts';
 
 const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -42,41 +42,10 @@ function download(port: number, path: string, agent: http.Agent | false, host = 
   });
 }
 
-/** An upstream speaking raw HTTP/1.1: each request gets `answer(path)` written as is. */
-async function rawUpstream(answer: (path: string, socket: net.Socket) => void): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
-  let connections = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    connections++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    let data = '';
-    socket.on('data', (chunk) => {
-      data += chunk.toString('latin1');
-      let end: number;
-      while ((end = data.indexOf('\r\n\r\n')) >= 0) {
-        const path = data.slice(0, end).split(' ')[1]!;
-        data = data.slice(end + 4);
-        answer(path, socket);
-      }
-    });
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    connections: () => connections,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
-}
-
 describe('large bodies', () => {
   const bodies = new Map<string, Buffer>();
   let backend: TestBackend;
-  let raw: Awaited<ReturnType<typeof rawUpstream>>;
+  let raw: RawUpstream;
   let gw: RunningGateway;
 
   before(async () => {

@@ -14,7 +14,9 @@ import { Http1ToHttp2Relay, type Http2RelayOwner } from './to-http2.ts';
 import { STATUS_CODES } from '../../lib/node-http.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
-import { classifyHeader, connectionTokens, isListedIn, nameIs, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
+import { classifyHeader, contentLength, isListedIn, nameIs, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID, type ResponseHeadScan } from '../../http1/index.ts';
+import { filterResponseHeaders, forwardedBlock, gatewayFields, headFromBytes } from './response-head.ts';
+import { ClientOutput, MAX_GATHERED_CHUNK } from './client-output.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
@@ -29,8 +31,6 @@ import { TARGET, absoluteAuthority, absoluteOriginForm, isValidHost, optionsAste
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
-/** Body chunks up to this size are gathered with the head into one write. */
-const MAX_GATHERED_CHUNK = 16 * 1024;
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
 
@@ -56,6 +56,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   /** A protocol upgrade (WebSocket) was requested: tunnelled if the upstream answers 101. */
   readonly isUpgrade: boolean;
   readonly scan = new RequestScan();
+  /** The client-bound bytes of the response (ClientOutput). */
+  private readonly out: ClientOutput;
   readonly startTime: number;
   route: CompiledRoute<RouteRuntime> | null = null;
   requestId = '';
@@ -81,7 +83,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private requestDone = false;
   private responseDone = false;
   private responseHeadSent = false;
-  private chunkedOut = false;
   private closeAfter = false;
   /** Upstream attempts made for this request (retries included). */
   private attempts = 1;
@@ -107,7 +108,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private heldTrailers: string[] | null = null;
   private upstreamComplete = false;
   private upstreamNoBody = false;
-  private upstreamKeepAlive = true;
   private transform: BodyTransform | null = null;
 
   constructor(conn: Http1ClientConnection, method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean) {
@@ -117,6 +117,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     this.versionMinor = versionMinor;
     this.headers = headers;
     this.keepAlive = keepAlive;
+    this.out = new ClientOutput(conn.socket);
     this.startTime = Date.now();
     this.scan.scan(headers);
     this.isUpgrade = upgrade && this.scan.upgrade !== undefined;
@@ -254,7 +255,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     const reason = status === this.status ? this.upstreamReason : STATUS_CODES[status] ?? '';
     const socket = this.conn.socket;
     socket.cork();
-    this.writeResponseHead(status, reason, mw.responseHeaders.raw, this.upstreamNoBody, this.upstreamKeepAlive, this.transform !== null);
+    this.writeResponseHead(status, reason, mw.responseHeaders.raw, this.upstreamNoBody, this.transform !== null);
     const held = this.heldBody;
     this.heldBody = null;
     if (held !== null) for (const chunk of held) this.onResponseBody(chunk);
@@ -564,7 +565,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     }
   }
 
-  onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
+  onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, _upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
     if (status === 101) return this.onSwitchingProtocols(reason, headers);
     if (status >= 200) {
@@ -577,22 +578,44 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       return false;
     }
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
-    const retry = this.route!.ext.options.retry;
-    if (retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0)) {
+    if (this.retriesStatus(status)) {
       this.discarding = true;
       return noBody;
     }
-    if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody, upstreamKeepAlive);
-    this.writeResponseHead(status, reason, headers, noBody, upstreamKeepAlive, false);
+    if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody);
+    this.writeResponseHead(status, reason, headers, noBody, false);
     return noBody;
   }
 
+  /**
+   * A final (200-599, not 101) head the scanner took: forwarded from its bytes, no string per header.
+   * Routes with a middleware chain decline it: the chain reads header fields, which llhttp then makes.
+   */
+  onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean | null {
+    if (this.chainPending) return null;
+    const status = head.status;
+    this.span?.upstreamEnd(status);
+    this.noteOutcome(status);
+    const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    if (this.retriesStatus(status)) {
+      this.discarding = true;
+      return noBody;
+    }
+    this.writeRawResponseHead(head, data, noBody);
+    return noBody;
+  }
+
+  /** The route retries this status and may try again: the answer is read and dropped (counts the try). */
+  private retriesStatus(status: number): boolean {
+    const retry = this.route!.ext.options.retry;
+    return retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0);
+  }
+
   /** Routes with middlewares: the head goes to the chain's response phase first; the body waits. */
-  private holdResponseHead(status: number, reason: string, headers: string[], noBody: boolean, upstreamKeepAlive: boolean): boolean {
+  private holdResponseHead(status: number, reason: string, headers: string[], noBody: boolean): boolean {
     this.status = status;
     this.upstreamReason = reason;
     this.upstreamNoBody = noBody;
-    this.upstreamKeepAlive = upstreamKeepAlive;
     this.heldBody = [];
     // An HTTP/2 upstream holds the rest of the body in its flow-control window meanwhile.
     if (this.relay !== null) {
@@ -607,67 +630,56 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private upstreamReason = '';
   /** The upstream socket is paused while the chain's response phase runs. */
   private pausedForChain = false;
-  private gathering = false;
-  /** A body piece of the current upstream read was written to the client without a copy. */
-  private readReferenced = false;
-  private gathered: string | null = null;
 
   /**
    * Writes the response head to the client: hop-by-hop headers dropped, framing chosen. `reframe` drops
    * the upstream's Content-Length (a body transform changes the length) and sends chunked instead.
    */
-  private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, upstreamKeepAlive: boolean, reframe: boolean): void {
-    // One pass builds the header block; a Connection header naming other headers (rare) needs a second.
-    let tokens: string[] | null = null;
-    let hasLength = false;
-    let block = '';
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
-      const kind = classifyHeader(name);
-      if (kind !== 0) {
-        if (kind & H_CONTENT_LENGTH) {
-          if (reframe) continue;
-          hasLength = true;
-        } else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
-        if (kind & H_HOP) continue;
-      }
-      block += name + ': ' + headers[i + 1] + CRLF;
-    }
-    if (tokens !== null) block = withoutListed(headers, tokens, reframe);
-    if (!noBody && !hasLength) {
-      // Chunked or close-delimited upstream body: re-frame as chunked for HTTP/1.1 clients.
-      if (this.versionMinor >= 1) this.chunkedOut = true;
-      else this.closeAfter = true;
-    }
-    if (!upstreamKeepAlive && !noBody && !hasLength && !this.chunkedOut) this.closeAfter = true;
-    const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
-    if (close) this.closeAfter = true;
-    let head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block;
-    if (this.chunkedOut) head += 'Transfer-Encoding: chunked\r\n';
-    const hsts = this.route === null ? null : this.route.spec.options.hsts;
-    if (hsts && this.conn.ctx.scheme === 'https') head += 'Strict-Transport-Security: ' + hsts + CRLF;
-    if (close) head += 'Connection: close\r\n';
-    else if (this.versionMinor === 0) head += 'Connection: keep-alive\r\n';
+  private writeResponseHead(status: number, reason: string, headers: readonly string[], noBody: boolean, reframe: boolean): void {
+    const block = forwardedBlock(headers, reframe);
+    const close = this.chooseFraming(noBody, !reframe && contentLength(headers) >= 0);
+    const head = 'HTTP/1.1 ' + status + ' ' + reason + CRLF + block + this.gatewayFields(close);
     this.status = status;
     this.responseHeadSent = true;
-    this.bytesOut += head.length + 2;
-    this.output(head + CRLF);
+    this.bytesOut += head.length;
+    this.out.write(head);
   }
 
   /**
-   * Client-bound text written while one upstream read is parsed is gathered and sent in one write at
-   * the end of that read (or before anything that must follow it): one syscall for head and small body.
+   * Writes the response head copied from the upstream's bytes (a head the scanner took: Content-Length
+   * framed or bodiless, Connection only keep-alive or close). Body bytes of the same read that are small
+   * get room in the same Buffer, so head and body leave in one write.
    */
-  private output(text: string): void {
-    if (this.gathering) this.gathered = this.gathered === null ? text : this.gathered + text;
-    else this.conn.socket.write(text, 'latin1');
+  private writeRawResponseHead(head: ResponseHeadScan, data: Buffer, noBody: boolean): void {
+    const close = this.chooseFraming(noBody, true);
+    const inRead = noBody || head.contentLength <= 0 ? 0 : Math.min(head.contentLength, data.length - head.headEnd);
+    const room = this.out.gathering && inRead <= MAX_GATHERED_CHUNK ? inRead : 0;
+    const bytes = headFromBytes(head, data, this.gatewayFields(close), room);
+    const length = bytes.length - room;
+    this.status = head.status;
+    this.responseHeadSent = true;
+    this.bytesOut += length;
+    this.out.writeHead(bytes, length);
   }
 
-  private flushGathered(): boolean {
-    const text = this.gathered;
-    if (text === null) return true;
-    this.gathered = null;
-    return this.conn.socket.write(text, 'latin1');
+  /**
+   * Chooses the client-side framing: chunked re-framing for an HTTP/1.1 client when the upstream body has
+   * no length, else closing. Returns whether the connection closes after this response.
+   */
+  private chooseFraming(noBody: boolean, hasLength: boolean): boolean {
+    if (!noBody && !hasLength) {
+      if (this.versionMinor >= 1) this.out.chunked = true;
+      else this.closeAfter = true;
+    }
+    const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
+    if (close) this.closeAfter = true;
+    return close;
+  }
+
+  /** The fields the gateway adds to a response head, and the empty line that ends it. */
+  private gatewayFields(close: boolean): string {
+    const hsts = this.route === null || this.conn.ctx.scheme !== 'https' ? null : this.route.spec.options.hsts || null;
+    return gatewayFields(this.out.chunked, hsts, close, this.versionMinor === 0);
   }
 
   /** Feeds the backend's outlier ejection: 5xx answers count as failures of the endpoint. */
@@ -712,13 +724,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   beginResponseData(): void {
-    this.gathering = true;
-    this.readReferenced = false;
+    this.out.beginRead();
   }
 
   endResponseData(): void {
-    this.gathering = false;
-    if (!this.flushGathered()) this.holdUpstreamForClient();
+    if (!this.out.endRead()) this.holdUpstreamForClient();
     // The chain's response phase is running and the body is not complete: stop reading until it ends
     // (a small response arrives whole in one read and needs no pause).
     if (this.heldBody !== null && !this.upstreamComplete && !this.pausedForChain && this.upstream !== null) {
@@ -727,15 +737,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     }
   }
 
-  /**
-   * Pieces gathered during the read were copied into the gathered text; only a piece written by
-   * reference keeps the read's memory busy until the client socket has taken it. (A TLS socket's write
-   * completes asynchronously: requiring an empty write queue after every read made each upstream read
-   * on a TLS client connection allocate a fresh 64 KiB buffer, and V8 collect them.)
-   */
+  /** Held or transformed pieces keep the read's bytes; otherwise the client output knows (ClientOutput.readReleased). */
   responseDataReleased(): boolean {
-    const socket = this.conn.socket;
-    return this.heldBody === null && this.transform === null && (!this.readReferenced || socket.writableLength === 0) && !socket.destroyed;
+    return this.heldBody === null && this.transform === null && this.out.readReleased();
   }
 
   private holdUpstreamForClient(): void {
@@ -761,14 +765,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       if (chunk.length === 0) return;
     }
     this.bytesOut += chunk.length;
-    if (this.gathering && chunk.length <= MAX_GATHERED_CHUNK) {
-      // Small pieces join the gathered text (latin1 maps bytes one to one, so this is lossless).
-      this.output(this.chunkedOut ? chunk.length.toString(16) + CRLF + chunk.toString('latin1') + CRLF : chunk.toString('latin1'));
-      return;
-    }
-    this.flushGathered();
-    this.readReferenced = true;
-    if (!writeBodyPiece(this.conn.socket, chunk, this.chunkedOut)) this.holdUpstreamForClient();
+    if (!this.out.writeBody(chunk)) this.holdUpstreamForClient();
   }
 
   /** The client socket drained: let the upstream send more. */
@@ -806,9 +803,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       this.transform = null;
       if (rest.length > 0) this.onResponseBody(rest);
     }
-    if (this.chunkedOut) this.output(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF);
+    if (this.out.chunked) this.out.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF);
     // Whatever comes next on this connection (a pipelined answer) must follow these bytes.
-    this.flushGathered();
+    this.out.flush();
     this.responseDone = true;
     this.releaseUpstream();
     if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
@@ -997,35 +994,6 @@ function joinHeaders(headers: readonly string[]): string {
 function callUpstreamFromChain(ctx: import('../../middleware/types.ts').Context): Promise<void> {
   return (ctx as Http1MiddlewareContext).exchange.callUpstream();
 }
-
-/** Response headers as a middleware sees them: hop-by-hop ones (and those named in Connection) removed. */
-function filterResponseHeaders(headers: readonly string[]): string[] {
-  let tokens: string[] | null = null;
-  for (let i = 0; i < headers.length; i += 2) if (classifyHeader(headers[i]!) & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP) continue;
-    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    out.push(name, headers[i + 1]!);
-  }
-  return out;
-}
-
-/** The header block without hop-by-hop headers and without those a Connection header listed. */
-function withoutListed(headers: readonly string[], tokens: readonly string[], reframe: boolean): string {
-  let block = '';
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP || (reframe && kind & H_CONTENT_LENGTH)) continue;
-    if (kind === 0 && isListedIn(name, tokens)) continue;
-    block += name + ': ' + headers[i + 1] + CRLF;
-  }
-  return block;
-}
-
 
 function requestTimedOut(exchange: Http1Exchange): void {
   exchange.onRequestTimeout();

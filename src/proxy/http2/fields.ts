@@ -1,9 +1,27 @@
 // HTTP/2 header fields built from HTTP/1.1-style [name, value, ...] lists: names lower-case (HTTP/2
 // requires it), Set-Cookie kept as separate fields (its values contain commas), other repeats joined
 // with ", " (RFC 9110 5.3), since node:http2 refuses repeats of single-value fields.
+//
+// A response head without repeated names can also go to node:http2 as a flat list (ResponseFieldList),
+// which it takes as it is; an object is copied into a new one by every respond().
 import type http2 from 'node:http2';
 
-export function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string): void {
+/** A response head as [':status', status, name, value, ...], names lower-case, no name repeated. */
+export type ResponseFieldList = string[];
+
+/** A response head in either form respond() takes. */
+export type ResponseFields = http2.OutgoingHttpHeaders | ResponseFieldList;
+
+/** Whether a lower-case name appears twice among the names of a flat list from `from` on. */
+export function hasRepeatedName(list: readonly string[], from: number): boolean {
+  for (let i = from; i < list.length; i += 2) {
+    const name = list[i];
+    for (let j = i + 2; j < list.length; j += 2) if (list[j] === name) return true;
+  }
+  return false;
+}
+
+function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string): void {
   const lower = name.toLowerCase();
   const existing = fields[lower];
   if (existing === undefined) fields[lower] = value;

@@ -25,8 +25,8 @@ function destroySocket(this: net.Socket): void {
   this.destroy();
 }
 
-function startExchange(exchange: Http2StreamExchange): void {
-  exchange.start();
+function startPendingExchanges(frontend: Http2Frontend): void {
+  frontend.startPending();
 }
 
 export class Http2Frontend {
@@ -35,6 +35,13 @@ export class Http2Frontend {
   private readonly limits: Http2Limits;
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private draining = false;
+  /**
+   * Streams whose HEADERS arrived since the last turn of the event loop, started together on the next
+   * one (one setImmediate per batch rather than one per stream); the two arrays take turns.
+   */
+  private pending: Http2StreamExchange[] = [];
+  private spare: Http2StreamExchange[] = [];
+  private startScheduled = false;
   /** Open HTTP/2 connections, for the tideway connections gauge. */
   private readonly openSessions: Gauge;
 
@@ -86,7 +93,11 @@ export class Http2Frontend {
       }
       // Started on the next turn of the event loop: a stream its client reset in the same read is
       // closed by then and costs no upstream work (see cancel-guard.ts).
-      setImmediate(startExchange, new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
+      this.pending.push(new Http2StreamExchange(this.ctx, stream, rawHeaders, guard));
+      if (!this.startScheduled) {
+        this.startScheduled = true;
+        setImmediate(startPendingExchanges, this);
+      }
     });
     session.on('close', () => {
       this.sessions.delete(session);
@@ -99,6 +110,16 @@ export class Http2Frontend {
       // WebSocket) is told to go away but keeps that stream.
       session.close();
     });
+  }
+
+  /** Starts the streams that arrived since the last turn, in their order of arrival. */
+  startPending(): void {
+    const batch = this.pending;
+    this.pending = this.spare;
+    this.spare = batch;
+    this.startScheduled = false;
+    for (let i = 0; i < batch.length; i++) batch[i]!.start();
+    batch.length = 0;
   }
 
   get sessionCount(): number {

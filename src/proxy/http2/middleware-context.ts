@@ -2,13 +2,13 @@
 // request model for every protocol). Built only for routes that have a chain. Request headers are the
 // ones that will be forwarded (pseudo-headers, hop-by-hop and X-Forwarded-* taken out, cookies as one
 // field); response headers enter the response phase as a flat list with names lower-case.
-import type http2 from 'node:http2';
 import type { RequestView } from '../../middleware/types.ts';
 import { ProxyContextBase } from '../context-base.ts';
 import { FlatHeaderMap } from '../../middleware/header-map.ts';
 import type { RouteSpec } from '../../routing/spec.ts';
 import { forwardedRequestHeaders } from '../http1/middleware-context.ts';
 import type { Http2StreamExchange } from './stream-exchange.ts';
+import type { ResponseFields } from './fields.ts';
 
 class Http2RequestView implements RequestView {
   readonly method: string;
@@ -59,7 +59,12 @@ export class Http2MiddlewareContext extends ProxyContextBase {
   }
 
   /** The upstream answered: its status and fields enter the response phase. */
-  setUpstreamResponse(fields: http2.OutgoingHttpHeaders): void {
+  setUpstreamResponse(fields: ResponseFields): void {
+    if (Array.isArray(fields)) {
+      // [':status', status, name, value, ...]
+      this.setResponse(Number(fields[1]), new FlatHeaderMap(fields.slice(2)));
+      return;
+    }
     const flat: string[] = [];
     for (const name of Object.keys(fields)) {
       if (name.charCodeAt(0) === 0x3a) continue;

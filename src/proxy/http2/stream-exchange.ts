@@ -27,7 +27,7 @@ import { Http2Request } from './request.ts';
 import { forwardedValues, type ForwardedValues } from './forwarded.ts';
 import { grpcStatusForHttp, grpcTrailers, trailersOnly, GRPC_STATUS } from './grpc.ts';
 import { Http2MiddlewareContext } from './middleware-context.ts';
-import { fieldsFromFlat } from './fields.ts';
+import { fieldsFromFlat, type ResponseFields } from './fields.ts';
 import { Http1Relay } from './to-http1.ts';
 import { Http2Relay } from './to-http2.ts';
 
@@ -198,7 +198,7 @@ export class Http2StreamExchange {
    * With one it waits for the response phase: returns false, and `release` is called once the head
    * is out (the relay holds the body until then).
    */
-  upstreamHead(fields: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions, release: () => void): boolean {
+  upstreamHead(fields: ResponseFields, options: http2.ServerStreamResponseOptions, release: () => void): boolean {
     if (!this.chainPending) return this.respond(fields, options);
     this.mw!.setUpstreamResponse(fields);
     this.heldOptions = options;
@@ -246,10 +246,14 @@ export class Http2StreamExchange {
    * Sends the response head (HSTS added on HTTPS when the route asks for it). Returns false when the
    * stream is gone or the head was refused (invalid header): the caller stops.
    */
-  respond(headers: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions): boolean {
+  respond(headers: ResponseFields, options: http2.ServerStreamResponseOptions): boolean {
     if (this.answered || this.stream.destroyed) return false;
+    const list = Array.isArray(headers);
     const hsts = this.route?.ext.options.hsts;
-    if (hsts && this.ctx.scheme === 'https') headers['strict-transport-security'] = hsts;
+    if (hsts && this.ctx.scheme === 'https') {
+      if (list) headers.push('strict-transport-security', hsts);
+      else headers['strict-transport-security'] = hsts;
+    }
     try {
       // Only a response that ends with trailers needs this listener (each one costs a 'newListener' event).
       if (options.waitForTrailers === true) this.stream.on('wantTrailers', () => this.stream.sendTrailers(this.trailers ?? {}));
@@ -262,7 +266,8 @@ export class Http2StreamExchange {
       return false;
     }
     this.answered = true;
-    this.status = Number(headers[':status']);
+    // A list starts with [':status', status] (ResponseFieldList).
+    this.status = Number(list ? headers[1] : headers[':status']);
     return true;
   }
 

@@ -16,7 +16,7 @@ import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
-import { addField, fieldsFromFlat } from './fields.ts';
+import { fieldsFromFlat, hasRepeatedName, type ResponseFieldList, type ResponseFields } from './fields.ts';
 import { mayRetry, retryAfter, retryDeferred, tryTimeout, type Retrying } from '../route-retry.ts';
 
 /** Response body chunks up to this size are copied rather than referenced (see onResponseBody). */
@@ -227,7 +227,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
   }
 
   /** The head goes out, or waits for the middleware chain with the upstream paused. */
-  private respondHead(fields: http2.OutgoingHttpHeaders, options: http2.ServerStreamResponseOptions): void {
+  private respondHead(fields: ResponseFields, options: http2.ServerStreamResponseOptions): void {
     if (this.ex.upstreamHead(fields, options, () => this.releaseBody())) return;
     if (!this.ex.hasAnswered) {
       this.holding = true;
@@ -391,8 +391,12 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
   }
 }
 
-/** HTTP/1.1 response fields as HTTP/2 ones: names lower-case, hop-by-hop dropped, repeats combined. */
-function responseFields(status: number, headers: readonly string[]): { fields: http2.OutgoingHttpHeaders; hasLength: boolean } {
+/**
+ * HTTP/1.1 response fields as HTTP/2 ones: names lower-case, hop-by-hop dropped. Without repeated
+ * names (the common case) they are a flat list node:http2 takes as it is; with repeats, an object
+ * that combines them (see fields.ts).
+ */
+function responseFields(status: number, headers: readonly string[]): { fields: ResponseFields; hasLength: boolean } {
   let tokens: string[] | null = null;
   let hasLength = false;
   for (let i = 0; i < headers.length; i += 2) {
@@ -400,13 +404,14 @@ function responseFields(status: number, headers: readonly string[]): { fields: h
     if (kind & H_CONTENT_LENGTH) hasLength = true;
     else if (kind & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
   }
-  const fields: http2.OutgoingHttpHeaders = { ':status': status };
+  const list: ResponseFieldList = [':status', String(status)];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const kind = classifyHeader(name);
     if (kind & H_HOP) continue;
     if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    addField(fields, name, headers[i + 1]!);
+    list.push(name.toLowerCase(), headers[i + 1]!);
   }
-  return { fields, hasLength };
+  if (!hasRepeatedName(list, 2)) return { fields: list, hasLength };
+  return { fields: fieldsFromFlat(status, list.slice(2)), hasLength };
 }

@@ -3,9 +3,10 @@
 // control is end to end: a full window on one side stops reading on the other. (Not with pipe(): on an
 // HTTP/2 stream every listener pipe() adds and removes also emits 'newListener'/'removeListener', a
 // dozen of each per stream and direction.) Trailers (gRPC's grpc-status and grpc-message) are relayed,
-// and a trailers-only upstream answer stays a single HEADERS frame. Header objects node:http2 hands us
-// are passed on as they are, and the request head goes out as a flat list: node copies and validates
-// either way, so a copy of ours would be a second one. The request body starts flowing once the
+// and a trailers-only upstream answer stays a single HEADERS frame. Heads go through as flat lists where
+// they can (the request's ours, the response's the raw list node:http2 hands us), since node copies a
+// header object into a new one and takes a list as it is; trailers as the object node built (node
+// copies them once, a copy of ours would be a second one). The request body starts flowing once the
 // upstream stream is open ('ready'), so a refused connection consumed nothing and the call can go to
 // another endpoint. A route's own retry policy (HTTPRoute retry) tries again as for HTTP/1.1
 // upstreams: listed statuses, connection failures, resets and per-try timeouts, before the response is
@@ -16,6 +17,7 @@ import type { AttemptFailure } from '../../upstream/retry-policy.ts';
 import { mayRetry, retryAfter, tryTimeout, type Retrying } from '../route-retry.ts';
 import { classifyHeader, isListedIn, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
+import { hasRepeatedName, type ResponseFieldList } from './fields.ts';
 
 const { NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -77,7 +79,7 @@ export class Http2Relay implements StreamRelay, Retrying {
     // On a session that is already connected the stream is open at once, and 'ready' has fired.
     if (upstream.pending) upstream.once('ready', () => this.onReady(upstream));
     else this.onReady(upstream);
-    upstream.on('response', (headers) => this.onResponse(upstream, headers));
+    upstream.on('response', (headers, _flags, rawHeaders) => this.onResponse(upstream, headers, rawHeaders));
     upstream.on('trailers', (trailers) => (ex.trailers = trailers));
     upstream.on('error', (error: NodeJS.ErrnoException) => (this.lastError = error));
     upstream.on('close', () => this.onClose(upstream));
@@ -212,7 +214,7 @@ export class Http2Relay implements StreamRelay, Retrying {
     this.bodyTarget?.end();
   }
 
-  private onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  private onResponse(upstream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, rawHeaders: string[]): void {
     const ex = this.ex;
     if (this.aborted || upstream !== this.upstream) return;
     const retry = ex.route!.ext.options.retry;
@@ -224,10 +226,11 @@ export class Http2Relay implements StreamRelay, Retrying {
     // Trailers-only (gRPC errors): one HEADERS frame with END_STREAM, kept as such.
     const endStream = upstream.endAfterHeaders;
     const options: http2.ServerStreamResponseOptions = endStream ? END_STREAM : WAIT_FOR_TRAILERS;
-    // The object node:http2 built is ours now: it goes to respond(), which copies it. With a middleware
-    // chain the head waits for its response phase; the body stays in the upstream stream meanwhile (its
-    // flow-control window bounds it).
-    if (ex.upstreamHead(headers, options, () => this.startBody(upstream, endStream))) this.startBody(upstream, endStream);
+    // What node:http2 built is ours now: the raw list goes to respond() as it is (an object would be
+    // copied), or the object where the list would not do. With a middleware chain the head waits for its
+    // response phase; the body stays in the upstream stream meanwhile (its flow-control window bounds it).
+    const fields = asFieldList(headers, rawHeaders) ?? headers;
+    if (ex.upstreamHead(fields, options, () => this.startBody(upstream, endStream))) this.startBody(upstream, endStream);
   }
 
   /** The response head is out: relay the body. */
@@ -307,6 +310,17 @@ export class Http2Relay implements StreamRelay, Retrying {
     if (upstream === null) return;
     if (!upstream.destroyed) upstream.close(NGHTTP2_CANCEL);
   }
+}
+
+/**
+ * The upstream's raw response fields as a ResponseFieldList, or null where the object must be used: a
+ * repeated name (node:http2 refuses repeats of single-value fields, which its object keeps once) or
+ * fields the upstream marked never-indexed (the object carries that mark on).
+ */
+function asFieldList(headers: http2.IncomingHttpHeaders, raw: string[]): ResponseFieldList | null {
+  if (raw[0] !== ':status' || hasRepeatedName(raw, 0)) return null;
+  const sensitive = (headers as Record<symbol, unknown>)[http2.sensitiveHeaders] as readonly string[] | undefined;
+  return sensitive === undefined || sensitive.length === 0 ? raw : null;
 }
 
 /** respond() copies its options: one shared object per kind. */
