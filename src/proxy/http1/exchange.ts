@@ -16,6 +16,7 @@ import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '.
 import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '../error-responses.ts';
 import { classifyHeader, contentLength, isListedIn, nameIs, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID, type ResponseHeadScan } from '../../http1/index.ts';
 import { filterResponseHeaders, forwardedBlock, gatewayFields, headFromBytes } from './response-head.ts';
+import { ClientOutput, MAX_GATHERED_CHUNK } from './client-output.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
@@ -30,8 +31,6 @@ import { TARGET, absoluteAuthority, absoluteOriginForm, isValidHost, optionsAste
 
 /** Bytes of an unwanted request body we read and drop to keep the connection, before closing instead. */
 const MAX_DISCARD_BYTES = 1024 * 1024;
-/** Body chunks up to this size are gathered with the head into one write. */
-const MAX_GATHERED_CHUNK = 16 * 1024;
 /** Request body bytes held while the upstream connection is being opened. */
 const MAX_PENDING_BYTES = 64 * 1024;
 
@@ -57,6 +56,8 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   /** A protocol upgrade (WebSocket) was requested: tunnelled if the upstream answers 101. */
   readonly isUpgrade: boolean;
   readonly scan = new RequestScan();
+  /** The client-bound bytes of the response (ClientOutput). */
+  private readonly out: ClientOutput;
   readonly startTime: number;
   route: CompiledRoute<RouteRuntime> | null = null;
   requestId = '';
@@ -82,7 +83,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private requestDone = false;
   private responseDone = false;
   private responseHeadSent = false;
-  private chunkedOut = false;
   private closeAfter = false;
   /** Upstream attempts made for this request (retries included). */
   private attempts = 1;
@@ -117,6 +117,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     this.versionMinor = versionMinor;
     this.headers = headers;
     this.keepAlive = keepAlive;
+    this.out = new ClientOutput(conn.socket);
     this.startTime = Date.now();
     this.scan.scan(headers);
     this.isUpgrade = upgrade && this.scan.upgrade !== undefined;
@@ -629,14 +630,6 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private upstreamReason = '';
   /** The upstream socket is paused while the chain's response phase runs. */
   private pausedForChain = false;
-  private gathering = false;
-  /** A body piece of the current upstream read was written to the client without a copy. */
-  private readReferenced = false;
-  private gathered: string | null = null;
-  /** A head copied from the upstream's bytes, with room for the small body of the same read. */
-  private gatheredBytes: Buffer | null = null;
-  /** Bytes of gatheredBytes filled so far. */
-  private gatheredLength = 0;
 
   /**
    * Writes the response head to the client: hop-by-hop headers dropped, framing chosen. `reframe` drops
@@ -649,7 +642,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     this.status = status;
     this.responseHeadSent = true;
     this.bytesOut += head.length;
-    this.output(head);
+    this.out.write(head);
   }
 
   /**
@@ -660,19 +653,13 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   private writeRawResponseHead(head: ResponseHeadScan, data: Buffer, noBody: boolean): void {
     const close = this.chooseFraming(noBody, true);
     const inRead = noBody || head.contentLength <= 0 ? 0 : Math.min(head.contentLength, data.length - head.headEnd);
-    const room = this.gathering && inRead <= MAX_GATHERED_CHUNK ? inRead : 0;
+    const room = this.out.gathering && inRead <= MAX_GATHERED_CHUNK ? inRead : 0;
     const bytes = headFromBytes(head, data, this.gatewayFields(close), room);
     const length = bytes.length - room;
     this.status = head.status;
     this.responseHeadSent = true;
     this.bytesOut += length;
-    if (!this.gathering) {
-      this.conn.socket.write(bytes);
-      return;
-    }
-    this.flushGathered();
-    this.gatheredBytes = bytes;
-    this.gatheredLength = length;
+    this.out.writeHead(bytes, length);
   }
 
   /**
@@ -681,7 +668,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
    */
   private chooseFraming(noBody: boolean, hasLength: boolean): boolean {
     if (!noBody && !hasLength) {
-      if (this.versionMinor >= 1) this.chunkedOut = true;
+      if (this.versionMinor >= 1) this.out.chunked = true;
       else this.closeAfter = true;
     }
     const close = this.closeAfter || !this.keepAlive || !this.requestDone && this.bytesIn > MAX_DISCARD_BYTES;
@@ -692,33 +679,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   /** The fields the gateway adds to a response head, and the empty line that ends it. */
   private gatewayFields(close: boolean): string {
     const hsts = this.route === null || this.conn.ctx.scheme !== 'https' ? null : this.route.spec.options.hsts || null;
-    return gatewayFields(this.chunkedOut, hsts, close, this.versionMinor === 0);
-  }
-
-  /**
-   * Client-bound text written while one upstream read is parsed is gathered and sent in one write at
-   * the end of that read (or before anything that must follow it): one syscall for head and small body.
-   * A head copied from bytes is gathered as a Buffer instead; at most one of the two is held at a time.
-   */
-  private output(text: string): void {
-    if (!this.gathering) {
-      this.conn.socket.write(text, 'latin1');
-      return;
-    }
-    if (this.gatheredBytes !== null) this.flushGathered();
-    this.gathered = this.gathered === null ? text : this.gathered + text;
-  }
-
-  private flushGathered(): boolean {
-    const text = this.gathered;
-    if (text !== null) {
-      this.gathered = null;
-      return this.conn.socket.write(text, 'latin1');
-    }
-    const bytes = this.gatheredBytes;
-    if (bytes === null) return true;
-    this.gatheredBytes = null;
-    return this.conn.socket.write(this.gatheredLength === bytes.length ? bytes : bytes.subarray(0, this.gatheredLength));
+    return gatewayFields(this.out.chunked, hsts, close, this.versionMinor === 0);
   }
 
   /** Feeds the backend's outlier ejection: 5xx answers count as failures of the endpoint. */
@@ -763,13 +724,11 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   }
 
   beginResponseData(): void {
-    this.gathering = true;
-    this.readReferenced = false;
+    this.out.beginRead();
   }
 
   endResponseData(): void {
-    this.gathering = false;
-    if (!this.flushGathered()) this.holdUpstreamForClient();
+    if (!this.out.endRead()) this.holdUpstreamForClient();
     // The chain's response phase is running and the body is not complete: stop reading until it ends
     // (a small response arrives whole in one read and needs no pause).
     if (this.heldBody !== null && !this.upstreamComplete && !this.pausedForChain && this.upstream !== null) {
@@ -778,15 +737,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
     }
   }
 
-  /**
-   * Pieces gathered during the read were copied into the gathered text; only a piece written by
-   * reference keeps the read's memory busy until the client socket has taken it. (A TLS socket's write
-   * completes asynchronously: requiring an empty write queue after every read made each upstream read
-   * on a TLS client connection allocate a fresh 64 KiB buffer, and V8 collect them.)
-   */
+  /** Held or transformed pieces keep the read's bytes; otherwise the client output knows (ClientOutput.readReleased). */
   responseDataReleased(): boolean {
-    const socket = this.conn.socket;
-    return this.heldBody === null && this.transform === null && (!this.readReferenced || socket.writableLength === 0) && !socket.destroyed;
+    return this.heldBody === null && this.transform === null && this.out.readReleased();
   }
 
   private holdUpstreamForClient(): void {
@@ -812,20 +765,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       if (chunk.length === 0) return;
     }
     this.bytesOut += chunk.length;
-    const gatheredBytes = this.gatheredBytes;
-    if (gatheredBytes !== null && gatheredBytes.length - this.gatheredLength >= chunk.length) {
-      // The body of a head copied from bytes: into the room left after it.
-      this.gatheredLength += chunk.copy(gatheredBytes, this.gatheredLength);
-      return;
-    }
-    if (this.gathering && chunk.length <= MAX_GATHERED_CHUNK) {
-      // Small pieces join the gathered text (latin1 maps bytes one to one, so this is lossless).
-      this.output(this.chunkedOut ? chunk.length.toString(16) + CRLF + chunk.toString('latin1') + CRLF : chunk.toString('latin1'));
-      return;
-    }
-    this.flushGathered();
-    this.readReferenced = true;
-    if (!writeBodyPiece(this.conn.socket, chunk, this.chunkedOut)) this.holdUpstreamForClient();
+    if (!this.out.writeBody(chunk)) this.holdUpstreamForClient();
   }
 
   /** The client socket drained: let the upstream send more. */
@@ -863,9 +803,9 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       this.transform = null;
       if (rest.length > 0) this.onResponseBody(rest);
     }
-    if (this.chunkedOut) this.output(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF);
+    if (this.out.chunked) this.out.write(trailers === null ? LAST_CHUNK : '0\r\n' + joinHeaders(trailers) + CRLF);
     // Whatever comes next on this connection (a pipelined answer) must follow these bytes.
-    this.flushGathered();
+    this.out.flush();
     this.responseDone = true;
     this.releaseUpstream();
     if (!this.requestDone && (this.scan.chunked || this.scan.contentLength - this.bytesIn > MAX_DISCARD_BYTES)) this.closeAfter = true;
