@@ -8,6 +8,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   h2load: 'nghttp2-client',
   openssl: 'openssl',
   taskset: 'util-linux',
+  valgrind: 'valgrind',
+  callgrind_control: 'valgrind',
 };
 
 export class ToolInstallError extends Error {
