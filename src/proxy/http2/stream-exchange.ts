@@ -346,9 +346,17 @@ export class Http2StreamExchange {
     if (!this.stream.destroyed) this.stream.close(code);
   }
 
-  /** The rest of a request body nobody will read is consumed so flow control does not stall the session. */
+  /**
+   * Nobody will read the rest of the request body. What is in flight is consumed, so flow control does
+   * not stall the session, and once the answer is complete the client is asked to stop sending with
+   * RST_STREAM NO_ERROR (RFC 9113 8.1; nginx does the same): before, the gateway read such a body for as
+   * long as the client kept sending it. node sends the reset only after the answer's last frame.
+   */
   private discardRequestBody(): void {
-    if (!this.stream.readableEnded) this.stream.resume();
+    if (this.stream.readableEnded) return;
+    this.stream.resume();
+    this.closedByUs = true;
+    this.stream.close(NGHTTP2_NO_ERROR);
   }
 
   /** The deadline ran out: 504 (a gRPC status for gRPC calls), or the response ended when it has begun. */
