@@ -54,7 +54,7 @@ export function parseExplainQuery(params: URLSearchParams): ExplainQuery | strin
   const scheme = params.get('scheme') ?? 'http';
   if (scheme !== 'http' && scheme !== 'https') return `scheme "${scheme}" must be http or https`;
   const port = params.get('port');
-  if (port !== null && !/^\d{1,5}$/.test(port)) return `port "${port}" must be a port number`;
+  if (port !== null && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)) return `port "${port}" must be a port number from 1 to 65535`;
   return { host, path, method, ...(headers.length > 0 ? { headers } : {}), ...(params.has('scheme') ? { scheme } : {}), ...(port === null ? {} : { port: Number(port) }) };
 }
 

@@ -82,6 +82,12 @@ describe('admin API on a running gateway', () => {
     const badPort = await gw.admin('/api/explain?host=shop.test&path=/&port=http');
     assert.equal(badPort.status, 400);
     assert.match(JSON.parse(badPort.body).error, /port "http" must be a port number/);
+    for (const port of ['0', '99999', '65536']) {
+      const outOfRange = await gw.admin(`/api/explain?host=shop.test&path=/&port=${port}`);
+      assert.equal(outOfRange.status, 400, `port=${port}`);
+      assert.match(JSON.parse(outOfRange.body).error, new RegExp(`port "${port}" must be a port number from 1 to 65535`));
+    }
+    assert.equal((await gw.admin('/api/explain?host=shop.test&path=/&port=65535')).status, 200);
   });
 
   test('/metrics counts proxied requests by route, status and error; /api/stats shows the rates', async () => {
