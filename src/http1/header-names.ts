@@ -83,3 +83,15 @@ export function isListedIn(name: string, tokens: readonly string[]): boolean {
   for (const t of tokens) if (nameIs(name, t)) return true;
   return false;
 }
+
+/** The names a header list's Connection header lists (connectionTokens of its value), or null. */
+export function listedInConnection(headers: readonly string[]): string[] | null {
+  let tokens: string[] | null = null;
+  for (let i = 0; i < headers.length; i += 2) if (classifyHeader(headers[i]!) & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+  return tokens;
+}
+
+/** Whether a field (`kind` from classifyHeader) is hop-by-hop: always so, or named by the Connection header. */
+export function isHopByHop(name: string, kind: number, tokens: readonly string[] | null): boolean {
+  return (kind & H_HOP) !== 0 || (kind === 0 && tokens !== null && isListedIn(name, tokens));
+}

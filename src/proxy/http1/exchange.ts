@@ -568,20 +568,13 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   onResponseHead(status: number, reason: string, headers: string[], _versionMinor: number, _upstreamKeepAlive: boolean, _upgrade: boolean): boolean {
     const socket = this.conn.socket;
     if (status === 101) return this.onSwitchingProtocols(reason, headers);
-    if (status >= 200) {
-      this.span?.upstreamEnd(status);
-      this.noteOutcome(status);
-    }
     if (status < 200) {
       // 100 Continue is relayed only to a client that asked for it; other 1xx are dropped (RFC 9110 15.2).
       if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
       return false;
     }
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
-    if (this.retriesStatus(status)) {
-      this.discarding = true;
-      return noBody;
-    }
+    if (this.settleFinalStatus(status)) return noBody;
     if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody);
     this.writeResponseHead(status, reason, headers, noBody, false);
     return noBody;
@@ -594,21 +587,23 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean | null {
     if (this.chainPending) return null;
     const status = head.status;
-    this.span?.upstreamEnd(status);
-    this.noteOutcome(status);
     const noBody = this.method === 'HEAD' || status === 204 || status === 304;
-    if (this.retriesStatus(status)) {
-      this.discarding = true;
-      return noBody;
-    }
+    if (this.settleFinalStatus(status)) return noBody;
     this.writeRawResponseHead(head, data, noBody);
     return noBody;
   }
 
-  /** The route retries this status and may try again: the answer is read and dropped (counts the try). */
-  private retriesStatus(status: number): boolean {
+  /**
+   * A final status arrived (either head path): the span and outlier ejection learn it. Returns true when
+   * the route retries it and may try again: the answer is then read and dropped (the try is counted).
+   */
+  private settleFinalStatus(status: number): boolean {
+    this.span?.upstreamEnd(status);
+    this.noteOutcome(status);
     const retry = this.route!.ext.options.retry;
-    return retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && this.bytesIn === 0);
+    if (retry === undefined || !retry.codes.includes(status) || !this.mayRetry('status', this.requestDone && this.bytesIn === 0)) return false;
+    this.discarding = true;
+    return true;
   }
 
   /** Routes with middlewares: the head goes to the chain's response phase first; the body waits. */

@@ -2,7 +2,7 @@
 // ones, then the fields the gateway adds (framing, HSTS, Connection). Built from llhttp's header list in
 // general, or copied from the upstream head's own bytes when the scanner took it (http1/response-head-scan.ts),
 // so that the common response makes no JS string per header.
-import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, type ResponseHeadScan } from '../../http1/index.ts';
+import { classifyHeader, connectionTokens, isHopByHop, listedInConnection, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, type ResponseHeadScan } from '../../http1/index.ts';
 
 const CRLF = '\r\n';
 
@@ -31,8 +31,7 @@ function withoutListed(headers: readonly string[], tokens: readonly string[], re
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const kind = classifyHeader(name);
-    if (kind & H_HOP || (reframe && kind & H_CONTENT_LENGTH)) continue;
-    if (kind === 0 && isListedIn(name, tokens)) continue;
+    if (isHopByHop(name, kind, tokens) || (reframe && kind & H_CONTENT_LENGTH)) continue;
     block += name + ': ' + headers[i + 1] + CRLF;
   }
   return block;
@@ -40,15 +39,11 @@ function withoutListed(headers: readonly string[], tokens: readonly string[], re
 
 /** Response headers as a middleware sees them: hop-by-hop ones (and those named in Connection) removed. */
 export function filterResponseHeaders(headers: readonly string[]): string[] {
-  let tokens: string[] | null = null;
-  for (let i = 0; i < headers.length; i += 2) if (classifyHeader(headers[i]!) & H_CONNECTION) tokens = connectionTokens(headers[i + 1]!);
+  const tokens = listedInConnection(headers);
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP) continue;
-    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    out.push(name, headers[i + 1]!);
+    if (!isHopByHop(name, classifyHeader(name), tokens)) out.push(name, headers[i + 1]!);
   }
   return out;
 }

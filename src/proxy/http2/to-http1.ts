@@ -13,7 +13,7 @@ import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../u
 import { writeBodyPiece, writeRequestStart } from '../http1/chunked.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
-import { classifyHeader, connectionTokens, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
+import { classifyHeader, connectionTokens, isHopByHop, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
 import { fieldsFromFlat, hasRepeatedName, type ResponseFieldList, type ResponseFields } from './fields.ts';
@@ -407,10 +407,7 @@ function responseFields(status: number, headers: readonly string[]): { fields: R
   const list: ResponseFieldList = [':status', String(status)];
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    const kind = classifyHeader(name);
-    if (kind & H_HOP) continue;
-    if (kind === 0 && tokens !== null && isListedIn(name, tokens)) continue;
-    list.push(name.toLowerCase(), headers[i + 1]!);
+    if (!isHopByHop(name, classifyHeader(name), tokens)) list.push(name.toLowerCase(), headers[i + 1]!);
   }
   if (!hasRepeatedName(list, 2)) return { fields: list, hasLength };
   return { fields: fieldsFromFlat(status, list.slice(2)), hasLength };
