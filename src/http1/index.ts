@@ -9,4 +9,4 @@ export {
   H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_TRACEPARENT, H_TRANSFER_ENCODING, H_UPGRADE,
   H_X_FORWARDED, H_X_REQUEST_ID, classifyHeader, connectionTokens, isHopByHop, isListedIn, listedInConnection, nameIs,
 } from './header-names.ts';
-export { MAX_SCANNED_HEAD, ResponseHeadScan } from './response-head-scan.ts';
+export { MAX_SCANNED_HEAD, ResponseHeadScan, bytesAre } from './response-head-scan.ts';

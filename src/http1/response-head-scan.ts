@@ -47,8 +47,11 @@ const DROPPED = 3;
 /** Outside the subset: Transfer-Encoding, Upgrade, Proxy-Connection (llhttp reads it as Connection). */
 const REFUSED = 4;
 
-/** True when buf[start, start + lower.length) equals `lower` (lower-case ASCII letters and '-') ignoring case. */
-function bytesAre(buf: Uint8Array, start: number, lower: string): boolean {
+/**
+ * True when buf[start, start + lower.length) equals `lower` (lower-case ASCII letters, digits and '-')
+ * ignoring case. Only for token bytes: `| 0x20` maps no other token byte onto a letter, digit or '-'.
+ */
+export function bytesAre(buf: Uint8Array, start: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) {
     if ((buf[start + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   }

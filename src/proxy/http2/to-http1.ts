@@ -13,10 +13,14 @@ import { pickEndpoint, type BackendRuntime, type EndpointRuntime } from '../../u
 import { writeBodyPiece, writeRequestStart } from '../http1/chunked.ts';
 import type { Http1UpstreamConnection, UpstreamError, UpstreamListener } from '../../upstream/http1-connection.ts';
 import type { AttemptFailure } from '../../upstream/retry-policy.ts';
-import { classifyHeader, connectionTokens, isHopByHop, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID } from '../../http1/index.ts';
+import {
+  classifyHeader, connectionTokens, isHopByHop, isListedIn, H_CONNECTION, H_CONTENT_LENGTH, H_HOP, H_HOST, H_X_FORWARDED, H_X_REQUEST_ID,
+  type ResponseHeadScan,
+} from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
 import { fieldsFromFlat, hasRepeatedName, type ResponseFieldList, type ResponseFields } from './fields.ts';
+import { fieldListFromHead } from './head-fields.ts';
 import { mayRetry, retryAfter, retryDeferred, tryTimeout, type Retrying } from '../route-retry.ts';
 
 /** Response body chunks up to this size are copied rather than referenced (see onResponseBody). */
@@ -28,6 +32,10 @@ const LAST_CHUNK = '0\r\n\r\n';
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** Fields of a WebSocket handshake that belong to the hop (RFC 6455 4.1); the key is ours upstream. */
 const WEBSOCKET_HOP_FIELDS = new Set(['sec-websocket-key']);
+/** respond() copies its options: one shared object per kind. */
+const END_STREAM: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ endStream: true });
+const NO_TRAILERS: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({});
+const WAIT_FOR_TRAILERS: Readonly<http2.ServerStreamResponseOptions> = Object.freeze({ waitForTrailers: true });
 
 export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
   private readonly ex: Http2StreamExchange;
@@ -215,15 +223,33 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
       return false;
     }
     const noBody = ex.request.method === 'HEAD' || status === 204 || status === 304;
-    const retry = ex.route!.ext.options.retry;
-    if (retry !== undefined && retry.codes.includes(status) && this.mayRetry('status', this.requestDone && ex.bytesIn === 0)) {
-      this.discarding = true;
-      return noBody;
-    }
+    if (this.retriesStatus(status)) return noBody;
     const { fields, hasLength } = responseFields(status, headers);
     // An HTTP/1.1 body without content-length is chunked and may carry trailers.
-    this.respondHead(fields, { endStream: noBody, waitForTrailers: !noBody && !hasLength });
+    this.respondHead(fields, noBody ? END_STREAM : hasLength ? NO_TRAILERS : WAIT_FOR_TRAILERS);
     return noBody;
+  }
+
+  /**
+   * A head the scanner took (the common case): the fields are read from its bytes, without llhttp. It
+   * always has a Content-Length, or no body at all (204, 304), so no trailers follow.
+   */
+  onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean {
+    const status = head.status;
+    const noBody = this.ex.request.method === 'HEAD' || status === 204 || status === 304;
+    if (this.retriesStatus(status)) return noBody;
+    const list = fieldListFromHead(head, data);
+    this.respondHead(hasRepeatedName(list, 2) ? fieldsFromFlat(status, list.slice(2)) : list, noBody ? END_STREAM : NO_TRAILERS);
+    return noBody;
+  }
+
+  /** The route retries this status, and may: the answer's body is dropped, then the request sent again. */
+  private retriesStatus(status: number): boolean {
+    const ex = this.ex;
+    const retry = ex.route!.ext.options.retry;
+    if (retry === undefined || !retry.codes.includes(status) || !this.mayRetry('status', this.requestDone && ex.bytesIn === 0)) return false;
+    this.discarding = true;
+    return true;
   }
 
   /** The head goes out, or waits for the middleware chain with the upstream paused. */
@@ -264,7 +290,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
       this.ex.fail(502, 'upstream-websocket-handshake');
       return true;
     }
-    this.respondHead(fields, {});
+    this.respondHead(fields, NO_TRAILERS);
     return true;
   }
 
@@ -396,7 +422,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
  * names (the common case) they are a flat list node:http2 takes as it is; with repeats, an object
  * that combines them (see fields.ts).
  */
-function responseFields(status: number, headers: readonly string[]): { fields: ResponseFields; hasLength: boolean } {
+export function responseFields(status: number, headers: readonly string[]): { fields: ResponseFields; hasLength: boolean } {
   let tokens: string[] | null = null;
   let hasLength = false;
   for (let i = 0; i < headers.length; i += 2) {
