@@ -7,6 +7,7 @@
 import http2 from 'node:http2';
 import type tls from 'node:tls';
 import { installLeanAsyncResourceBind } from './lean-async-bind.ts';
+import { installStreamTables } from '../lib/http2-stream-tables.ts';
 
 export interface Http2PoolSettings {
   /** A session without streams for this long is closed (ms). */
@@ -91,6 +92,7 @@ export class Http2SessionPool {
       ...this.tlsOptions,
       settings: { enablePush: false, initialWindowSize: STREAM_WINDOW_BYTES },
     });
+    installStreamTables(session);
     const pooled = new PooledSession(session);
     this.sessions.push(pooled);
     const connectTimer = setTimeout(() => {

@@ -8,6 +8,7 @@ import type net from 'node:net';
 import type { Http2Context, Http2Limits } from './context.ts';
 import { CancelGuard } from './cancel-guard.ts';
 import { Http2StreamExchange } from './stream-exchange.ts';
+import { installStreamTables } from '../../lib/http2-stream-tables.ts';
 
 /**
  * The connection-level window for what clients send. HTTP/2's default of 64 KiB is shared by every
@@ -77,6 +78,7 @@ export class Http2Frontend {
   }
 
   private onSession(session: http2.ServerHttp2Session): void {
+    installStreamTables(session);
     this.sessions.add(session);
     this.openSessions.inc();
     const guard = new CancelGuard(session, this.limits.maxCancelsPerSecond);
