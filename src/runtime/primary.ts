@@ -12,6 +12,7 @@ import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
 import { snapshotParts } from './snapshot-parts.ts';
 import { WorkerOutbox } from './worker-outbox.ts';
+import { WORKER_EXEC_ARGV } from './startup-garbage.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
 const STABLE_AFTER_MS = 10_000;
@@ -72,6 +73,7 @@ export class Primary {
   async start(): Promise<{ admin: number }> {
     const admin = await this.admin.listen(this.settings.adminPort, this.settings.adminAddress);
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV] });
     const listening: Promise<void>[] = [];
     for (let i = 0; i < this.settings.workers; i++) listening.push(this.fork());
     await Promise.all(listening);

@@ -9,12 +9,14 @@ import { createObservability } from './observability.ts';
 import { LeasedBudget, loadPlugins } from '../middleware/index.ts';
 import { isPrimaryMessage, type WorkerMessage } from './messages.ts';
 import { SnapshotAssembler } from './snapshot-parts.ts';
+import { takeStartupCollector } from './startup-garbage.ts';
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
 }
 
 export async function runWorker(settings: Settings, logger: AppLogger, observer?: RequestObserver): Promise<void> {
+  let collectStartupGarbage = takeStartupCollector();
   // Plugins register middleware types before the first snapshot builds its chains.
   await loadPlugins(settings.plugins);
   const observability = createObservability(settings, observer, true, false);
@@ -37,6 +39,10 @@ export async function runWorker(settings: Settings, logger: AppLogger, observer?
       const spec = parts.add(message.part);
       if (spec === null) return;
       data.serve(spec);
+      if (collectStartupGarbage !== null) {
+        logger.debug({ pid: process.pid, ...collectStartupGarbage() }, 'worker returned its start-up garbage');
+        collectStartupGarbage = null;
+      }
       send({ type: 'served', version: spec.version });
     } else if (message.type === 'delta') {
       if (data.apply(message.delta)) send({ type: 'served', version: message.delta.version });
