@@ -31,6 +31,7 @@ async function run(argv: string[]): Promise<number> {
     return new Promise<number>(() => {}); // lives until the primary drains it
   }
   const logger = createLogger(settings.logLevel);
+  if (settings.workers === 1) (await import('../runtime/v8-flags.ts')).applyDataPlaneV8Flags();
   const gateway = settings.workers > 1
     ? new (await import('../runtime/primary.ts')).Primary(settings, logger)
     : new (await import('../runtime/gateway.ts')).Gateway({ settings, logger });

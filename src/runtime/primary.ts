@@ -12,7 +12,7 @@ import { isWorkerMessage, type PrimaryMessage } from './messages.ts';
 import type { RouteTableSpec } from '../routing/index.ts';
 import { snapshotParts } from './snapshot-parts.ts';
 import { WorkerOutbox } from './worker-outbox.ts';
-import { WORKER_EXEC_ARGV } from './startup-garbage.ts';
+import { WORKER_EXEC_ARGV } from './v8-flags.ts';
 
 /** A worker that dies this soon after starting is restarted with growing delay (crash loop guard). */
 const STABLE_AFTER_MS = 10_000;

@@ -3,13 +3,10 @@
 // 8 MiB, and V8's memory reducer gives those pages back only 10-20 s after start; until then each idle
 // worker holds about 4 MiB more RSS (68-69 MiB instead of 64-65 for one route). One full collection
 // in V8's memory-reducing mode ("last resort") does the same at once, in about 20 ms, before any
-// request arrives. The primary starts workers with --expose-gc; the global `gc` is cleared before
+// request arrives. The primary starts workers with --expose-gc (v8-flags.ts); the global `gc` is cleared before
 // plugins load (V8 defines it non-configurable, so it stays as an undefined property), so no other code
 // can call it.
 import v8 from 'node:v8';
-
-/** Node's flag for workers, so that they can do the above. */
-export const WORKER_EXEC_ARGV = ['--expose-gc'] as const;
 
 type ExposedGc = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
 

@@ -1,10 +1,11 @@
 // Workers return their start-up garbage before the gateway reports ready (src/runtime/startup-garbage.ts):
 // each worker runs one memory-reducing collection after its first route table and logs it, V8's young
 // generation is down to its minimum, the process's RSS went down, and the `gc` function the primary
-// exposes for it is out of reach by the time plugins load.
+// exposes for it is out of reach by the time plugins load. Workers run with the data plane's V8 flags
+// (src/runtime/v8-flags.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from '../support/gateway.ts';
@@ -71,5 +72,18 @@ describe('worker start-up garbage', () => {
 
   test('the plugin loaded in both workers without reaching gc()', () => {
     assert.doesNotMatch(cli.output(), /plugins can call gc/);
+  });
+
+  test("workers run with the data plane's V8 flags; the primary with V8's defaults", async () => {
+    const pid = cli.child.pid!;
+    const workers = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8')).trim().split(/\s+/);
+    assert.equal(workers.length, 2);
+    const args = async (p: string | number): Promise<string[]> => (await readFile(`/proc/${p}/cmdline`, 'utf8')).split('\0');
+    for (const worker of workers) {
+      const argv = await args(worker);
+      assert.ok(argv.includes('--no-allocation-site-pretenuring'), `worker ${worker}: ${argv.join(' ')}`);
+      assert.ok(argv.includes('--expose-gc'), `worker ${worker}: ${argv.join(' ')}`);
+    }
+    assert.ok(!(await args(pid)).includes('--no-allocation-site-pretenuring'));
   });
 });
