@@ -5,13 +5,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import inspector from 'node:inspector';
 import { once } from 'node:events';
 import type net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { PendingStreamSet, StreamIdTable, installStreamTables } from '../../src/lib/http2-stream-tables.ts';
+import { bytesSurvivingScavenges } from '../support/young-survivors.ts';
 
 type Op = { kind: 'set' | 'delete' | 'get'; id: number };
 
@@ -153,14 +153,6 @@ describe('installed on the sessions of this Node', () => {
 });
 
 describe('what leaves a table is reclaimed by young-generation collections', () => {
-  interface SamplingProfileNode {
-    selfSize: number;
-    children: SamplingProfileNode[];
-  }
-  const post = <T>(session: inspector.Session, method: string, params: object = {}): Promise<T> =>
-    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
-  const totalSize = (node: SamplingProfileNode): number => node.children.reduce((sum, child) => sum + totalSize(child), node.selfSize);
-
   /**
    * Bytes per entry that survived young-generation collections, with `table` in the old generation and
    * entries coming and going as streams do (50 open at a time).
@@ -171,12 +163,8 @@ describe('what leaves a table is reclaimed by young-generation collections', () 
     // Two full collections: the table now lives in the old generation, as a long-lived session's does.
     gc();
     gc();
-    const session = new inspector.Session();
-    session.connect();
-    try {
-      await post(session, 'HeapProfiler.enable');
-      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
-      const count = 30_000;
+    const count = 30_000;
+    const survived = await bytesSurvivingScavenges(async () => {
       const open: number[] = [];
       for (let i = 0, id = 1; i < count; i++, id += 2) {
         table.set(id, new Array<number>(128).fill(i));
@@ -184,11 +172,8 @@ describe('what leaves a table is reclaimed by young-generation collections', () 
         if (open.length > 50) table.delete(open.shift()!);
         if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      const { profile } = await post<{ profile: { head: SamplingProfileNode } }>(session, 'HeapProfiler.stopSampling');
-      return totalSize(profile.head) / count;
-    } finally {
-      session.disconnect();
-    }
+    });
+    return survived / count;
   }
 
   test('StreamIdTable keeps nothing alive that no table at all would not; a Map does', async () => {

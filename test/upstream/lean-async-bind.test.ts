@@ -6,23 +6,8 @@
 import { test, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage, AsyncResource, executionAsyncId } from 'node:async_hooks';
-import inspector from 'node:inspector';
+import { bytesSurvivingScavenges } from '../support/young-survivors.ts';
 import { Http2SessionPool } from '../../src/upstream/http2-session-pool.ts';
-
-interface SamplingProfileNode {
-  selfSize: number;
-  children: SamplingProfileNode[];
-}
-
-function post<T>(session: inspector.Session, method: string, params: object = {}): Promise<T> {
-  return new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result as T))));
-}
-
-function totalSize(node: SamplingProfileNode): number {
-  let total = node.selfSize;
-  for (const child of node.children) total += totalSize(child);
-  return total;
-}
 
 describe('AsyncResource.prototype.bind once an HTTP/2 upstream pool exists', () => {
   before(() => {
@@ -70,28 +55,19 @@ describe('AsyncResource.prototype.bind once an HTTP/2 upstream pool exists', () 
   });
 
   test('bound functions and what they capture are reclaimed by young-generation collections', async () => {
-    const session = new inspector.Session();
-    session.connect();
-    try {
-      await post(session, 'HeapProfiler.enable');
-      // Samples of everything allocated that a scavenge did not reclaim: live at the end, or reclaimed
-      // only by a full collection (promoted to the old generation first).
-      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: false });
-      const count = 20_000;
-      let sum = 0;
+    const count = 20_000;
+    let sum = 0;
+    const survived = await bytesSurvivingScavenges(async () => {
       for (let i = 0; i < count; i++) {
         const captured = new Array<number>(64).fill(i);
         sum += new AsyncResource('test.bind').bind(() => captured.length)();
         if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      const { profile } = await post<{ profile: { head: SamplingProfileNode } }>(session, 'HeapProfiler.stopSampling');
-      assert.equal(sum, count * 64);
-      const perFunction = totalSize(profile.head) / count;
-      // Node 22's own bind(): about 2,000 bytes per function (the function, its accessor closures and
-      // the captured array all promoted); this one: below 100.
-      assert.ok(perFunction < 400, `${perFunction.toFixed(0)} bytes per bound function survived young-generation collections`);
-    } finally {
-      session.disconnect();
-    }
+    });
+    assert.equal(sum, count * 64);
+    const perFunction = survived / count;
+    // Node 22's own bind(): about 2,000 bytes per function (the function, its accessor closures and
+    // the captured array all promoted); this one: below 100.
+    assert.ok(perFunction < 400, `${perFunction.toFixed(0)} bytes per bound function survived young-generation collections`);
   });
 });
