@@ -134,6 +134,16 @@ describe('installed on the sessions of this Node', () => {
     await once(session, 'close');
   });
 
+  test('where the state is not laid out as this Node lays it out, nothing is replaced', () => {
+    const state = Symbol('state');
+    const plainMap = { [state]: { streams: new Map(), pendingStreams: new Set() } };
+    const noTables = { [state]: { streams: null, pendingStreams: null } };
+    for (const [label, session] of [['no state at all', {}], ['plain Map and Set', plainMap], ['no tables', noTables]] as const) {
+      assert.equal(installStreamTables(session as unknown as http2.Http2Session), false, label);
+    }
+    assert.ok(plainMap[state].streams instanceof Map, 'left as it was');
+  });
+
   test('a session destroyed with open streams destroys them (forEach), on both sides', async () => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     installStreamTables(session);

@@ -17,6 +17,7 @@ import { errorBody, errorResponse, errorResponseHead, redirectResponse } from '.
 import { classifyHeader, contentLength, isListedIn, nameIs, H_CONTENT_LENGTH, H_HOP, H_TRACEPARENT, H_X_FORWARDED, H_X_REQUEST_ID, type ResponseHeadScan } from '../../http1/index.ts';
 import { filterResponseHeaders, forwardedBlock, gatewayFields, headFromBytes } from './response-head.ts';
 import { ClientOutput, MAX_GATHERED_CHUNK } from './client-output.ts';
+import { responseHasNoBody } from '../no-body.ts';
 import { RequestScan, isUsableRequestId } from './request-scan.ts';
 import type { Http1ClientConnection } from './client-connection.ts';
 import type { RequestRecord, RequestSpan } from '../observer.ts';
@@ -573,7 +574,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
       if (status === 100 && this.scan.expectContinue && !this.responseHeadSent) socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
       return false;
     }
-    const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    const noBody = responseHasNoBody(this.method, status);
     if (this.settleFinalStatus(status)) return noBody;
     if (this.chainPending) return this.holdResponseHead(status, reason, headers, noBody);
     this.writeResponseHead(status, reason, headers, noBody, false);
@@ -587,7 +588,7 @@ export class Http1Exchange implements UpstreamListener, Http2RelayOwner, Retryin
   onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean | null {
     if (this.chainPending) return null;
     const status = head.status;
-    const noBody = this.method === 'HEAD' || status === 204 || status === 304;
+    const noBody = responseHasNoBody(this.method, status);
     if (this.settleFinalStatus(status)) return noBody;
     this.writeRawResponseHead(head, data, noBody);
     return noBody;

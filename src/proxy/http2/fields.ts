@@ -29,6 +29,14 @@ function addField(fields: http2.OutgoingHttpHeaders, name: string, value: string
   else fields[lower] = `${String(existing)}, ${value}`;
 }
 
+/**
+ * A ResponseFieldList as respond() takes it: the list itself, or, where a name repeats, an object that
+ * combines the repeats (node:http2 refuses repeats of single-value fields in a list).
+ */
+export function asResponseFields(list: ResponseFieldList): ResponseFields {
+  return hasRepeatedName(list, 2) ? fieldsFromFlat(Number(list[1]), list.slice(2)) : list;
+}
+
 /** A response head (`status` set) or trailers (`status` null) from a flat list. */
 export function fieldsFromFlat(status: number | null, flat: readonly string[]): http2.OutgoingHttpHeaders {
   const fields: http2.OutgoingHttpHeaders = status === null ? {} : { ':status': status };

@@ -30,6 +30,7 @@ import { Http2MiddlewareContext } from './middleware-context.ts';
 import { fieldsFromFlat, type ResponseFields } from './fields.ts';
 import { Http1Relay } from './to-http1.ts';
 import { Http2Relay } from './to-http2.ts';
+import { responseHasNoBody } from '../no-body.ts';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
@@ -322,7 +323,7 @@ export class Http2StreamExchange {
 
   private answerWith(fields: http2.OutgoingHttpHeaders, body: Buffer): void {
     const status = Number(fields[':status']);
-    const noBody = body.length === 0 || this.request.method === 'HEAD' || status === 204 || status === 304;
+    const noBody = body.length === 0 || responseHasNoBody(this.request.method, status);
     fields['content-length'] = body.length;
     fields['cache-control'] ??= 'no-store';
     if (!this.respond(fields, { endStream: noBody })) return;

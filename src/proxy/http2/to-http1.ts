@@ -19,8 +19,9 @@ import {
 } from '../../http1/index.ts';
 import type { Http2StreamExchange, StreamRelay } from './stream-exchange.ts';
 import { joinStreams } from './stream-tunnel.ts';
-import { fieldsFromFlat, hasRepeatedName, type ResponseFieldList, type ResponseFields } from './fields.ts';
+import { asResponseFields, fieldsFromFlat, type ResponseFieldList, type ResponseFields } from './fields.ts';
 import { fieldListFromHead } from './head-fields.ts';
+import { responseHasNoBody } from '../no-body.ts';
 import { mayRetry, retryAfter, retryDeferred, tryTimeout, type Retrying } from '../route-retry.ts';
 
 /** Response body chunks up to this size are copied rather than referenced (see onResponseBody). */
@@ -222,7 +223,7 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
       if (status === 101) ex.fail(502, 'upstream-protocol');
       return false;
     }
-    const noBody = ex.request.method === 'HEAD' || status === 204 || status === 304;
+    const noBody = responseHasNoBody(ex.request.method, status);
     if (this.retriesStatus(status)) return noBody;
     const { fields, hasLength } = responseFields(status, headers);
     // An HTTP/1.1 body without content-length is chunked and may carry trailers.
@@ -236,10 +237,10 @@ export class Http1Relay implements UpstreamListener, StreamRelay, Retrying {
    */
   onRawResponseHead(head: ResponseHeadScan, data: Buffer): boolean {
     const status = head.status;
-    const noBody = this.ex.request.method === 'HEAD' || status === 204 || status === 304;
+    const noBody = responseHasNoBody(this.ex.request.method, status);
     if (this.retriesStatus(status)) return noBody;
     const list = fieldListFromHead(head, data);
-    this.respondHead(hasRepeatedName(list, 2) ? fieldsFromFlat(status, list.slice(2)) : list, noBody ? END_STREAM : NO_TRAILERS);
+    this.respondHead(asResponseFields(list), noBody ? END_STREAM : NO_TRAILERS);
     return noBody;
   }
 
@@ -435,6 +436,5 @@ export function responseFields(status: number, headers: readonly string[]): { fi
     const name = headers[i]!;
     if (!isHopByHop(name, classifyHeader(name), tokens)) list.push(name.toLowerCase(), headers[i + 1]!);
   }
-  if (!hasRepeatedName(list, 2)) return { fields: list, hasLength };
-  return { fields: fieldsFromFlat(status, list.slice(2)), hasLength };
+  return { fields: asResponseFields(list), hasLength };
 }
